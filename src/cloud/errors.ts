@@ -1,0 +1,199 @@
+// Maps anything pop-core can throw to one allow-listed CloudError: code, status, request id, class. Nothing else survives.
+
+export type ErrorClass =
+  | 'throttled'
+  | 'conflict'
+  | 'transient'
+  | 'auth'
+  | 'invalid'
+  | 'quota'
+  | 'forbidden'
+  | 'not-found'
+  | 'mismatch'
+  | 'exists';
+
+/**
+ * The only error shape that leaves src/cloud. Its message is built from the API's `Code` and a
+ * sanitised `Message`; URLs, query strings, signatures, credentials and AuthKeys never get in.
+ */
+export class CloudError extends Error {
+  override name = 'CloudError';
+  readonly code: string;
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+  readonly errorClass: ErrorClass;
+  /** Server hint from `x-acs-retry-after` (ms), when present. */
+  readonly retryAfterMs: number | undefined;
+  /** True when the request may have reached the server and taken effect (timeouts, resets, 5xx). */
+  readonly outcomeUnknown: boolean;
+
+  constructor(init: {
+    code: string;
+    message: string;
+    status?: number;
+    requestId?: string;
+    errorClass: ErrorClass;
+    retryAfterMs?: number;
+    outcomeUnknown?: boolean;
+  }) {
+    super(init.message);
+    this.code = init.code;
+    this.status = init.status;
+    this.requestId = init.requestId;
+    this.errorClass = init.errorClass;
+    this.retryAfterMs = init.retryAfterMs;
+    this.outcomeUnknown = init.outcomeUnknown ?? false;
+  }
+
+  get retryable(): boolean {
+    return this.errorClass === 'throttled' || this.errorClass === 'conflict' || this.errorClass === 'transient';
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      code: this.code,
+      message: this.message,
+      status: this.status,
+      requestId: this.requestId,
+      errorClass: this.errorClass,
+    };
+  }
+}
+
+const AUTH_CODES = new Set([
+  'InvalidAccessKeyId.NotFound',
+  'InvalidAccessKeyId.Inactive',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'InvalidSignatureMethod',
+  'InvalidTimeStamp.Expired',
+  'InvalidTimeStamp.Format',
+  'InvalidSecurityToken.Expired',
+  'InvalidSecurityToken.Malformed',
+  'InvalidSecurityToken.MismatchWithAccessKey',
+]);
+
+const QUOTA_CODES = new Set(['Resource.QuotaFull', 'CreateVpnUserGatewayQuotaFull.QuotaFull', 'QuotaExceeded.TagNum']);
+
+const TRANSIENT_CODES = new Set([
+  'ServiceUnavailable',
+  'InternalError',
+  'SignatureNonceUsed',
+  'VpnGateway.task.conflict',
+  'VpnGateway.Configuring',
+  'OperationFailed.IdempotentTokenProcessing',
+  'OperationDenied.VpnConfiguring',
+]);
+
+/** Classifies an API error code (and its HTTP status) into the executor's retry classes. */
+export function classifyCode(code: string, status?: number): ErrorClass {
+  if (code.startsWith('Throttling') || code === 'Rejected.Throttling') return 'throttled';
+  if (code === 'OperationConflict') return 'conflict';
+  if (TRANSIENT_CODES.has(code)) return 'transient';
+  if (AUTH_CODES.has(code)) return 'auth';
+  if (QUOTA_CODES.has(code)) return 'quota';
+  if (code === 'IdempotentParameterMismatch') return 'mismatch';
+  if (code === 'InvalidIpAddress.AlreadyExist') return 'exists';
+  if (code.startsWith('Forbidden') || code.startsWith('Forbbiden') || code === 'OperationFailed.NoRamPermission')
+    return 'forbidden';
+  if (code.endsWith('.NotFound') && code !== 'InvalidAction.NotFound') return 'not-found';
+  if (status !== undefined && status >= 500) return 'transient';
+  return 'invalid';
+}
+
+const SECRETISH = /(Signature|AccessKeyId|AccessKeySecret|SecurityToken|AuthKey|Authorization)=[^&\s,]*/gi;
+
+/** Removes URLs and anything shaped like a signed query from a server or transport message. */
+export function sanitizeMessage(message: string): string {
+  let m = message;
+  // pop-core appends ", URL: <url>" to API errors and "<METHOD> <url> failed." to transport errors.
+  m = m.replace(/,?\s*URL:\s*\S+/g, '');
+  m = m.replace(/(GET|POST|PUT|DELETE)\s+(https?:\/\/|\/)\S*(\s+failed\.)?/g, '');
+  m = m.replace(/https?:\/\/\S+/g, '');
+  m = m.replace(SECRETISH, '$1=***');
+  // The emulator and the real API put the server's string to sign in SignatureDoesNotMatch messages;
+  // it contains the whole canonical query, AuthKey included. Keep the hint, drop the string.
+  m = m.replace(/(server string to sign is:).*/is, '$1 [redacted]');
+  m = m.replace(/\s+/g, ' ').trim();
+  if (m.length > 500) m = m.slice(0, 500) + '…';
+  return m;
+}
+
+function header(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const v = (headers as Record<string, unknown>)[name];
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+  return undefined;
+}
+
+/** x-ratelimit-user-api style: "Limit:120,Remain:0,TimeLeft:350,Reset:..." */
+function rateLimitTimeLeft(v: string | undefined): number | undefined {
+  if (!v) return undefined;
+  const m = /TimeLeft:(\d+)/i.exec(v);
+  return m ? Number(m[1]) : undefined;
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+
+/** Turns any throwable from pop-core (or our own response checks) into a CloudError. Never rethrows the original. */
+export function toCloudError(e: unknown): CloudError {
+  if (e instanceof CloudError) return e;
+  const o = (e && typeof e === 'object' ? e : {}) as Record<string, any>;
+  // 1. API error body: pop-core throws an Error with `data` = parsed body and `code` = body.Code.
+  if (o.data && typeof o.data === 'object' && 'Code' in o.data) {
+    const data = o.data as Record<string, unknown>;
+    const code = String(data.Code);
+    const status = typeof o.entry?.response?.statusCode === 'number' ? (o.entry.response.statusCode as number) : undefined;
+    const headers = o.entry?.response?.headers;
+    const ra = header(headers, 'x-acs-retry-after');
+    const retryAfterMs = ra !== undefined && /^\d+$/.test(ra) ? Number(ra) : rateLimitTimeLeft(header(headers, 'x-ratelimit-user-api') ?? header(headers, 'x-ratelimit-user'));
+    const cls = classifyCode(code, status);
+    return new CloudError({
+      code,
+      message: sanitizeMessage(typeof data.Message === 'string' ? data.Message : code),
+      status,
+      requestId: typeof data.RequestId === 'string' ? data.RequestId : undefined,
+      errorClass: cls,
+      retryAfterMs,
+      outcomeUnknown: cls === 'transient' || (status !== undefined && status >= 500),
+    });
+  }
+  // 2. Timeouts from httpx.
+  if (o.name === 'RequestTimeoutError' || /^(Read|Connect)Timeout/.test(String(o.message ?? ''))) {
+    return new CloudError({
+      code: 'RequestTimeout',
+      message: 'the request timed out waiting for the server',
+      errorClass: 'transient',
+      outcomeUnknown: true,
+    });
+  }
+  // 3. Socket errors.
+  if (typeof o.code === 'string' && NETWORK_CODES.has(o.code)) {
+    const refused = o.code === 'ECONNREFUSED' || o.code === 'ENOTFOUND' || o.code === 'EAI_AGAIN';
+    return new CloudError({
+      code: o.code,
+      message: refused ? `cannot connect to the endpoint (${o.code})` : `the connection failed (${o.code})`,
+      errorClass: 'transient',
+      // A refused connection never reached the server; a reset may have happened after the server acted.
+      outcomeUnknown: !refused,
+    });
+  }
+  // 4. Non-JSON bodies: json-bigint throws a plain object {name:'SyntaxError'}, a null body gives a TypeError.
+  if (o.name === 'SyntaxError' || e instanceof TypeError) {
+    return new CloudError({
+      code: 'InvalidResponse',
+      message: 'the server answered with a body that is not JSON (a proxy or gateway error page?)',
+      errorClass: 'transient',
+      outcomeUnknown: true,
+    });
+  }
+  // 5. Anything else: keep only a safe code, never the original message (it may contain a URL or a parameter).
+  const code = typeof o.code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(o.code) ? o.code : 'UnknownError';
+  return new CloudError({
+    code,
+    message: 'the request failed with an unexpected error',
+    errorClass: 'transient',
+    outcomeUnknown: true,
+  });
+}
