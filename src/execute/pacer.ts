@@ -1,0 +1,86 @@
+// Per-lane request pacing: a token bucket of capacity one whose rate adapts to Throttling (slow start, then AIMD around the limit).
+import type { Clock } from './clock.js';
+
+export interface PacerOptions {
+  /** Requests per second to start at. */
+  initialRate: number;
+  /** The user's `--rate`: never exceed it. Undefined = adaptive: probe upward until the server throttles. */
+  ceiling?: number;
+  /** Lowest rate the lane slows down to. */
+  floor?: number;
+}
+
+/**
+ * Smooth pacing (one send every 1/rate s, no bursts) keeps a lane just under a per-second server limit.
+ * Adaptive mode: exponential growth per success until the first Throttling (slow start); then the rate drops
+ * to 80 % of the rate that was throttled, climbs back quickly to 95 % of it, and probes above it gently.
+ */
+export class Pacer {
+  private rateValue: number;
+  private nextAt = 0;
+  private pausedUntil = 0;
+  private slowStart: boolean;
+  private throttledAt: number | undefined;
+  private readonly ceiling: number | undefined;
+  private readonly floor: number;
+  throttles = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    opts: PacerOptions,
+  ) {
+    this.ceiling = opts.ceiling;
+    this.floor = opts.floor ?? 0.2;
+    this.rateValue = Math.max(this.floor, opts.ceiling !== undefined ? Math.min(opts.ceiling, opts.initialRate) : opts.initialRate);
+    // Told the rate: start there. Not told: start at the published rate and grow until the server says stop.
+    this.slowStart = opts.ceiling === undefined;
+  }
+
+  get rate(): number {
+    return this.rateValue;
+  }
+
+  /** Waits for this lane's next send slot. Returns false when `signal` aborted first. */
+  async acquire(signal?: AbortSignal): Promise<boolean> {
+    for (;;) {
+      if (signal?.aborted) return false;
+      const now = this.clock.now();
+      const slot = Math.max(now, this.nextAt, this.pausedUntil);
+      this.nextAt = slot + 1000 / this.rateValue;
+      if (slot > now) await this.clock.sleep(slot - now, signal);
+      if (signal?.aborted) return false;
+      // A Throttling answer may have paused the lane while we slept: take a new slot after the pause.
+      if (this.clock.now() >= this.pausedUntil) return true;
+    }
+  }
+
+  onSuccess(): void {
+    if (this.slowStart) {
+      this.setRate(this.rateValue + 1.5);
+      return;
+    }
+    const target = this.throttledAt !== undefined ? this.throttledAt * 0.95 : undefined;
+    if (target !== undefined && this.rateValue < target) {
+      this.setRate(this.rateValue + Math.max(0.05, (target - this.rateValue) * 0.15));
+    } else {
+      this.setRate(this.rateValue + 0.02);
+    }
+  }
+
+  /** Server said Throttling: slow down and honour its retry-after hint for the whole lane. */
+  onThrottle(retryAfterMs: number | undefined): void {
+    this.throttles++;
+    const was = this.rateValue;
+    this.slowStart = false;
+    this.throttledAt = this.throttledAt === undefined ? was : Math.min(was, Math.max(this.throttledAt, was));
+    this.setRate(was * 0.8);
+    const pause = retryAfterMs !== undefined ? Math.min(retryAfterMs, 60_000) : 1000 / this.rateValue;
+    this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + pause);
+  }
+
+  private setRate(r: number): void {
+    let v = Math.max(this.floor, r);
+    if (this.ceiling !== undefined) v = Math.min(this.ceiling, v);
+    this.rateValue = v;
+  }
+}
