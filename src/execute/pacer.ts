@@ -11,13 +11,15 @@ export interface PacerOptions {
 }
 
 /**
- * Smooth pacing (one send every 1/rate s, no bursts) keeps a lane just under a per-second server limit.
- * Adaptive mode: exponential growth per success until the first Throttling (slow start); then the rate drops
- * to 80 % of the rate that was throttled, climbs back quickly to 95 % of it, and probes above it gently.
+ * A token bucket per lane. Told the rate, it may burst one second's worth (as the server's own bucket allows)
+ * and then sends one request every 1/rate s. Adaptive, it paces smoothly with no burst: exponential growth per
+ * success until the first Throttling (slow start); then the rate drops to 80 % of the throttled rate, climbs back
+ * quickly to 95 % of it, and probes above it gently.
  */
 export class Pacer {
   private rateValue: number;
-  private nextAt = 0;
+  private tokens: number;
+  private at: number;
   private pausedUntil = 0;
   private slowStart: boolean;
   private throttledAt: number | undefined;
@@ -34,22 +36,30 @@ export class Pacer {
     this.rateValue = Math.max(this.floor, opts.ceiling !== undefined ? Math.min(opts.ceiling, opts.initialRate) : opts.initialRate);
     // Told the rate: start there. Not told: start at the published rate and grow until the server says stop.
     this.slowStart = opts.ceiling === undefined;
+    this.tokens = this.capacity();
+    this.at = clock.now();
   }
 
   get rate(): number {
     return this.rateValue;
   }
 
-  /** Waits for this lane's next send slot. Returns false when `signal` aborted first. */
+  private capacity(): number {
+    return this.ceiling !== undefined ? Math.max(1, this.ceiling) : 1;
+  }
+
+  /** Waits for this lane's next send slot (a reservation: the token is taken now, possibly on credit). False when `signal` aborted. */
   async acquire(signal?: AbortSignal): Promise<boolean> {
     for (;;) {
       if (signal?.aborted) return false;
       const now = this.clock.now();
-      const slot = Math.max(now, this.nextAt, this.pausedUntil);
-      this.nextAt = slot + 1000 / this.rateValue;
-      if (slot > now) await this.clock.sleep(slot - now, signal);
+      this.tokens = Math.min(this.capacity(), this.tokens + ((now - this.at) * this.rateValue) / 1000);
+      this.at = now;
+      this.tokens -= 1;
+      const wait = Math.max(this.tokens < 0 ? (-this.tokens * 1000) / this.rateValue : 0, this.pausedUntil - now);
+      if (wait > 0) await this.clock.sleep(wait, signal);
       if (signal?.aborted) return false;
-      // A Throttling answer may have paused the lane while we slept: take a new slot after the pause.
+      // A Throttling answer may have paused the lane while we slept: queue again behind the pause.
       if (this.clock.now() >= this.pausedUntil) return true;
     }
   }
@@ -67,13 +77,14 @@ export class Pacer {
     }
   }
 
-  /** Server said Throttling: slow down and honour its retry-after hint for the whole lane. */
+  /** Server said Throttling: slow down, drop any burst credit, and honour its retry-after hint for the whole lane. */
   onThrottle(retryAfterMs: number | undefined): void {
     this.throttles++;
     const was = this.rateValue;
     this.slowStart = false;
     this.throttledAt = this.throttledAt === undefined ? was : Math.min(was, Math.max(this.throttledAt, was));
     this.setRate(was * 0.8);
+    this.tokens = Math.min(this.tokens, 0);
     const pause = retryAfterMs !== undefined ? Math.min(retryAfterMs, 60_000) : 1000 / this.rateValue;
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + pause);
   }

@@ -4,16 +4,16 @@ import assert from 'node:assert/strict';
 import { Pacer } from '../../src/execute/pacer.js';
 import { VirtualClock } from '../helpers/fake-clock.js';
 
-test('told rate: sends are spaced exactly 1/rate apart, no burst', async () => {
+test('told rate: one second of burst (like the server bucket), then exactly 1/rate apart', async () => {
   const clock = new VirtualClock();
   const p = new Pacer(clock, { initialRate: 5, ceiling: 5 });
   const times: number[] = [];
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 11; i++) {
     assert.equal(await p.acquire(), true);
     times.push(clock.now());
     p.onSuccess();
   }
-  assert.deepEqual(times, [0, 200, 400, 600, 800, 1000]);
+  assert.deepEqual(times, [0, 0, 0, 0, 0, 200, 400, 600, 800, 1000, 1200]);
   assert.equal(p.rate, 5, 'never exceeds the told rate');
 });
 
