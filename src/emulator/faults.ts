@@ -1,0 +1,62 @@
+// Seeded PRNG and the fault picker: one independent stream per action so one action's traffic never shifts another's draws.
+import { createHash, randomInt } from 'node:crypto';
+
+export const FAULT_KINDS = ['conflict', 'unavailable', 'internal', 'html', 'empty', 'reset', 'hang', 'commit-drop', 'throttle'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+export type FaultConfig = Partial<Record<FaultKind, number>>;
+
+/** mulberry32: tiny, fast, good enough for reproducible test noise (not for secrets). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Derives a 32-bit sub-seed from the run seed and a stream name, so streams are independent and stable. */
+export function subSeed(seed: number, stream: string): number {
+  return createHash('sha256').update(`${seed}\0${stream}`).digest().readUInt32LE(0);
+}
+
+/** A family of named PRNG streams under one seed; an absent seed means a random one (still internally consistent). */
+export class RandomStreams {
+  readonly seed: number;
+  private readonly streams = new Map<string, () => number>();
+
+  constructor(seed?: number) {
+    this.seed = seed ?? randomInt(0, 2 ** 31);
+  }
+
+  stream(name: string): () => number {
+    let s = this.streams.get(name);
+    if (!s) {
+      s = mulberry32(subSeed(this.seed, name));
+      this.streams.set(name, s);
+    }
+    return s;
+  }
+}
+
+/**
+ * One draw per request on the action's own stream; the kinds share the unit interval in FAULT_KINDS order,
+ * so `{reset: 0.1, hang: 0.1}` gives each 10 % and never both.
+ */
+export function pickFault(rand: () => number, faults: FaultConfig | undefined): FaultKind | undefined {
+  if (!faults) return undefined;
+  let any = false;
+  for (const k of FAULT_KINDS) if ((faults[k] ?? 0) > 0) any = true;
+  if (!any) return undefined;
+  const u = rand();
+  let acc = 0;
+  for (const k of FAULT_KINDS) {
+    const p = faults[k] ?? 0;
+    if (!(p > 0)) continue;
+    acc += Math.min(1, p);
+    if (u < acc) return k;
+  }
+  return undefined;
+}

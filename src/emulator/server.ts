@@ -1,0 +1,456 @@
+// HTTP layer: reads and decodes the request, then auth -> rate limit -> faults -> region/flags -> action; plus the admin API.
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { ACTIONS, MUTATIONS, type ActionSettings } from './actions.js';
+import { ApiError, err, missing } from './api-error.js';
+import { authenticate, NonceCache, type AuthAccount } from './auth.js';
+import { pickFault, RandomStreams, type FaultConfig, type FaultKind } from './faults.js';
+import { DEFAULT_RATES, RateLimiter } from './ratelimit.js';
+import { isKnownRegion } from './regions.js';
+import { NO_FLAGS, Store, type AccountFlags, type EmulatorStateDump } from './store.js';
+import { errorBody, newRequestId, parseForm, toXml } from './wire.js';
+
+export const API_VERSION = '2016-04-28';
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Beyond this we stop draining an oversized body and drop the connection. */
+const MAX_DRAIN_BYTES = 16 * 1024 * 1024;
+
+export interface EmulatorConfig {
+  host: string;
+  port: number;
+  accounts: AuthAccount[];
+  dataFile?: string;
+  rates: Record<string, number>;
+  rateLimits: boolean;
+  retryAfterHeader: boolean;
+  faults: FaultConfig;
+  faultActions?: string[];
+  latency?: { minMs: number; maxMs: number };
+  seed?: number;
+  quota: number;
+  tokenRetentionMs: number;
+  duplicateIpCheckBeforeToken: boolean;
+  clock: () => number;
+  log?: (line: string) => void;
+}
+
+export type ConfigPatch = Partial<
+  Pick<
+    EmulatorConfig,
+    'faults' | 'faultActions' | 'latency' | 'rates' | 'rateLimits' | 'retryAfterHeader' | 'quota' | 'tokenRetentionMs' | 'duplicateIpCheckBeforeToken'
+  >
+>;
+
+export interface EmulatorStats {
+  total: number;
+  /** action -> outcome (`ok`, an error Code, or `fault:<kind>`) -> count. */
+  actions: Record<string, Record<string, number>>;
+}
+
+interface Outcome {
+  action: string;
+  accountId?: string;
+  regionId?: string;
+  outcome: string;
+  status: number;
+}
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export class EmulatorServer {
+  readonly store: Store;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly nonces = new NonceCache();
+  private readonly limiter: RateLimiter;
+  private readonly random: RandomStreams;
+  private readonly byKey = new Map<string, AuthAccount>();
+  private counts: EmulatorStats = { total: 0, actions: {} };
+  private closing = false;
+
+  constructor(private readonly cfg: EmulatorConfig) {
+    this.store = new Store(cfg.dataFile);
+    this.limiter = new RateLimiter(cfg.rates, cfg.clock);
+    this.random = new RandomStreams(cfg.seed);
+    for (const a of cfg.accounts) {
+      this.byKey.set(a.accessKeyId, a);
+      this.store.account(a.accountId);
+    }
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch(() => {
+        // Last resort: a bug in a handler must cost one request, never the process.
+        if (!res.headersSent) this.send(req, res, 500, { 'content-type': 'application/json' }, JSON.stringify(errorBody(err(500, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.'), newRequestId())));
+        else res.destroy();
+      });
+    });
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    this.server.on('clientError', (_e, socket: Socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+  }
+
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.cfg.port, this.cfg.host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : this.cfg.port;
+        resolve({ host: this.cfg.host, port });
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const done = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Hung and keep-alive sockets would hold close() open forever.
+    for (const s of this.sockets) s.destroy();
+    this.server.closeAllConnections();
+    await done;
+    this.store.flush();
+  }
+
+  configure(patch: ConfigPatch): void {
+    const c = this.cfg;
+    if (patch.faults !== undefined) c.faults = { ...patch.faults };
+    if (patch.faultActions !== undefined) c.faultActions = patch.faultActions.length ? [...patch.faultActions] : undefined;
+    if (patch.latency !== undefined) c.latency = patch.latency;
+    if (patch.rates !== undefined) {
+      c.rates = { ...c.rates, ...patch.rates };
+      this.limiter.setRates(c.rates);
+    }
+    if (patch.rateLimits !== undefined) c.rateLimits = patch.rateLimits;
+    if (patch.retryAfterHeader !== undefined) c.retryAfterHeader = patch.retryAfterHeader;
+    if (patch.quota !== undefined) c.quota = patch.quota;
+    if (patch.tokenRetentionMs !== undefined) c.tokenRetentionMs = patch.tokenRetentionMs;
+    if (patch.duplicateIpCheckBeforeToken !== undefined) c.duplicateIpCheckBeforeToken = patch.duplicateIpCheckBeforeToken;
+  }
+
+  setAccountFlags(accountId: string, flags: Partial<AccountFlags>): void {
+    const a = this.store.account(accountId);
+    for (const k of Object.keys(NO_FLAGS) as Array<keyof AccountFlags>) if (typeof flags[k] === 'boolean') a.flags[k] = flags[k];
+    this.store.changed();
+  }
+
+  setAttached(accountId: string, regionId: string, gatewayId: string, attached: boolean): void {
+    const g = this.store.region(accountId, regionId).gateways.get(gatewayId);
+    if (!g) throw new Error(`no gateway ${gatewayId} in ${accountId}/${regionId}`);
+    if (attached) g.Attached = true;
+    else delete g.Attached;
+    this.store.changed();
+  }
+
+  state(): EmulatorStateDump {
+    return this.store.dump();
+  }
+
+  stats(): EmulatorStats {
+    return structuredClone(this.counts);
+  }
+
+  resetStats(): void {
+    this.counts = { total: 0, actions: {} };
+  }
+
+  private count(o: Outcome, startedAt: number): void {
+    const per = (this.counts.actions[o.action] ??= {});
+    per[o.outcome] = (per[o.outcome] ?? 0) + 1;
+    this.counts.total++;
+    // Only names, ids and codes: never parameter values, so AuthKeys, signatures and tokens cannot reach a log.
+    this.cfg.log?.(
+      `${new Date(this.cfg.clock()).toISOString()} ${o.action} account=${o.accountId ?? '-'} region=${o.regionId ?? '-'} -> ${o.status} ${o.outcome} ${Date.now() - startedAt}ms`,
+    );
+  }
+
+  private newGatewayId = (): string => {
+    const rand = this.random.stream('ids');
+    for (;;) {
+      let id = 'cgw-';
+      for (let i = 0; i < 21; i++) id += ID_ALPHABET[Math.floor(rand() * ID_ALPHABET.length)] ?? 'a';
+      if (!this.store.hasGatewayId(id)) return id;
+    }
+  };
+
+  private send(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+    if (res.destroyed || this.closing) return;
+    res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+    res.end(body);
+    void req;
+  }
+
+  private readBody(req: IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let tooLarge = Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY_BYTES) tooLarge = true;
+        if (size > MAX_DRAIN_BYTES) req.socket.destroy();
+        if (!tooLarge) chunks.push(c);
+      });
+      req.on('end', () => resolve({ body: Buffer.concat(chunks), tooLarge }));
+      req.on('error', () => resolve({ body: Buffer.alloc(0), tooLarge: true }));
+      req.on('close', () => resolve({ body: Buffer.concat(chunks), tooLarge }));
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const startedAt = Date.now();
+    const url = req.url ?? '/';
+    const qi = url.indexOf('?');
+    const path = qi < 0 ? url : url.slice(0, qi);
+    const rawQuery = qi < 0 ? '' : url.slice(qi + 1);
+    if (path.startsWith('/__emulator/')) return this.admin(req, res, path);
+
+    const { body, tooLarge } = await this.readBody(req);
+    if (req.socket.destroyed) return;
+    const requestId = newRequestId();
+    let xml = /(^|&)Format=xml(&|$)/i.test(rawQuery) || /(^|&)Format=xml(&|$)/i.test(body.toString('latin1'));
+    const o: Outcome = { action: '-', outcome: 'ok', status: 200 };
+    const fail = (e: ApiError, extra: Record<string, string> = {}): void => {
+      o.outcome = e.code;
+      o.status = e.status;
+      const b = errorBody(e, requestId);
+      this.count(o, startedAt);
+      if (xml) this.send(req, res, e.status, { 'content-type': 'text/xml;charset=utf-8', ...extra }, toXml('Error', b));
+      else this.send(req, res, e.status, { 'content-type': 'application/json;charset=utf-8', ...extra }, JSON.stringify(b));
+    };
+
+    if (tooLarge) {
+      res.setHeader('connection', 'close');
+      return fail(err(413, 'InvalidParameter.BodyTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`));
+    }
+    const query = new Map<string, string>();
+    const params = new Map<string, string>();
+    try {
+      parseForm(rawQuery, query, 'query');
+      for (const [k, v] of query) params.set(k, v);
+      const ctype = String(req.headers['content-type'] ?? '').toLowerCase();
+      if (body.length > 0 && (ctype === '' || ctype.startsWith('application/x-www-form-urlencoded'))) {
+        let text: string;
+        try {
+          text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+        } catch {
+          throw err(400, 'InvalidParameter.Encoding', 'The request body is not valid UTF-8.');
+        }
+        parseForm(text, params, 'body');
+      }
+    } catch (e) {
+      if (e instanceof ApiError) return fail(e);
+      throw e;
+    }
+    xml = (params.get('Format') ?? '').toLowerCase() === 'xml';
+
+    const header = (n: string): string | undefined => {
+      const v = req.headers[n];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const action = params.get('Action') || header('x-acs-action') || '';
+    const version = params.get('Version') || header('x-acs-version') || '';
+    const def = ACTIONS.get(action);
+    o.action = def ? action : action === '' ? '-' : '(unknown)';
+
+    const lat = this.cfg.latency;
+    if (lat && lat.maxMs > 0) {
+      const r = this.random.stream('latency')();
+      await new Promise((resolve) => setTimeout(resolve, lat.minMs + r * Math.max(0, lat.maxMs - lat.minMs)));
+      if (this.closing || req.socket.destroyed) return;
+    }
+
+    try {
+      if (action === '') throw missing('Action');
+      if (version === '') throw missing('Version');
+      if (version !== API_VERSION) throw err(400, 'InvalidVersion', 'Specified parameter Version is not valid.');
+      if (!def) throw err(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
+
+      const now = this.cfg.clock();
+      const account = authenticate(
+        { method: req.method ?? 'GET', path, query, params, headers: req.headers, bodySha256: createHash('sha256').update(body).digest('hex') },
+        (id) => this.byKey.get(id),
+        this.nonces,
+        now,
+      );
+      o.accountId = account.accountId;
+      const regionId = params.get('RegionId') ?? '';
+      o.regionId = regionId || undefined;
+
+      if (this.cfg.rateLimits) {
+        const wait = this.limiter.take(account.accountId, regionId, action);
+        if (wait > 0) return fail(throttled(), this.cfg.retryAfterHeader ? { 'x-acs-retry-after': String(wait) } : {});
+      }
+
+      const faultOn = !this.cfg.faultActions || this.cfg.faultActions.includes(action);
+      const fault: FaultKind | undefined = faultOn ? pickFault(this.random.stream(`fault:${action}`), this.cfg.faults) : undefined;
+      if (fault && fault !== 'commit-drop') return this.injectFault(fault, req, res, o, startedAt, fail);
+
+      if (def.regionRequired && regionId === '') throw missing('RegionId');
+      if (regionId !== '' && !isKnownRegion(regionId))
+        throw err(404, 'InvalidRegionId.NotFound', 'The specified RegionId does not exist in our records.');
+      for (const name of def.required) if ((params.get(name) ?? '') === '') throw missing(name);
+
+      if (def.subUserCode) {
+        const flags = this.store.account(account.accountId).flags;
+        if (flags.forbidden) throw err(403, 'Forbidden', 'User not authorized to operate on the specified resource.');
+        if (flags.subUser)
+          throw err(
+            403,
+            def.subUserCode,
+            def.subUserCode === 'Forbidden'
+              ? 'User not authorized to operate on the specified resource.'
+              : 'User not authorized to operate on the specified resource as your account is created by another user.',
+          );
+      }
+
+      const settings: ActionSettings = {
+        quota: this.cfg.quota,
+        tokenRetentionMs: this.cfg.tokenRetentionMs,
+        duplicateIpCheckBeforeToken: this.cfg.duplicateIpCheckBeforeToken,
+      };
+      const result = def.run({
+        accountId: account.accountId,
+        regionId,
+        params,
+        store: this.store,
+        settings,
+        now,
+        newGatewayId: this.newGatewayId,
+      });
+      if (fault === 'commit-drop' && MUTATIONS.has(action)) {
+        // The change is made and the token remembered; only the answer is lost.
+        o.outcome = 'fault:commit-drop';
+        o.status = 0;
+        this.count(o, startedAt);
+        req.socket.destroy();
+        return;
+      }
+      const out = { RequestId: requestId, ...result };
+      this.count(o, startedAt);
+      if (xml) this.send(req, res, 200, { 'content-type': 'text/xml;charset=utf-8' }, toXml(`${action}Response`, out));
+      else this.send(req, res, 200, { 'content-type': 'application/json;charset=utf-8' }, JSON.stringify(out));
+    } catch (e) {
+      if (e instanceof ApiError) return fail(e);
+      throw e;
+    }
+  }
+
+  private injectFault(
+    fault: FaultKind,
+    req: IncomingMessage,
+    res: ServerResponse,
+    o: Outcome,
+    startedAt: number,
+    fail: (e: ApiError, extra?: Record<string, string>) => void,
+  ): void {
+    switch (fault) {
+      case 'conflict':
+        return fail(err(409, 'OperationConflict', 'The operation against this instance is too frequent, please try again later.'));
+      case 'unavailable':
+        return fail(err(503, 'ServiceUnavailable', 'The request has failed due to a temporary failure of the server.'));
+      case 'internal':
+        return fail(err(500, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.'));
+      case 'throttle':
+        return fail(throttled(), this.cfg.retryAfterHeader ? { 'x-acs-retry-after': '100' } : {});
+      default:
+        break;
+    }
+    o.outcome = `fault:${fault}`;
+    o.status = fault === 'html' ? 502 : fault === 'empty' ? 200 : 0;
+    this.count(o, startedAt);
+    if (fault === 'html') {
+      this.send(req, res, 502, { 'content-type': 'text/html' }, '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>Tengine</center></body></html>');
+    } else if (fault === 'empty') {
+      // A 200 with nothing in it: the nastiest variant, since the status claims success.
+      this.send(req, res, 200, { 'content-type': 'application/json;charset=utf-8' }, '');
+    } else if (fault === 'reset') {
+      req.socket.destroy();
+    }
+    // 'hang': no answer at all; close() destroys the socket.
+  }
+
+  private async admin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const json = (status: number, v: unknown) =>
+      this.send(req, res, status, { 'content-type': 'application/json;charset=utf-8' }, JSON.stringify(v));
+    const { body, tooLarge } = await this.readBody(req);
+    if (tooLarge) return json(413, { error: 'body too large' });
+    let input: any = {};
+    if (req.method === 'POST' && body.length > 0) {
+      try {
+        input = JSON.parse(body.toString('utf8'));
+      } catch {
+        return json(400, { error: 'body is not JSON' });
+      }
+      if (!input || typeof input !== 'object' || Array.isArray(input)) return json(400, { error: 'body must be a JSON object' });
+    }
+    try {
+      if (req.method === 'GET' && path === '/__emulator/state') return json(200, this.state());
+      if (req.method === 'GET' && path === '/__emulator/stats') return json(200, this.stats());
+      if (req.method === 'POST') {
+        if (path === '/__emulator/config') {
+          this.configure(checkPatch(input));
+          return json(200, { ok: true });
+        }
+        const m = /^\/__emulator\/accounts\/([A-Za-z0-9_.-]{1,64})$/.exec(path);
+        if (m) {
+          this.setAccountFlags(m[1] ?? '', input as Partial<AccountFlags>);
+          return json(200, { ok: true, flags: this.store.account(m[1] ?? '').flags });
+        }
+        if (path === '/__emulator/attach') {
+          const { accountId, regionId, gatewayId, attached } = input as Record<string, unknown>;
+          if (typeof accountId !== 'string' || typeof regionId !== 'string' || typeof gatewayId !== 'string' || typeof attached !== 'boolean')
+            return json(400, { error: 'need {accountId, regionId, gatewayId, attached}' });
+          try {
+            this.setAttached(accountId, regionId, gatewayId, attached);
+          } catch {
+            return json(404, { error: 'no such gateway' });
+          }
+          return json(200, { ok: true });
+        }
+        if (path === '/__emulator/forget-tokens') {
+          this.store.forgetTokens();
+          return json(200, { ok: true });
+        }
+        if (path === '/__emulator/reset-stats') {
+          this.resetStats();
+          return json(200, { ok: true });
+        }
+      }
+      return json(404, { error: 'unknown admin endpoint' });
+    } catch (e) {
+      return json(400, { error: e instanceof Error ? e.message : 'bad request' });
+    }
+  }
+}
+
+function throttled(): ApiError {
+  return err(400, 'Throttling.User', 'Request was denied due to user flow control.');
+}
+
+const PATCH_KEYS = new Set(['faults', 'faultActions', 'latency', 'rates', 'rateLimits', 'retryAfterHeader', 'quota', 'tokenRetentionMs', 'duplicateIpCheckBeforeToken']);
+
+/** Shape-checks an admin config patch, so a typo is a 400 instead of a silently ignored setting. */
+export function checkPatch(input: Record<string, unknown>): ConfigPatch {
+  for (const k of Object.keys(input)) if (!PATCH_KEYS.has(k)) throw new Error(`unknown setting ${k}`);
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  const rec = (v: unknown) => !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(num);
+  if ('faults' in input && !rec(input.faults)) throw new Error('faults must map kinds to probabilities');
+  if ('rates' in input && !rec(input.rates)) throw new Error('rates must map actions to numbers');
+  if ('faultActions' in input && !(Array.isArray(input.faultActions) && input.faultActions.every((x) => typeof x === 'string')))
+    throw new Error('faultActions must be a list of action names');
+  if ('latency' in input) {
+    const l = input.latency as Record<string, unknown> | null;
+    if (!l || !num(l.minMs) || !num(l.maxMs)) throw new Error('latency must be {minMs, maxMs}');
+  }
+  for (const k of ['rateLimits', 'retryAfterHeader', 'duplicateIpCheckBeforeToken'])
+    if (k in input && typeof input[k] !== 'boolean') throw new Error(`${k} must be a boolean`);
+  for (const k of ['quota', 'tokenRetentionMs']) if (k in input && !num(input[k])) throw new Error(`${k} must be a number`);
+  return input as ConfigPatch;
+}
+
+export { DEFAULT_RATES };
