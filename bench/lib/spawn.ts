@@ -1,0 +1,57 @@
+// Runs the built CLI as a child process and collects its NDJSON events with arrival times.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from './paths.js';
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  wallMs: number;
+  stdout: string;
+  stderr: string;
+  /** ms since spawn at which each row finished (from `row:done` events), and the row's status. */
+  done: Array<{ t: number; status: string }>;
+  events: Array<Record<string, unknown>>;
+}
+
+export function runCli(args: string[], env: Record<string, string>, opts: { killAfterMs?: number; cwd?: string } = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'cgw-batch.js'), ...args], {
+      cwd: opts.cwd ?? repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let buf = '';
+    const done: CliRun['done'] = [];
+    const events: CliRun['events'] = [];
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        try {
+          const e = JSON.parse(line) as Record<string, any>;
+          events.push(e);
+          if (e.type === 'row:done') done.push({ t: performance.now() - started, status: String(e.result?.status) });
+        } catch {
+          // not an event line
+        }
+      }
+    });
+    child.stderr.on('data', (d: string) => (err += d));
+    let timer: NodeJS.Timeout | undefined;
+    if (opts.killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      resolve({ code, signal, wallMs: performance.now() - started, stdout: out, stderr: err, done, events });
+    });
+  });
+}

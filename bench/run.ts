@@ -1,0 +1,299 @@
+// `npm run bench`: cgw-batch against its peers on the same emulator configuration, plus plan and startup figures.
+// Prints a table, writes bench/results/latest.json and bench/results/latest.svg.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PopVpcClient } from '../src/cloud/pop-client.js';
+import { DEFAULT_ACCOUNT, startEmulator, type EmulatorOptions } from '../src/emulator/index.js';
+import { sequentialLoop, terraformLike, type BaselineRow } from './lib/baselines.js';
+import { BENCH_REGIONS, benchCsv, benchIp, benchYaml } from './lib/manifest.js';
+import { repoRoot } from './lib/paths.js';
+import { runCli } from './lib/spawn.js';
+import { lineChart, type Series } from './lib/svg.js';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1000);
+const REGIONS = BENCH_REGIONS.slice(0, 4);
+const RATE = 25;
+const BOUND_MS = (Math.ceil(ROWS / REGIONS.length) / RATE) * 1000;
+const quick = process.env.BENCH_QUICK === '1';
+
+const creds = {
+  ALIBABA_CLOUD_ACCESS_KEY_ID: DEFAULT_ACCOUNT.accessKeyId,
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEFAULT_ACCOUNT.accessKeySecret,
+  ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+  ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
+  NO_COLOR: '1',
+  CI: '1',
+};
+
+const base: EmulatorOptions = { rates: { CreateCustomerGateway: RATE }, latency: { minMs: 20, maxMs: 80 }, seed: 42 };
+// About 10 % of Create requests fail transiently; commit-drop and reset leave the outcome unknown.
+const faulty: EmulatorOptions = {
+  ...base,
+  faults: { unavailable: 0.03, internal: 0.02, conflict: 0.02, 'commit-drop': 0.02, reset: 0.01 },
+  faultActions: ['CreateCustomerGateway'],
+};
+
+interface Row {
+  contender: string;
+  scenario: string;
+  wallMs: number;
+  ratio: number | null;
+  requests: number;
+  throttled: number;
+  throttledPct: number;
+  created: number;
+  failed: number;
+  gateways: number;
+  duplicates: number;
+  orphans: number;
+  rowsPerSec: number;
+  done: number[];
+}
+
+function countStat(stats: any, action: string, pred: (k: string) => boolean): number {
+  const per = stats?.actions?.[action] ?? stats?.[action] ?? {};
+  let n = 0;
+  for (const [k, v] of Object.entries(per)) if (typeof v === 'number' && pred(k)) n += v;
+  return n;
+}
+
+function gatewaysOf(state: any): Array<{ IpAddress: string }> {
+  const out: Array<{ IpAddress: string }> = [];
+  for (const acc of Object.values<any>(state.accounts ?? {})) for (const reg of Object.values<any>(acc.regions ?? {})) out.push(...(reg.gateways ?? []));
+  return out;
+}
+
+async function contender(
+  name: string,
+  scenario: string,
+  emuOpts: EmulatorOptions,
+  run: (url: string, dir: string, csv: string, rows: BaselineRow[]) => Promise<{ wallMs: number; done: Array<{ t: number; status: string }>; failedIps: string[] }>,
+  rows = ROWS,
+  bound: number | null = BOUND_MS,
+): Promise<Row> {
+  const emu = await startEmulator({ ...emuOpts, accounts: [DEFAULT_ACCOUNT] });
+  const dir = mkdtempSync(join(tmpdir(), 'cgw-bench-'));
+  try {
+    const csv = join(dir, 'bench.csv');
+    writeFileSync(csv, benchCsv(rows, REGIONS));
+    const brows: BaselineRow[] = Array.from({ length: rows }, (_, i) => ({
+      region: REGIONS[i % REGIONS.length]!,
+      ip: benchIp(i + 1),
+      name: `site-${i + 1}`,
+      asn: String(64512 + ((i + 1) % 1000)),
+      description: `branch office ${i + 1}`,
+    }));
+    const r = await run(emu.url, dir, csv, brows);
+    const stats = emu.stats();
+    const gws = gatewaysOf(emu.state());
+    const ips = new Map<string, number>();
+    for (const g of gws) ips.set(g.IpAddress, (ips.get(g.IpAddress) ?? 0) + 1);
+    const failedSet = new Set(r.failedIps);
+    const creates = countStat(stats, 'CreateCustomerGateway', () => true);
+    const throttled = countStat(stats, 'CreateCustomerGateway', (k) => k.startsWith('Throttling'));
+    const created = r.done.filter((d) => d.status === 'created' || d.status === 'adopted').length;
+    const row: Row = {
+      contender: name,
+      scenario,
+      wallMs: Math.round(r.wallMs),
+      ratio: bound ? Number((r.wallMs / bound).toFixed(3)) : null,
+      requests: creates,
+      throttled,
+      throttledPct: creates ? Number(((100 * throttled) / creates).toFixed(1)) : 0,
+      created,
+      failed: r.done.filter((d) => d.status === 'failed').length + (rows - r.done.length),
+      gateways: gws.length,
+      duplicates: [...ips.values()].reduce((a, n) => a + (n - 1), 0),
+      orphans: gws.filter((g) => failedSet.has(g.IpAddress)).length,
+      rowsPerSec: Number((created / (r.wallMs / 1000)).toFixed(1)),
+      done: r.done.map((d) => Math.round(d.t)),
+    };
+    return row;
+  } finally {
+    await emu.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function cgwBatch(extra: string[]) {
+  return async (url: string, dir: string, csv: string) => {
+    const r = await runCli(
+      ['apply', csv, '--endpoint', url, '--yes', '--format', 'json', '--state', join(dir, 'state.jsonl'), '--report-dir', join(dir, 'reports'), ...extra],
+      creds,
+    );
+    if (r.code !== 0 && r.code !== 1) throw new Error(`cgw-batch exited ${r.code}: ${r.stderr.slice(0, 2000)}`);
+    const failedIps = r.events
+      .filter((e: any) => e.type === 'row:done' && e.result?.status === 'failed')
+      .map((e: any) => String(e.result.ip));
+    return { wallMs: r.wallMs, done: r.done, failedIps };
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+function child(mode: string, file: string): { ms: number; maxRssMB: number; rows: number } {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'bench', 'lib', 'child-plan.js'), mode, file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`child-plan ${mode} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+async function planFigures(): Promise<Record<string, unknown>> {
+  const dir = mkdtempSync(join(tmpdir(), 'cgw-bench-plan-'));
+  try {
+    const big = join(dir, 'big.csv');
+    const n = quick ? 20_000 : 100_000;
+    writeFileSync(big, benchCsv(n, BENCH_REGIONS));
+    const csvOnly = [child('csv-parse', big), child('csv-parse', big), child('csv-parse', big)];
+    const plan = [child('plan', big), child('plan', big), child('plan', big)];
+    const csvMs = median(csvOnly.map((x) => x.ms));
+    const planMs = median(plan.map((x) => x.ms));
+    const cliStart = performance.now();
+    const cli = spawnSync(process.execPath, [join(repoRoot, 'bin', 'cgw-batch.js'), 'plan', big, '--offline', '--quota', '1000000', '--format', 'json'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+      env: { ...process.env, ...creds },
+    });
+    const cliMs = performance.now() - cliStart;
+    const yamlFile = join(dir, 'big.yaml');
+    writeFileSync(yamlFile, benchYaml(20_000, BENCH_REGIONS));
+    const yaml = child('plan', yamlFile);
+    const helps: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      spawnSync(process.execPath, [join(repoRoot, 'bin', 'cgw-batch.js'), '--help'], { encoding: 'utf8' });
+      helps.push(performance.now() - t);
+    }
+    const nodeBare: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      spawnSync(process.execPath, ['-e', '0']);
+      nodeBare.push(performance.now() - t);
+    }
+    return {
+      csvRows: n,
+      csvParseAloneMs: Math.round(csvMs),
+      loadAndPlanMs: Math.round(planMs),
+      planToCsvParseRatio: Number((planMs / csvMs).toFixed(2)),
+      planPeakRssMB: Math.round(Math.max(...plan.map((x) => x.maxRssMB))),
+      cliPlanWallMs: Math.round(cliMs),
+      cliPlanExit: cli.status,
+      yamlRows: 20_000,
+      yamlLoadAndPlanMs: Math.round(yaml.ms),
+      helpStartupMsMedian: Math.round(median(helps)),
+      nodeBareStartupMsMedian: Math.round(median(nodeBare)),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Online plan over 5 regions x 100 existing gateways: listing runs regions in parallel. */
+async function onlinePlanFigures(): Promise<Record<string, unknown>> {
+  const emu = await startEmulator({ accounts: [DEFAULT_ACCOUNT], rateLimits: false, seed: 7 });
+  const dir = mkdtempSync(join(tmpdir(), 'cgw-bench-online-'));
+  try {
+    const c = new PopVpcClient({ endpoint: emu.url, credentials: DEFAULT_ACCOUNT });
+    let i = 0;
+    await Promise.all(
+      BENCH_REGIONS.map(async (region) => {
+        for (let k = 0; k < 100; k++) {
+          const n = 50_000 + i++;
+          await c.createCustomerGateway({ regionId: region, ipAddress: benchIp(n), name: `existing-${n}` });
+        }
+      }),
+    );
+    emu.configure({ rateLimits: true, latency: { minMs: 20, maxMs: 80 } });
+    const csv = join(dir, 'online.csv');
+    writeFileSync(csv, benchCsv(50, BENCH_REGIONS));
+    // The sum: each region listed one after the other, as a loop over regions would.
+    const t0 = performance.now();
+    for (const r of BENCH_REGIONS) await c.listCustomerGateways(r);
+    const sequentialMs = performance.now() - t0;
+    const perRegion: number[] = [];
+    for (const r of BENCH_REGIONS) {
+      const t = performance.now();
+      await c.listCustomerGateways(r);
+      perRegion.push(performance.now() - t);
+    }
+    const run = await runCli(['plan', csv, '--endpoint', emu.url, '--format', 'json', '--state', join(dir, 's.jsonl')], creds);
+    const help = await runCli(['--help'], creds);
+    return {
+      regions: BENCH_REGIONS.length,
+      existingPerRegion: 100,
+      sequentialListingMs: Math.round(sequentialMs),
+      slowestRegionListingMs: Math.round(Math.max(...perRegion)),
+      cliOnlinePlanWallMs: Math.round(run.wallMs),
+      cliStartupMs: Math.round(help.wallMs),
+      cliOnlinePlanExit: run.code,
+    };
+  } finally {
+    await emu.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function pad(s: string | number, n: number): string {
+  return String(s).padEnd(n);
+}
+
+async function main(): Promise<void> {
+  const results: Row[] = [];
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const plan: Array<[string, string, EmulatorOptions, Parameters<typeof contender>[3], number?, (number | null)?]> = [
+    ['cgw-batch --rate 25', 'limit 25/s, 20-80 ms', base, cgwBatch(['--rate', String(RATE)])],
+    ['cgw-batch --rate 25', '+10% faults', faulty, cgwBatch(['--rate', String(RATE)])],
+    ['cgw-batch (adaptive)', 'limit 25/s, 20-80 ms', base, cgwBatch([])],
+    ['A: sequential pop-core loop', 'limit 25/s, 20-80 ms', base, (url, _d, _c, rows) => sequentialLoop(url, DEFAULT_ACCOUNT.accessKeyId, DEFAULT_ACCOUNT.accessKeySecret, rows)],
+    ['B: Terraform-style (10 global, 3s/5s, new token)', 'limit 25/s, 20-80 ms', base, (url, _d, _c, rows) => terraformLike(url, DEFAULT_ACCOUNT.accessKeyId, DEFAULT_ACCOUNT.accessKeySecret, rows)],
+    ['B: Terraform-style (10 global, 3s/5s, new token)', '+10% faults', faulty, (url, _d, _c, rows) => terraformLike(url, DEFAULT_ACCOUNT.accessKeyId, DEFAULT_ACCOUNT.accessKeySecret, rows)],
+    ['cgw-batch --rate 100000', 'no limit, 0 ms, 2000 rows', { rateLimits: false, seed: 1 }, cgwBatch(['--rate', '100000', '--concurrency', '32']), 2000, null],
+  ];
+  for (const [name, scenario, emu, run, rows, bound] of plan) {
+    if (quick && name.startsWith('A:')) continue;
+    log(`running ${name} [${scenario}] ...`);
+    results.push(await contender(name, scenario, emu, run, rows ?? ROWS, bound === undefined ? BOUND_MS : bound));
+  }
+  log('plan figures ...');
+  const planFig = await planFigures();
+  log('online plan figures ...');
+  const online = await onlinePlanFigures();
+
+  const header = `${pad('contender', 50)}${pad('scenario', 28)}${pad('wall s', 9)}${pad('x B', 7)}${pad('req', 6)}${pad('throttled', 11)}${pad('created', 9)}${pad('failed', 8)}${pad('dupes', 7)}${pad('orphans', 9)}rows/s`;
+  const lines = [
+    `cgw-batch benchmark: ${ROWS} rows over ${REGIONS.length} regions; bound B = max over regions of rows/rate = ${(BOUND_MS / 1000).toFixed(1)} s`,
+    header,
+    ...results.map(
+      (r) =>
+        `${pad(r.contender, 50)}${pad(r.scenario, 28)}${pad((r.wallMs / 1000).toFixed(2), 9)}${pad(r.ratio ?? '-', 7)}${pad(r.requests, 6)}${pad(`${r.throttled} (${r.throttledPct}%)`, 11)}${pad(r.created, 9)}${pad(r.failed, 8)}${pad(r.duplicates, 7)}${pad(r.orphans, 9)}${r.rowsPerSec}`,
+    ),
+    '',
+    `plan: ${planFig.csvRows}-row CSV load+plan ${planFig.loadAndPlanMs} ms vs csv-parse alone ${planFig.csvParseAloneMs} ms (ratio ${planFig.planToCsvParseRatio}), peak RSS ${planFig.planPeakRssMB} MB; CLI plan --offline wall ${planFig.cliPlanWallMs} ms`,
+    `plan: ${planFig.yamlRows}-gateway YAML load+plan ${planFig.yamlLoadAndPlanMs} ms`,
+    `startup: cgw-batch --help ${planFig.helpStartupMsMedian} ms median (bare node ${planFig.nodeBareStartupMsMedian} ms)`,
+    `online plan: ${online.regions} regions x ${online.existingPerRegion} existing: CLI plan wall ${online.cliOnlinePlanWallMs} ms; listing regions one after another ${online.sequentialListingMs} ms, slowest single region ${online.slowestRegionListingMs} ms`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+
+  const out = join(repoRoot, 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  const stamp = new Date().toISOString();
+  writeFileSync(
+    join(out, 'latest.json'),
+    JSON.stringify({ at: stamp, node: process.version, rows: ROWS, regions: REGIONS.length, rate: RATE, boundMs: BOUND_MS, contenders: results, plan: planFig, onlinePlan: online }, null, 2) + '\n',
+  );
+  const series: Series[] = results
+    .filter((r) => r.scenario === 'limit 25/s, 20-80 ms' || (r.scenario === '+10% faults'))
+    .map((r) => ({ label: `${r.contender.replace(/ \(10 global.*\)/, '')} ${r.scenario === '+10% faults' ? '(faults)' : ''}`.trim(), times: r.done }));
+  writeFileSync(join(out, 'latest.svg'), lineChart(`Rows completed over time: ${ROWS} rows, 4 regions, limit ${RATE}/s per region (${stamp.slice(0, 10)})`, series, { boundMs: BOUND_MS }));
+  log(`wrote bench/results/latest.json and bench/results/latest.svg`);
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench failed: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exitCode = 1;
+});
