@@ -71,11 +71,11 @@ export interface Connection {
 }
 
 /** One pop-core client per endpoint (each has its own keep-alive pool); `--endpoint` sends every region to one URL. */
-export function connect(opts: { credentials: Credentials; endpoint?: string; timeoutMs: number }): Connection {
+export function connect(opts: { credentials: Credentials; endpoint?: string; timeoutMs: number; label?: string }): Connection {
   const clients = new Map<string, VpcClient>();
   const endpointFor = (region: string) => opts.endpoint ?? `https://vpc.${region}.aliyuncs.com`;
   return {
-    endpoint: opts.endpoint ?? 'https://vpc.<region>.aliyuncs.com',
+    endpoint: opts.label ?? opts.endpoint ?? 'https://vpc.<region>.aliyuncs.com',
     accessKeyId: opts.credentials.accessKeyId,
     clientFor(region: string): VpcClient {
       const url = endpointFor(region);

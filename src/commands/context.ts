@@ -76,6 +76,8 @@ export async function openSession(ctx: Context, required: boolean): Promise<Sess
       credentials: { accessKeyId: DEFAULT_ACCOUNT.accessKeyId, accessKeySecret: DEFAULT_ACCOUNT.accessKeySecret },
       endpoint: emu.url,
       timeoutMs: o.timeoutMs,
+      // The port changes on every start; the journal must see the same sandbox as the same endpoint.
+      label: `sandbox:${dataFile}`,
     });
     ctx.redactor.add(DEFAULT_ACCOUNT.accessKeySecret);
     return { conn, sandbox: emu, close: () => emu.close() };
