@@ -1,0 +1,353 @@
+// The durable journal: one locked, append-only JSON-lines file per manifest; group-committed, compacted on open.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmod, open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { StateError } from '../errors.js';
+import type { PriorRow } from '../types.js';
+import { writeSnapshot } from './compact.js';
+import { FILE_MODE, removeOrphans } from './fsutil.js';
+import { Lock } from './lock.js';
+import {
+  applyPatch,
+  emptyRow,
+  headerLine,
+  JOURNAL_VERSION,
+  parseJournal,
+  rowLine,
+  scrubPatch,
+  snapshotLine,
+  type JournalHeader,
+  type JournalRow,
+} from './records.js';
+
+export type { JournalHeader, JournalRow } from './records.js';
+
+export interface OpenOptions {
+  manifest: { path: string; hash: string };
+  endpoint: string;
+  accessKeyId: string;
+  forceUnlock?: boolean;
+  clock?: () => number;
+  host?: string;
+  pid?: number;
+  /** Torn last line dropped, stale lock taken over, permissions fixed, lock lost. */
+  onWarning?: (message: string) => void;
+}
+
+/** Counters for tests and benchmarks: group commit shows as `fsyncs` far below `records`. */
+export interface JournalStats {
+  records: number;
+  /** fdatasync calls made for appends (compaction's fsyncs are not counted). */
+  fsyncs: number;
+  bytes: number;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/** `branches.csv` -> `branches.csv.state.jsonl`, in the manifest's directory. */
+export function defaultStatePath(manifestPath: string): string {
+  return `${manifestPath}.state.jsonl`;
+}
+
+/** The manifest path as stored in the header: relative to the state file's directory, with `/` separators. */
+export function manifestRef(statePath: string, manifestPath: string): string {
+  return relative(dirname(resolve(statePath)), resolve(manifestPath)).split(sep).join('/');
+}
+
+function normalizeEndpoint(e: string): string {
+  return e.trim().replace(/\/+$/, '');
+}
+
+function errText(e: unknown): string {
+  return (e as Error | undefined)?.message ?? String(e);
+}
+
+export class Journal {
+  readonly path: string;
+  readonly header: JournalHeader;
+  readonly stats: JournalStats = { records: 0, fsyncs: 0, bytes: 0 };
+  private readonly map: Map<string, JournalRow>;
+  private readonly fh: FileHandle;
+  private readonly lock: Lock;
+  private readonly clock: () => number;
+  private queue: string[] = [];
+  private waiters: Waiter[] = [];
+  private writing: Promise<void> | undefined;
+  private state: 'open' | 'closed' | 'abandoned' = 'open';
+  private failure: StateError | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(path: string, header: JournalHeader, rows: Map<string, JournalRow>, fh: FileHandle, lock: Lock, clock: () => number) {
+    this.path = path;
+    this.header = header;
+    this.map = rows;
+    this.fh = fh;
+    this.lock = lock;
+    this.clock = clock;
+  }
+
+  static async open(path: string, opts: OpenOptions): Promise<Journal> {
+    const clock = opts.clock ?? Date.now;
+    const warn = opts.onWarning ?? (() => undefined);
+    let journal: Journal | undefined;
+    const lock = await Lock.acquire({
+      statePath: path,
+      pid: opts.pid ?? process.pid,
+      host: opts.host ?? hostname(),
+      runId: await peekRunId(path),
+      clock,
+      forceUnlock: opts.forceUnlock,
+      onWarning: warn,
+      onLost: (err) => {
+        warn(err.message);
+        journal?.fail(err);
+      },
+    }).catch((e: unknown) => {
+      if (e instanceof StateError) throw e;
+      throw new StateError(`cannot lock state file ${path}: ${errText(e)}`);
+    });
+    try {
+      // We hold the lock, so any journal temp file here belongs to a writer that died mid-compaction.
+      await removeOrphans(path, ['tmp']);
+      await removeOrphans(`${path}.bak`, ['tmp']);
+      // Lock temp files are written before their owner holds the lock: only clear old ones.
+      await removeOrphans(`${path}.lock`, ['tmp', 'stale'], 60_000);
+
+      const now = new Date(clock()).toISOString();
+      const manifest = { path: manifestRef(path, opts.manifest.path), hash: opts.manifest.hash };
+      const endpoint = normalizeEndpoint(opts.endpoint);
+      const text = await readFile(path, 'utf8').catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw new StateError(`cannot read state file ${path}: ${errText(e)}`);
+      });
+      let header: JournalHeader;
+      let rows: Map<string, JournalRow>;
+      if (text === undefined) {
+        header = {
+          version: JOURNAL_VERSION,
+          runId: randomUUID(),
+          manifest,
+          endpoint,
+          accessKeyId: opts.accessKeyId,
+          fingerprintKey: randomBytes(32).toString('hex'),
+          createdAt: now,
+          updatedAt: now,
+        };
+        rows = new Map();
+      } else {
+        await tightenMode(path, warn);
+        await tightenMode(`${path}.bak`, warn);
+        const parsed = parseJournal(path, text);
+        parsed.warnings.forEach(warn);
+        checkBelongs(path, parsed.header, manifest.path, endpoint, opts.accessKeyId);
+        // A changed hash for the same manifest is normal: the user fixed rows. Rows carry their own specHash.
+        header = { ...parsed.header, version: JOURNAL_VERSION, manifest, updatedAt: now };
+        rows = parsed.rows;
+      }
+      // Compaction also drops a torn tail, which must never sit before new appends.
+      let snapshot = headerLine(header);
+      for (const row of rows.values()) snapshot += snapshotLine(row, now);
+      await writeSnapshot(path, snapshot, text !== undefined);
+      const fh = await open(path, 'a', FILE_MODE);
+      journal = new Journal(path, header, rows, fh, lock, clock);
+      return journal;
+    } catch (e) {
+      await lock.release();
+      if (e instanceof StateError) throw e;
+      throw new StateError(`cannot open state file ${path}: ${errText(e)}`);
+    }
+  }
+
+  rows(): ReadonlyMap<string, JournalRow> {
+    return this.map;
+  }
+
+  get(key: string): JournalRow | undefined {
+    return this.map.get(key);
+  }
+
+  /**
+   * Merges `patch` into the row (creating it if new) and appends the record. Resolves once the record is durable.
+   * `undefined` in a patch clears an optional field. Calls made while an fsync runs share the next one (group commit).
+   */
+  record(key: string, patch: Partial<JournalRow>): Promise<JournalRow> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.state !== 'open') return Promise.reject(new StateError(`journal ${this.path} is closed`));
+    if (typeof key !== 'string' || key === '') return Promise.reject(new StateError('journal record without a row key'));
+    const scrubbed = scrubPatch(patch as Record<string, unknown>);
+    const prev = this.map.get(key);
+    // Copy on write: rows handed out earlier by get() stay as they were.
+    const row = applyPatch(prev ? { ...prev } : emptyRow(key), scrubbed);
+    this.map.set(key, row);
+    const line = rowLine(key, scrubbed, new Date(this.clock()).toISOString());
+    this.stats.records++;
+    return new Promise<JournalRow>((resolveRow, reject) => {
+      this.queue.push(line);
+      this.waiters.push({ resolve: () => resolveRow(row), reject });
+      this.writing ??= this.drain();
+    });
+  }
+
+  /** One write + one fdatasync per batch; everything queued during a batch forms the next one. */
+  private async drain(): Promise<void> {
+    // Let every record() of the current tick join the first batch.
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.queue.length > 0) {
+      const lines = this.queue;
+      const waiters = this.waiters;
+      this.queue = [];
+      this.waiters = [];
+      try {
+        if (this.failure) throw this.failure;
+        if (this.state === 'abandoned') throw new StateError(`journal ${this.path} was abandoned`);
+        const buf = Buffer.from(lines.join(''), 'utf8');
+        let off = 0;
+        while (off < buf.length) off += (await this.fh.write(buf, off, buf.length - off)).bytesWritten;
+        await this.fh.datasync();
+        this.stats.fsyncs++;
+        this.stats.bytes += buf.length;
+        for (const w of waiters) w.resolve();
+      } catch (e) {
+        // A failed or partial append may leave half a line: appending after it would corrupt the middle of the
+        // file, so the journal refuses all further writes. The next open drops the torn tail.
+        const err = e instanceof StateError ? e : new StateError(`could not write the journal ${this.path}: ${errText(e)}; no further rows are recorded`);
+        this.fail(err);
+        for (const w of waiters) w.reject(err);
+      }
+    }
+    this.writing = undefined;
+  }
+
+  private fail(err: StateError): void {
+    this.failure ??= err;
+    const waiters = this.waiters;
+    this.queue = [];
+    this.waiters = [];
+    for (const w of waiters) w.reject(this.failure);
+  }
+
+  /** Resolves when every record made so far is durable; rejects if the journal has failed. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Flushes and releases the lock. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        if (this.state === 'open') await this.flush();
+      } finally {
+        if (this.state === 'open') this.state = 'closed';
+        while (this.writing) await this.writing;
+        await this.fh.close().catch(() => undefined);
+        await this.lock.release();
+      }
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Releases only the lock, without flushing ("second Ctrl-C"). Every record was appended whole or is a torn last
+   * line, so the file stays consistent; queued records that were never written reject.
+   */
+  abandon(): void {
+    if (this.state !== 'open') return;
+    this.state = 'abandoned';
+    this.lock.releaseSync();
+    this.fail(new StateError(`journal ${this.path} was abandoned`));
+    const closeFh = () => void this.fh.close().catch(() => undefined);
+    if (this.writing) void this.writing.finally(closeFh);
+    else closeFh();
+  }
+
+  /** Test hook: run the lock heartbeat now (touch + ownership check) instead of waiting for its timer. */
+  async checkLock(): Promise<void> {
+    await this.lock.refresh();
+    if (this.lock.lost) this.fail(this.lock.lost);
+  }
+}
+
+/** Refuses a state file from another batch: another manifest, endpoint or account (its tokens must not be replayed there). */
+function checkBelongs(path: string, h: JournalHeader, manifestPath: string, endpoint: string, accessKeyId: string): void {
+  if (h.manifest.path !== manifestPath) {
+    throw new StateError(
+      `state file ${path} belongs to manifest ${h.manifest.path}, not ${manifestPath} (paths relative to the state file); use --state to choose a state file for this manifest`,
+    );
+  }
+  if (h.accessKeyId !== accessKeyId || normalizeEndpoint(h.endpoint) !== endpoint) {
+    throw new StateError(
+      `state file ${path} belongs to access key ${h.accessKeyId} at endpoint ${h.endpoint}, not ${accessKeyId} at ${endpoint}; ` +
+        `its ClientTokens must not be replayed against another account; use another --state`,
+    );
+  }
+}
+
+/** The state holds fingerprint keys and account ids: 0600, and say so when fixing a looser file. */
+async function tightenMode(path: string, warn: (m: string) => void): Promise<void> {
+  if (process.platform === 'win32') return;
+  try {
+    const mode = (await stat(path)).mode & 0o777;
+    if ((mode & 0o077) !== 0) {
+      await chmod(path, FILE_MODE);
+      warn(`state file ${path} was readable by others (mode ${mode.toString(8).padStart(4, '0')}); changed it to 0600`);
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+/** The run id from the header line, if readable, so the lock can name the run. Never fails. */
+async function peekRunId(path: string): Promise<string | undefined> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r');
+    const buf = Buffer.alloc(4096);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const first = buf.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
+    const runId = (JSON.parse(first) as { runId?: unknown }).runId;
+    return typeof runId === 'string' ? runId : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await fh?.close();
+  }
+}
+
+/** Reads a journal without locking it (plan, status, report). `undefined` when there is none. */
+export async function readJournal(
+  path: string,
+): Promise<{ header: JournalHeader; rows: Map<string, JournalRow>; warnings: string[] } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StateError(`cannot read state file ${path}: ${errText(e)}`);
+  }
+  const { header, rows, warnings } = parseJournal(path, text);
+  return { header, rows, warnings };
+}
+
+/** What the planner needs from each journal row. */
+export function toPriorRows(rows: ReadonlyMap<string, JournalRow>): Map<string, PriorRow> {
+  const out = new Map<string, PriorRow>();
+  for (const [key, r] of rows) {
+    const p: PriorRow = { key, status: r.status, generation: r.generation };
+    if (r.gatewayId !== undefined) p.gatewayId = r.gatewayId;
+    if (r.authKeyFingerprint !== undefined) p.authKeyFingerprint = r.authKeyFingerprint;
+    if (r.name !== undefined) p.name = r.name;
+    if (r.description !== undefined) p.description = r.description;
+    if (r.asn !== undefined) p.asn = r.asn;
+    if (r.resourceGroupId !== undefined) p.resourceGroupId = r.resourceGroupId;
+    if (r.tags !== undefined) p.tags = r.tags;
+    if (r.errorCode !== undefined) p.errorCode = r.errorCode;
+    if (r.errorClass !== undefined) p.errorClass = r.errorClass;
+    out.set(key, p);
+  }
+  return out;
+}

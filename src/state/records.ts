@@ -1,0 +1,215 @@
+// Journal record shapes, the JSON-lines codec and the patch rules (merge order, deletions, secret scrubbing).
+import { StateError } from '../errors.js';
+import type { RowStatus, Tag } from '../types.js';
+
+export const JOURNAL_VERSION = 1;
+
+export interface JournalHeader {
+  version: 1;
+  /** Random UUID made on first open, kept forever for this state file: the seed of every ClientToken. */
+  runId: string;
+  /** `path` is stored relative to the state file's directory, so moving both together keeps them paired. */
+  manifest: { path: string; hash: string };
+  endpoint: string;
+  /** Never the secret. */
+  accessKeyId: string;
+  /** Random hex; HMAC key for AuthKey fingerprints (secrets.ts `fingerprint(key, authKey)`). */
+  fingerprintKey: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface JournalRow {
+  key: string;
+  region: string;
+  ip: string;
+  line: number;
+  token: string;
+  generation: number;
+  status: RowStatus;
+  gatewayId?: string;
+  requestIds: string[];
+  errorCode?: string;
+  errorMessage?: string;
+  errorClass?: string;
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  authKeyFingerprint?: string;
+  name?: string;
+  description?: string;
+  asn?: string;
+  resourceGroupId?: string;
+  tags?: Tag[];
+  /** Hash of the non-secret spec + authKeyFingerprint, to tell "row changed". */
+  specHash?: string;
+  /** The row's input columns, for `cgw-batch report` (never AuthKeys). */
+  echo?: Record<string, string>;
+  operation?: 'create' | 'update' | 'delete' | 'replace';
+}
+
+/** Fields a row always has; a patch cannot delete them (an explicit `undefined` leaves the old value). */
+const REQUIRED: ReadonlySet<string> = new Set(['key', 'region', 'ip', 'line', 'token', 'generation', 'status', 'requestIds', 'attempts']);
+/** Names that look secret but are ours and safe: a keyed fingerprint is not the key. */
+const SAFE_NAMES: ReadonlySet<string> = new Set(['authKeyFingerprint']);
+/** Record envelope fields: never part of a row. */
+const ENVELOPE: ReadonlySet<string> = new Set(['t', 'ts', 'key']);
+
+/** Defence in depth: the row type has no AuthKey field, but a careless caller could still pass one. */
+export function isSecretName(name: string): boolean {
+  if (SAFE_NAMES.has(name)) return false;
+  const n = name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return /authkey|secret|password|passwd|securitytoken|presharedkey|psk$/.test(n);
+}
+
+/** A patch as written to disk: secret-looking names dropped, `undefined` turned into `null` (= "unset this field"). */
+export function scrubPatch(patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (ENVELOPE.has(k) || k === '__proto__' || isSecretName(k)) continue;
+    if (k === 'echo' && v && typeof v === 'object') {
+      const echo: Record<string, unknown> = {};
+      for (const [ek, ev] of Object.entries(v as Record<string, unknown>)) {
+        if (ek !== '__proto__' && !isSecretName(ek)) echo[ek] = ev;
+      }
+      out[k] = echo;
+      continue;
+    }
+    out[k] = v === undefined ? null : v;
+  }
+  return out;
+}
+
+/** A fresh row for `key` (`region/ip`), before any patch. */
+export function emptyRow(key: string): JournalRow {
+  const slash = key.indexOf('/');
+  return {
+    key,
+    region: slash >= 0 ? key.slice(0, slash) : '',
+    ip: slash >= 0 ? key.slice(slash + 1) : key,
+    line: 0,
+    token: '',
+    generation: 1,
+    status: 'pending',
+    requestIds: [],
+    attempts: 0,
+  };
+}
+
+/** Applies a scrubbed patch in place: `null` deletes optional fields, arrays and objects replace whole. */
+export function applyPatch(row: JournalRow, scrubbed: Record<string, unknown>): JournalRow {
+  const target = row as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(scrubbed)) {
+    if (v === null) {
+      if (!REQUIRED.has(k)) delete target[k];
+    } else {
+      target[k] = v;
+    }
+  }
+  return row;
+}
+
+export interface HeaderRecord extends JournalHeader {
+  t: 'header';
+}
+
+export function headerLine(h: JournalHeader): string {
+  return JSON.stringify({ t: 'header', ...h }) + '\n';
+}
+
+export function rowLine(key: string, scrubbed: Record<string, unknown>, ts: string): string {
+  return JSON.stringify({ t: 'row', key, ...scrubbed, ts }) + '\n';
+}
+
+/** A full row as one snapshot record (compaction). */
+export function snapshotLine(row: JournalRow, ts: string): string {
+  const { key, ...rest } = row;
+  return rowLine(key, scrubPatch(rest as Record<string, unknown>), ts);
+}
+
+export interface ParsedJournal {
+  header: JournalHeader;
+  rows: Map<string, JournalRow>;
+  warnings: string[];
+  /** True when a torn last line was dropped (the file must be rewritten before appending again). */
+  torn: boolean;
+}
+
+function corrupt(file: string, line: number, why: string): StateError {
+  return new StateError(
+    `state file ${file} line ${line} is corrupt (${why}); the journal cannot be trusted; restore it from ${file}.bak or move it aside`,
+  );
+}
+
+function isHeader(v: Record<string, unknown>): boolean {
+  const m = v['manifest'] as Record<string, unknown> | undefined;
+  return (
+    typeof v['version'] === 'number' &&
+    typeof v['runId'] === 'string' &&
+    typeof v['endpoint'] === 'string' &&
+    typeof v['accessKeyId'] === 'string' &&
+    typeof v['fingerprintKey'] === 'string' &&
+    !!m &&
+    typeof m === 'object' &&
+    typeof m['path'] === 'string' &&
+    typeof m['hash'] === 'string'
+  );
+}
+
+/**
+ * Replays a journal's text. A torn LAST line (no trailing newline, or not JSON) is dropped with a warning:
+ * that is what a crash mid-append leaves. Anything wrong earlier means the file was damaged otherwise: hard error.
+ */
+export function parseJournal(file: string, text: string): ParsedJournal {
+  const warnings: string[] = [];
+  const lines = text.split('\n');
+  // split() leaves '' after a final '\n'; anything else there is a line without its newline.
+  const tail = lines.pop() ?? '';
+  let torn = false;
+  if (tail !== '') {
+    torn = true;
+    warnings.push(`state file ${file}: dropped an incomplete last line ${lines.length + 1} (a write was interrupted)`);
+  }
+  let header: JournalHeader | undefined;
+  const rows = new Map<string, JournalRow>();
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const isLast = i === lines.length - 1 && !torn;
+    const raw = lines[i] ?? '';
+    let v: unknown;
+    try {
+      v = JSON.parse(raw);
+    } catch {
+      if (isLast && lineNo > 1) {
+        torn = true;
+        warnings.push(`state file ${file}: dropped an unreadable last line ${lineNo} (a write was interrupted)`);
+        break;
+      }
+      throw corrupt(file, lineNo, 'not valid JSON');
+    }
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw corrupt(file, lineNo, 'not a record');
+    const rec = v as Record<string, unknown>;
+    if (lineNo === 1) {
+      if (rec['t'] !== 'header' || !isHeader(rec)) throw corrupt(file, lineNo, 'the first line must be the header record');
+      if ((rec['version'] as number) > JOURNAL_VERSION) {
+        throw new StateError(
+          `state file ${file} has format version ${String(rec['version'])}, newer than this cgw-batch understands (${JOURNAL_VERSION}); upgrade cgw-batch`,
+        );
+      }
+      const { t: _t, ...h } = rec;
+      header = h as unknown as JournalHeader;
+      continue;
+    }
+    if (rec['t'] === 'row') {
+      const key = rec['key'];
+      if (typeof key !== 'string' || key === '') throw corrupt(file, lineNo, 'row record without a key');
+      const row = rows.get(key) ?? emptyRow(key);
+      rows.set(key, applyPatch(row, scrubPatch(rec)));
+    } else {
+      throw corrupt(file, lineNo, `unknown record type ${JSON.stringify(rec['t'])}`);
+    }
+  }
+  if (!header) throw new StateError(`state file ${file} is empty or has no header; restore it from ${file}.bak or move it aside`);
+  return { header, rows, warnings, torn };
+}
