@@ -1,0 +1,106 @@
+// `cgw-batch emulator` command: output contract, flags, bad flags -> 2 without a stack, clean stop on a signal.
+import '../helpers/env.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseEmulatorArgs, runEmulatorCommand } from '../../src/emulator/cli.js';
+import { PopVpcClient } from '../../src/cloud/pop-client.js';
+import { repoRoot } from '../helpers/paths.js';
+import { caught } from './util.js';
+
+function io() {
+  const out: string[] = [];
+  const errs: string[] = [];
+  let handler: (() => void) | undefined;
+  return {
+    out,
+    errs,
+    stop: () => handler?.(),
+    io: { stdout: (s: string) => void out.push(s), stderr: (s: string) => void errs.push(s), onSignal: (h: () => void) => void (handler = h) },
+  };
+}
+
+test('flags parse into options', () => {
+  const o = parseEmulatorArgs([
+    '--host', '127.0.0.1', '--port', '0', '--data', '/tmp/x.json', '--account', 'AK1:S1:111', '--account', 'AK2:S2',
+    '--rate', 'CreateCustomerGateway=5/s', '--rate', 'DescribeCustomerGateways=120/m', '--faults', 'reset=0.1,commit-drop=0.05',
+    '--latency', '1-5', '--seed', '7', '--quota', '3',
+  ]);
+  assert.notEqual(o, 'help');
+  if (o === 'help') return;
+  assert.equal(o.accounts?.[0]?.accountId, '111');
+  assert.equal(o.accounts?.[1]?.accessKeySecret, 'S2');
+  assert.notEqual(o.accounts?.[1]?.accountId, '111');
+  assert.deepEqual(o.rates, { CreateCustomerGateway: 5, DescribeCustomerGateways: 2 });
+  assert.deepEqual(o.faults, { reset: 0.1, 'commit-drop': 0.05 });
+  assert.deepEqual(o.latency, { minMs: 1, maxMs: 5 });
+  assert.equal(o.seed, 7);
+  assert.equal(o.quota, 3);
+});
+
+test('bad flags: message on stderr, exit 2, no stack', async () => {
+  for (const argv of [
+    ['--port', 'abc'],
+    ['--port', '70000'],
+    ['--nope'],
+    ['--faults', 'explode=0.5'],
+    ['--faults', 'reset=2'],
+    ['--rate', 'CreateCustomerGateway'],
+    ['--rate', 'Nope=1/s'],
+    ['--latency', '9-1'],
+    ['--account', 'onlykey'],
+    ['positional'],
+  ]) {
+    const h = io();
+    assert.equal(await runEmulatorCommand(argv, h.io), 2, argv.join(' '));
+    const text = h.errs.join('');
+    assert.match(text, /^cgw-batch emulator: /);
+    assert.ok(!/\n\s+at /.test(text), 'no stack trace');
+    assert.equal(h.out.length, 0);
+  }
+  const busy = io();
+  const first = io();
+  const running = runEmulatorCommand(['--port', '0'], first.io);
+  await new Promise((r) => setTimeout(r, 50));
+  const port = /:(\d+)\n$/.exec(first.out[0] ?? '')?.[1];
+  assert.equal(await runEmulatorCommand(['--port', String(port)], busy.io), 2);
+  assert.match(busy.errs.join(''), /cannot start/);
+  first.stop();
+  assert.equal(await running, 0);
+});
+
+test('prints the URL and credentials, serves requests, stops on signal with 0', async () => {
+  const h = io();
+  const done = runEmulatorCommand(['--account', 'LTAIcli:cliSecret:42', '--seed', '3'], h.io);
+  while (h.out.length < 2) await new Promise((r) => setTimeout(r, 10));
+  const m = /^emulator listening on (http:\/\/127\.0\.0\.1:(\d+))\n$/.exec(h.out[0] ?? '');
+  assert.ok(m, h.out[0]);
+  assert.equal(h.out[1], 'access key: LTAIcli secret: cliSecret\n');
+  const c = new PopVpcClient({ endpoint: m[1] ?? '', credentials: { accessKeyId: 'LTAIcli', accessKeySecret: 'cliSecret' }, timeoutMs: 2000 });
+  await c.createCustomerGateway({ regionId: 'cn-hangzhou', ipAddress: '1.1.1.1' });
+  h.stop();
+  assert.equal(await done, 0);
+  const fresh = new PopVpcClient({ endpoint: m[1] ?? '', credentials: { accessKeyId: 'LTAIcli', accessKeySecret: 'cliSecret' }, timeoutMs: 2000 });
+  assert.equal((await caught(fresh.describeRegions())).code, 'ECONNREFUSED');
+});
+
+test('spawned process: first line contract and SIGTERM exits 0', async () => {
+  const script = `import { runEmulatorCommand } from ${JSON.stringify(join(repoRoot, 'src/emulator/cli.ts'))};
+const code = await runEmulatorCommand(process.argv.slice(1), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), onSignal: (h) => { process.once('SIGINT', h); process.once('SIGTERM', h); } });
+process.exitCode = code;`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, '--', '--port', '0'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 15_000;
+  while (!out.includes('secret:') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const lines = out.split('\n');
+  assert.match(lines[0] ?? '', /^emulator listening on http:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal(lines[1], 'access key: LTAI5tCgwBatchSandbox01 secret: cgwBatchSandboxSecret0000000001');
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+});
