@@ -1,0 +1,187 @@
+// Per-row validation: one WrittenRow in, a normalised Row plus every issue the API (or we) would raise; never throws.
+import type { Field, GatewaySpec, Issue, Row, Severity, Tag, WrittenRow } from '../types.js';
+import { CLOSED_REGIONS, KNOWN_REGIONS, suggestRegion } from './regions.js';
+import {
+  MAX_TAGS,
+  checkAsn,
+  checkAuthKey,
+  checkIpv4,
+  checkLabel,
+  checkResourceGroupId,
+  checkTagKey,
+  checkTagValue,
+  classifyIpv4,
+  hasSmartQuotes,
+} from './rules.js';
+
+export interface ValidateOptions {
+  /** Region ids to accept; default the built-in list (offline). */
+  knownRegions?: ReadonlySet<string>;
+  /**
+   * Code for a region outside `knownRegions`: `Cgw.UnknownRegion` (default, offline list) or
+   * `InvalidRegionId.NotFound` when the set comes from DescribeRegions.
+   */
+  regionCode?: 'Cgw.UnknownRegion' | 'InvalidRegionId.NotFound';
+}
+
+export interface Validated {
+  row?: Row;
+  issues: Issue[];
+}
+
+/** `region/ip` from trimmed values: the natural key of a gateway (one IP per region per account). */
+export function rowKey(region: string, ip: string): string {
+  return `${region}/${ip}`;
+}
+
+/** A field's trimmed value, or undefined when absent or blank (a blank optional field is simply not sent). */
+export function fieldValue(w: WrittenRow, f: Field): string | undefined {
+  const v = w.fields[f];
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  return t === '' ? undefined : t;
+}
+
+// Memo of region -> suggestion: a 100k-row manifest with one misspelt default region costs one distance scan.
+const suggestions = new WeakMap<ReadonlySet<string>, Map<string, string | undefined>>();
+function suggestionFor(region: string, known: ReadonlySet<string>): string | undefined {
+  let m = suggestions.get(known);
+  if (!m) suggestions.set(known, (m = new Map()));
+  if (!m.has(region)) m.set(region, suggestRegion(region, known));
+  return m.get(region);
+}
+
+export function validateRow(w: WrittenRow, opts: ValidateOptions = {}): Validated {
+  const issues: Issue[] = [...w.issues];
+  const add = (severity: Severity, code: string, field: string, message: string): void => {
+    issues.push({ severity, code, field, message, file: w.file, line: w.line });
+  };
+
+  // Region
+  const region = fieldValue(w, 'region');
+  if (region === undefined) {
+    add('error', 'MissingRegionId', 'region', 'the region is empty; give a region id such as cn-hangzhou (or a defaults: region in YAML)');
+  } else {
+    const known = opts.knownRegions ?? KNOWN_REGIONS;
+    if (!known.has(region)) {
+      const code = opts.regionCode ?? 'Cgw.UnknownRegion';
+      const closed = CLOSED_REGIONS.get(region);
+      const guess = suggestionFor(region, known);
+      const hint = guess ? ` (did you mean ${guess}?)` : '; use a region id such as cn-hangzhou';
+      const msg = closed
+        ? `region ${region} (${closed}) has been closed; choose another region`
+        : code === 'InvalidRegionId.NotFound'
+          ? `region "${region}" is not offered to this account (DescribeRegions)${hint}`
+          : `unknown region "${region}"${hint}`;
+      add('error', code, 'region', msg);
+    }
+  }
+
+  // IP address
+  const ip = fieldValue(w, 'ip');
+  if (ip === undefined) {
+    add('error', 'MissingIpAddress', 'ip', 'the IP address is empty; give the public IPv4 address of the on-premises VPN device');
+  } else {
+    const bad = checkIpv4(ip);
+    if (bad) add('error', 'InvalidIpAddress.WrongFormat', 'ip', bad.message);
+    else {
+      const range = classifyIpv4(ip);
+      if (range?.kind === 'unsupported') {
+        add(
+          'warning',
+          'Cgw.UnsupportedIpRange',
+          'ip',
+          `IPsec-VPN connections cannot be established to ${range.label} addresses; use the device's public IP`,
+        );
+      } else if (range?.kind === 'private') {
+        add('info', 'Cgw.PrivateIp', 'ip', `private IP (${range.label}): only for private-network IPsec-VPN`);
+      }
+    }
+  }
+
+  // Name / Description
+  const name = fieldValue(w, 'name');
+  const description = fieldValue(w, 'description');
+  for (const [field, value, code] of [
+    ['name', name, 'InvalidName'],
+    ['description', description, 'InvalidDescription'],
+  ] as const) {
+    if (value === undefined) continue;
+    const bad = checkLabel(value, field);
+    if (bad) add('error', code, field, bad.message);
+    else if (hasSmartQuotes(value)) {
+      // Inside the text a curly apostrophe may be intended (O’Brien); the API takes it, so only point it out.
+      add('warning', 'Cgw.SmartQuotes', field, `the ${field} contains smart quotes (spreadsheet autocorrect?); check that they are intended`);
+    }
+  }
+
+  // ASN and AuthKey
+  const asn = fieldValue(w, 'asn');
+  if (asn !== undefined) {
+    const bad = checkAsn(asn);
+    if (bad) add('error', 'IllegalParam.Asn', 'asn', bad.message);
+  }
+  const authKey = fieldValue(w, 'auth_key');
+  if (authKey !== undefined) {
+    const bad = checkAuthKey(authKey);
+    if (bad) add('error', 'InvalidAuthkey.Malformed', 'auth_key', bad.message);
+    if (asn === undefined) {
+      add(
+        'error',
+        'OperationDenied.MissingAsn',
+        'auth_key',
+        'the AuthKey is set but asn is empty: BGP authentication needs the ASN of the device; add asn or remove the AuthKey',
+      );
+    }
+  }
+
+  // Resource group
+  const resourceGroupId = fieldValue(w, 'resource_group_id');
+  if (resourceGroupId !== undefined) {
+    const bad = checkResourceGroupId(resourceGroupId);
+    if (bad) add('error', 'InvalidResourceGroupId', 'resource_group_id', bad.message);
+  }
+
+  // Tags
+  const tags: Tag[] = w.tags.map((t) => ({ key: t.key.trim(), value: t.value.trim() }));
+  if (tags.length > MAX_TAGS) {
+    add('error', 'SizeLimitExceeded.TagNum', 'tags', `${tags.length} tags given; at most ${MAX_TAGS} are allowed per gateway`);
+  }
+  const seen = new Set<string>();
+  const seenLower = new Map<string, string>();
+  for (const t of tags) {
+    const field = t.key === '' ? 'tags' : `tag:${t.key}`;
+    const badKey = checkTagKey(t.key);
+    if (badKey) add('error', 'InvalidParameter.TagKey', field, badKey.message);
+    const badValue = checkTagValue(t.value);
+    if (badValue) add('error', 'InvalidParameter.TagValue', field, badValue.message);
+    if (t.key === '') continue;
+    if (seen.has(t.key)) {
+      add('error', 'Duplicated.TagKey', field, `the tag key "${t.key}" is given twice; keep one value per key`);
+    } else {
+      const other = seenLower.get(t.key.toLowerCase());
+      // Keys differing only in case: the emulator (and our reading of the API docs) answers Forbidden.TagKey.Duplicated.
+      if (other !== undefined) {
+        add('error', 'Forbidden.TagKey.Duplicated', field, `the tag keys "${other}" and "${t.key}" differ only in letter case; keep one`);
+      }
+    }
+    seen.add(t.key);
+    seenLower.set(t.key.toLowerCase(), t.key);
+  }
+
+  if (region === undefined || ip === undefined) return { issues };
+  const spec: GatewaySpec = { region, ip, tags };
+  if (name !== undefined) spec.name = name;
+  if (description !== undefined) spec.description = description;
+  if (asn !== undefined) spec.asn = asn;
+  if (authKey !== undefined) spec.authKey = authKey;
+  if (resourceGroupId !== undefined) spec.resourceGroupId = resourceGroupId;
+  return {
+    row: { key: rowKey(region, ip), source: { file: w.file, line: w.line }, spec, echo: w.echo },
+    issues,
+  };
+}
+
+export function hasError(issues: readonly Issue[]): boolean {
+  return issues.some((i) => i.severity === 'error');
+}
