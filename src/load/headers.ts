@@ -1,0 +1,122 @@
+// CSV header names -> canonical columns: normalisation, aliases, `tag:<Key>` columns, duplicates and unknown names.
+import type { Field } from '../types.js';
+
+export type ColumnKind =
+  | { kind: 'field'; field: Exclude<Field, 'tags'> }
+  | { kind: 'tags' }
+  | { kind: 'tag'; key: string }
+  | { kind: 'auth_key_env' }
+  | { kind: 'unknown' }
+  | { kind: 'blank' };
+
+export type Column = ColumnKind & { index: number; header: string };
+
+// Keys are normalised names (see normaliseHeader): lower case, no spaces, `_` or `-`.
+const ALIASES: Record<string, Exclude<Field, 'tags'> | 'tags' | 'auth_key_env'> = {
+  region: 'region',
+  regionid: 'region',
+  ip: 'ip',
+  ipaddress: 'ip',
+  publicip: 'ip',
+  publicipaddress: 'ip',
+  gatewayip: 'ip',
+  customergatewayip: 'ip',
+  customergatewayipaddress: 'ip',
+  name: 'name',
+  gatewayname: 'name',
+  customergatewayname: 'name',
+  description: 'description',
+  desc: 'description',
+  asn: 'asn',
+  bgpasn: 'asn',
+  asnumber: 'asn',
+  authkey: 'auth_key',
+  bgpauthkey: 'auth_key',
+  authkeyenv: 'auth_key_env',
+  bgpauthkeyenv: 'auth_key_env',
+  resourcegroupid: 'resource_group_id',
+  resourcegroup: 'resource_group_id',
+  tags: 'tags',
+};
+
+/** Names accepted for each canonical column, for error messages and the README. */
+export const EXPECTED_HEADERS = 'region, ip (or "IP Address"), and optionally name, description, asn, auth_key, auth_key_env, resource_group_id, tags, tag:<Key>';
+
+const TAG_PREFIX = /^tag\s*:/i;
+
+/**
+ * Case-insensitive, NFKC (full-width letters in a header are a spreadsheet accident, not meaning), trims every
+ * Unicode space incl. NBSP and BOM, and drops spaces, `_` and `-` so `IP Address`, `ip_address` and `ipaddress` meet.
+ */
+export function normaliseHeader(h: string): string {
+  return h.normalize('NFKC').toLowerCase().replace(/[\s_\-\uFEFF]+/g, '');
+}
+
+/** Classifies one header cell. `tag:<Key>` keeps the key as written (only trimmed): tag keys are data. */
+export function classifyHeader(raw: string, index: number): Column {
+  const header = raw.replace(/^[\s\uFEFF]+|[\s\uFEFF]+$/g, '');
+  if (header === '') return { kind: 'blank', index, header };
+  const nf = header.normalize('NFKC');
+  if (TAG_PREFIX.test(nf)) return { kind: 'tag', key: header.slice(header.indexOf(':') + 1).trim(), index, header };
+  const canon = ALIASES[normaliseHeader(header)];
+  if (canon === undefined) return { kind: 'unknown', index, header };
+  if (canon === 'tags') return { kind: 'tags', index, header };
+  if (canon === 'auth_key_env') return { kind: 'auth_key_env', index, header };
+  return { kind: 'field', field: canon, index, header };
+}
+
+/** A stable identity for duplicate detection: two headers that land on the same column. */
+export function columnIdentity(c: Column): string | undefined {
+  switch (c.kind) {
+    case 'field':
+      return c.field;
+    case 'tags':
+      return 'tags';
+    case 'auth_key_env':
+      return 'auth_key_env';
+    case 'tag':
+      return `tag:${c.key}`;
+    case 'unknown':
+      return `?${normaliseHeader(c.header)}`;
+    case 'blank':
+      return undefined;
+  }
+}
+
+export interface HeaderProblem {
+  duplicate?: [string, string];
+  emptyTagKey?: string;
+}
+
+/** Maps header cells to columns; reports the first duplicate pair (by original names) or an empty `tag:` key. */
+export function mapHeaders(cells: readonly string[]): { columns: Column[]; problem?: HeaderProblem } {
+  const columns = cells.map((c, i) => classifyHeader(c, i));
+  const seen = new Map<string, Column>();
+  for (const c of columns) {
+    if (c.kind === 'tag' && c.key === '') return { columns, problem: { emptyTagKey: c.header } };
+    const id = columnIdentity(c);
+    if (id === undefined) continue;
+    const first = seen.get(id);
+    if (first) return { columns, problem: { duplicate: [first.header, c.header] } };
+    seen.set(id, c);
+  }
+  return { columns };
+}
+
+/** True when the header cells name both required columns. */
+export function hasRequired(cells: readonly string[]): boolean {
+  let region = false;
+  let ip = false;
+  for (const c of cells) {
+    const k = classifyHeader(stripQuotes(c), 0);
+    if (k.kind === 'field' && k.field === 'region') region = true;
+    if (k.kind === 'field' && k.field === 'ip') ip = true;
+  }
+  return region && ip;
+}
+
+/** Removes one level of surrounding double quotes from a header cell split naively (delimiter sniffing only). */
+export function stripQuotes(s: string): string {
+  const t = s.trim();
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : t;
+}

@@ -1,0 +1,16 @@
+// Options shared by the CSV and YAML readers (kept apart from index.ts so the readers do not import the entry point).
+import type { Redactor } from '../secrets.js';
+
+export interface LoadOptions {
+  /** Environment for `auth_key: env:NAME` and auth_key_env columns (cli.ts passes process.env; tests pass a map). */
+  env: Record<string, string | undefined>;
+  /** Every AuthKey value read is registered here so no output can print it. */
+  redactor?: Redactor;
+  /** File size cap, checked with stat before reading. Default 50 MB. */
+  maxBytes?: number;
+  /** Per-record cap (CSV record, YAML has only the file cap). Default 64 KB. */
+  maxRecordBytes?: number;
+}
+
+export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;
+export const DEFAULT_MAX_RECORD_BYTES = 64 * 1024;

@@ -1,0 +1,56 @@
+// loadManifest: format by extension or sniffing, fs errors, size cap before reading, permission warning.
+import assert from 'node:assert/strict';
+import { chmodSync } from 'node:fs';
+import { test } from 'node:test';
+import { loadManifest } from '../../src/load/index.js';
+import { ManifestError } from '../../src/errors.js';
+import { tempDir } from '../helpers/tmp.js';
+import { MARKER } from './helpers.js';
+
+const CSV = 'region,ip\ncn-hangzhou,203.0.113.1\n';
+const YAML = '- region: cn-hangzhou\n  ip: 203.0.113.1\n';
+
+test('format by extension, else sniffed', async () => {
+  const t = tempDir({ 'a.csv': CSV, 'a.tsv': 'region\tip\ncn-hangzhou\t203.0.113.1\n', 'a.yml': YAML, 'a.manifest': YAML, 'b.manifest': CSV });
+  try {
+    assert.equal((await loadManifest(t.path('a.csv'), { env: {} })).format, 'csv');
+    assert.equal((await loadManifest(t.path('a.tsv'), { env: {} })).format, 'csv');
+    assert.equal((await loadManifest(t.path('a.yml'), { env: {} })).format, 'yaml');
+    assert.equal((await loadManifest(t.path('a.manifest'), { env: {} })).format, 'yaml');
+    assert.equal((await loadManifest(t.path('b.manifest'), { env: {} })).format, 'csv');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('missing file and oversize file are ManifestErrors', async () => {
+  const t = tempDir({ 'big.csv': 'x'.repeat(4096) });
+  try {
+    await assert.rejects(loadManifest(t.path('nope.csv'), { env: {} }), (e) => e instanceof ManifestError && /no such file/.test(e.message));
+    await assert.rejects(loadManifest(t.path('big.csv'), { env: {}, maxBytes: 1024 }), (e) => e instanceof ManifestError && /over the 1024-byte limit/.test(e.message));
+    await assert.rejects(loadManifest(t.dir, { env: {} }), (e) => e instanceof ManifestError);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a group/other-readable manifest with literal AuthKeys warns; env: references or 0600 do not', { skip: process.platform === 'win32' }, async () => {
+  const t = tempDir({
+    'lit.csv': `region,ip,auth_key\ncn-hangzhou,203.0.113.1,${MARKER}\n`,
+    'env.yaml': '- region: cn-hangzhou\n  ip: 203.0.113.1\n  auth_key: env:K\n',
+  });
+  try {
+    chmodSync(t.path('lit.csv'), 0o644);
+    chmodSync(t.path('env.yaml'), 0o644);
+    const lit = await loadManifest(t.path('lit.csv'), { env: {} });
+    const w = lit.issues.find((i) => i.code === 'Cgw.ManifestReadable');
+    assert.ok(w);
+    assert.match(w.message, /chmod 600/);
+    assert.ok(!w.message.includes(MARKER));
+    assert.ok(!(await loadManifest(t.path('env.yaml'), { env: { K: 'abcd' } })).issues.some((i) => i.code === 'Cgw.ManifestReadable'));
+    chmodSync(t.path('lit.csv'), 0o600);
+    assert.ok(!(await loadManifest(t.path('lit.csv'), { env: {} })).issues.some((i) => i.code === 'Cgw.ManifestReadable'));
+  } finally {
+    t.cleanup();
+  }
+});
