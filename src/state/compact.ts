@@ -34,6 +34,9 @@ export async function writeSnapshot(path: string, text: string, exists: boolean,
       await rename(copied, bakTmp);
     }
     await rename(bakTmp, bak);
+    // rename(2) is a no-op when both names already link the same inode (after a crash right after step 2),
+    // leaving the temp name behind.
+    await unlink(bakTmp).catch(() => undefined);
     step('bak-written');
   }
   try {

@@ -5,8 +5,8 @@ import { Journal } from '../../src/state/journal.js';
 async function main(): Promise<void> {
   const [statePath, manifestPath, tag, maxArg] = process.argv.slice(2);
   if (!statePath || !manifestPath || !tag) {
-    process.stderr.write('usage: journal-writer <state> <manifest> <tag> [max]\n');
-    process.exitCode = 2;
+    // Also reached when a runner treats every .js under dist/test as a test file: do nothing, successfully.
+    process.stderr.write('usage: journal-writer <state> <manifest> <tag> [max] (a helper of crash.test)\n');
     return;
   }
   const max = Number(maxArg ?? 3000);
