@@ -1,0 +1,62 @@
+// junit.xml: one testcase per row so CI systems show which branch gateways failed; one testsuite per region.
+import type { RowResult } from '../types.js';
+import type { ReportInput, RenderOptions } from './results.js';
+import { cleanMessage, redactDeep } from './redact.js';
+import { xmlAttr, xmlText } from './xml.js';
+
+/** `name`-like echo column (the manifest's gateway name), matched loosely because echo keeps original headers. */
+function rowName(r: RowResult): string {
+  for (const [k, v] of Object.entries(r.echo)) if (k.trim().toLowerCase() === 'name') return v;
+  return '';
+}
+
+const secs = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);
+
+export function junitXml(input: ReportInput, opts: RenderOptions = {}): string {
+  const inp = opts.redactor ? redactDeep(input, opts.redactor) : input;
+  const byRegion = new Map<string, RowResult[]>();
+  for (const r of inp.results) {
+    const list = byRegion.get(r.region) ?? [];
+    list.push(r);
+    byRegion.set(r.region, list);
+  }
+  const isFailed = (r: RowResult) => r.status === 'failed';
+  // Rows an interrupted run never finished (pending / in-flight) are reported as skipped, with the reason.
+  const isSkipped = (r: RowResult) => r.status === 'skipped' || r.status === 'pending' || r.status === 'in-flight';
+  const count = (rs: RowResult[], f: (r: RowResult) => boolean) => rs.filter(f).length;
+  const ms = (rs: RowResult[]) => rs.reduce((a, r) => a + r.durationMs, 0);
+  const suiteName = `cgw-batch ${inp.command ?? 'apply'} ${inp.manifest}`;
+
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  out.push(
+    `<testsuites name="${xmlAttr(suiteName)}" tests="${inp.results.length}" failures="${count(inp.results, isFailed)}" ` +
+      `skipped="${count(inp.results, isSkipped)}" errors="0" time="${secs(ms(inp.results))}">`,
+  );
+  for (const [region, rows] of byRegion) {
+    const ts = inp.startedAt ? ` timestamp="${xmlAttr(inp.startedAt)}"` : '';
+    out.push(
+      `  <testsuite name="${xmlAttr(region)}" tests="${rows.length}" failures="${count(rows, isFailed)}" ` +
+        `skipped="${count(rows, isSkipped)}" errors="0" time="${secs(ms(rows))}"${ts}>`,
+    );
+    for (const r of rows) {
+      const name = [`line ${r.line}`, r.ip, rowName(r)].filter((s) => s !== '').join(' ');
+      const open = `    <testcase classname="${xmlAttr(r.region)}" name="${xmlAttr(name)}" file="${xmlAttr(r.file)}" time="${secs(r.durationMs)}"`;
+      if (isFailed(r)) {
+        const code = r.errorCode ?? 'Unknown';
+        const type = r.errorClass ? ` type="${xmlAttr(r.errorClass)}"` : '';
+        const body = cleanMessage(r.errorMessage ?? '') + (r.requestId ? `\nRequestId: ${r.requestId}` : '');
+        out.push(`${open}>`, `      <failure message="${xmlAttr(code)}"${type}>${xmlText(body)}</failure>`, '    </testcase>');
+      } else if (isSkipped(r)) {
+        const msg = r.status === 'skipped' ? 'skipped' : `not finished (${r.status})`;
+        out.push(`${open}>`, `      <skipped message="${xmlAttr(msg)}"/>`, '    </testcase>');
+      } else {
+        const id = r.gatewayId ? ` ${r.gatewayId}` : '';
+        out.push(`${open}>`, `      <system-out>${xmlText(`${r.status}${id}`)}</system-out>`, '    </testcase>');
+      }
+    }
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>');
+  const text = out.join('\n') + '\n';
+  return opts.redactor ? opts.redactor.redact(text) : text;
+}
