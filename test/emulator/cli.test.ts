@@ -3,10 +3,8 @@ import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { parseEmulatorArgs, runEmulatorCommand } from '../../src/emulator/cli.js';
 import { PopVpcClient } from '../../src/cloud/pop-client.js';
-import { repoRoot } from '../helpers/paths.js';
 import { caught } from './util.js';
 
 function io() {
@@ -86,11 +84,13 @@ test('prints the URL and credentials, serves requests, stops on signal with 0', 
 });
 
 test('spawned process: first line contract and SIGTERM exits 0', async () => {
-  const script = `import { runEmulatorCommand } from ${JSON.stringify(join(repoRoot, 'src/emulator/cli.ts'))};
+  // Relative to this file, so it is the .ts under tsx and the compiled .js under dist/.
+  const cliUrl = new URL('../../src/emulator/cli.js', import.meta.url).href;
+  const script = `import { runEmulatorCommand } from ${JSON.stringify(cliUrl)};
 const code = await runEmulatorCommand(process.argv.slice(1), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), onSignal: (h) => { process.once('SIGINT', h); process.once('SIGTERM', h); } });
 process.exitCode = code;`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, '--', '--port', '0'], {
-    cwd: repoRoot,
+  const loader = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, '--input-type=module', '-e', script, '--', '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
