@@ -68,6 +68,7 @@ export class EmulatorServer {
   private readonly byKey = new Map<string, AuthAccount>();
   private counts: EmulatorStats = { total: 0, actions: {} };
   private closing = false;
+  private lastTokenSweep = 0;
 
   constructor(private readonly cfg: EmulatorConfig) {
     this.store = new Store(cfg.dataFile);
@@ -322,6 +323,11 @@ export class EmulatorServer {
         now,
         newGatewayId: this.newGatewayId,
       });
+      if (MUTATIONS.has(action) && now - this.lastTokenSweep > 60_000) {
+        // Expired tokens are ignored on lookup anyway; sweeping keeps memory and the data file bounded.
+        this.lastTokenSweep = now;
+        this.store.expireTokens(now, this.cfg.tokenRetentionMs);
+      }
       if (fault === 'commit-drop' && MUTATIONS.has(action)) {
         // The change is made and the token remembered; only the answer is lost.
         o.outcome = 'fault:commit-drop';
