@@ -2,7 +2,7 @@
 import type { CustomerGateway } from '../cloud/types.js';
 import { sameFingerprint } from '../secrets.js';
 import type { FieldChange, GatewaySpec, Manifest, Plan, PlannedRow, PriorRow, Severity, Tag } from '../types.js';
-import { asnValue, checkIpv4 } from './rules.js';
+import { asnValue } from './rules.js';
 import { summarize } from './summary.js';
 import { fieldValue, hasError, rowKey, validateRow, type ValidateOptions } from './validate.js';
 
@@ -136,7 +136,7 @@ export function planManifest(manifest: Manifest, ctx: PlanContext): Plan {
     const spec = v.row!.spec;
     const prior = ctx.prior?.get(key);
     const listed = inventory.get(region);
-    const existing = listed && checkIpv4(ip) === undefined ? listed.get(ip) : undefined;
+    const existing = listed?.get(ip);
 
     if (owned(prior)) {
       if (listed && !existing) {

@@ -33,6 +33,8 @@ export function codePoints(s: string): number {
 
 /** IPv4 dotted quad as the API accepts it; `undefined` when fine, else why not. `ip` is already trimmed. */
 export function checkIpv4(ip: string): Problem | undefined {
+  // Fast path first: net.isIPv4 already refuses leading zeros, full-width digits and zero-width characters.
+  if (isIPv4(ip)) return undefined;
   if (SMART_QUOTES.test(ip)) {
     return { message: 'the IP contains smart quotes (“ ” ‘ ’), usually added by spreadsheet autocorrect; remove them and type the bare address, e.g. 203.0.113.10' };
   }
@@ -47,7 +49,6 @@ export function checkIpv4(ip: string): Problem | undefined {
   }
   if (WHITESPACE.test(ip)) return { message: 'the IP contains a space; remove it' };
   if (isIPv6(ip)) return { message: 'IPv6 is not supported: a customer gateway needs an IPv4 address' };
-  if (isIPv4(ip)) return undefined;
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(ip) && ip.split('.').some((p) => p.length > 1 && p.startsWith('0'))) {
     const fixed = ip.split('.').map((p) => String(Number(p))).join('.');
     const hint = isIPv4(fixed) ? `; write ${fixed}` : '';
@@ -64,9 +65,11 @@ export type IpRange = { kind: 'unsupported' | 'private'; label: string };
 
 /** Classifies a valid IPv4 address into the documented unsupported ranges or the private ranges. */
 export function classifyIpv4(ip: string): IpRange | undefined {
-  const o = ip.split('.').map(Number);
-  const a = o[0]!;
-  const b = o[1]!;
+  // Only the first two octets matter; parsed by hand because this runs for every row of large manifests.
+  const d1 = ip.indexOf('.');
+  const d2 = ip.indexOf('.', d1 + 1);
+  const a = Number(ip.slice(0, d1));
+  const b = Number(ip.slice(d1 + 1, d2));
   if (a === 0) return { kind: 'unsupported', label: '0.0.0.0/8 ("this network")' };
   if (a === 100 && b >= 64 && b <= 127) return { kind: 'unsupported', label: '100.64.0.0/10 (carrier-grade NAT)' };
   if (a === 127) return { kind: 'unsupported', label: '127.0.0.0/8 (loopback)' };
