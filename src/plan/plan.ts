@@ -161,7 +161,14 @@ export function planManifest(manifest: Manifest, ctx: PlanContext): Plan {
 
   const matchedPrior = matchIpChanges(rows, ctx, manifestKeys, inventoryIds);
   applyQuota(rows, ctx, quota, issue);
-  for (const r of rows) if (r.action !== 'invalid' && hasError(r.issues)) r.action = 'invalid';
+  for (const r of rows) {
+    if (r.action !== 'invalid' && hasError(r.issues)) r.action = 'invalid';
+    // An invalid row does nothing, so it maps to no gateway and changes nothing (the issues say why).
+    if (r.action === 'invalid') {
+      delete r.existingId;
+      delete r.changes;
+    }
+  }
 
   // Journal rows whose key left the manifest: shown as orphans, deleted only with --prune.
   const orphans: PlannedRow[] = [];

@@ -317,6 +317,9 @@ describe('planManifest: journal (converge)', () => {
   it('an invalid manifest row with a journal key is invalid, not an orphan', () => {
     const p = plan1({ ...base, name: 'http://bad' }, { env: 'prod' });
     assert.deepEqual(actions(p), ['invalid']);
+    assert.equal(p.rows[0]!.existingId, undefined);
+    assert.equal(p.rows[0]!.changes, undefined);
+    assert.equal(p.summary.orphan, 0);
   });
 });
 

@@ -191,6 +191,9 @@ describe('validateRow: ASN', () => {
   it('Excel scientific notation gets an Excel-specific message', () => {
     for (const asn of ['1.23E+11', '1.23457E+15', '4.2E9']) assert.match(bad(asn).message, /Excel.*scientific notation.*Text/);
   });
+  it('full-width digits are rejected', () => {
+    assert.match(bad('６５０００').message, /full-width/);
+  });
   it('leading zeros are rejected with the plain form', () => {
     assert.match(bad('065530').message, /leading zeros.*65530/);
     assert.match(bad('1.010').message, /leading zeros/);
