@@ -116,6 +116,7 @@ export class Journal {
       await removeOrphans(`${path}.bak`, ['tmp']);
       // Lock temp files are written before their owner holds the lock: only clear old ones.
       await removeOrphans(`${path}.lock`, ['tmp', 'stale'], 60_000);
+      await removeOrphans(`${path}.lock.takeover`, ['tmp', 'stale'], 60_000);
 
       const now = new Date(clock()).toISOString();
       const manifest = { path: manifestRef(path, opts.manifest.path), hash: opts.manifest.hash };

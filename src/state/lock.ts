@@ -98,58 +98,43 @@ export class Lock {
       nonce: randomUUID(),
     };
     const content = JSON.stringify(info) + '\n';
+    const locked = (holder: LockInfo | undefined) =>
+      new StateError(`state file ${opts.statePath} is locked by ${describeHolder(holder)}; another apply is running (or use --force-unlock if it is not)`);
     // Written completely before it becomes visible under the lock name (link), so nobody ever sees a half-written lock.
     const tmp = tempName(lockPath);
     await writeFile(tmp, content, { mode: FILE_MODE, flag: 'wx' });
+    const won = () => {
+      const lock = new Lock(lockPath, info, content);
+      lock.startHeartbeat(opts.refreshMs ?? REFRESH_MS, opts.onLost);
+      return lock;
+    };
+    const deadline = Date.now() + 800;
     try {
-      for (let round = 0; round < 8; round++) {
-        if (await createExclusive(tmp, lockPath, content)) {
-          const lock = new Lock(lockPath, info, content);
-          lock.startHeartbeat(opts.refreshMs ?? REFRESH_MS, opts.onLost);
-          return lock;
+      for (;;) {
+        if (await createExclusive(tmp, lockPath, content)) return won();
+        const seen = await inspect(lockPath, opts.host, staleMs);
+        if (seen === undefined) continue; // released meanwhile: try again
+        if (!seen.staleWhy) throw locked(seen.holder);
+        // POSIX has no compare-and-delete: two racers that both judged the lock stale could otherwise delete each
+        // other's fresh locks. So removing a lock happens only under a short takeover mutex, after a re-check.
+        const outcome = await withTakeoverMutex(lockPath, info, async () => {
+          const again = await inspect(lockPath, opts.host, staleMs);
+          if (again === undefined) return 'retry' as const;
+          if (!again.staleWhy) return again;
+          await unlink(lockPath).catch((e: unknown) => {
+            if (code(e) !== 'ENOENT') throw e;
+          });
+          if (!(await createExclusive(tmp, lockPath, content))) return 'retry' as const;
+          opts.onWarning(`took over a stale lock on ${opts.statePath} held by ${describeHolder(again.holder)} (${again.staleWhy})`);
+          return 'won' as const;
+        });
+        if (outcome === 'won') return won();
+        if (typeof outcome === 'object') throw locked(outcome.holder);
+        if (Date.now() > deadline) {
+          throw new StateError(`could not lock state file ${opts.statePath}: another process is taking over its stale lock; try again`);
         }
-        // Someone holds it: live -> refuse now; stale -> move it aside (only if it is still the one we judged).
-        let raw: string;
-        let seen;
-        try {
-          raw = await readFile(lockPath, 'utf8');
-          seen = await stat(lockPath);
-        } catch (e) {
-          if (code(e) === 'ENOENT') continue; // released meanwhile
-          throw e;
-        }
-        const holder = parseInfo(raw);
-        const ageMs = Date.now() - seen.mtimeMs;
-        let staleWhy: string | undefined;
-        if (holder && holder.host === opts.host) {
-          if (!pidAlive(holder.pid)) staleWhy = `pid ${holder.pid} is not running`;
-        } else if (ageMs > staleMs) {
-          staleWhy = `not refreshed for ${Math.round(ageMs / 1000)} s`;
-        }
-        if (!staleWhy) {
-          throw new StateError(
-            `state file ${opts.statePath} is locked by ${describeHolder(holder)}; another apply is running (or use --force-unlock if it is not)`,
-          );
-        }
-        const aside = tempName(lockPath, 'stale');
-        try {
-          await rename(lockPath, aside);
-        } catch (e) {
-          if (code(e) === 'ENOENT') continue; // another process took it over first
-          throw e;
-        }
-        const moved = await stat(aside);
-        const movedRaw = await readFile(aside, 'utf8');
-        if (moved.ino !== seen.ino || movedRaw !== raw) {
-          // Between our look and our rename a racer replaced the stale lock with its live one: put it back, re-check.
-          await link(aside, lockPath).catch(() => undefined);
-          await unlink(aside).catch(() => undefined);
-          continue;
-        }
-        await unlink(aside).catch(() => undefined);
-        opts.onWarning(`took over a stale lock on ${opts.statePath} held by ${describeHolder(holder)} (${staleWhy})`);
+        if (outcome === 'busy') await new Promise((r) => setTimeout(r, 10));
       }
-      throw new StateError(`could not lock state file ${opts.statePath}: it keeps changing hands; try again`);
     } finally {
       await unlink(tmp).catch(() => undefined);
     }
@@ -207,6 +192,78 @@ export class Lock {
       // Already gone.
     }
   }
+}
+
+interface Seen {
+  holder: LockInfo | undefined;
+  /** Why the lock may be taken over; undefined while its holder counts as alive. */
+  staleWhy: string | undefined;
+}
+
+/** Reads a lock and judges it: same host -> stale iff the pid is gone; other host or unreadable -> by heartbeat age. */
+async function inspect(lockPath: string, host: string, staleMs: number): Promise<Seen | undefined> {
+  let raw: string;
+  let mtimeMs: number;
+  try {
+    raw = await readFile(lockPath, 'utf8');
+    mtimeMs = (await stat(lockPath)).mtimeMs;
+  } catch (e) {
+    if (code(e) === 'ENOENT') return undefined;
+    throw e;
+  }
+  const holder = parseInfo(raw);
+  const ageMs = Date.now() - mtimeMs;
+  let staleWhy: string | undefined;
+  if (holder && holder.host === host) {
+    if (!pidAlive(holder.pid)) staleWhy = `pid ${holder.pid} is not running`;
+  } else if (ageMs > staleMs) {
+    staleWhy = `not refreshed for ${Math.round(ageMs / 1000)} s`;
+  }
+  return { holder, staleWhy };
+}
+
+/** A takeover lasts milliseconds; a mutex older than this was left by a process killed mid-takeover. */
+const MUTEX_STALE_MS = 10_000;
+
+/**
+ * Runs `fn` holding `<lock>.takeover`, or returns 'busy' when another process holds it. A mutex left by a dead
+ * process is moved aside and checked to be the one judged dead (a put-back covers the rare race there).
+ */
+async function withTakeoverMutex<T>(lockPath: string, me: LockInfo, fn: () => Promise<T>): Promise<T | 'busy'> {
+  const mutex = `${lockPath}.takeover`;
+  const content = JSON.stringify({ pid: me.pid, host: me.host, startedAt: new Date().toISOString(), nonce: me.nonce }) + '\n';
+  const tmp = tempName(mutex);
+  await writeFile(tmp, content, { mode: FILE_MODE, flag: 'wx' });
+  try {
+    if (!(await createExclusive(tmp, mutex, content))) {
+      const seen = await inspect(mutex, me.host, MUTEX_STALE_MS);
+      if (seen?.staleWhy) await removeIfSame(mutex, seen);
+      return 'busy';
+    }
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+  try {
+    return await fn();
+  } finally {
+    const raw = await readFile(mutex, 'utf8').catch(() => undefined);
+    if (raw === content) await unlink(mutex).catch(() => undefined);
+  }
+}
+
+async function removeIfSame(path: string, seen: Seen): Promise<void> {
+  const aside = tempName(path, 'stale');
+  try {
+    await rename(path, aside);
+  } catch {
+    return; // gone already
+  }
+  const raw = await readFile(aside, 'utf8').catch(() => '');
+  const holder = parseInfo(raw);
+  if (seen.holder ? holder?.nonce !== seen.holder.nonce || holder?.pid !== seen.holder.pid : holder !== undefined) {
+    await link(aside, path).catch(() => undefined);
+  }
+  await unlink(aside).catch(() => undefined);
 }
 
 /** link(2) fails with EEXIST atomically, also over NFS; fall back to O_EXCL where hard links are unsupported. */

@@ -76,9 +76,9 @@ test('case 34: racing takeovers of one stale lock: exactly one wins', async () =
   try {
     const first = await Journal.open(t.state, t.opts());
     await first.close();
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < 10; round++) {
       writeLock(t.state, { pid: deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', nonce: `n${round}` });
-      const results = await Promise.allSettled(Array.from({ length: 8 }, () => Journal.open(t.state, t.opts())));
+      const results = await Promise.allSettled(Array.from({ length: 12 }, () => Journal.open(t.state, t.opts())));
       const won = results.filter((r): r is PromiseFulfilledResult<Journal> => r.status === 'fulfilled');
       assert.equal(won.length, 1, `round ${round}: ${won.length} winners`);
       for (const r of results) if (r.status === 'rejected') assert.match(String(r.reason), /is locked by pid/);
@@ -159,6 +159,25 @@ test('the heartbeat refreshes the lock mtime and reports a removed lock', async 
     assert.match(lost[0] ?? '', /lost the lock/);
     await lock.release();
     assert.ok(existsSync(lock.path), 'release leaves a foreign lock alone');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a takeover mutex left by a process killed mid-takeover does not block the next opener', async () => {
+  const t = stateDir();
+  try {
+    writeLock(t.state, { pid: deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', nonce: 'a' });
+    writeFileSync(`${t.state}.lock.takeover`, JSON.stringify({ pid: deadPid(), host: hostname(), startedAt: 'x', nonce: 'b' }));
+    const j = await Journal.open(t.state, t.opts());
+    await j.close();
+    assert.ok(!existsSync(`${t.state}.lock.takeover`));
+    // A live takeover in progress elsewhere: refused quickly, never two holders.
+    writeLock(t.state, { pid: deadPid(), host: hostname(), startedAt: '2026-01-01T00:00:00.000Z', nonce: 'c' });
+    writeFileSync(`${t.state}.lock.takeover`, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'x', nonce: 'd' }));
+    const started = performance.now();
+    await assert.rejects(Journal.open(t.state, t.opts()), /another process is taking over its stale lock/);
+    assert.ok(performance.now() - started < 1000);
   } finally {
     t.cleanup();
   }
