@@ -111,6 +111,9 @@ export class Lock {
     const deadline = Date.now() + 800;
     try {
       for (;;) {
+        if (Date.now() > deadline) {
+          throw new StateError(`could not lock state file ${opts.statePath}: another process is taking over its stale lock; try again`);
+        }
         if (await createExclusive(tmp, lockPath, content)) return won();
         const seen = await inspect(lockPath, opts.host, staleMs);
         if (seen === undefined) continue; // released meanwhile: try again
@@ -130,9 +133,6 @@ export class Lock {
         });
         if (outcome === 'won') return won();
         if (typeof outcome === 'object') throw locked(outcome.holder);
-        if (Date.now() > deadline) {
-          throw new StateError(`could not lock state file ${opts.statePath}: another process is taking over its stale lock; try again`);
-        }
         if (outcome === 'busy') await new Promise((r) => setTimeout(r, 10));
       }
     } finally {
