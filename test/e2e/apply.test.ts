@@ -27,7 +27,7 @@ function gateways(): Array<{ CustomerGatewayId: string; IpAddress: string; Name?
 const MANIFEST = [
   'region,ip,name,asn,description,tags,owner',
   'cn-hangzhou,203.0.113.10,hz-branch-1,65010,"first, with a comma",env=prod;team=net,alice',
-  'cn-hangzhou,203.0.113.11,=HYPERLINK("http://x"),65011,formula-looking name,,bob',
+  'cn-hangzhou,203.0.113.11,"=HYPERLINK(""http://x"")",65011,formula-looking name,,bob',
   'cn-shanghai,203.0.113.12,sh-branch-1,65012.1,asdot asn,env=prod,carol',
   'ap-southeast-1,198.51.100.7,sg-branch,,no asn,,dave',
 ].join('\r\n') + '\r\n';
