@@ -1,5 +1,5 @@
 // Shared command plumbing: output streams, the connection (real or sandbox), and load -> plan as one step.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { connect, resolveCredentials, type Connection } from '../cloud/connect.js';
 import { fetchInventory, fetchRegions } from '../cloud/inventory.js';
@@ -68,6 +68,7 @@ export async function openSession(ctx: Context, required: boolean): Promise<Sess
   if (o.sandbox) {
     const home = ctx.io.env.HOME ?? ctx.io.cwd;
     const dataFile = o.sandboxData ? resolve(ctx.io.cwd, o.sandboxData) : join(home, '.cgw-batch', 'sandbox.json');
+    mkdirSync(dirname(dataFile), { recursive: true, mode: 0o700 });
     const emu = await startEmulator({ dataFile, port: 0 });
     ctx.err.write(
       `SANDBOX: talking to the embedded emulator at ${emu.url} (data: ${dataFile}); nothing is created in Alibaba Cloud\n`,
