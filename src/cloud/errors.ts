@@ -94,6 +94,8 @@ export function classifyCode(code: string, status?: number): ErrorClass {
   if (QUOTA_CODES.has(code)) return 'quota';
   if (code === 'IdempotentParameterMismatch') return 'mismatch';
   if (code === 'InvalidIpAddress.AlreadyExist') return 'exists';
+  // Tag-key codes that start with Forbidden are input errors, not permissions.
+  if (code === 'Forbidden.TagKey.Duplicated' || code === 'Forbidden.TagKeys') return 'invalid';
   if (code.startsWith('Forbidden') || code.startsWith('Forbbiden') || code === 'OperationFailed.NoRamPermission')
     return 'forbidden';
   if (code.endsWith('.NotFound') && code !== 'InvalidAction.NotFound') return 'not-found';
