@@ -21,14 +21,5 @@ export const systemClock: Clock = {
     }),
 };
 
-/** Deterministic PRNG (mulberry32) for reproducible jitter in tests and benchmarks. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG for reproducible jitter in tests and benchmarks (the emulator's mulberry32). */
+export { mulberry32 as seededRandom } from '../emulator/faults.js';
