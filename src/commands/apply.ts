@@ -1,30 +1,16 @@
 // `cgw-batch apply`: the same plan as `plan`, a confirmation, then the executor under a locked journal, then reports.
-import { clientToken } from '../state/token.js';
-import { Journal } from '../state/journal.js';
 import { EXIT, UsageError } from '../errors.js';
-import { executePlan, type ExecRow, type StopReason } from '../execute/execute.js';
-import { systemClock } from '../execute/clock.js';
+import type { ExecRow } from '../execute/execute.js';
 import { planToJson, renderPlanText } from '../report/plan-output.js';
-import { writeReports } from '../report/results.js';
-import { renderSummaryTable } from '../report/summary.js';
-import { fingerprint } from '../secrets.js';
-import type { PlannedRow, RowResult } from '../types.js';
-import { createProgress, type ProgressMode } from '../ui/progress.js';
+import type { PlannedRow, PriorRow, RowResult } from '../types.js';
 import { confirm } from '../ui/prompt.js';
-import { runDay2Apply } from './day2.js';
 import { loadAndPlan, openSession, reportDir, type Context } from './context.js';
+import { finishRun, runExecutor } from './run.js';
 
 export function selected(ctx: Context, r: PlannedRow): boolean {
   const only = ctx.options.only;
   if (!only) return true;
   return only.lines.has(r.line) || only.keys.has(r.key);
-}
-
-function progressMode(ctx: Context): ProgressMode {
-  if (ctx.options.format === 'json') return 'json';
-  if (ctx.options.quiet) return 'quiet';
-  const ci = Boolean(ctx.io.env.CI);
-  return ctx.io.stdout.isTTY && !ci ? 'tty' : 'simple';
 }
 
 /** Rows the plan did not send still get a result line, so every manifest row appears in the reports. */
@@ -90,143 +76,59 @@ export async function runApply(ctx: Context): Promise<number> {
       }
     }
 
-    const journal = await Journal.open(planned.statePath, {
+    const run = await runExecutor(ctx, session, {
+      command: 'apply',
+      statePath: planned.statePath,
       manifest: { path: manifest.file, hash: manifest.hash },
-      endpoint: session.conn.endpoint,
-      accessKeyId: session.conn.accessKeyId,
-      forceUnlock: o.forceUnlock,
-      onWarning: (m) => ctx.err.write(`warning: ${m}\n`),
-    });
-    const fpKey = journal.header.fingerprintKey;
-    const stop = new AbortController();
-    const abort = new AbortController();
-    let signals = 0;
-    const unregister = ctx.io.onSignal(() => {
-      signals++;
-      if (signals === 1) {
-        ctx.err.write('\ninterrupted: finishing requests in flight (Ctrl-C again to abort at once)\n');
-        stop.abort();
-      } else {
-        abort.abort();
-        journal.abandon();
-        ctx.err.write('aborted: the journal is consistent; rerun apply to resume\n');
-        ctx.io.exitNow(EXIT.interrupted);
-      }
-    });
-    const progress = createProgress(progressMode(ctx), ctx.out, { redactor: ctx.redactor, color: ctx.color });
-    const started = new Date();
-    let results: RowResult[] = [];
-    let stopReason: StopReason | undefined;
-    let authMessage: string | undefined;
-    try {
-      const rows: ExecRow[] = toCreate
-        .filter((r) => r.row)
-        .map((r) => ({
-          key: r.key,
-          file: r.file,
-          line: r.line,
-          region: r.region,
-          ip: r.ip,
-          spec: r.row!.spec,
-          echo: r.row!.echo,
-          action: r.action as 'create' | 'adopt',
-          existingId: r.existingId,
-        }));
-      const exec = await executePlan({
-        rows,
-        runId: journal.header.runId,
-        journal,
-        clientFor: (region) => session.conn.clientFor(region),
-        account: session.conn.accessKeyId,
-        makeToken: clientToken,
-        fingerprint: (k) => fingerprint(fpKey, k),
-        rate: o.rate,
-        concurrency: o.concurrency,
-        maxFailures: o.maxFailures,
-        retryFailed: o.retryFailed,
-        clock: systemClock,
-        random: Math.random,
-        onEvent: (e) => progress.onEvent(e),
-        stopSignal: stop.signal,
-        abortSignal: abort.signal,
-      });
-      stopReason = exec.stopReason;
-      if (exec.authError) authMessage = `${exec.authError.code}: ${exec.authError.message}`;
-      const day2Results =
-        day2.length > 0 && !stop.signal.aborted && !exec.authError
-          ? await runDay2Apply(ctx, { rows: day2, journal, session, fingerprintKey: fpKey, onEvent: (e) => progress.onEvent(e), stopSignal: stop.signal })
-          : [];
-      const byKey = new Map([...exec.results, ...day2Results].map((r) => [r.key, r]));
-      results = plan.rows
-        .filter((r) => r.action !== 'orphan' || byKey.has(r.key))
-        .map((r) => {
-          const done = byKey.get(r.key);
-          if (done) return done;
-          if (r.action === 'invalid') {
-            const first = r.issues.find((i) => i.severity === 'error');
-            return resultFor(r, 'failed', { errorCode: first?.code, errorMessage: `invalid row, not sent: ${first?.message ?? ''}`, errorClass: 'invalid' });
-          }
-          if (r.action === 'skip') return resultFor(r, 'skipped', { gatewayId: r.existingId });
-          const j = journal.get(r.key);
-          if (!selected(ctx, r)) {
-            return resultFor(r, j ? (j.status as RowResult['status']) : 'pending', {
-              gatewayId: j?.gatewayId,
-              errorCode: 'NotSelected',
-              errorMessage: 'not selected (--only)',
-            });
-          }
-          return resultFor(r, 'pending', { errorCode: 'NotStarted', errorMessage: 'not started: the run stopped' });
-        });
-      progress.onEvent({
-        type: 'run:done',
-        interrupted: stopReason === 'interrupt',
-        counts: countBy(results),
-        durationMs: Date.now() - started.getTime(),
-      });
-    } finally {
-      await progress.close();
-      unregister();
-      await journal.close();
-    }
-
-    const dir = reportDir(ctx, manifest.file);
-    const written = await writeReports(
-      dir,
-      {
-        columns: manifest.columns,
-        results,
-        runId: journal.header.runId,
-        manifest: manifest.file,
-        startedAt: started.toISOString(),
-        finishedAt: new Date().toISOString(),
-        command: 'apply',
+      rows: [...toCreate, ...day2].flatMap((r) => execRow(r, planned.prior)),
+      assemble: (executed, journal) => {
+        const byKey = new Map(executed.map((r) => [r.key, r]));
+        return plan.rows
+          .filter((r) => r.action !== 'orphan' || byKey.has(r.key))
+          .map((r) => {
+            const done = byKey.get(r.key);
+            if (done) return done;
+            if (r.action === 'invalid') {
+              const first = r.issues.find((i) => i.severity === 'error');
+              return resultFor(r, 'failed', { errorCode: first?.code, errorMessage: `invalid row, not sent: ${first?.message ?? ''}`, errorClass: 'invalid' });
+            }
+            if (r.action === 'skip') return resultFor(r, 'skipped', { gatewayId: r.existingId });
+            const j = journal.get(r.key);
+            if (!selected(ctx, r)) {
+              return resultFor(r, j ? (j.status as RowResult['status']) : 'pending', {
+                gatewayId: j?.gatewayId,
+                errorCode: 'NotSelected',
+                errorMessage: 'not selected (--only)',
+              });
+            }
+            return resultFor(r, 'pending', { errorCode: 'NotStarted', errorMessage: 'not started: the run stopped' });
+          });
       },
-      { redactor: ctx.redactor },
-    );
-    for (const w of written.warnings) ctx.err.write(`warning: ${w}\n`);
-    if (!json) {
-      ctx.out.write(renderSummaryTable(results, { color: ctx.color }));
-      ctx.out.write(`reports: ${written.files.join(', ')}\njournal: ${planned.statePath}\n`);
-    }
-    if (authMessage) {
-      ctx.err.write(`cgw-batch: the credentials were rejected (${authMessage}); no further rows were sent. Check the access key and secret.\n`);
-      return EXIT.usage;
-    }
-    if (stopReason === 'interrupt') {
-      ctx.err.write('interrupted: rerun the same command to resume; rows in flight keep their ClientTokens.\n');
-      return EXIT.interrupted;
-    }
-    if (stopReason === 'retry-budget') ctx.err.write('cgw-batch: stopped early: the API kept failing and the retry budget ran out.\n');
-    if (stopReason === 'max-failures') ctx.err.write('cgw-batch: stopped launching rows after reaching --max-failures.\n');
-    const considered = results.filter((r) => r.errorCode !== 'NotSelected');
-    return considered.some((r) => r.status === 'failed' || r.status === 'pending' || r.status === 'in-flight') ? EXIT.rowsFailed : EXIT.ok;
+    });
+    return await finishRun(ctx, run, {
+      command: 'apply',
+      reportDir: reportDir(ctx, manifest.file),
+      manifest: manifest.file,
+      columns: manifest.columns,
+      statePath: planned.statePath,
+    });
   } finally {
     await session.close();
   }
 }
 
-export function countBy(results: RowResult[]): Record<string, number> {
-  const c: Record<string, number> = {};
-  for (const r of results) c[r.status] = (c[r.status] ?? 0) + 1;
-  return c;
+/** The executor's view of a planned row; rows without a validated spec (invalid) send nothing. */
+export function execRow(r: PlannedRow, prior?: ReadonlyMap<string, PriorRow>): ExecRow[] {
+  const base = { key: r.key, file: r.file, line: r.line, region: r.region, ip: r.ip, existingId: r.existingId };
+  if (r.action === 'orphan') return [{ ...base, spec: { region: r.region, ip: r.ip, tags: [] }, echo: {}, action: 'delete' }];
+  if (!r.row) return [];
+  const action = r.action as ExecRow['action'];
+  const row: ExecRow = { ...base, spec: r.row.spec, echo: r.row.echo, action };
+  if (r.changes) row.changes = r.changes;
+  const ipChange = r.changes?.find((c) => c.field === 'ip');
+  if (r.action === 'replace' && ipChange?.before) row.replacesKey = `${r.region}/${ipChange.before}`;
+  // The planner only plans a create for a row the journal owns when its gateway is gone from the cloud.
+  const p = prior?.get(r.key);
+  if (r.action === 'create' && p && (p.status === 'created' || p.status === 'adopted' || p.status === 'updated')) row.recreate = true;
+  return [row];
 }

@@ -1,8 +1,9 @@
-// The executor: per-region lanes, paced and capped, exactly-once creates through journaled ClientTokens; every row ends as a value.
+// The executor: per-region lanes, paced and capped; exactly-once creates through journaled ClientTokens, in-place updates,
+// deletes and replaces under the same retry rules; every row ends as a value.
 import { createHash } from 'node:crypto';
 import { CloudError, toCloudError } from '../cloud/errors.js';
 import type { VpcClient } from '../cloud/types.js';
-import type { GatewaySpec, RowResult, RowStatus, RunEvent, Tag } from '../types.js';
+import type { FieldChange, GatewaySpec, RowResult, RowStatus, RunEvent, Tag } from '../types.js';
 import type { Clock } from './clock.js';
 import { Lane } from './lane.js';
 import { identityDiff } from './match.js';
@@ -17,9 +18,15 @@ export interface ExecRow {
   ip: string;
   spec: GatewaySpec;
   echo: Record<string, string>;
-  action: 'create' | 'adopt';
-  /** For `adopt`: the gateway found by the plan's inventory check. */
+  action: 'create' | 'adopt' | 'update' | 'replace' | 'delete';
+  /** adopt: the gateway the plan found; update / replace / delete: the journal's gateway. */
   existingId?: string;
+  /** update / replace: what changed (update sends only these). */
+  changes?: FieldChange[];
+  /** replace after an IP change: the journal key of the gateway being replaced (defaults to `key`). */
+  replacesKey?: string;
+  /** create: the journal's gateway for this row is gone from the cloud (drift); create it again with a new token. */
+  recreate?: boolean;
 }
 
 /** What the executor needs from the journal (src/state/journal.ts implements it). */
@@ -34,6 +41,9 @@ export interface JournalEntry {
   errorClass?: string;
   specHash?: string;
   requestIds: string[];
+  name?: string;
+  description?: string;
+  authKeyFingerprint?: string;
 }
 
 export interface JournalPort {
@@ -99,6 +109,8 @@ export function specHash(spec: GatewaySpec, authKeyFingerprint: string | undefin
 }
 
 const RETRYABLE_CLASSES = new Set(['throttled', 'conflict', 'transient', 'auth', 'interrupted']);
+/** Journal statuses meaning "this gateway exists and the journal owns it". */
+const OWNED: ReadonlySet<RowStatus> = new Set<RowStatus>(['created', 'adopted', 'updated']);
 
 export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> {
   const retry = opts.retry ?? DEFAULT_RETRY;
@@ -161,48 +173,183 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   }, 1000);
   rateTimer.unref();
 
+  /** Per-row attempt bookkeeping, shared by every call a row makes (replace = delete + create). */
+  interface Attempts {
+    attempts: number;
+    failures: number;
+    throttled: number;
+    requestIds: string[];
+  }
+  type Sent<T> =
+    | { ok: true; value: T }
+    | { ok: false; err: CloudError; message?: string; cls?: string }
+    | { ok: false; interrupted: true };
+  /** What a call-specific handler decides for an error: retry it, finish with a value, or fail with a message. */
+  type Special<T> = { retry: true } | { ok: true; value: T } | { fail: true; message?: string; cls?: string } | undefined;
+
+  /**
+   * One API call under the lane's pacer with the run's retry rules: throttling slows the lane, conflicts and
+   * transient errors back off with full jitter, auth stops the run. `special` sees each error first.
+   */
+  const send = async <T>(
+    row: ExecRow,
+    lane: Lane,
+    st: Attempts,
+    call: () => Promise<T & { requestId?: string }>,
+    special?: (err: CloudError) => Promise<Special<T>>,
+  ): Promise<Sent<T>> => {
+    for (;;) {
+      if (hard?.aborted || (st.attempts > 0 && stop.signal.aborted && stopReason !== 'max-failures')) {
+        return { ok: false, interrupted: true };
+      }
+      if (!(await lane.pacer.acquire(hard))) continue;
+      st.attempts++;
+      requests++;
+      emit({ type: 'row:start', lane: lane.name, key: row.key, line: row.line, attempt: st.attempts });
+      lane.inFlight++;
+      let err: CloudError;
+      try {
+        const value = await call();
+        lane.inFlight--;
+        lane.pacer.onSuccess();
+        budget.refund();
+        if (value.requestId) st.requestIds.push(value.requestId);
+        return { ok: true, value };
+      } catch (e) {
+        lane.inFlight--;
+        err = toCloudError(e);
+        if (err.requestId) st.requestIds.push(err.requestId);
+      }
+      const s = special ? await special(err) : undefined;
+      if (s && 'ok' in s) return s;
+      if (s && 'fail' in s) return { ok: false, err, message: s.message, cls: s.cls };
+      if (s && 'retry' in s) {
+        st.failures++;
+        if (st.failures >= retry.maxAttempts) return { ok: false, err };
+        continue;
+      }
+      switch (err.errorClass) {
+        case 'auth':
+          authError ??= err;
+          requestStop('auth', `stopping: the credentials were rejected (${err.code})`);
+          return { ok: false, err };
+        case 'throttled':
+          throttled++;
+          st.throttled++;
+          lane.pacer.onThrottle(err.retryAfterMs);
+          if (st.throttled >= retry.maxThrottledAttempts) return { ok: false, err, message: `${err.message} (still throttled after ${st.throttled} attempts)` };
+          if (!budget.trySpend(err)) {
+            requestStop('retry-budget', 'stopping: the retry budget is spent (the API keeps failing)');
+            return { ok: false, err, message: `${err.message} (retry budget spent)` };
+          }
+          emit({ type: 'row:retry', lane: lane.name, key: row.key, line: row.line, attempt: st.attempts, code: err.code, delayMs: err.retryAfterMs ?? 0 });
+          continue;
+        case 'conflict':
+        case 'transient': {
+          st.failures++;
+          if (st.failures >= retry.maxAttempts) return { ok: false, err, message: `${err.message} (gave up after ${st.attempts} attempts)` };
+          if (!budget.trySpend(err)) {
+            requestStop('retry-budget', 'stopping: the retry budget is spent (the API keeps failing)');
+            return { ok: false, err, message: `${err.message} (retry budget spent)` };
+          }
+          const delay = backoffMs(retry, st.failures, opts.random);
+          emit({ type: 'row:retry', lane: lane.name, key: row.key, line: row.line, attempt: st.attempts, code: err.code, delayMs: delay });
+          await clock.sleep(delay, hard);
+          continue;
+        }
+        default:
+          return { ok: false, err };
+      }
+    }
+  };
+
   const runRow = async (row: ExecRow, lane: Lane): Promise<RowResult> => {
     const started = clock.now();
-    const base = {
+    const st: Attempts = { attempts: 0, failures: 0, throttled: 0, requestIds: [...(opts.journal.get(row.key)?.requestIds ?? [])].slice(-5) };
+    const result = (status: RowStatus, extra: Partial<RowResult> = {}): RowResult => ({
       key: row.key,
       file: row.file,
       line: row.line,
       region: row.region,
       ip: row.ip,
       echo: row.echo,
-    };
-    const result = (status: RowStatus, extra: Partial<RowResult> = {}): RowResult => ({
-      ...base,
       status,
-      attempts: 0,
+      attempts: st.attempts,
       durationMs: clock.now() - started,
       ...extra,
     });
+    const counted = (r: RowResult): RowResult => {
+      if (r.status === 'failed') {
+        failed++;
+        if (maxFailuresReached()) requestStop('max-failures', `stopping: ${failed} rows failed (--max-failures)`);
+      }
+      return r;
+    };
+    const interrupted = (key: string, priorAttempts: number): Promise<RowResult> =>
+      opts.journal.record(key, { attempts: priorAttempts + st.attempts, requestIds: st.requestIds, errorClass: 'interrupted' }).then(() =>
+        result('in-flight', {
+          errorCode: 'Interrupted',
+          errorMessage: 'interrupted before the outcome was known; the next run resumes it',
+          errorClass: 'interrupted',
+          requestId: st.requestIds.at(-1),
+        }),
+      );
 
     if (stop.signal.aborted || hard?.aborted) {
       return result('pending', { errorCode: 'NotStarted', errorMessage: `not started: the run stopped (${stopReason ?? 'interrupt'})` });
     }
+    switch (row.action) {
+      case 'create':
+      case 'adopt':
+        return counted(await runCreate(row, lane, st, result, interrupted, false));
+      case 'update':
+        return counted(await runUpdate(row, lane, st, result, interrupted));
+      case 'delete':
+        return counted(await runDelete(row, row.key, lane, st, result, interrupted));
+      case 'replace': {
+        // Delete first (the IP cannot have two gateways), then create the new generation with the usual idempotency.
+        const oldKey = row.replacesKey ?? row.key;
+        const del = await runDelete(row, oldKey, lane, st, result, interrupted);
+        if (del.status !== 'deleted') {
+          if (del.status === 'failed') {
+            del.errorMessage = `could not delete the old gateway ${row.existingId ?? ''} to replace it: ${del.errorMessage ?? del.errorCode ?? ''}`;
+          }
+          return counted(del);
+        }
+        if (stop.signal.aborted || hard?.aborted) {
+          return result('pending', { errorCode: 'NotStarted', errorMessage: `old gateway ${row.existingId ?? ''} deleted; the new one is created on the next run` });
+        }
+        return counted(await runCreate(row, lane, st, result, interrupted, true));
+      }
+    }
+  };
 
+  type ResultFn = (status: RowStatus, extra?: Partial<RowResult>) => RowResult;
+  type InterruptFn = (key: string, priorAttempts: number) => Promise<RowResult>;
+
+  const describe = (row: ExecRow, fp: string | undefined) => ({
+    region: row.region,
+    ip: row.ip,
+    line: row.line,
+    specHash: specHash(row.spec, fp),
+    authKeyFingerprint: fp,
+    name: row.spec.name,
+    description: row.spec.description,
+    asn: row.spec.asn,
+    resourceGroupId: row.spec.resourceGroupId,
+    tags: row.spec.tags,
+    echo: row.echo,
+  });
+
+  const runCreate = async (row: ExecRow, lane: Lane, st: Attempts, result: ResultFn, interrupted: InterruptFn, replacing: boolean): Promise<RowResult> => {
     const prior = opts.journal.get(row.key);
     const fp = row.spec.authKey ? opts.fingerprint(row.spec.authKey) : undefined;
-    const hash = specHash(row.spec, fp);
-    const described = {
-      region: row.region,
-      ip: row.ip,
-      line: row.line,
-      specHash: hash,
-      authKeyFingerprint: fp,
-      name: row.spec.name,
-      description: row.spec.description,
-      asn: row.spec.asn,
-      resourceGroupId: row.spec.resourceGroupId,
-      tags: row.spec.tags,
-      echo: row.echo,
-    };
+    const described = describe(row, fp);
+    const hash = described.specHash;
 
-    if (prior && (prior.status === 'created' || prior.status === 'adopted' || prior.status === 'updated')) {
-      return result('skipped', { gatewayId: prior.gatewayId });
-    }
+    const gone = row.recreate === true && prior !== undefined && OWNED.has(prior.status);
+    const readopt = row.action === 'adopt' && row.existingId !== undefined && row.existingId !== prior?.gatewayId;
+    if (!replacing && !gone && !readopt && prior && OWNED.has(prior.status)) return result('skipped', { gatewayId: prior.gatewayId });
 
     if (row.action === 'adopt' && row.existingId) {
       await opts.journal.record(row.key, {
@@ -218,16 +365,21 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     }
 
     // Exactly-once: the token is the journal's, reused on every retry and after any restart. A new generation
-    // (and so a new token) only after a definitive failure, when the user changed the row or asked to retry.
+    // (and so a new token) only after a definitive failure or a delete, when the user changed the row or asked to retry.
     let generation = prior?.generation ?? 1;
-    let token = prior?.token;
+    let token = prior?.token || undefined;
     const priorAttempts = prior?.attempts ?? 0;
-    if (prior?.status === 'failed' && !RETRYABLE_CLASSES.has(prior.errorClass ?? '')) {
+    if (prior?.status === 'deleted' || gone) {
+      // The old token created the gateway that is now gone; replaying it could return that dead id.
+      generation += 1;
+      token = undefined;
+    } else if (prior?.status === 'failed' && !RETRYABLE_CLASSES.has(prior.errorClass ?? '')) {
       if (prior.specHash !== hash || opts.retryFailed) {
         generation += 1;
         token = undefined;
       } else {
         return result('failed', {
+          attempts: 0,
           errorCode: prior.errorCode,
           errorClass: prior.errorClass,
           errorMessage: `failed in an earlier run: ${prior.errorMessage ?? prior.errorCode ?? 'unknown error'} (fix the row, or rerun with --retry-failed)`,
@@ -237,7 +389,6 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       }
     }
     token ??= opts.makeToken(opts.runId, row.region, row.ip, generation);
-    const requestIds: string[] = [...(prior?.requestIds ?? [])].slice(-5);
 
     // The intent is durable before the first send.
     await opts.journal.record(row.key, {
@@ -245,59 +396,36 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       token,
       generation,
       status: 'in-flight',
-      operation: 'create',
+      gatewayId: undefined,
+      operation: replacing ? 'replace' : 'create',
       attempts: priorAttempts,
-      startedAt: new Date(started).toISOString(),
+      startedAt: new Date(clock.now()).toISOString(),
       errorCode: undefined,
       errorMessage: undefined,
       errorClass: undefined,
     });
-
-    let attempts = 0;
-    let failures = 0;
-    let throttledHere = 0;
     const finish = async (status: RowStatus, extra: Partial<RowResult>): Promise<RowResult> => {
-      const r = result(status, { attempts, requestId: requestIds.at(-1), ...extra });
+      const r = result(status, { requestId: st.requestIds.at(-1), ...extra });
       await opts.journal.record(row.key, {
         status,
         gatewayId: r.gatewayId,
         errorCode: r.errorCode,
         errorMessage: r.errorMessage,
         errorClass: r.errorClass,
-        attempts: priorAttempts + attempts,
-        requestIds,
+        attempts: priorAttempts + st.attempts,
+        requestIds: st.requestIds.slice(-5),
         finishedAt: new Date(clock.now()).toISOString(),
         durationMs: r.durationMs,
       });
-      if (status === 'failed') {
-        failed++;
-        if (maxFailuresReached()) requestStop('max-failures', `stopping: ${failed} rows failed (--max-failures)`);
-      }
       return r;
     };
-    const fail = (e: CloudError, message?: string, cls?: string) =>
-      finish('failed', { errorCode: e.code, errorMessage: message ?? e.message, errorClass: cls ?? e.errorClass, requestId: e.requestId ?? requestIds.at(-1) });
 
-    for (;;) {
-      // Leave the row in flight (its token stays in the journal) when the run is aborted between attempts.
-      if (hard?.aborted || (attempts > 0 && stop.signal.aborted && stopReason !== 'max-failures')) {
-        await opts.journal.record(row.key, { attempts: priorAttempts + attempts, requestIds, errorClass: 'interrupted' });
-        return result('in-flight', {
-          attempts,
-          errorCode: 'Interrupted',
-          errorMessage: 'interrupted before the outcome was known; the next apply resumes it with the same ClientToken',
-          errorClass: 'interrupted',
-          requestId: requestIds.at(-1),
-        });
-      }
-      if (!(await lane.pacer.acquire(hard))) continue;
-      attempts++;
-      requests++;
-      emit({ type: 'row:start', lane: lane.name, key: row.key, line: row.line, attempt: attempts });
-      lane.inFlight++;
-      let err: CloudError;
-      try {
-        const out = await lane.client.createCustomerGateway({
+    const sent = await send(
+      row,
+      lane,
+      st,
+      () =>
+        lane.client.createCustomerGateway({
           regionId: row.spec.region,
           ipAddress: row.spec.ip,
           name: row.spec.name,
@@ -307,80 +435,156 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
           resourceGroupId: row.spec.resourceGroupId,
           tags: row.spec.tags,
           clientToken: token,
-        });
-        lane.inFlight--;
-        lane.pacer.onSuccess();
-        budget.refund();
-        if (out.requestId) requestIds.push(out.requestId);
-        return finish('created', { gatewayId: out.id });
-      } catch (e) {
-        lane.inFlight--;
-        err = toCloudError(e);
-        if (err.requestId) requestIds.push(err.requestId);
-      }
-
-      switch (err.errorClass) {
-        case 'auth':
-          authError ??= err;
-          requestStop('auth', `stopping: the credentials were rejected (${err.code})`);
-          return fail(err);
-        case 'exists': {
-          // Our own earlier attempt (timed out, dropped) may have created it: find it by IP and adopt it if it is the row's.
-          let inventory;
-          try {
-            inventory = await lane.inventorySince(clock.now(), retry, hard);
-          } catch (e) {
-            return fail(toCloudError(e), `the IP already exists, and listing the region to reconcile failed: ${toCloudError(e).message}`, 'transient');
-          }
-          const gw = inventory.find((g) => g.ip === row.spec.ip);
-          if (!gw) {
-            failures++;
-            if (failures >= retry.maxAttempts) return fail(err);
-            continue;
-          }
-          const diff = identityDiff(row.spec, gw);
-          if (diff.length === 0) return finish('adopted', { gatewayId: gw.id });
-          return fail(
-            err,
-            `IP ${row.spec.ip} is already used by ${gw.id} in ${row.region}, whose ${diff.join(' and ')} differ from this row; ` +
-              `delete or rename one of them, or change the row`,
-            'conflict',
-          );
-        }
-        case 'mismatch':
-          return fail(
-            err,
-            'the row changed while an earlier attempt with the same ClientToken had an unknown outcome; ' +
+        }),
+      async (err): Promise<Special<{ id: string; adopted?: boolean }>> => {
+        if (err.errorClass === 'mismatch') {
+          return {
+            fail: true,
+            message:
+              'the row changed while an earlier attempt with the same ClientToken had an unknown outcome; ' +
               'check the gateway in the console, then rerun with --retry-failed',
-          );
-        case 'throttled':
-          throttled++;
-          throttledHere++;
-          lane.pacer.onThrottle(err.retryAfterMs);
-          if (throttledHere >= retry.maxThrottledAttempts) return fail(err, `${err.message} (still throttled after ${throttledHere} attempts)`);
-          if (!budget.trySpend(err)) {
-            requestStop('retry-budget', 'stopping: the retry budget is spent (the API keeps failing)');
-            return fail(err, `${err.message} (retry budget spent)`);
-          }
-          emit({ type: 'row:retry', lane: lane.name, key: row.key, line: row.line, attempt: attempts, code: err.code, delayMs: err.retryAfterMs ?? 0 });
-          continue;
-        case 'conflict':
-        case 'transient': {
-          failures++;
-          if (failures >= retry.maxAttempts) return fail(err, `${err.message} (gave up after ${attempts} attempts)`);
-          if (!budget.trySpend(err)) {
-            requestStop('retry-budget', 'stopping: the retry budget is spent (the API keeps failing)');
-            return fail(err, `${err.message} (retry budget spent)`);
-          }
-          const delay = backoffMs(retry, failures, opts.random);
-          emit({ type: 'row:retry', lane: lane.name, key: row.key, line: row.line, attempt: attempts, code: err.code, delayMs: delay });
-          await clock.sleep(delay, hard);
-          continue;
+          };
         }
-        default:
-          return fail(err);
-      }
+        if (err.errorClass !== 'exists') return undefined;
+        // Our own earlier attempt (timed out, dropped) may have created it: find it by IP and adopt it if it is the row's.
+        let inventory;
+        try {
+          inventory = await lane.inventorySince(clock.now(), retry, hard);
+        } catch (e) {
+          return { fail: true, message: `the IP already exists, and listing the region to reconcile failed: ${toCloudError(e).message}`, cls: 'transient' };
+        }
+        const gw = inventory.find((g) => g.ip === row.spec.ip);
+        if (!gw) return { retry: true };
+        const diff = identityDiff(row.spec, gw);
+        if (diff.length === 0) return { ok: true, value: { id: gw.id, adopted: true } };
+        return {
+          fail: true,
+          cls: 'conflict',
+          message:
+            `IP ${row.spec.ip} is already used by ${gw.id} in ${row.region}, whose ${diff.join(' and ')} differ from this row; ` +
+            `delete or rename one of them, or change the row`,
+        };
+      },
+    );
+    if (sent.ok) return finish(sent.value.adopted ? 'adopted' : 'created', { gatewayId: sent.value.id });
+    if ('interrupted' in sent) return interrupted(row.key, priorAttempts);
+    return finish('failed', { errorCode: sent.err.code, errorMessage: sent.message ?? sent.err.message, errorClass: sent.cls ?? sent.err.errorClass, requestId: sent.err.requestId ?? st.requestIds.at(-1) });
+  };
+
+  /** In-place update: only the changed fields are sent; the journal learns each part as it lands. */
+  const runUpdate = async (row: ExecRow, lane: Lane, st: Attempts, result: ResultFn, interrupted: InterruptFn): Promise<RowResult> => {
+    const prior = opts.journal.get(row.key);
+    const id = row.existingId ?? prior?.gatewayId;
+    const priorAttempts = prior?.attempts ?? 0;
+    if (!prior || !id) return result('failed', { errorCode: 'Cgw.NotInJournal', errorMessage: 'the journal has no gateway for this row; run plan again' });
+    const fp = row.spec.authKey ? opts.fingerprint(row.spec.authKey) : undefined;
+    const changed = new Set((row.changes ?? []).map((c) => c.field));
+    const note: string[] = [];
+    const fail = async (sent: { err: CloudError; message?: string; cls?: string }, what: string): Promise<RowResult> => {
+      // The gateway still exists and is still ours: keep its status, remember the error.
+      const message = `${what} failed: ${sent.message ?? sent.err.message}`;
+      await opts.journal.record(row.key, { errorCode: sent.err.code, errorMessage: message, errorClass: sent.cls ?? sent.err.errorClass, attempts: priorAttempts + st.attempts, requestIds: st.requestIds.slice(-5) });
+      return result('failed', { gatewayId: id, errorCode: sent.err.code, errorMessage: message, errorClass: sent.cls ?? sent.err.errorClass, requestId: sent.err.requestId ?? st.requestIds.at(-1) });
+    };
+    await opts.journal.record(row.key, { operation: 'update', startedAt: new Date(clock.now()).toISOString(), line: row.line, echo: row.echo });
+
+    const modify: { name?: string; description?: string; authKey?: string } = {};
+    if (changed.has('name')) {
+      if (row.spec.name !== undefined) modify.name = row.spec.name;
+      else note.push('the API cannot clear a name; the old one stays');
     }
+    if (changed.has('description')) {
+      if (row.spec.description !== undefined) modify.description = row.spec.description;
+      else note.push('the API cannot clear a description; the old one stays');
+    }
+    if (changed.has('auth_key')) {
+      if (row.spec.authKey !== undefined) modify.authKey = row.spec.authKey;
+      else note.push('the API cannot remove an AuthKey; the old one stays');
+    }
+    if (Object.keys(modify).length > 0) {
+      const token = opts.makeToken(opts.runId, row.region, `${row.ip}/modify/${specHash(row.spec, fp)}`, prior.generation);
+      const sent = await send(row, lane, st, () =>
+        lane.client.modifyCustomerGatewayAttribute({ regionId: row.region, id, ...modify, clientToken: token }),
+      );
+      if (!sent.ok) return 'interrupted' in sent ? interrupted(row.key, priorAttempts) : fail(sent, 'ModifyCustomerGatewayAttribute');
+      const patch: Record<string, unknown> = {};
+      if ('name' in modify) patch['name'] = modify.name;
+      if ('description' in modify) patch['description'] = modify.description;
+      if ('authKey' in modify) patch['authKeyFingerprint'] = fp;
+      await opts.journal.record(row.key, patch);
+    }
+
+    const removed = (row.changes ?? []).filter((c) => c.field.startsWith('tag:') && c.after === undefined).map((c) => c.field.slice(4));
+    const set = row.spec.tags.filter((t) => changed.has(`tag:${t.key}`));
+    if (removed.length > 0) {
+      const sent = await send(row, lane, st, () => lane.client.untagResources({ regionId: row.region, resourceIds: [id], tagKeys: removed }));
+      if (!sent.ok) return 'interrupted' in sent ? interrupted(row.key, priorAttempts) : fail(sent, 'UnTagResources');
+    }
+    if (set.length > 0) {
+      const sent = await send(row, lane, st, () => lane.client.tagResources({ regionId: row.region, resourceIds: [id], tags: set }));
+      if (!sent.ok) return 'interrupted' in sent ? interrupted(row.key, priorAttempts) : fail(sent, 'TagResources');
+    }
+    const r = result('updated', { gatewayId: id, requestId: st.requestIds.at(-1), ...(note.length ? { errorMessage: note.join('; ') } : {}) });
+    await opts.journal.record(row.key, {
+      ...describe(row, fp),
+      // What the API could not change stays as it was in the journal.
+      ...(changed.has('name') && row.spec.name === undefined ? { name: prior.name } : {}),
+      ...(changed.has('description') && row.spec.description === undefined ? { description: prior.description } : {}),
+      ...(changed.has('auth_key') && row.spec.authKey === undefined ? { authKeyFingerprint: prior.authKeyFingerprint } : {}),
+      status: 'updated',
+      errorCode: undefined,
+      errorMessage: undefined,
+      errorClass: undefined,
+      attempts: priorAttempts + st.attempts,
+      requestIds: st.requestIds.slice(-5),
+      finishedAt: new Date(clock.now()).toISOString(),
+      durationMs: r.durationMs,
+    });
+    return r;
+  };
+
+  /** Delete the journal's gateway under `key`. NotFound is success: the gateway is gone either way. */
+  const runDelete = async (row: ExecRow, key: string, lane: Lane, st: Attempts, result: ResultFn, interrupted: InterruptFn): Promise<RowResult> => {
+    const prior = opts.journal.get(key);
+    const id = row.existingId ?? prior?.gatewayId;
+    const priorAttempts = prior?.attempts ?? 0;
+    if (!id) return result('deleted', { errorMessage: 'no gateway recorded; nothing to delete' });
+    if (prior?.status === 'deleted' && prior.gatewayId === id) return result('deleted', { gatewayId: id });
+    // The intent goes to the journal first; the status stays "owned" until the delete is confirmed, so a crash
+    // here leaves a row that the next run deletes again (and NotFound then counts as done).
+    await opts.journal.record(key, { operation: 'delete', startedAt: new Date(clock.now()).toISOString() });
+    const token = opts.makeToken(opts.runId, row.region, `${key}/delete/${id}`, prior?.generation ?? 1);
+    const sent = await send(
+      row,
+      lane,
+      st,
+      () => lane.client.deleteCustomerGateway({ regionId: row.region, id, clientToken: token }),
+      async (err): Promise<Special<{ requestId?: string }>> => {
+        if (err.code === 'InvalidCustomerGatewayInstanceId.NotFound') return { ok: true, value: {} };
+        if (err.code === 'DependencyViolation.VpnConnection') {
+          return { fail: true, message: `an IPsec connection still uses ${id}; delete that VPN connection first, then run this again` };
+        }
+        return undefined;
+      },
+    );
+    if (!sent.ok) {
+      if ('interrupted' in sent) return interrupted(key, priorAttempts);
+      const message = sent.message ?? sent.err.message;
+      await opts.journal.record(key, { errorCode: sent.err.code, errorMessage: message, errorClass: sent.cls ?? sent.err.errorClass, attempts: priorAttempts + st.attempts, requestIds: st.requestIds.slice(-5) });
+      return result('failed', { gatewayId: id, errorCode: sent.err.code, errorMessage: message, errorClass: sent.cls ?? sent.err.errorClass, requestId: sent.err.requestId ?? st.requestIds.at(-1) });
+    }
+    const r = result('deleted', { gatewayId: id, requestId: st.requestIds.at(-1) });
+    await opts.journal.record(key, {
+      status: 'deleted',
+      errorCode: undefined,
+      errorMessage: undefined,
+      errorClass: undefined,
+      attempts: priorAttempts + st.attempts,
+      requestIds: st.requestIds.slice(-5),
+      finishedAt: new Date(clock.now()).toISOString(),
+      durationMs: r.durationMs,
+    });
+    return r;
   };
 
   const results = new Array<RowResult>(opts.rows.length);

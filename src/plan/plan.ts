@@ -2,6 +2,7 @@
 import type { CustomerGateway } from '../cloud/types.js';
 import { sameFingerprint } from '../secrets.js';
 import type { FieldChange, GatewaySpec, Manifest, Plan, PlannedRow, PriorRow, Severity, Tag } from '../types.js';
+import { currentOf, describeChanges, driftOf } from './drift.js';
 import { asnValue } from './rules.js';
 import { summarize } from './summary.js';
 import { fieldValue, hasError, rowKey, validateRow, type ValidateOptions } from './validate.js';
@@ -145,7 +146,16 @@ export function planManifest(manifest: Manifest, ctx: PlanContext): Plan {
         issue(r, 'warning', 'Cgw.Drift', 'ip', `the journal records gateway ${prior.gatewayId} for this IP but ${region} now has ${existing.id}; treating it as not ours`);
         resolveExisting(r, spec, existing);
       } else {
-        const { changes, asnChanged } = diffPrior(spec, prior, ctx.fingerprint);
+        // Online, the cloud is the truth: report what changed behind the journal's back, then converge from there.
+        let current: PriorRow = prior;
+        if (existing) {
+          const drift = driftOf(prior, existing, ctx.fingerprint);
+          if (drift.length > 0) {
+            issue(r, 'warning', 'Cgw.Drift', drift[0]!.field, `gateway ${prior.gatewayId} was changed outside cgw-batch: ${describeChanges(drift)}`);
+          }
+          current = currentOf(prior, existing, spec.tags.map((t) => t.key), ctx.fingerprint);
+        }
+        const { changes, asnChanged } = diffPrior(spec, current, ctx.fingerprint);
         r.existingId = prior.gatewayId;
         r.action = asnChanged ? 'replace' : changes.length > 0 ? 'update' : 'skip';
         if (changes.length > 0) r.changes = changes;
