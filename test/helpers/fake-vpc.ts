@@ -1,6 +1,7 @@
 // An in-memory VpcClient with ClientToken semantics and scripted failures, for executor unit tests.
 import { CloudError, classifyCode } from '../../src/cloud/errors.js';
-import type { CreateGatewayInput, CustomerGateway, VpcClient } from '../../src/cloud/types.js';
+import type { CreateGatewayInput, CustomerGateway, ModifyGatewayInput, VpcClient } from '../../src/cloud/types.js';
+import type { Tag } from '../../src/types.js';
 
 export type Script = (input: CreateGatewayInput, call: number) => 'ok' | 'commit-drop' | string | undefined;
 
@@ -37,6 +38,51 @@ export class FakeVpc implements Partial<VpcClient> {
     if (input.clientToken) this.tokens.set(input.clientToken, { id, params });
     if (verdict === 'commit-drop') throw new CloudError({ code: 'ECONNRESET', message: 'reset', errorClass: 'transient', outcomeUnknown: true });
     return { id, requestId: `RID-${call}`, createTime: 1 };
+  }
+
+  /** Every day-2 call in order, e.g. `Modify cgw-1 name,authKey`, `Delete cgw-1`; `failDay2` scripts their errors. */
+  day2: string[] = [];
+  failDay2: (call: string, n: number) => string | undefined = () => undefined;
+  private day2Call(call: string): void {
+    this.day2.push(call);
+    const code = this.failDay2(call, this.day2.length);
+    if (code) throw this.err(code);
+  }
+  private find(regionId: string, id: string): CustomerGateway {
+    const g = this.gateways.find((x) => x.id === id && x.regionId === regionId);
+    if (!g) throw this.err('InvalidCustomerGatewayInstanceId.NotFound');
+    return g;
+  }
+
+  async modifyCustomerGatewayAttribute(input: ModifyGatewayInput) {
+    const fields = (['name', 'description', 'authKey'] as const).filter((k) => input[k] !== undefined);
+    this.day2Call(`Modify ${input.id} ${fields.join(',')}`);
+    const g = this.find(input.regionId, input.id);
+    if (input.name !== undefined) g.name = input.name;
+    if (input.description !== undefined) g.description = input.description;
+    if (input.authKey !== undefined) g.authKey = input.authKey;
+    return { requestId: `RID-${++this.n}` };
+  }
+
+  async deleteCustomerGateway(input: { regionId: string; id: string }) {
+    this.day2Call(`Delete ${input.id}`);
+    this.find(input.regionId, input.id);
+    this.gateways = this.gateways.filter((g) => g.id !== input.id);
+    return { requestId: `RID-${++this.n}` };
+  }
+
+  async tagResources(input: { regionId: string; resourceIds: string[]; tags: Tag[] }) {
+    this.day2Call(`Tag ${input.resourceIds.join(',')} ${input.tags.map((t) => `${t.key}=${t.value}`).join(',')}`);
+    const g = this.find(input.regionId, input.resourceIds[0]!);
+    for (const t of input.tags) g.tags = [...g.tags.filter((x) => x.key !== t.key), t];
+    return { requestId: `RID-${++this.n}` };
+  }
+
+  async untagResources(input: { regionId: string; resourceIds: string[]; tagKeys?: string[] }) {
+    this.day2Call(`UnTag ${input.resourceIds.join(',')} ${(input.tagKeys ?? []).join(',')}`);
+    const g = this.find(input.regionId, input.resourceIds[0]!);
+    g.tags = g.tags.filter((t) => !(input.tagKeys ?? []).includes(t.key));
+    return { requestId: `RID-${++this.n}` };
   }
 
   async listCustomerGateways(regionId: string) {
