@@ -13,7 +13,7 @@ export interface PacerOptions {
 /**
  * A token bucket per lane. Told the rate, it may burst one second's worth (as the server's own bucket allows)
  * and then sends one request every 1/rate s. Adaptive, it paces smoothly with no burst: exponential growth per
- * success until the first Throttling (slow start); then the rate drops to 80 % of the throttled rate, climbs back
+ * success until the first Throttling (slow start: +3/s per success, about 0.8 s from 2/s to 25/s); then the rate drops to 85 % of the throttled rate, climbs back
  * quickly to 95 % of it, and probes above it gently.
  */
 export class Pacer {
@@ -66,7 +66,7 @@ export class Pacer {
 
   onSuccess(): void {
     if (this.slowStart) {
-      this.setRate(this.rateValue + 1.5);
+      this.setRate(this.rateValue + 3);
       return;
     }
     const target = this.throttledAt !== undefined ? this.throttledAt * 0.95 : undefined;
@@ -83,7 +83,7 @@ export class Pacer {
     const was = this.rateValue;
     this.slowStart = false;
     this.throttledAt = this.throttledAt === undefined ? was : Math.min(was, Math.max(this.throttledAt, was));
-    this.setRate(was * 0.8);
+    this.setRate(was * 0.85);
     this.tokens = Math.min(this.tokens, 0);
     const pause = retryAfterMs !== undefined ? Math.min(retryAfterMs, 60_000) : 1000 / this.rateValue;
     this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + pause);
