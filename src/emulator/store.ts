@@ -83,6 +83,8 @@ export class Store {
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
 
+  private warned = false;
+
   constructor(private readonly dataFile?: string) {
     if (dataFile && existsSync(dataFile)) this.load(dataFile);
   }
@@ -143,7 +145,17 @@ export class Store {
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.flush();
+        // A background write must never take the server down (disk full, data dir removed): keep the state
+        // dirty, say so once, and try again on the next change or on close.
+        try {
+          this.flush();
+        } catch (e) {
+          this.dirty = true;
+          if (!this.warned) {
+            this.warned = true;
+            process.stderr.write(`emulator: cannot save state to ${this.dataFile}: ${(e as Error)?.message ?? String(e)} (will retry)\n`);
+          }
+        }
       }, 20);
       this.timer.unref();
     }

@@ -2,7 +2,7 @@
 import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tempDir } from '../helpers/tmp.js';
 import { startEmulator } from '../../src/emulator/index.js';
 import { REGION, caught, emulator, pop } from './util.js';
@@ -42,4 +42,21 @@ test('a corrupt data file is a clear startup error', async (t) => {
   await assert.rejects(startEmulator({ dataFile: tmp.path('bad.json') }), /not valid JSON/);
   writeFileSync(tmp.path('bad.json'), '{"version": 9}');
   await assert.rejects(startEmulator({ dataFile: tmp.path('bad.json') }), /unknown format/);
+});
+
+test('a data file that cannot be written does not take the server down; the state is saved once it can be', async (t) => {
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  const dir = tmp.path('gone');
+  mkdirSync(dir);
+  const dataFile = `${dir}/emu.json`;
+  const a = await emulator({ dataFile });
+  const c = pop(a);
+  rmSync(dir, { recursive: true });
+  await c.createCustomerGateway({ regionId: REGION, ipAddress: '12.0.0.9', asn: '65000' });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal((await c.describeCustomerGateways({ regionId: REGION })).totalCount, 1, 'still serving after the failed background write');
+  mkdirSync(dir);
+  await a.close();
+  assert.equal(JSON.parse(readFileSync(dataFile, 'utf8')).accounts[0].regions[0].gateways.length, 1);
 });
