@@ -12,9 +12,9 @@ Usage:
   cgw-batch apply <manifest> [options]     plan, confirm, then create exactly once per row; resumable
   cgw-batch status [<manifest>] [--state FILE] [--format json]   show the journal of earlier applies
   cgw-batch report [<manifest>] [--state FILE] [--report-dir DIR] regenerate results.csv/json and junit.xml
-  cgw-batch refresh <manifest> [--write]   compare the journal with the cloud (drift)
-  cgw-batch import <manifest>              adopt existing gateways that match rows by region + IP
-  cgw-batch destroy <manifest> [--only ..] delete the gateways this journal created or adopted
+  cgw-batch refresh <manifest> [--write]   compare the journal with the cloud (drift; exit 1 when found)
+  cgw-batch import <manifest>              adopt existing gateways that match rows by region + IP; creates nothing
+  cgw-batch destroy <manifest> [--only ..] delete the gateways this journal created or adopted (--dry-run, --yes)
   cgw-batch emulator [options]             run the local VPC API emulator (see README)
 
 Connection:
@@ -29,10 +29,10 @@ Plan:
   --quota N              customer gateways allowed per region (default 100)
   --format text|json     output format (json: one document for plan/status; NDJSON events for apply)
 
-Apply:
+Apply (and import / destroy):
   --yes                  do not ask for confirmation (required without a terminal)
   --skip-invalid         proceed with the valid rows when some rows are invalid
-  --rate N               CreateCustomerGateway requests per second per region (default: adaptive from 2/s)
+  --rate N               API write requests per second per region (default: adaptive from 2/s)
   --concurrency N        rows in flight per region (default 16)
   --max-failures N|N%    stop launching rows after this many failures (default: continue)
   --retry-failed         retry rows that failed terminally in an earlier run
@@ -51,7 +51,7 @@ Other:
   -h, --help             this help
   --version              print the version
 
-Exit codes: 0 ok; 1 some rows invalid or failed; 2 usage, configuration, credentials or state problem; 130 interrupted.
+Exit codes: 0 ok; 1 some rows invalid or failed (refresh: drift found); 2 usage, configuration, credentials or state problem; 130 interrupted.
 AuthKeys: keep them out of the manifest with auth_key: env:NAME; they are never printed, logged or stored.
 `;
 
