@@ -175,6 +175,14 @@ test('auth_key: literal, env:NAME, auth_key_env column; registered with the reda
   assert.equal(redactor.redact(`x ${MARKER} from-env-9876`), 'x *** ***');
 });
 
+test('an auth_key_env cell holding a 60 KB paste is named by its start and length, not echoed', () => {
+  const m = csv(`region,ip,auth_key_env\ncn-hangzhou,203.0.113.1,${'A'.repeat(60_000)}\n`);
+  const issue = m.rows[0]?.issues[0];
+  assert.equal(issue?.code, 'Cgw.AuthKeyEnvMissing');
+  assert.ok((issue?.message.length ?? 0) < 200, issue?.message);
+  assert.match(issue?.message ?? '', /AAAA\.\.\. \(60000 characters\) is not set/);
+});
+
 test('both auth_key and auth_key_env on one row is a row error', () => {
   const m = csv('region,ip,auth_key,auth_key_env\ncn-hangzhou,203.0.113.1,abcd,K\n', { env: { K: 'v' } });
   assert.equal(m.rows[0]?.issues[0]?.code, 'Cgw.AuthKeyConflict');
