@@ -86,7 +86,7 @@ test('the corpus: at least 60 cases, each committed file has an expectation and 
 });
 
 // One emulator per worker, so each run's request counts are its own.
-const WORKERS = 3;
+const WORKERS = 2;
 const emus: Emulator[] = [];
 let root: ReturnType<typeof tempDir>;
 before(async () => {
