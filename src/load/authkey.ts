@@ -54,7 +54,7 @@ export function resolveAuthKey(
       message:
         name === ''
           ? 'auth_key env: reference has no variable name (write env:NAME)'
-          : `environment variable ${name} is not set (or is empty); export it before running, or remove the auth_key`,
+          : `environment variable ${shortName(name)} is not set (or is empty); export it before running, or remove the auth_key`,
       file,
       line,
     });
@@ -62,4 +62,9 @@ export function resolveAuthKey(
   }
   opts.redactor?.add(value);
   return { value, literal: false };
+}
+
+// A variable name is echoed; a pasted value in its place could be huge (the loader caps a value at 64 K characters).
+function shortName(name: string): string {
+  return name.length <= 130 ? name : `${name.slice(0, 40)}... (${name.length} characters)`;
 }

@@ -43,8 +43,30 @@ function decodeUtf16(body: Buffer, enc: 'utf-16le' | 'utf-16be', file: string): 
   try {
     return new TextDecoder(enc, { fatal: true }).decode(body);
   } catch {
-    throw new ManifestError(file, undefined, `the file starts with a ${enc.toUpperCase()} byte order mark but is not valid ${enc.toUpperCase()}; save it as "CSV UTF-8"`);
+    // Line counted from the top of the file (the BOM is on line 1), like the UTF-8 error.
+    throw new ManifestError(file, lineOfBadUtf16(body, enc), `the file starts with a ${enc.toUpperCase()} byte order mark but is not valid ${enc.toUpperCase()}; save it as "CSV UTF-8"`);
   }
+}
+
+/** Line of the first unpaired surrogate or of a dangling last byte (error path only). */
+function lineOfBadUtf16(body: Buffer, enc: 'utf-16le' | 'utf-16be'): number {
+  const unit = (i: number): number => (enc === 'utf-16le' ? body[i]! | (body[i + 1]! << 8) : (body[i]! << 8) | body[i + 1]!);
+  let line = 1;
+  const n = body.length - (body.length % 2);
+  for (let i = 0; i < n; i += 2) {
+    const u = unit(i);
+    if (u >= 0xd800 && u <= 0xdbff) {
+      const next = i + 2 < n ? unit(i + 2) : -1;
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i += 2;
+        continue;
+      }
+      return line;
+    }
+    if (u >= 0xdc00 && u <= 0xdfff) return line;
+    if (u === 0x0a || (u === 0x0d && (i + 2 >= n || unit(i + 2) !== 0x0a))) line++;
+  }
+  return line;
 }
 
 /** Offset of the first byte that breaks UTF-8 (only called on the error path, so a plain loop is fine). */

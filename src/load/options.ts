@@ -8,7 +8,7 @@ export interface LoadOptions {
   redactor?: Redactor;
   /** File size cap, checked with stat before reading. Default 50 MB. */
   maxBytes?: number;
-  /** Per-record cap (CSV record, YAML has only the file cap). Default 64 KB. */
+  /** Per-record cap: one CSV record (bytes), or one YAML key or value (characters). Default 64 KB. */
   maxRecordBytes?: number;
 }
 

@@ -5,7 +5,7 @@ import { ManifestError } from '../errors.js';
 import { FIELDS, type Field, type Issue, type Manifest, type Tag, type WrittenRow } from '../types.js';
 import { resolveAuthKey } from './authkey.js';
 import { toText } from './decode.js';
-import { DEFAULT_MAX_BYTES, type LoadOptions } from './options.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
 import { formatTags, mergeTags } from './tags.js';
 
 /** A parse error shown as file:line:col + reason (ManifestError's message has no column, so it is rebuilt here). */
@@ -45,7 +45,7 @@ export function readYaml(bytes: Buffer, file: string, opts: LoadOptions): YamlRe
   } catch (e) {
     throw syntaxError(e, file, opts);
   }
-  const root = buildTree(events, text, file, lines);
+  const root = buildTree(events, text, file, lines, opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
   if (root === undefined) throw new ManifestError(file, undefined, 'manifest is empty');
 
   let defaultsNode: YMap | undefined;
@@ -188,9 +188,11 @@ type Frame = { node: YMap | YSeq; keys?: Set<string>; pendingKey?: { key: string
 
 /**
  * Builds the tree from the flat event list with an explicit stack, rejecting anchors, aliases, explicit tags other
- * than !!str/!!map/!!seq, complex keys, duplicate keys and several documents, each at its line.
+ * than !!str/!!map/!!seq, complex keys, duplicate keys, several documents and values (or keys) longer than `maxValue`
+ * characters (the YAML counterpart of the CSV record cap: a 10 MB value would otherwise be echoed into messages and
+ * reports), each at its line.
  */
-function buildTree(events: Event[], text: string, file: string, lines: LineIndex): YNode | undefined {
+function buildTree(events: Event[], text: string, file: string, lines: LineIndex, maxValue: number): YNode | undefined {
   let root: YNode | undefined;
   let docs = 0;
   const stack: Frame[] = [];
@@ -251,6 +253,7 @@ function buildTree(events: Event[], text: string, file: string, lines: LineIndex
       }
       case EVENT_ID.SCALAR: {
         checkProps(e, 'scalar', e.valueStart);
+        if (e.valueEnd - e.valueStart > maxValue) fail(e.valueStart, `a value is longer than ${maxValue} characters (wrong file, or a paste gone wrong?)`);
         const isNullScalar = e.valueStart < 0 && e.style === SCALAR_STYLE.PLAIN;
         const top = stack[stack.length - 1];
         const fallback = top?.pendingKey?.pos ?? top?.node.end ?? 0;

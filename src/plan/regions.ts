@@ -39,6 +39,8 @@ function editDistance(a: string, b: string): number {
 
 /** The closest known region (case-insensitive), if it is close enough to be a plausible typo. */
 export function suggestRegion(region: string, known: Iterable<string>): string | undefined {
+  // Region ids are about 15 characters; a long value is no typo, and the distance costs length x length per region.
+  if (region.length > 64) return undefined;
   const r = region.toLowerCase().replace(/_/g, '-');
   let best: string | undefined;
   let bestD = Infinity;

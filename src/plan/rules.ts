@@ -29,6 +29,14 @@ export function codePoints(s: string): number {
   return n;
 }
 
+/**
+ * A user value as quoted in a message: whole when short, else its start and its length. Keeps a pasted 60 KB cell
+ * from being echoed several times per row (valid region ids and tag keys are far shorter than the limit).
+ */
+export function clip(s: string, max = 130): string {
+  return s.length <= max ? s : `${s.slice(0, 40)}... (${s.length} characters)`;
+}
+
 // --- IP address -------------------------------------------------------------------------------------------------
 
 /** IPv4 dotted quad as the API accepts it; `undefined` when fine, else why not. `ip` is already trimmed. */

@@ -11,6 +11,7 @@ import {
   checkTagKey,
   checkTagValue,
   classifyIpv4,
+  clip,
   hasSmartQuotes,
 } from './rules.js';
 
@@ -71,8 +72,8 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}): Validate
       const msg = closed
         ? `region ${region} (${closed}) has been closed; choose another region`
         : code === 'InvalidRegionId.NotFound'
-          ? `region "${region}" is not offered to this account (DescribeRegions)${hint}`
-          : `unknown region "${region}"${hint}`;
+          ? `region "${clip(region)}" is not offered to this account (DescribeRegions)${hint}`
+          : `unknown region "${clip(region)}"${hint}`;
       add('error', code, 'region', msg);
     }
   }
@@ -150,19 +151,19 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}): Validate
   const seen = new Set<string>();
   const seenLower = new Map<string, string>();
   for (const t of tags) {
-    const field = t.key === '' ? 'tags' : `tag:${t.key}`;
+    const field = t.key === '' ? 'tags' : `tag:${clip(t.key)}`;
     const badKey = checkTagKey(t.key);
     if (badKey) add('error', 'InvalidParameter.TagKey', field, badKey.message);
     const badValue = checkTagValue(t.value);
     if (badValue) add('error', 'InvalidParameter.TagValue', field, badValue.message);
     if (t.key === '') continue;
     if (seen.has(t.key)) {
-      add('error', 'Duplicated.TagKey', field, `the tag key "${t.key}" is given twice; keep one value per key`);
+      add('error', 'Duplicated.TagKey', field, `the tag key "${clip(t.key)}" is given twice; keep one value per key`);
     } else {
       const other = seenLower.get(t.key.toLowerCase());
       // Keys differing only in case: the emulator (and our reading of the API docs) answers Forbidden.TagKey.Duplicated.
       if (other !== undefined) {
-        add('error', 'Forbidden.TagKey.Duplicated', field, `the tag keys "${other}" and "${t.key}" differ only in letter case; keep one`);
+        add('error', 'Forbidden.TagKey.Duplicated', field, `the tag keys "${clip(other)}" and "${clip(t.key)}" differ only in letter case; keep one`);
       }
     }
     seen.add(t.key);

@@ -47,6 +47,18 @@ test('case 2: UTF-16BE is decoded, never garbage rows', () => {
   assert.deepEqual(m.rows[0]?.fields, { region: 'cn-hangzhou', ip: '203.0.113.1' });
 });
 
+test('case 2: invalid UTF-16 (lone surrogate, odd length) names the line of the bad code unit', () => {
+  const le = (s: string) => Buffer.from(s, 'utf16le');
+  const bom = Buffer.from([0xff, 0xfe]);
+  const lone = Buffer.concat([bom, le('region\tip\r\ncn-hangzhou\t203.0.113.1\r\ncn-hangzhou\t'), Buffer.from([0x00, 0xd8]), le('\r\n')]);
+  expectManifestError(() => parseCsv(lone, 'u.txt', opts), 3, /not valid UTF-16LE/);
+  const odd = Buffer.concat([bom, le('region\tip\r\n'), Buffer.from([0x41])]);
+  expectManifestError(() => parseCsv(odd, 'u.txt', opts), 2, /not valid UTF-16LE/);
+  const pair = le('\u{1F600}');
+  const be = Buffer.concat([Buffer.from([0xfe, 0xff]), le('region,ip\n').swap16(), Buffer.from(pair).swap16(), Buffer.from([0xdc, 0x00])]);
+  expectManifestError(() => parseCsv(be, 'be.csv', opts), 2, /not valid UTF-16BE/);
+});
+
 test('case 3: Windows-1252 byte -> "save as CSV UTF-8" at the line of the bad byte, no U+FFFD', () => {
   const bytes = Buffer.concat([Buffer.from('region,ip,description\ncn-hangzhou,203.0.113.1,ok\ncn-hangzhou,203.0.113.2,Caf'), Buffer.from([0xe9]), Buffer.from('\n')]);
   expectManifestError(() => parseCsv(bytes, 'w.csv', opts), 3, /not UTF-8.*CSV UTF-8/);
@@ -173,6 +185,14 @@ test('auth_key: literal, env:NAME, auth_key_env column; registered with the reda
   assert.equal(issue?.line, 5);
   assert.match(issue?.message ?? '', /UNSET_VAR is not set/);
   assert.equal(redactor.redact(`x ${MARKER} from-env-9876`), 'x *** ***');
+});
+
+test('an auth_key_env cell holding a 60 KB paste is named by its start and length, not echoed', () => {
+  const m = csv(`region,ip,auth_key_env\ncn-hangzhou,203.0.113.1,${'A'.repeat(60_000)}\n`);
+  const issue = m.rows[0]?.issues[0];
+  assert.equal(issue?.code, 'Cgw.AuthKeyEnvMissing');
+  assert.ok((issue?.message.length ?? 0) < 200, issue?.message);
+  assert.match(issue?.message ?? '', /AAAA\.\.\. \(60000 characters\) is not set/);
 });
 
 test('both auth_key and auth_key_env on one row is a row error', () => {

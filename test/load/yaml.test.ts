@@ -108,6 +108,15 @@ test('case 28: a file over the cap is rejected before parsing', () => {
   expectManifestError(() => parseYaml(Buffer.alloc(4096, 0x20), 'big.yaml', { env: {}, maxBytes: 1024 }), undefined, /over the 1024-byte limit/);
 });
 
+test('a value or key over the per-value cap fails at its line (the YAML counterpart of the CSV record cap)', () => {
+  const big = 'n'.repeat(70_000);
+  expectManifestError(() => yaml(`gateways:\n  - region: cn-hangzhou\n    ip: 203.0.113.1\n    name: ${big}\n`), 4, /longer than 65536 characters/);
+  expectManifestError(() => yaml(`gateways:\n  - region: cn-hangzhou\n    tags:\n      ${big}: v\n`), 4, /longer than 65536/);
+  expectManifestError(() => yaml(`gateways:\n  - region: cn-hangzhou\n    asn: "65000"\n    auth_key: "${MARKER}${big}"\n`), 4, /longer than/);
+  expectManifestError(() => yaml(`- region: cn-hangzhou\n  ip: 203.0.113.1\n  name: ${'x'.repeat(200)}\n`, { env: {}, maxRecordBytes: 100 }), 3, /longer than 100/);
+  assert.equal(yaml(`- region: cn-hangzhou\n  ip: 203.0.113.1\n  name: ${'x'.repeat(60_000)}\n`).rows[0]?.fields.name?.length, 60_000, 'under the cap: loaded, left to the validator');
+});
+
 test('non-scalar where a scalar belongs, and malformed tags', () => {
   expectManifestError(() => yaml('- region: [cn-hangzhou]\n  ip: 203.0.113.1\n'), 1, /single value/);
   expectManifestError(() => yaml('- region: cn-hangzhou\n  ip: 203.0.113.1\n  tags: env=prod\n'), 3, /tags must be a map/);

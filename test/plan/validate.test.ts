@@ -101,6 +101,14 @@ describe('validateRow: region ids', () => {
   it('names closed regions as closed', () => {
     assert.match(assertCode({ region: 'ap-southeast-2' }, 'Cgw.UnknownRegion').message, /closed/);
   });
+  it('a pasted 60 KB value is quoted by its start and length, fast, with no suggestion', () => {
+    const started = Date.now();
+    const i = assertCode({ region: 'cn-' + 'h'.repeat(60_000) }, 'Cgw.UnknownRegion');
+    assert.ok(Date.now() - started < 500, 'no length x length edit distance');
+    assert.ok(i.message.length < 200, i.message);
+    assert.match(i.message, /\(60003 characters\)/);
+    assert.doesNotMatch(i.message, /did you mean/);
+  });
   it('uses the given region set and code (online)', () => {
     const v = validateRow(wrow({ region: 'cn-beijing' }), {
       knownRegions: new Set(['cn-hangzhou', 'cn-shanghai']),
@@ -244,6 +252,12 @@ describe('validateRow: tags', () => {
     const dup = assertCode({}, 'Duplicated.TagKey', { tags: [{ key: 'env', value: 'a' }, { key: 'env', value: 'b' }] });
     assert.equal(dup.field, 'tag:env');
     assertCode({}, 'Forbidden.TagKey.Duplicated', { tags: [{ key: 'env', value: 'a' }, { key: 'Env', value: 'b' }] });
+  });
+  it('a huge tag key is clipped in the field name and messages', () => {
+    const key = 'k'.repeat(60_000);
+    const dup = assertCode({}, 'Duplicated.TagKey', { tags: [{ key, value: 'a' }, { key, value: 'b' }] });
+    assert.ok(dup.field.length < 100 && dup.message.length < 200, dup.field);
+    assert.match(dup.field, /^tag:k+\.\.\. \(60000 characters\)$/);
   });
 });
 
