@@ -177,7 +177,7 @@ test('a takeover mutex left by a process killed mid-takeover does not block the 
     writeFileSync(`${t.state}.lock.takeover`, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: 'x', nonce: 'd' }));
     const started = performance.now();
     await assert.rejects(Journal.open(t.state, t.opts()), /another process is taking over its stale lock/);
-    assert.ok(performance.now() - started < 1000);
+    assert.ok(performance.now() - started < 3000, "bounded by the 800 ms takeover deadline, with slack for a busy machine");
   } finally {
     t.cleanup();
   }
