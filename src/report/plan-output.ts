@@ -130,9 +130,12 @@ function table(plan: Plan, paint: Paint): string[] {
   const extra = (['update', 'replace', 'orphan'] as const).filter((a) => plan.summary[a] > 0);
   const cols: Array<keyof PlanSummary> = ['create', 'adopt', 'skip', 'invalid', ...extra];
   const regions = Object.keys(plan.byRegion).sort();
-  const width = Math.max(6, ...regions.map((r) => r.length));
+  // A garbage "region" can be a 60 KB cell: label the table with a clipped form (the row's own issue names it).
+  const MAX = 40;
+  const clip = (r: string): string => (r.length > MAX ? r.slice(0, MAX - 1) + '…' : r);
+  const width = Math.max(6, ...regions.map((r) => clip(r).length));
   const line = (label: string, s: PlanSummary): string =>
-    '  ' + label.padEnd(width) + cols.map((c) => '  ' + String(s[c]).padStart(Math.max(c.length, 5))).join('');
+    '  ' + clip(label).padEnd(width) + cols.map((c) => '  ' + String(s[c]).padStart(Math.max(c.length, 5))).join('');
   const head = '  ' + 'region'.padEnd(width) + cols.map((c) => '  ' + c.padStart(Math.max(c.length, 5))).join('');
   const out = [paint(ANSI.bold, head)];
   for (const r of regions) out.push(line(r, plan.byRegion[r]!));
