@@ -147,6 +147,7 @@ class Capture {
 }
 
 let emu: Emulator;
+let readsFailing: Promise<void>;
 let emuDir: ReturnType<typeof tempDir>;
 const emuLog: string[] = [];
 const allLeaks: string[] = [];
@@ -161,6 +162,9 @@ before(async () => {
     seed: 77,
     log: (line) => emuLog.push(line),
   });
+  readsFailing = readsFailingScenario();
+  // Awaited by its own test; never an unhandled rejection before that.
+  readsFailing.catch(() => {});
 });
 after(async () => {
   await emu.close();
@@ -194,6 +198,21 @@ async function scenario(
   } finally {
     t.cleanup();
   }
+}
+
+/** Runs the tasks with at most `n` at a time (CLI runs are independent processes; the machine may have 2 cores). */
+async function pool(tasks: Array<() => Promise<unknown>>, n = 3): Promise<unknown[]> {
+  const out: unknown[] = new Array(tasks.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const i = next++;
+        out[i] = await tasks[i]!();
+      }
+    }),
+  );
+  return out;
 }
 
 function csvCell(s: string): string {
@@ -255,13 +274,19 @@ test('CSV parse errors in the row that carries the AuthKey', async () => {
     'semicolon-mix.csv': `region;ip;asn;auth_key\ncn-hangzhou;203.0.113.1;65001;${AUTH_KEY},x;y\n`,
   };
   await scenario(files, async ({ run, path }) => {
-    for (const f of Object.keys(files)) {
-      for (const fmt of ['text', 'json']) {
-        const r = await run(`plan ${f} ${fmt}`, ['plan', path(f), '--offline', '--format', fmt], { env: ENV_KEYS });
-        assert.ok(r.code === 1 || r.code === 2, `${f}: exit ${r.code}\n${r.stderr}`);
-      }
-      await run(`apply ${f}`, ['apply', path(f), '--endpoint', emu.url, '--yes'], { env: { ...creds, ...ENV_KEYS } });
-    }
+    await pool(
+      Object.keys(files).flatMap((f, i) => [
+        async () => {
+          const fmt = i % 2 === 0 ? 'text' : 'json';
+          const r = await run(`plan ${f} ${fmt}`, ['plan', path(f), '--offline', '--format', fmt], { env: ENV_KEYS });
+          assert.ok(r.code === 1 || r.code === 2, `${f}: exit ${r.code}\n${r.stderr}`);
+        },
+        async () => {
+          const fmt = i % 2 === 0 ? 'json' : 'text';
+          await run(`apply ${f} ${fmt}`, ['apply', path(f), '--endpoint', emu.url, '--yes', '--format', fmt], { env: { ...creds, ...ENV_KEYS } });
+        },
+      ]),
+    );
   });
 });
 
@@ -284,12 +309,12 @@ test('YAML parse errors on or next to the line with the AuthKey', async () => {
     'number.yaml': item(`    auth_key: 0${'1234567'}\n    name: ${yamlSingle(AUTH_KEY)}\n    bogus: [\n`),
   };
   await scenario(files, async ({ run, path }) => {
-    for (const f of Object.keys(files)) {
-      for (const fmt of ['text', 'json']) {
-        await run(`plan ${f} ${fmt}`, ['plan', path(f), '--offline', '--format', fmt], { env: ENV_KEYS });
-      }
-      await run(`apply ${f}`, ['apply', path(f), '--endpoint', emu.url, '--yes', '--format', 'json'], { env: { ...creds, ...ENV_KEYS } });
-    }
+    await pool(
+      Object.keys(files).flatMap((f, i) => [
+        () => run(`plan ${f} ${i % 2 ? 'json' : 'text'}`, ['plan', path(f), '--offline', '--format', i % 2 ? 'json' : 'text'], { env: ENV_KEYS }),
+        () => run(`apply ${f}`, ['apply', path(f), '--endpoint', emu.url, '--yes', '--format', i % 2 ? 'text' : 'json'], { env: { ...creds, ...ENV_KEYS } }),
+      ]),
+    );
   });
 });
 
@@ -453,18 +478,37 @@ test('every injected fault kind on CreateCustomerGateway (hang -> timeout, commi
   assert.ok(Object.keys(seen).length >= 4, `expected several fault kinds to fire, saw: ${kinds}`);
 });
 
+/**
+ * Plan-time reads failing (retried with backoff, then the plan stops with the API error) mostly wait, so this
+ * scenario runs on its own emulator in the background from the start of the file; its test only awaits it.
+ */
+function readsFailingScenario(): Promise<void> {
+  return (async () => {
+    const own = await startEmulator({
+      accounts: [ACCOUNT],
+      seed: 78,
+      faults: { hang: 0.25, html: 0.25, internal: 0.25, empty: 0.25 },
+      faultActions: ['DescribeRegions', 'DescribeCustomerGateways'],
+      log: (line) => emuLog.push(line),
+    });
+    try {
+      await scenario({ 'one.csv': csvAllWays(102) }, async ({ run, path }) => {
+        const env = { ...creds, ...ENV_KEYS };
+        const runs = await Promise.all([
+          run('plan reads failing', ['plan', path('one.csv'), '--endpoint', own.url, '--timeout', '150'], { env }),
+          run('plan reads failing json', ['plan', path('one.csv'), '--endpoint', own.url, '--timeout', '150', '--format', 'json'], { env }),
+          run('apply reads failing json', ['apply', path('one.csv'), '--endpoint', own.url, '--yes', '--timeout', '150', '--format', 'json'], { env }),
+        ]);
+        for (const r of runs) assert.equal(r.code, 2, r.stderr);
+      });
+    } finally {
+      await own.close();
+    }
+  })();
+}
+
 test('API errors on the plan-time reads (DescribeRegions / DescribeCustomerGateways), timeouts included', async () => {
-  await scenario({ 'one.csv': csvAllWays(102) }, async ({ run, path }) => {
-    const env = { ...creds, ...ENV_KEYS };
-    // Every read fails (retried, then the plan stops with the API error); three runs in parallel to keep it short.
-    emu.configure({ faults: { hang: 0.25, html: 0.25, internal: 0.25, empty: 0.25 }, faultActions: ['DescribeRegions', 'DescribeCustomerGateways'] });
-    const runs = await Promise.all([
-      run('plan reads failing', ['plan', path('one.csv'), '--endpoint', emu.url, '--timeout', '150'], { env }),
-      run('plan reads failing json', ['plan', path('one.csv'), '--endpoint', emu.url, '--timeout', '150', '--format', 'json'], { env }),
-      run('apply reads failing json', ['apply', path('one.csv'), '--endpoint', emu.url, '--yes', '--timeout', '150', '--format', 'json'], { env }),
-    ]);
-    for (const r of runs) assert.equal(r.code, 2, r.stderr);
-  }).finally(() => emu.configure({ faults: {}, faultActions: [] }));
+  await readsFailing;
 });
 
 test('errors the emulator raises itself: region quota, user quota, forbidden, sub-user, RAM permission', async () => {
@@ -507,18 +551,23 @@ test('auth failures: wrong secret (string to sign holds the key and token), unkn
       ['no token', { ALIBABA_CLOUD_ACCESS_KEY_ID: ACCOUNT.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET }],
       ['legacy env names', { ALICLOUD_ACCESS_KEY: ACCOUNT.accessKeyId, ALICLOUD_SECRET_KEY: WRONG_SECRET }],
     ];
-    for (const [label, c] of variants) {
-      const env = { ...c, ...ENV_KEYS };
-      for (const f of ['auth.csv', 'auth.yaml']) {
-        const p = await run(`plan ${label} ${f}`, ['plan', path(f), '--endpoint', emu.url], { env });
-        assert.equal(p.code, 2, `${label}: ${p.stderr}`);
-        await run(`plan ${label} ${f} json`, ['plan', path(f), '--endpoint', emu.url, '--format', 'json'], { env });
-        await run(`apply ${label} ${f}`, ['apply', path(f), '--endpoint', emu.url, '--yes'], { env });
-        await run(`apply ${label} ${f} json`, ['apply', path(f), '--endpoint', emu.url, '--yes', '--format', 'json'], { env });
-      }
-    }
-    // Wrong secret only after planning succeeded: the executor meets the auth error on Create (rows in flight).
-    emu.configure({ faults: {}, faultActions: [] });
+    // Each fails at the first (plan-time) read, before the journal is opened, so the runs can overlap.
+    await pool(
+      variants.flatMap(([label, c]) => {
+        const env = { ...c, ...ENV_KEYS };
+        return [
+          async () => {
+            const p = await run(`plan ${label} csv`, ['plan', path('auth.csv'), '--endpoint', emu.url], { env });
+            assert.equal(p.code, 2, `${label}: ${p.stderr}`);
+          },
+          () => run(`plan ${label} yaml json`, ['plan', path('auth.yaml'), '--endpoint', emu.url, '--format', 'json'], { env }),
+          () => run(`apply ${label} csv json`, ['apply', path('auth.csv'), '--endpoint', emu.url, '--yes', '--format', 'json'], { env }),
+          () => run(`apply ${label} yaml`, ['apply', path('auth.yaml'), '--endpoint', emu.url, '--yes'], { env }),
+        ];
+      }),
+      4,
+    );
+    // The same manifests with the right credentials: the failures above left nothing behind that breaks a run.
     const ok = await run('plan ok', ['plan', path('auth.csv'), '--endpoint', emu.url], { env: { ...creds, ...ENV_KEYS } });
     assert.equal(ok.code, 0, ok.stderr);
     await run('status after auth', ['status', path('auth.csv'), '--format', 'json'], { env: creds });
