@@ -353,21 +353,34 @@ test('validation errors on rows whose AuthKey (valid or invalid) contains the ma
     '',
   ].join('\n');
   await scenario({ 'invalid.csv': csv, 'invalid.yaml': yaml }, async ({ run, path }) => {
-    for (const f of ['invalid.csv', 'invalid.yaml']) {
-      for (const fmt of ['text', 'json']) {
-        const off = await run(`plan --offline ${f} ${fmt}`, ['plan', path(f), '--offline', '--format', fmt], { env: ENV_KEYS });
-        assert.equal(off.code, 1, off.stderr);
-        const on = await run(`plan online ${f} ${fmt}`, ['plan', path(f), '--endpoint', emu.url, '--format', fmt], { env: { ...creds, ...ENV_KEYS } });
-        assert.equal(on.code, 1, on.stderr);
-        await run(`apply refused ${f} ${fmt}`, ['apply', path(f), '--endpoint', emu.url, '--yes', '--format', fmt], { env: { ...creds, ...ENV_KEYS } });
-      }
-      // --skip-invalid: the valid rows go out, the invalid ones land in the reports and the journal.
-      const s = await run(`apply --skip-invalid ${f}`, ['apply', path(f), '--endpoint', emu.url, '--yes', '--skip-invalid'], { env: { ...creds, ...ENV_KEYS } });
-      assert.equal(s.code, 1, s.stderr);
-      await run(`status ${f}`, ['status', path(f), '--format', 'json'], { env: creds });
-      await run(`status ${f} text`, ['status', path(f)], { env: creds });
-      await run(`report ${f}`, ['report', path(f)], { env: creds });
-    }
+    const env = { ...creds, ...ENV_KEYS };
+    // Plans and refused applies write nothing and take no lock: they can overlap.
+    await pool(
+      ['invalid.csv', 'invalid.yaml'].flatMap((f) =>
+        ['text', 'json'].flatMap((fmt) => [
+          async () => {
+            const off = await run(`plan --offline ${f} ${fmt}`, ['plan', path(f), '--offline', '--format', fmt], { env: ENV_KEYS });
+            assert.equal(off.code, 1, off.stderr);
+          },
+          async () => {
+            const on = await run(`plan online ${f} ${fmt}`, ['plan', path(f), '--endpoint', emu.url, '--format', fmt], { env });
+            assert.equal(on.code, 1, on.stderr);
+          },
+          () => run(`apply refused ${f} ${fmt}`, ['apply', path(f), '--endpoint', emu.url, '--yes', '--format', fmt], { env }),
+        ]),
+      ),
+      4,
+    );
+    // --skip-invalid: the valid rows go out, the invalid ones land in the reports and the journal.
+    await Promise.all(
+      ['invalid.csv', 'invalid.yaml'].map(async (f) => {
+        const s = await run(`apply --skip-invalid ${f}`, ['apply', path(f), '--endpoint', emu.url, '--yes', '--skip-invalid'], { env });
+        assert.equal(s.code, 1, s.stderr);
+        await run(`status ${f}`, ['status', path(f), '--format', 'json'], { env: creds });
+        await run(`status ${f} text`, ['status', path(f)], { env: creds });
+        await run(`report ${f}`, ['report', path(f)], { env: creds });
+      }),
+    );
   });
 });
 
@@ -457,14 +470,16 @@ test('gateways that already hold the key in the cloud: inventory, adopt and conf
 const FAULTS = ['conflict', 'throttle', 'unavailable', 'internal', 'html', 'empty', 'reset', 'hang', 'commit-drop'] as const;
 
 test('every injected fault kind on CreateCustomerGateway (hang -> timeout, commit-drop -> replay)', async () => {
-  const faults = Object.fromEntries(FAULTS.map((k) => [k, 0.05]));
+  const faults = Object.fromEntries(FAULTS.map((k) => [k, 0.03]));
   emu.resetStats();
   emu.configure({ faults, faultActions: ['CreateCustomerGateway'] });
   try {
-    await scenario({ 'faults.csv': csvAllWays(101), 'faults.yaml': yamlAllWays(101) }, async ({ run, path }) => {
+    await scenario({ 'faults.csv': manyRows(8, 24), 'faults.yaml': yamlAllWays(101) }, async ({ run, path }) => {
       const env = { ...creds, ...ENV_KEYS };
-      await run('apply faults.csv text', ['apply', path('faults.csv'), '--endpoint', emu.url, '--yes', '--timeout', '400', '--rate', '200'], { env });
-      await run('apply faults.yaml json', ['apply', path('faults.yaml'), '--endpoint', emu.url, '--yes', '--timeout', '400', '--rate', '200', '--format', 'json'], { env });
+      await Promise.all([
+        run('apply faults.csv text', ['apply', path('faults.csv'), '--endpoint', emu.url, '--yes', '--timeout', '250', '--rate', '200'], { env }),
+        run('apply faults.yaml json', ['apply', path('faults.yaml'), '--endpoint', emu.url, '--yes', '--timeout', '250', '--rate', '200', '--format', 'json'], { env }),
+      ]);
       emu.configure({ faults: {} });
       await run('rerun faults.csv', ['apply', path('faults.csv'), '--endpoint', emu.url, '--yes', '--retry-failed'], { env });
       await run('status faults.yaml', ['status', path('faults.yaml')], { env });
