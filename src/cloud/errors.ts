@@ -153,7 +153,11 @@ export function toCloudError(e: unknown): CloudError {
     const cls = classifyCode(code, status);
     return new CloudError({
       code,
-      message: sanitizeMessage(typeof data.Message === 'string' ? data.Message : code),
+      // The real API quotes the rejected key: "The specified BGP authentication key (%s) is malformed."
+      message:
+        code === 'InvalidAuthkey.Malformed'
+          ? 'The specified BGP authentication key is malformed.'
+          : sanitizeMessage(typeof data.Message === 'string' ? data.Message : code),
       status,
       requestId: typeof data.RequestId === 'string' ? data.RequestId : undefined,
       errorClass: cls,

@@ -138,7 +138,11 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorIo): Promis
   }
   const running = emu;
   io.stdout(`emulator listening on ${running.url}\n`);
-  for (const a of opts.accounts ?? [DEFAULT_ACCOUNT]) io.stdout(`access key: ${a.accessKeyId} secret: ${a.accessKeySecret}\n`);
+  // Only the built-in sandbox secret is public; a secret given with --account is never echoed (logs, CI output).
+  for (const a of opts.accounts ?? [DEFAULT_ACCOUNT]) {
+    const shown = a.accessKeySecret === DEFAULT_ACCOUNT.accessKeySecret ? a.accessKeySecret : '(as given with --account)';
+    io.stdout(`access key: ${a.accessKeyId} secret: ${shown}\n`);
+  }
   await new Promise<void>((resolve) => {
     let stopping = false;
     io.onSignal(() => {

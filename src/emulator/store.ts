@@ -191,7 +191,9 @@ export class Store {
     try {
       data = JSON.parse(readFileSync(file, 'utf8')) as FileShape;
     } catch (e) {
-      throw new Error(`emulator data file ${file} is not valid JSON: ${(e as Error).message}`);
+      // V8's message quotes the text around the error, which holds stored AuthKeys: keep only the position.
+      const pos = /position (\d+)/.exec((e as Error).message ?? '');
+      throw new Error(`emulator data file ${file} is not valid JSON${pos ? ` (at position ${pos[1]})` : ''}`);
     }
     if (!data || data.version !== 1 || !Array.isArray(data.accounts))
       throw new Error(`emulator data file ${file} has an unknown format (expected version 1)`);

@@ -136,6 +136,18 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}): Validate
     }
   }
 
+  // The AuthKey pasted into another cell (name, description, a tag, an extra column) would be sent, stored and
+  // reported there as plain text: refuse the row, naming the column, never quoting the key.
+  if (authKey !== undefined && authKey.length >= 4) {
+    const where = new Set<string>();
+    for (const [column, value] of Object.entries(w.echo)) if (value.includes(authKey)) where.add(column);
+    for (const f of ['name', 'description', 'resource_group_id'] as const) if (w.fields[f]?.includes(authKey)) where.add(f);
+    for (const t of w.tags) if (t.key.includes(authKey) || t.value.includes(authKey)) where.add('tags');
+    for (const column of where) {
+      add('error', 'Cgw.AuthKeyElsewhere', column, `the AuthKey of this row also appears in ${column}; remove it there (it would be sent and stored as plain text)`);
+    }
+  }
+
   // Resource group
   const resourceGroupId = fieldValue(w, 'resource_group_id');
   if (resourceGroupId !== undefined) {

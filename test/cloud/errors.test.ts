@@ -3,7 +3,7 @@ import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { CloudError, type ErrorClass } from '../../src/cloud/errors.js';
+import { CloudError, toCloudError, type ErrorClass } from '../../src/cloud/errors.js';
 import { PopVpcClient } from '../../src/cloud/pop-client.js';
 import { CREDS, REGION, caught, emulator, pop } from '../emulator/util.js';
 
@@ -109,4 +109,14 @@ test('a closed port is transient with outcomeUnknown false', async () => {
   const c = new PopVpcClient({ endpoint: `http://127.0.0.1:${port}`, credentials: CREDS, timeoutMs: 300 });
   const e = check(await caught(createWithMarker(c)), 'transient', false);
   assert.equal(e.code, 'ECONNREFUSED');
+});
+
+test('InvalidAuthkey.Malformed: the key the real API quotes in the message is dropped', () => {
+  const e = Object.assign(new Error('x'), {
+    data: { Code: 'InvalidAuthkey.Malformed', Message: 'The specified BGP authentication key (SECRET-MARKER) x) is malformed.', RequestId: 'R1' },
+  });
+  const c = toCloudError(e);
+  assert.equal(c.code, 'InvalidAuthkey.Malformed');
+  assert.equal(c.requestId, 'R1');
+  assert.ok(!JSON.stringify(c.toJSON()).includes('SECRET-MARKER'));
 });

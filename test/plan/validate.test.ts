@@ -296,3 +296,19 @@ describe('validateRow: collects every issue', () => {
     assert.equal(v.row?.key, 'cn-hangzou/01.1.1.1');
   });
 });
+
+describe('validateRow: the AuthKey pasted into another cell', () => {
+  const KEY = 'SECRET-MARKER-ELSEWHERE';
+  it('is an error naming the column, never quoting the key', () => {
+    const w = wrow({ asn: '65000', auth_key: KEY, name: `bgp ${KEY}` }, { tags: { owner: KEY } });
+    w.echo.notes = `key is ${KEY}`;
+    const { issues } = validateRow(w);
+    const hits = issues.filter((i) => i.code === 'Cgw.AuthKeyElsewhere');
+    assert.deepEqual(hits.map((i) => i.field).sort(), ['name', 'notes', 'tags']);
+    assert.ok(hits.every((i) => i.severity === 'error' && !i.message.includes(KEY)));
+  });
+  it('leaves rows alone when the key appears nowhere else (and ignores very short keys)', () => {
+    assert.equal(validateRow(wrow({ asn: '65000', auth_key: KEY, name: 'bgp' })).issues.length, 0);
+    assert.equal(validateRow(wrow({ asn: '65000', auth_key: 'abc', name: 'abcdef' })).issues.length, 0);
+  });
+});
