@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { connect } from '../../src/cloud/connect.js';
 import { DEFAULT_ACCOUNT, startEmulator, type Emulator } from '../../src/emulator/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli as run, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const KEY_A = 'BgpKeyAlpha1';
@@ -19,6 +19,14 @@ const env = {
   BGP_B: KEY_B,
 };
 
+/** Every CLI output of this file, scanned for the AuthKeys at the end. */
+const outputs: string[] = [];
+async function runCli(...args: Parameters<typeof run>): Promise<CliResult> {
+  const r = await run(...args);
+  outputs.push(r.stdout, r.stderr);
+  return r;
+}
+
 let emu: Emulator;
 before(async () => {
   emu = await startEmulator({
@@ -29,6 +37,7 @@ before(async () => {
 });
 after(async () => {
   await emu.close();
+  for (const o of outputs) assert.ok(!o.includes(KEY_A) && !o.includes(KEY_B), 'no AuthKey in any output of plan, apply, refresh, import, destroy');
 });
 
 interface Gw {
@@ -185,6 +194,10 @@ test('converge: 5 changed rows plan exactly those actions, apply converges, refr
     const prune = await runCli(['apply', csv, '--endpoint', emu.url, '--yes', '--prune', '--quiet'], { env });
     assert.equal(prune.code, 0, prune.stderr);
     assert.equal(byIp('198.18.1.20'), undefined);
+    for (const f of ['m.csv.state.jsonl', 'm.csv.results/results.csv', 'm.csv.results/results.json', 'm.csv.results/junit.xml']) {
+      const bytes = readFileSync(t.path(f), 'utf8');
+      assert.ok(!bytes.includes(KEY_A) && !bytes.includes(KEY_B), `no AuthKey in ${f}`);
+    }
   } finally {
     t.cleanup();
   }
