@@ -341,6 +341,33 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     echo: row.echo,
   });
 
+  /** Journal fields for an operation that finished well: the status, no error, the attempts and request ids so far. */
+  const finished = (status: RowStatus, r: RowResult, priorAttempts: number, st: Attempts) => ({
+    status,
+    errorCode: undefined,
+    errorMessage: undefined,
+    errorClass: undefined,
+    attempts: priorAttempts + st.attempts,
+    requestIds: st.requestIds.slice(-5),
+    finishedAt: new Date(clock.now()).toISOString(),
+    durationMs: r.durationMs,
+  });
+
+  /** An update or delete failed: the gateway still exists and is still ours, so its status stays; the error is kept. */
+  const failOwned = async (
+    key: string,
+    id: string,
+    sent: { err: CloudError; message?: string; cls?: string },
+    message: string,
+    priorAttempts: number,
+    st: Attempts,
+    result: ResultFn,
+  ): Promise<RowResult> => {
+    const errorClass = sent.cls ?? sent.err.errorClass;
+    await opts.journal.record(key, { errorCode: sent.err.code, errorMessage: message, errorClass, attempts: priorAttempts + st.attempts, requestIds: st.requestIds.slice(-5) });
+    return result('failed', { gatewayId: id, errorCode: sent.err.code, errorMessage: message, errorClass, requestId: sent.err.requestId ?? st.requestIds.at(-1) });
+  };
+
   const runCreate = async (row: ExecRow, lane: Lane, st: Attempts, result: ResultFn, interrupted: InterruptFn, replacing: boolean): Promise<RowResult> => {
     const prior = opts.journal.get(row.key);
     const fp = row.spec.authKey ? opts.fingerprint(row.spec.authKey) : undefined;
@@ -480,12 +507,8 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     const fp = row.spec.authKey ? opts.fingerprint(row.spec.authKey) : undefined;
     const changed = new Set((row.changes ?? []).map((c) => c.field));
     const note: string[] = [];
-    const fail = async (sent: { err: CloudError; message?: string; cls?: string }, what: string): Promise<RowResult> => {
-      // The gateway still exists and is still ours: keep its status, remember the error.
-      const message = `${what} failed: ${sent.message ?? sent.err.message}`;
-      await opts.journal.record(row.key, { errorCode: sent.err.code, errorMessage: message, errorClass: sent.cls ?? sent.err.errorClass, attempts: priorAttempts + st.attempts, requestIds: st.requestIds.slice(-5) });
-      return result('failed', { gatewayId: id, errorCode: sent.err.code, errorMessage: message, errorClass: sent.cls ?? sent.err.errorClass, requestId: sent.err.requestId ?? st.requestIds.at(-1) });
-    };
+    const fail = (sent: { err: CloudError; message?: string; cls?: string }, what: string): Promise<RowResult> =>
+      failOwned(row.key, id, sent, `${what} failed: ${sent.message ?? sent.err.message}`, priorAttempts, st, result);
     await opts.journal.record(row.key, { operation: 'update', startedAt: new Date(clock.now()).toISOString(), line: row.line, echo: row.echo });
 
     const modify: { name?: string; description?: string; authKey?: string } = {};
@@ -531,14 +554,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       ...(changed.has('name') && row.spec.name === undefined ? { name: prior.name } : {}),
       ...(changed.has('description') && row.spec.description === undefined ? { description: prior.description } : {}),
       ...(changed.has('auth_key') && row.spec.authKey === undefined ? { authKeyFingerprint: prior.authKeyFingerprint } : {}),
-      status: 'updated',
-      errorCode: undefined,
-      errorMessage: undefined,
-      errorClass: undefined,
-      attempts: priorAttempts + st.attempts,
-      requestIds: st.requestIds.slice(-5),
-      finishedAt: new Date(clock.now()).toISOString(),
-      durationMs: r.durationMs,
+      ...finished('updated', r, priorAttempts, st),
     });
     return r;
   };
@@ -569,21 +585,10 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     );
     if (!sent.ok) {
       if ('interrupted' in sent) return interrupted(key, priorAttempts);
-      const message = sent.message ?? sent.err.message;
-      await opts.journal.record(key, { errorCode: sent.err.code, errorMessage: message, errorClass: sent.cls ?? sent.err.errorClass, attempts: priorAttempts + st.attempts, requestIds: st.requestIds.slice(-5) });
-      return result('failed', { gatewayId: id, errorCode: sent.err.code, errorMessage: message, errorClass: sent.cls ?? sent.err.errorClass, requestId: sent.err.requestId ?? st.requestIds.at(-1) });
+      return failOwned(key, id, sent, sent.message ?? sent.err.message, priorAttempts, st, result);
     }
     const r = result('deleted', { gatewayId: id, requestId: st.requestIds.at(-1) });
-    await opts.journal.record(key, {
-      status: 'deleted',
-      errorCode: undefined,
-      errorMessage: undefined,
-      errorClass: undefined,
-      attempts: priorAttempts + st.attempts,
-      requestIds: st.requestIds.slice(-5),
-      finishedAt: new Date(clock.now()).toISOString(),
-      durationMs: r.durationMs,
-    });
+    await opts.journal.record(key, finished('deleted', r, priorAttempts, st));
     return r;
   };
 

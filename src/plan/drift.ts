@@ -4,11 +4,22 @@ import { sameFingerprint } from '../secrets.js';
 import type { FieldChange, PriorRow, Tag } from '../types.js';
 import { asnValue } from './rules.js';
 
-const opt = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
-const asnOf = (s: string | undefined): number | undefined => {
+/** Blank and absent are the same for optional attributes (the API returns "" for an unset name). */
+export const opt = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
+
+/** An ASN as a number; "0" or "" (as the inventory reports "none") is no ASN. */
+export const asnOf = (s: string | undefined): number | undefined => {
   const v = asnValue(opt(s));
   return v === 0 ? undefined : v;
 };
+
+/** A change record without `undefined` members (JSON output and deepEqual stay clean). */
+export function fieldChange(field: string, before: string | undefined, after: string | undefined): FieldChange {
+  const c: FieldChange = { field };
+  if (before !== undefined) c.before = before;
+  if (after !== undefined) c.after = after;
+  return c;
+}
 
 /** The cloud's tags restricted to `keys` (tags someone else manages on the same gateway are left out of comparisons). */
 function tagsWithin(tags: readonly Tag[], keys: ReadonlySet<string>): Tag[] {
@@ -23,10 +34,7 @@ function tagsWithin(tags: readonly Tag[], keys: ReadonlySet<string>): Tag[] {
 export function driftOf(prior: PriorRow, gw: CustomerGateway, fingerprint?: (authKey: string) => string): FieldChange[] {
   const out: FieldChange[] = [];
   const change = (field: string, before: string | undefined, after: string | undefined): void => {
-    const c: FieldChange = { field };
-    if (before !== undefined) c.before = before;
-    if (after !== undefined) c.after = after;
-    out.push(c);
+    out.push(fieldChange(field, before, after));
   };
   if (opt(prior.name) !== opt(gw.name)) change('name', opt(prior.name), opt(gw.name));
   if (opt(prior.description) !== opt(gw.description)) change('description', opt(prior.description), opt(gw.description));

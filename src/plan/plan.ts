@@ -2,7 +2,7 @@
 import type { CustomerGateway } from '../cloud/types.js';
 import { sameFingerprint } from '../secrets.js';
 import type { FieldChange, GatewaySpec, Manifest, Plan, PlannedRow, PriorRow, Severity, Tag } from '../types.js';
-import { currentOf, describeChanges, driftOf } from './drift.js';
+import { asnOf, currentOf, describeChanges, driftOf, fieldChange, opt } from './drift.js';
 import { asnValue } from './rules.js';
 import { summarize } from './summary.js';
 import { fieldValue, hasError, rowKey, validateRow, type ValidateOptions } from './validate.js';
@@ -30,14 +30,6 @@ function owned(p: PriorRow | undefined): p is PriorRow & { gatewayId: string } {
   return p !== undefined && OWNED.has(p.status) && typeof p.gatewayId === 'string' && p.gatewayId !== '';
 }
 
-/** Blank and absent are the same for optional attributes (the API returns "" for an unset name). */
-const opt = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
-
-/** Inventory ASN "0" or "" means no ASN (0 is not a valid ASN). */
-const optAsn = (s: string | undefined): number | undefined => {
-  const v = asnValue(opt(s));
-  return v === 0 ? undefined : v;
-};
 
 const show = (s: string | undefined): string => (s === undefined ? '(none)' : `"${s}"`);
 
@@ -54,12 +46,9 @@ function diffPrior(
 ): { changes: FieldChange[]; asnChanged: boolean } {
   const changes: FieldChange[] = [];
   const change = (field: string, before: string | undefined, after: string | undefined): void => {
-    const c: FieldChange = { field };
-    if (before !== undefined) c.before = before;
-    if (after !== undefined) c.after = after;
-    changes.push(c);
+    changes.push(fieldChange(field, before, after));
   };
-  const asnChanged = optAsn(prior.asn) !== asnValue(spec.asn);
+  const asnChanged = asnOf(prior.asn) !== asnValue(spec.asn);
   if (asnChanged) change('asn', opt(prior.asn), spec.asn);
   if (opt(prior.name) !== spec.name) change('name', opt(prior.name), spec.name);
   if (opt(prior.description) !== spec.description) change('description', opt(prior.description), spec.description);
@@ -217,7 +206,7 @@ export function planManifest(manifest: Manifest, ctx: PlanContext): Plan {
 function resolveExisting(r: PlannedRow, spec: GatewaySpec, g: CustomerGateway): void {
   const diffs: string[] = [];
   if (opt(g.name) !== spec.name) diffs.push(`name ${show(opt(g.name))} there vs ${show(spec.name)} here`);
-  if (optAsn(g.asn) !== asnValue(spec.asn)) diffs.push(`ASN ${opt(g.asn) ?? '(none)'} there vs ${spec.asn ?? '(none)'} here`);
+  if (asnOf(g.asn) !== asnValue(spec.asn)) diffs.push(`ASN ${opt(g.asn) ?? '(none)'} there vs ${spec.asn ?? '(none)'} here`);
   if (diffs.length === 0) {
     r.action = 'adopt';
     r.existingId = g.id;
