@@ -11,7 +11,7 @@ import { loadManifest } from '../load/index.js';
 import type { Options } from '../options.js';
 import { planManifest } from '../plan/plan.js';
 import { Redactor, fingerprint } from '../secrets.js';
-import { defaultStatePath, readJournal, toPriorRows } from '../state/journal.js';
+import { checkAccount, defaultStatePath, readJournal, toPriorRows } from '../state/journal.js';
 import type { Manifest, Plan, PriorRow } from '../types.js';
 import { shouldColor } from '../ui/color.js';
 
@@ -112,6 +112,7 @@ export async function loadAndPlan(ctx: Context, session: Session | undefined): P
   const sp = statePath(ctx);
   const journal = existsSync(sp) ? await readJournal(sp) : undefined;
   for (const w of journal?.warnings ?? []) ctx.err.write(`warning: ${w}\n`);
+  if (journal && session) checkAccount(sp, journal.header, session.conn.endpoint, session.conn.accessKeyId);
   const prior = journal ? toPriorRows(journal.rows) : new Map<string, PriorRow>();
   const fpKey = journal?.header.fingerprintKey;
 

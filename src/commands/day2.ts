@@ -8,7 +8,7 @@ import { identityDiff } from '../execute/match.js';
 import { describeChanges, driftOf } from '../plan/drift.js';
 import { planToJson, renderPlanText } from '../report/plan-output.js';
 import { fingerprint } from '../secrets.js';
-import { Journal, readJournal, toPriorRows, type JournalRow } from '../state/journal.js';
+import { checkAccount, Journal, readJournal, toPriorRows, type JournalRow } from '../state/journal.js';
 import type { FieldChange, PlannedRow, RowResult, RowStatus } from '../types.js';
 import { confirm } from '../ui/prompt.js';
 import { selected } from './apply.js';
@@ -72,6 +72,7 @@ async function runRefresh(ctx: Context): Promise<number> {
   const { sp, j } = await requireJournal(ctx);
   const session = await requireSession(ctx);
   try {
+    checkAccount(sp, j.header, session.conn.endpoint, session.conn.accessKeyId);
     const fp = (k: string) => fingerprint(j.header.fingerprintKey, k);
     const owned = pickRows(ctx, j.rows.values()).filter((r) => OWNED.has(r.status) && r.gatewayId);
     const cloud = await inventoryById(session, owned.map((r) => r.region));
@@ -212,6 +213,7 @@ async function runDestroy(ctx: Context): Promise<number> {
   const { sp, j } = await requireJournal(ctx);
   const session = await requireSession(ctx);
   try {
+    checkAccount(sp, j.header, session.conn.endpoint, session.conn.accessKeyId);
     const picked = pickRows(ctx, j.rows.values());
     // Creates with an unknown outcome may have made a gateway: look for it by IP (same name and ASN) before deciding.
     const uncertain = picked.filter((r) => r.status === 'in-flight' && !r.gatewayId);

@@ -280,10 +280,19 @@ function checkBelongs(path: string, h: JournalHeader, manifestPath: string, endp
       `state file ${path} belongs to manifest ${h.manifest.path}, not ${manifestPath} (paths relative to the state file); use --state to choose a state file for this manifest`,
     );
   }
-  if (h.accessKeyId !== accessKeyId || normalizeEndpoint(h.endpoint) !== endpoint) {
+  checkAccount(path, h, endpoint, accessKeyId);
+}
+
+/**
+ * A journal speaks for one account at one endpoint: its ClientTokens and gateway ids mean nothing elsewhere.
+ * Every command that talks to the cloud with a journal checks this first (before reading or writing anything).
+ */
+export function checkAccount(path: string, h: JournalHeader, endpoint: string, accessKeyId: string): void {
+  const ep = normalizeEndpoint(endpoint);
+  if (h.accessKeyId !== accessKeyId || normalizeEndpoint(h.endpoint) !== ep) {
     throw new StateError(
-      `state file ${path} belongs to access key ${h.accessKeyId} at endpoint ${h.endpoint}, not ${accessKeyId} at ${endpoint}; ` +
-        `its ClientTokens must not be replayed against another account; use another --state`,
+      `state file ${path} belongs to access key ${h.accessKeyId} at endpoint ${h.endpoint}, not ${accessKeyId} at ${ep}; ` +
+        `its ClientTokens and gateway ids must not be used against another account; use another --state`,
     );
   }
 }

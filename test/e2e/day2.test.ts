@@ -239,6 +239,16 @@ test('destroy deletes exactly the journal gateways; a dependency fails its row; 
     const ours = new Set(gateways().filter((g) => g.IpAddress.startsWith('198.18.3.') && g.IpAddress !== '198.18.3.200').map((g) => g.CustomerGatewayId));
     assert.equal(ours.size, 20);
 
+    // The journal belongs to this account at this endpoint: anywhere else, day-2 commands refuse before any request.
+    emu.resetStats();
+    const elsewhere = emu.url.replace('127.0.0.1', 'localhost');
+    for (const cmd of ['destroy', 'refresh', 'plan', 'import']) {
+      const r = await runCli([cmd, csv, '--endpoint', elsewhere, '--yes'], { env });
+      assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+      assert.match(r.stderr, /belongs to access key .* not .* use another --state/);
+    }
+    assert.equal(emu.stats().total, 0, 'nothing reached the API');
+
     const dry = await runCli(['destroy', csv, '--endpoint', emu.url, '--dry-run'], { env });
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /20 gateway\(s\)/);
