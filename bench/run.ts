@@ -9,7 +9,7 @@ import { DEFAULT_ACCOUNT, startEmulator, type EmulatorOptions } from '../src/emu
 import { sequentialLoop, terraformLike, type BaselineRow } from './lib/baselines.js';
 import { BENCH_REGIONS, benchCsv, benchIp, benchYaml } from './lib/manifest.js';
 import { repoRoot } from './lib/paths.js';
-import { runCli } from './lib/spawn.js';
+import { EMULATOR_CLI_ENV, runCli } from './lib/spawn.js';
 import { lineChart, type Series } from './lib/svg.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1000);
@@ -18,14 +18,7 @@ const RATE = 25;
 const BOUND_MS = (Math.ceil(ROWS / REGIONS.length) / RATE) * 1000;
 const quick = process.env.BENCH_QUICK === '1';
 
-const creds = {
-  ALIBABA_CLOUD_ACCESS_KEY_ID: DEFAULT_ACCOUNT.accessKeyId,
-  ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEFAULT_ACCOUNT.accessKeySecret,
-  ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-  ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
-  NO_COLOR: '1',
-  CI: '1',
-};
+const creds = EMULATOR_CLI_ENV;
 
 // The per-region quota (100) would stop 1,000 rows: the benchmark raises it on both sides.
 const base: EmulatorOptions = { rates: { CreateCustomerGateway: RATE }, latency: { minMs: 20, maxMs: 80 }, seed: 42, quota: 100_000 };

@@ -135,6 +135,9 @@ export interface Plan {
 
 export type RowStatus = 'pending' | 'in-flight' | 'created' | 'adopted' | 'updated' | 'deleted' | 'failed' | 'skipped';
 
+/** Journal statuses meaning "this gateway exists and the journal owns it" (skip, update, delete it; never create it). */
+export const OWNED: ReadonlySet<RowStatus> = new Set<RowStatus>(['created', 'adopted', 'updated']);
+
 /** Every row of an apply ends as one of these values; the executor never throws for a row. */
 export interface RowResult {
   key: string;
@@ -154,12 +157,8 @@ export interface RowResult {
   echo: Record<string, string>;
 }
 
-/** What a previous apply recorded for a row (from the journal), as the planner needs it. No secrets. */
-export interface PriorRow {
-  key: string;
-  status: RowStatus;
-  gatewayId?: string;
-  generation: number;
+/** A gateway's attributes as the journal records them (what was last sent or found). No secrets. */
+export interface RecordedAttributes {
   /** Keyed fingerprint of the AuthKey last sent (see secrets.ts), absent when none was sent. */
   authKeyFingerprint?: string;
   name?: string;
@@ -167,6 +166,14 @@ export interface PriorRow {
   asn?: string;
   resourceGroupId?: string;
   tags?: Tag[];
+}
+
+/** What a previous apply recorded for a row (from the journal), as the planner needs it. No secrets. */
+export interface PriorRow extends RecordedAttributes {
+  key: string;
+  status: RowStatus;
+  gatewayId?: string;
+  generation: number;
   errorCode?: string;
   errorClass?: string;
 }

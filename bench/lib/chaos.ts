@@ -7,7 +7,7 @@ import { DEFAULT_ACCOUNT, startEmulator } from '../../src/emulator/index.js';
 import { seededRandom } from '../../src/execute/clock.js';
 import { readJournal } from '../../src/state/journal.js';
 import { BENCH_REGIONS, benchCsv, benchIp } from './manifest.js';
-import { runCli } from './spawn.js';
+import { EMULATOR_CLI_ENV, runCli } from './spawn.js';
 
 export interface ChaosOptions {
   rows: number;
@@ -60,14 +60,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
   writeFileSync(csv, benchCsv(o.rows, regions));
   const state = join(dir, 'chaos.csv.state.jsonl');
   const reports = join(dir, 'reports');
-  const env = {
-    ALIBABA_CLOUD_ACCESS_KEY_ID: DEFAULT_ACCOUNT.accessKeyId,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEFAULT_ACCOUNT.accessKeySecret,
-    ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
-    ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
-    NO_COLOR: '1',
-    CI: '1',
-  };
+  const env = EMULATOR_CLI_ENV;
   const args = ['apply', csv, '--endpoint', emu.url, '--yes', '--quiet', '--timeout', '800', '--report-dir', reports, '--concurrency', '8', '--quota', String(Math.max(100, o.rows))];
   let kills = 0;
   let runs = 0;

@@ -1,7 +1,18 @@
 // Runs the built CLI as a child process and collects its NDJSON events with arrival times.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { DEFAULT_ACCOUNT } from '../../src/emulator/index.js';
 import { repoRoot } from './paths.js';
+
+/** The environment every benchmarked CLI run gets: the emulator's account, the SDK pinned to env credentials, no colour. */
+export const EMULATOR_CLI_ENV: Record<string, string> = {
+  ALIBABA_CLOUD_ACCESS_KEY_ID: DEFAULT_ACCOUNT.accessKeyId,
+  ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEFAULT_ACCOUNT.accessKeySecret,
+  ALIBABA_CLOUD_ECS_METADATA_DISABLED: 'true',
+  ALIBABA_CLOUD_CLI_PROFILE_DISABLED: 'true',
+  NO_COLOR: '1',
+  CI: '1',
+};
 
 export interface CliRun {
   code: number | null;

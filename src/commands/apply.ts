@@ -2,7 +2,7 @@
 import { EXIT, UsageError } from '../errors.js';
 import type { ExecRow } from '../execute/execute.js';
 import { planToJson, renderPlanText } from '../report/plan-output.js';
-import type { PlannedRow, PriorRow, RowResult } from '../types.js';
+import { OWNED, type PlannedRow, type PriorRow, type RowResult } from '../types.js';
 import { confirm } from '../ui/prompt.js';
 import { loadAndPlan, openSession, reportDir, type Context } from './context.js';
 import { finishRun, runExecutor } from './run.js';
@@ -14,7 +14,7 @@ export function selected(ctx: Context, r: PlannedRow): boolean {
 }
 
 /** Rows the plan did not send still get a result line, so every manifest row appears in the reports. */
-function resultFor(r: PlannedRow, status: RowResult['status'], extra: Partial<RowResult> = {}): RowResult {
+export function resultFor(r: PlannedRow, status: RowResult['status'], extra: Partial<RowResult> = {}): RowResult {
   return {
     key: r.key,
     file: r.file,
@@ -129,6 +129,6 @@ export function execRow(r: PlannedRow, prior?: ReadonlyMap<string, PriorRow>): E
   if (r.action === 'replace' && ipChange?.before) row.replacesKey = `${r.region}/${ipChange.before}`;
   // The planner only plans a create for a row the journal owns when its gateway is gone from the cloud.
   const p = prior?.get(r.key);
-  if (r.action === 'create' && p && (p.status === 'created' || p.status === 'adopted' || p.status === 'updated')) row.recreate = true;
+  if (r.action === 'create' && p && OWNED.has(p.status)) row.recreate = true;
   return [row];
 }

@@ -5,17 +5,16 @@ import type { CustomerGateway } from '../cloud/types.js';
 import { EXIT, StateError, UsageError } from '../errors.js';
 import type { ExecRow } from '../execute/execute.js';
 import { identityDiff } from '../execute/match.js';
-import { describeChanges, driftOf } from '../plan/drift.js';
+import { currentOf, describeChanges, driftOf } from '../plan/drift.js';
 import { planToJson, renderPlanText } from '../report/plan-output.js';
 import { fingerprint } from '../secrets.js';
 import { checkAccount, Journal, readJournal, toPriorRows, type JournalRow } from '../state/journal.js';
-import type { FieldChange, PlannedRow, RowResult, RowStatus } from '../types.js';
+import { OWNED, type FieldChange, type PlannedRow, type RowResult } from '../types.js';
 import { confirm } from '../ui/prompt.js';
-import { selected } from './apply.js';
+import { resultFor, selected } from './apply.js';
 import { loadAndPlan, manifestPath, openSession, reportDir, statePath, type Context, type Session } from './context.js';
 import { finishRun, runExecutor } from './run.js';
 
-const OWNED: ReadonlySet<RowStatus> = new Set<RowStatus>(['created', 'adopted', 'updated']);
 
 export async function runDay2(ctx: Context): Promise<number> {
   switch (ctx.options.command) {
@@ -101,14 +100,13 @@ async function runRefresh(ctx: Context): Promise<number> {
             continue;
           }
           // Record the cloud's values for what the journal tracks; tags someone else added stay out of the journal.
-          const row = j.rows.get(d.key)!;
-          const keys = new Set((row.tags ?? []).map((t) => t.key));
+          const cur = currentOf(prior.get(d.key)!, gw, [], fp);
           await journal.record(d.key, {
-            name: gw.name || undefined,
-            description: gw.description || undefined,
-            asn: gw.asn && gw.asn !== '0' ? gw.asn : undefined,
-            tags: gw.tags.filter((t) => keys.has(t.key)),
-            authKeyFingerprint: gw.authKey ? fp(gw.authKey) : undefined,
+            name: cur.name,
+            description: cur.description,
+            asn: cur.asn,
+            tags: cur.tags,
+            authKeyFingerprint: cur.authKeyFingerprint,
             specHash: undefined,
           });
         }
@@ -147,10 +145,6 @@ async function runRefresh(ctx: Context): Promise<number> {
 // ---------------------------------------------------------------------------------------------------------------
 // import
 
-function rowResult(r: PlannedRow, status: RowStatus, extra: Partial<RowResult> = {}): RowResult {
-  return { key: r.key, file: r.file, line: r.line, region: r.region, ip: r.ip, status, attempts: 0, durationMs: 0, echo: r.row?.echo ?? {}, ...extra };
-}
-
 async function runImport(ctx: Context): Promise<number> {
   const session = await requireSession(ctx);
   try {
@@ -164,12 +158,12 @@ async function runImport(ctx: Context): Promise<number> {
     const notAdopted = (r: PlannedRow): RowResult => {
       if (r.action === 'invalid') {
         const first = r.issues.find((i) => i.severity === 'error');
-        return rowResult(r, 'failed', { errorCode: first?.code, errorMessage: `not imported: ${first?.message ?? 'invalid row'}`, errorClass: 'invalid' });
+        return resultFor(r, 'failed', { errorCode: first?.code, errorMessage: `not imported: ${first?.message ?? 'invalid row'}`, errorClass: 'invalid' });
       }
       if (r.action === 'create') {
-        return rowResult(r, 'skipped', { errorCode: 'Cgw.NoMatch', errorMessage: `no gateway with IP ${r.ip} in ${r.region}; nothing created (apply creates it)` });
+        return resultFor(r, 'skipped', { errorCode: 'Cgw.NoMatch', errorMessage: `no gateway with IP ${r.ip} in ${r.region}; nothing created (apply creates it)` });
       }
-      return rowResult(r, 'skipped', { gatewayId: r.existingId, errorMessage: 'already managed by this journal' });
+      return resultFor(r, 'skipped', { gatewayId: r.existingId, errorMessage: 'already managed by this journal' });
     };
     const adopt = rows.filter((r) => r.action === 'adopt' && r.row && r.existingId);
     const exec: ExecRow[] = adopt.map((r) => ({

@@ -138,16 +138,15 @@ function createCustomerGateway(ctx: ActionContext): Body {
   if (input.Asn !== undefined) g.Asn = input.Asn;
   if (input.AuthKey !== undefined) g.AuthKey = input.AuthKey;
   r.gateways.set(g.CustomerGatewayId, g);
-  const response: Body = {
-    CustomerGatewayId: g.CustomerGatewayId,
-    IpAddress: g.IpAddress,
-    Name: g.Name,
-    Description: g.Description,
-    CreateTime: g.CreateTime,
-  };
+  const response = writeView(g);
   remember(ctx, 'CreateCustomerGateway', token, paramsHash, response);
   ctx.store.changed();
   return response;
+}
+
+/** What Create and Modify answer (Modify adds ResourceGroupId); no AuthKey, unlike the Describe views. */
+function writeView(g: GatewayRecord): Body {
+  return { CustomerGatewayId: g.CustomerGatewayId, IpAddress: g.IpAddress, Name: g.Name, Description: g.Description, CreateTime: g.CreateTime };
 }
 
 function matchesTags(g: GatewayRecord, filters: Array<{ Key: string; Value: string | undefined }>): boolean {
@@ -205,14 +204,7 @@ function modifyCustomerGatewayAttribute(ctx: ActionContext): Body {
   if (input.Name !== undefined) g.Name = input.Name;
   if (input.Description !== undefined) g.Description = input.Description;
   if (input.AuthKey !== undefined) g.AuthKey = input.AuthKey;
-  const response: Body = {
-    CustomerGatewayId: g.CustomerGatewayId,
-    IpAddress: g.IpAddress,
-    Name: g.Name,
-    Description: g.Description,
-    CreateTime: g.CreateTime,
-    ResourceGroupId: g.ResourceGroupId,
-  };
+  const response: Body = { ...writeView(g), ResourceGroupId: g.ResourceGroupId };
   remember(ctx, 'ModifyCustomerGatewayAttribute', token, paramsHash, response);
   ctx.store.changed();
   return response;

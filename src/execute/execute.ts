@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { CloudError, toCloudError } from '../cloud/errors.js';
 import type { VpcClient } from '../cloud/types.js';
-import type { FieldChange, GatewaySpec, RowResult, RowStatus, RunEvent, Tag } from '../types.js';
+import { OWNED, type FieldChange, type RecordedAttributes, type GatewaySpec, type RowResult, type RowStatus, type RunEvent, type Tag } from '../types.js';
 import type { Clock } from './clock.js';
 import { Lane } from './lane.js';
 import { identityDiff } from './match.js';
@@ -30,7 +30,7 @@ export interface ExecRow {
 }
 
 /** What the executor needs from the journal (src/state/journal.ts implements it). */
-export interface JournalEntry {
+export interface JournalEntry extends RecordedAttributes {
   status: RowStatus;
   token: string;
   generation: number;
@@ -41,9 +41,6 @@ export interface JournalEntry {
   errorClass?: string;
   specHash?: string;
   requestIds: string[];
-  name?: string;
-  description?: string;
-  authKeyFingerprint?: string;
 }
 
 export interface JournalPort {
@@ -109,8 +106,6 @@ export function specHash(spec: GatewaySpec, authKeyFingerprint: string | undefin
 }
 
 const RETRYABLE_CLASSES = new Set(['throttled', 'conflict', 'transient', 'auth', 'interrupted']);
-/** Journal statuses meaning "this gateway exists and the journal owns it". */
-const OWNED: ReadonlySet<RowStatus> = new Set<RowStatus>(['created', 'adopted', 'updated']);
 
 export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> {
   const retry = opts.retry ?? DEFAULT_RETRY;

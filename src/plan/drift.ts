@@ -70,7 +70,7 @@ export function currentOf(prior: PriorRow, gw: CustomerGateway, manifestTagKeys:
   };
   put('name', gw.name);
   put('description', gw.description);
-  put('asn', gw.asn);
+  put('asn', asnOf(gw.asn) === undefined ? undefined : gw.asn);
   const cloudKey = opt(gw.authKey);
   if (cloudKey === undefined) delete cur.authKeyFingerprint;
   else if (fingerprint) cur.authKeyFingerprint = fingerprint(cloudKey);

@@ -1,7 +1,7 @@
 // The planner: manifest + inventory + quota + journal in, a Plan out. Pure: no fs, env, clock or network.
 import type { CustomerGateway } from '../cloud/types.js';
 import { sameFingerprint } from '../secrets.js';
-import type { FieldChange, GatewaySpec, Manifest, Plan, PlannedRow, PriorRow, Severity, Tag } from '../types.js';
+import { OWNED, type FieldChange, type GatewaySpec, type Manifest, type Plan, type PlannedRow, type PriorRow, type Severity, type Tag } from '../types.js';
 import { asnOf, currentOf, describeChanges, driftOf, fieldChange, opt } from './drift.js';
 import { asnValue } from './rules.js';
 import { summarize } from './summary.js';
@@ -23,8 +23,6 @@ export interface PlanContext {
 
 export const DEFAULT_QUOTA = 100;
 
-// Journal statuses meaning "this gateway exists and the journal owns it".
-const OWNED = new Set<PriorRow['status']>(['created', 'adopted', 'updated']);
 
 function owned(p: PriorRow | undefined): p is PriorRow & { gatewayId: string } {
   return p !== undefined && OWNED.has(p.status) && typeof p.gatewayId === 'string' && p.gatewayId !== '';

@@ -183,21 +183,22 @@ export const MAX_TAGS = 20;
 const reservedPrefix = (s: string): boolean => /^(aliyun|acs:)/i.test(s);
 const containsUrl = (s: string): boolean => /https?:\/\//i.test(s);
 
-export function checkTagKey(key: string): Problem | undefined {
-  if (key.length === 0) return { message: 'a tag has an empty key; give every tag a key (k=v)' };
-  const n = codePoints(key);
-  if (n > 64) return { message: `the tag key is ${n} characters long; at most 64 are allowed` };
-  if (reservedPrefix(key)) return { message: 'tag keys must not start with "aliyun" or "acs:" (reserved by Alibaba Cloud)' };
-  if (containsUrl(key)) return { message: 'tag keys must not contain http:// or https://' };
+/** Keys and values share the rules (reserved prefixes, no URLs); only the length limit differs. */
+function checkTagText(what: 'key' | 'value', s: string, max: number): Problem | undefined {
+  const n = codePoints(s);
+  if (n > max) return { message: `the tag ${what} is ${n} characters long; at most ${max} are allowed` };
+  if (reservedPrefix(s)) return { message: `tag ${what}s must not start with "aliyun" or "acs:" (reserved by Alibaba Cloud)` };
+  if (containsUrl(s)) return { message: `tag ${what}s must not contain http:// or https://` };
   return undefined;
 }
 
+export function checkTagKey(key: string): Problem | undefined {
+  if (key.length === 0) return { message: 'a tag has an empty key; give every tag a key (k=v)' };
+  return checkTagText('key', key, 64);
+}
+
 export function checkTagValue(value: string): Problem | undefined {
-  const n = codePoints(value);
-  if (n > 128) return { message: `the tag value is ${n} characters long; at most 128 are allowed` };
-  if (reservedPrefix(value)) return { message: 'tag values must not start with "aliyun" or "acs:" (reserved by Alibaba Cloud)' };
-  if (containsUrl(value)) return { message: 'tag values must not contain http:// or https://' };
-  return undefined;
+  return checkTagText('value', value, 128);
 }
 
 // --- Resource group ---------------------------------------------------------------------------------------------

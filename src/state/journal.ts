@@ -343,20 +343,15 @@ export async function readJournal(
   return { header, rows, warnings };
 }
 
+const PRIOR_FIELDS = ['gatewayId', 'authKeyFingerprint', 'name', 'description', 'asn', 'resourceGroupId', 'tags', 'errorCode', 'errorClass'] as const satisfies ReadonlyArray<keyof PriorRow & keyof JournalRow>;
+
 /** What the planner needs from each journal row. */
 export function toPriorRows(rows: ReadonlyMap<string, JournalRow>): Map<string, PriorRow> {
   const out = new Map<string, PriorRow>();
   for (const [key, r] of rows) {
     const p: PriorRow = { key, status: r.status, generation: r.generation };
-    if (r.gatewayId !== undefined) p.gatewayId = r.gatewayId;
-    if (r.authKeyFingerprint !== undefined) p.authKeyFingerprint = r.authKeyFingerprint;
-    if (r.name !== undefined) p.name = r.name;
-    if (r.description !== undefined) p.description = r.description;
-    if (r.asn !== undefined) p.asn = r.asn;
-    if (r.resourceGroupId !== undefined) p.resourceGroupId = r.resourceGroupId;
-    if (r.tags !== undefined) p.tags = r.tags;
-    if (r.errorCode !== undefined) p.errorCode = r.errorCode;
-    if (r.errorClass !== undefined) p.errorClass = r.errorClass;
+    // Optional fields are copied only when present, so a prior row never carries `undefined` members.
+    for (const f of PRIOR_FIELDS) if (r[f] !== undefined) (p as unknown as Record<string, unknown>)[f] = r[f];
     out.set(key, p);
   }
   return out;

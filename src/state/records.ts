@@ -1,6 +1,6 @@
 // Journal record shapes, the JSON-lines codec and the patch rules (merge order, deletions, secret scrubbing).
 import { StateError } from '../errors.js';
-import type { RowStatus, Tag } from '../types.js';
+import type { RecordedAttributes, RowStatus } from '../types.js';
 
 export const JOURNAL_VERSION = 1;
 
@@ -19,7 +19,7 @@ export interface JournalHeader {
   updatedAt: string;
 }
 
-export interface JournalRow {
+export interface JournalRow extends RecordedAttributes {
   key: string;
   region: string;
   ip: string;
@@ -36,12 +36,6 @@ export interface JournalRow {
   startedAt?: string;
   finishedAt?: string;
   durationMs?: number;
-  authKeyFingerprint?: string;
-  name?: string;
-  description?: string;
-  asn?: string;
-  resourceGroupId?: string;
-  tags?: Tag[];
   /** Hash of the non-secret spec + authKeyFingerprint, to tell "row changed". */
   specHash?: string;
   /** The row's input columns, for `cgw-batch report` (never AuthKeys). */

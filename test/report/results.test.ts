@@ -260,19 +260,27 @@ test('case 17: a target that is a directory is written under a timestamped name,
   }
 });
 
+/** The real file system with some calls replaced (fault injection for the report writer). */
+function realFsWith(over: Partial<ReportFs>): ReportFs {
+  return {
+    mkdir: (p, o) => realFs.mkdir(p, o),
+    writeFile: (p, d, o) => realFs.writeFile(p, d, o),
+    rm: (p, o) => realFs.rm(p, o),
+    rename: (a, b) => realFs.rename(a, b),
+    ...over,
+  };
+}
+
 test('case 17: EBUSY / EPERM / EACCES injected on rename fall back; other errors throw', async () => {
   for (const code of ['EBUSY', 'EPERM', 'EACCES']) {
     const t = tempDir();
     try {
-      const fs: ReportFs = {
-        mkdir: (p, o) => realFs.mkdir(p, o),
-        writeFile: (p, d, o) => realFs.writeFile(p, d, o),
-        rm: (p, o) => realFs.rm(p, o),
+      const fs = realFsWith({
         rename: async (from, to) => {
           if (to.endsWith('results.csv')) throw Object.assign(new Error(`${code}: locked`), { code });
           return realFs.rename(from, to);
         },
-      };
+      });
       const r = await writeReports(t.dir, injectionInput(), { fs, now: () => new Date('2024-05-06T07:08:09Z') });
       assert.match(r.warnings.join('\n'), new RegExp(`${code}.*results-20240506T070809Z\\.csv`));
       assert.deepEqual(readdirSync(t.dir).sort(), ['junit.xml', 'results-20240506T070809Z.csv', 'results.json']);
@@ -282,14 +290,11 @@ test('case 17: EBUSY / EPERM / EACCES injected on rename fall back; other errors
   }
   const t = tempDir();
   try {
-    const fs: ReportFs = {
-      mkdir: (p, o) => realFs.mkdir(p, o),
+    const fs = realFsWith({
       writeFile: async () => {
         throw Object.assign(new Error('ENOSPC: full'), { code: 'ENOSPC' });
       },
-      rm: (p, o) => realFs.rm(p, o),
-      rename: (a, b) => realFs.rename(a, b),
-    };
+    });
     await assert.rejects(writeReports(t.dir, injectionInput(), { fs }), /ENOSPC/);
   } finally {
     t.cleanup();
@@ -299,15 +304,12 @@ test('case 17: EBUSY / EPERM / EACCES injected on rename fall back; other errors
 test('case 17: when the fallback fails too, the warning says the report was not written', async () => {
   const t = tempDir();
   try {
-    const fs: ReportFs = {
-      mkdir: (p, o) => realFs.mkdir(p, o),
-      writeFile: (p, d, o) => realFs.writeFile(p, d, o),
-      rm: (p, o) => realFs.rm(p, o),
+    const fs = realFsWith({
       rename: async (from, to) => {
         if (to.includes('results') && to.endsWith('.csv')) throw Object.assign(new Error('EBUSY'), { code: 'EBUSY' });
         return realFs.rename(from, to);
       },
-    };
+    });
     const r = await writeReports(t.dir, injectionInput(), { fs });
     assert.match(r.warnings.join('\n'), /could not write results\.csv/);
     assert.equal(r.files.some((f) => f.endsWith('.csv')), false);
