@@ -1,64 +1,126 @@
-// One options resolver: argv + env -> a frozen, typed Options object. Help text lives here too.
+// One options resolver: argv + env + terminal -> a frozen Options value for one command; per-command flag tables and help.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
+import { shouldColor } from './ui/color.js';
 
-export const COMMANDS = ['plan', 'apply', 'status', 'report', 'refresh', 'import', 'destroy', 'emulator'] as const;
+export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'export', 'init', 'emulator'] as const;
 export type Command = (typeof COMMANDS)[number];
 
-export const HELP = `cgw-batch: provision Alibaba Cloud VPN customer gateways in bulk from CSV/YAML manifests
+interface FlagSpec {
+  type: 'boolean' | 'string';
+  short?: string;
+  multiple?: boolean;
+  arg?: string;
+  help: string;
+}
+
+/** Every flag of every command, with its help line. Which command takes which is in TAKES. */
+const FLAGS = {
+  sandbox: { type: 'boolean', help: 'use the embedded emulator (data in ~/.cgw-batch/sandbox.json); nothing reaches Alibaba Cloud' },
+  'sandbox-data': { type: 'string', arg: 'FILE', help: 'data file for --sandbox' },
+  endpoint: { type: 'string', arg: 'URL', help: 'send every request to this endpoint (default https://vpc.<region>.aliyuncs.com)' },
+  profile: { type: 'string', arg: 'NAME', help: 'aliyun CLI profile (~/.aliyun/config.json); default: env ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET' },
+  timeout: { type: 'string', arg: 'MS', help: 'total time per request (connect, headers and body; default 10000)' },
+  offline: { type: 'boolean', help: 'plan without the API (no inventory, region or quota checks)' },
+  quota: { type: 'string', arg: 'N', help: 'customer gateways allowed per region (default 100)' },
+  format: { type: 'string', arg: 'text|json', help: 'output format' },
+  state: { type: 'string', arg: 'FILE', help: 'journal file (default <manifest>.state.jsonl beside the manifest)' },
+  sheet: { type: 'string', arg: 'NAME', help: '.xlsx manifests: the sheet to read (default the first)' },
+  only: { type: 'string', arg: 'ROWS', help: 'only these rows: lines 4,7-9 or keys cn-hangzhou/203.0.113.10' },
+  'allow-replace': { type: 'boolean', help: 'delete + create rows whose IP or ASN changed' },
+  prune: { type: 'boolean', help: 'delete gateways whose rows were removed from the manifest' },
+  'retry-failed': { type: 'boolean', help: 'try again rows that failed in an earlier run (new ClientToken)' },
+  'skip-invalid': { type: 'boolean', help: 'go on with the other rows when some are invalid or blocked (they are left out)' },
+  yes: { type: 'boolean', short: 'y', help: 'do not ask for confirmation (required without a terminal)' },
+  'dry-run': { type: 'boolean', help: 'print the plan and change nothing (same output and exit code as plan)' },
+  rate: { type: 'string', arg: 'N', help: 'write requests per second per region (default: adaptive from the published 2/s)' },
+  concurrency: { type: 'string', arg: 'N', help: 'requests in flight per region and API at most (default 16; the real number follows rate x latency)' },
+  'max-failures': { type: 'string', arg: 'N|N%', help: 'after this many failed rows, send nothing more' },
+  'force-unlock': { type: 'boolean', help: "take the journal's lock even if another run seems to hold it" },
+  'report-dir': { type: 'string', arg: 'DIR', help: 'where the reports go (default <journal>.results/ beside the journal)' },
+  quiet: { type: 'boolean', short: 'q', help: 'no progress output' },
+  write: { type: 'boolean', help: 'record the drift found in the journal' },
+  region: { type: 'string', multiple: true, arg: 'R[,R...]', help: 'regions to export (repeatable or comma-separated)' },
+  output: { type: 'string', short: 'o', arg: 'FILE', help: 'write to FILE instead of standard output (never overwrites)' },
+  'no-color': { type: 'boolean', help: 'no ANSI colours (also NO_COLOR)' },
+  help: { type: 'boolean', short: 'h', help: 'this help' },
+  // Refused on purpose: secrets on the command line end up in shell history and `ps`.
+  'auth-key': { type: 'string', help: '' },
+} as const satisfies Record<string, FlagSpec>;
+type Flag = keyof typeof FLAGS;
+
+const CONNECTION: Flag[] = ['sandbox', 'sandbox-data', 'endpoint', 'profile', 'timeout'];
+const DECISION: Flag[] = ['only', 'allow-replace', 'prune', 'retry-failed', 'skip-invalid'];
+const RUN: Flag[] = ['yes', 'dry-run', 'rate', 'concurrency', 'max-failures', 'force-unlock', 'report-dir', 'quiet'];
+const COMMON: Flag[] = ['no-color', 'help'];
+
+/** The flags each command takes; anything else is refused with the commands that do take it. */
+const TAKES: Record<Exclude<Command, 'emulator'>, Flag[]> = {
+  plan: [...CONNECTION, 'offline', 'quota', 'format', 'state', 'sheet', ...DECISION, ...COMMON],
+  apply: [...CONNECTION, 'quota', 'format', 'state', 'sheet', ...DECISION, ...RUN, ...COMMON],
+  import: [...CONNECTION, 'format', 'state', 'sheet', 'only', 'yes', 'dry-run', 'force-unlock', 'report-dir', 'quiet', ...COMMON],
+  destroy: [...CONNECTION, 'format', 'state', 'only', ...RUN, ...COMMON],
+  refresh: [...CONNECTION, 'format', 'state', 'only', 'write', 'force-unlock', ...COMMON],
+  status: ['format', 'state', 'sheet', ...COMMON],
+  report: ['state', 'sheet', 'report-dir', ...COMMON],
+  export: [...CONNECTION, 'region', 'format', 'output', ...COMMON],
+  init: ['format', 'output', ...COMMON],
+};
+
+const SYNOPSIS: Record<Exclude<Command, 'emulator'>, { usage: string; what: string }> = {
+  plan: { usage: 'plan <manifest>', what: 'validate every row and show what apply would do, with the reason for each row; changes nothing' },
+  apply: { usage: 'apply <manifest>', what: 'lock the journal, plan, confirm, then carry out exactly that plan (exactly-once creates; resumable)' },
+  import: { usage: 'import <manifest>', what: 'adopt gateways that already exist with a row\'s region + IP (and its name and ASN); creates nothing' },
+  destroy: { usage: 'destroy <manifest>', what: 'delete the gateways this journal created or adopted (asks; --dry-run lists them)' },
+  refresh: { usage: 'refresh <manifest>', what: 'compare the journal with the cloud (drift; exit 1 when found)' },
+  status: { usage: 'status [<manifest>]', what: 'every row of the manifest with its journal status and gateway id' },
+  report: { usage: 'report [<manifest>]', what: 'write the reports again from the journal' },
+  export: { usage: 'export --region R[,R...]', what: 'write the gateways that already exist as a manifest (AuthKeys as env:NAME references)' },
+  init: { usage: 'init [FILE]', what: 'write a commented example manifest to start from (--format csv|yaml|xlsx)' },
+};
+
+const EXIT_TEXT = 'Exit codes: 0 ok; 1 rows invalid, blocked or failed (refresh: drift found); 2 usage, configuration, credentials or state problem; 130 interrupted.';
+
+export const HELP = `cgw-batch: provision Alibaba Cloud VPN customer gateways in bulk from CSV, XLSX or YAML manifests
 
 Usage:
-  cgw-batch plan <manifest> [options]      validate every row (offline and against the live inventory); writes nothing
-  cgw-batch apply <manifest> [options]     plan, confirm, then create exactly once per row; resumable
-  cgw-batch status [<manifest>] [--state FILE] [--format json]   show the journal of earlier applies
-  cgw-batch report [<manifest>] [--state FILE] [--report-dir DIR] regenerate results.csv/json and junit.xml
-  cgw-batch refresh <manifest> [--write]   compare the journal with the cloud (drift; exit 1 when found)
-  cgw-batch import <manifest>              adopt existing gateways that match rows by region + IP; creates nothing
-  cgw-batch destroy <manifest> [--only ..] delete the gateways this journal created or adopted (--dry-run, --yes)
-  cgw-batch emulator [options]             run the local VPC API emulator (see README)
+${Object.values(SYNOPSIS)
+  .map((s) => `  cgw-batch ${s.usage.padEnd(26)} ${s.what}`)
+  .join('\n')}
+  cgw-batch ${'emulator [options]'.padEnd(26)} run the local VPC API emulator (see README)
 
-Connection:
-  --sandbox              use the embedded emulator (persistent data in ~/.cgw-batch/sandbox.json); nothing reaches Alibaba Cloud
-  --sandbox-data FILE    data file for --sandbox
-  --endpoint URL         VPC endpoint for every region (default https://vpc.<region>.aliyuncs.com)
-  --profile NAME         aliyun CLI profile (~/.aliyun/config.json); default: env ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, then the SDK chain
-  --timeout MS           per-request timeout (default 10000)
-
-Plan:
-  --offline              skip the inventory, region and quota checks against the API
-  --quota N              customer gateways allowed per region (default 100)
-  --format text|json     output format (json: one document for plan/status; NDJSON events for apply)
-
-Apply (and import / destroy):
-  --yes                  do not ask for confirmation (required without a terminal)
-  --skip-invalid         proceed with the valid rows when some rows are invalid
-  --rate N               API write requests per second per region (default: adaptive from 2/s)
-  --concurrency N        rows in flight per region (default 16)
-  --max-failures N|N%    stop launching rows after this many failures (default: continue)
-  --retry-failed         retry rows that failed terminally in an earlier run
-  --only LINES|KEYS      only these rows: 4,7-9 or cn-hangzhou/203.0.113.10,...
-  --allow-replace        allow delete + create for rows whose IP or ASN changed
-  --prune                delete gateways whose rows were removed from the manifest
-  --state FILE           journal file (default <manifest>.state.jsonl beside the manifest)
-  --force-unlock         take the journal's lock even if another run seems to hold it
-  --report-dir DIR       where results.csv, results.json and junit.xml go (default <manifest>.results/)
-  --quiet                no progress output
-  --write                (refresh) record the drift found in the journal
-  --dry-run              (destroy) list what would be deleted
-
-Other:
-  --no-color             no ANSI colours (also NO_COLOR)
-  -h, --help             this help
-  --version              print the version
-
-Exit codes: 0 ok; 1 some rows invalid or failed (refresh: drift found); 2 usage, configuration, credentials or state problem; 130 interrupted.
+Each command takes only its own flags: cgw-batch <command> --help lists them.
+${EXIT_TEXT}
 AuthKeys: keep them out of the manifest with auth_key: env:NAME; they are never printed, logged or stored.
 `;
 
+export function commandHelp(command: Exclude<Command, 'emulator'>): string {
+  const s = SYNOPSIS[command];
+  const lines = TAKES[command]
+    .filter((f) => FLAGS[f].help !== '')
+    .map((f) => {
+      const spec: FlagSpec = FLAGS[f];
+      const name = `${spec.short ? `-${spec.short}, ` : ''}--${f}${spec.arg ? ` ${spec.arg}` : ''}`;
+      return `  ${name.padEnd(28)} ${spec.help}`;
+    });
+  return `Usage: cgw-batch ${s.usage} [options]\n\n${s.what}\n\nOptions:\n${lines.join('\n')}\n\n${EXIT_TEXT}\n`;
+}
+
+export type ProgressMode = 'tty' | 'simple' | 'json' | 'quiet';
+
 export interface Options {
-  command: Command;
+  command: Exclude<Command, 'emulator'>;
+  /** Absolute paths, resolved once. */
   manifest?: string;
+  statePath?: string;
+  reportDir?: string;
+  output?: string;
   format: 'text' | 'json';
+  /** init / export: the manifest format to write. */
+  fileFormat?: 'csv' | 'yaml' | 'xlsx';
+  regions: string[];
+  sheet?: string;
   sandbox: boolean;
   sandboxData?: string;
   endpoint?: string;
@@ -66,34 +128,51 @@ export interface Options {
   timeoutMs: number;
   offline: boolean;
   quota: number;
+  /** Whether --quota was given (the sandbox's own quota follows it). */
+  quotaGiven: boolean;
   yes: boolean;
   skipInvalid: boolean;
   rate?: number;
   concurrency: number;
   maxFailures?: { count?: number; percent?: number };
   retryFailed: boolean;
-  only?: { lines: Set<number>; keys: Set<string> };
+  only?: { lines: Set<number>; keys: Set<string>; text: string };
   allowReplace: boolean;
   prune: boolean;
-  state?: string;
   forceUnlock: boolean;
-  reportDir?: string;
   quiet: boolean;
   write: boolean;
   dryRun: boolean;
-  noColor: boolean;
+  /** Colour on stdout / stderr, decided once from the terminal, NO_COLOR, FORCE_COLOR and --no-color. */
+  color: boolean;
+  colorErr: boolean;
+  progress: ProgressMode;
+  /** Terminal width for redraws (80 when unknown). */
+  columns: number;
+  /** Whether stdin is a terminal a confirmation can be asked on. */
+  canPrompt: boolean;
+}
+
+/** What the resolver needs to know about the terminal and the environment (cli.ts reads it off `process`). */
+export interface Terminal {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+  stdinIsTTY?: boolean;
+  columns?: number;
 }
 
 function positiveNumber(flag: string, v: string | undefined, integer = false): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} needs a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
+    throw new UsageError(`--${flag} needs a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
   }
   return n;
 }
 
-export function parseOnly(v: string): { lines: Set<number>; keys: Set<string> } {
+export function parseOnly(v: string): { lines: Set<number>; keys: Set<string>; text: string } {
   const lines = new Set<number>();
   const keys = new Set<string>();
   for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -109,7 +188,8 @@ export function parseOnly(v: string): { lines: Set<number>; keys: Set<string> } 
       throw new UsageError(`--only takes line numbers (4,7-9) or keys (cn-hangzhou/203.0.113.10), got '${part}'`);
     }
   }
-  return { lines, keys };
+  if (lines.size === 0 && keys.size === 0) throw new UsageError('--only needs at least one line number or key');
+  return { lines, keys, text: v };
 }
 
 export function parseMaxFailures(v: string | undefined): { count?: number; percent?: number } | undefined {
@@ -125,11 +205,23 @@ export function parseMaxFailures(v: string | undefined): { count?: number; perce
   return { count: n };
 }
 
-export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'emulator'; argv: string[] } | { kind: 'run'; options: Options };
+/** `<manifest>.state.jsonl` -> `<manifest>.results`: reports live beside the journal they are made from. */
+export function reportDirFor(statePath: string): string {
+  const base = statePath.replace(/\.state\.jsonl$/, '').replace(/\.jsonl$/, '');
+  return `${base}.results`;
+}
 
-export function resolveOptions(argv: string[]): ParsedArgs {
+export type ParsedArgs =
+  | { kind: 'help'; text: string }
+  | { kind: 'version' }
+  | { kind: 'emulator'; argv: string[] }
+  | { kind: 'run'; options: Readonly<Options> };
+
+const takers = (flag: Flag): string[] => (Object.keys(TAKES) as Array<keyof typeof TAKES>).filter((c) => TAKES[c].includes(flag));
+
+export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const first = argv[0];
-  if (first === undefined || first === '-h' || first === '--help' || first === 'help') return { kind: 'help' };
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') return { kind: 'help', text: HELP };
   if (first === '--version' || first === '-v') return { kind: 'version' };
   if (!(COMMANDS as readonly string[]).includes(first)) {
     throw new UsageError(`unknown command '${first}'; commands: ${COMMANDS.join(', ')} (see cgw-batch --help)`);
@@ -143,86 +235,105 @@ export function resolveOptions(argv: string[]): ParsedArgs {
       args: argv.slice(1),
       allowPositionals: true,
       strict: true,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        format: { type: 'string' },
-        sandbox: { type: 'boolean' },
-        'sandbox-data': { type: 'string' },
-        endpoint: { type: 'string' },
-        profile: { type: 'string' },
-        timeout: { type: 'string' },
-        offline: { type: 'boolean' },
-        quota: { type: 'string' },
-        yes: { type: 'boolean', short: 'y' },
-        'skip-invalid': { type: 'boolean' },
-        rate: { type: 'string' },
-        concurrency: { type: 'string' },
-        'max-failures': { type: 'string' },
-        'retry-failed': { type: 'boolean' },
-        only: { type: 'string' },
-        'allow-replace': { type: 'boolean' },
-        prune: { type: 'boolean' },
-        state: { type: 'string' },
-        'force-unlock': { type: 'boolean' },
-        'report-dir': { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        write: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        'no-color': { type: 'boolean' },
-        // Refused on purpose: secrets on the command line end up in shell history and `ps`.
-        'auth-key': { type: 'string' },
-      },
+      options: Object.fromEntries(
+        Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type, ...('short' in f ? { short: f.short } : {}), ...('multiple' in f ? { multiple: f.multiple } : {}) }]),
+      ),
     });
   } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} (see cgw-batch --help)`);
+    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} (see cgw-batch ${command} --help)`);
   }
-  const v = parsed.values;
-  if (v.help) return { kind: 'help' };
+  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (v['auth-key'] !== undefined) {
     throw new UsageError(
       '--auth-key is not accepted: a key on the command line is visible in shell history and `ps`. ' +
         'Put `auth_key: env:NAME` in the manifest and export NAME, or keep it in a chmod 600 manifest.',
     );
   }
-  if (parsed.positionals.length > 1) throw new UsageError(`one manifest at a time, got: ${parsed.positionals.join(' ')}`);
-  const manifest = parsed.positionals[0];
+  if (v.help) return { kind: 'help', text: commandHelp(command) };
+  const taken = new Set<string>(TAKES[command]);
+  for (const flag of Object.keys(v)) {
+    if (taken.has(flag)) continue;
+    const others = takers(flag as Flag);
+    throw new UsageError(`cgw-batch ${command} does not take --${flag}${others.length ? ` (${others.join(', ')} ${others.length === 1 ? 'takes' : 'take'} it)` : ''}; see cgw-batch ${command} --help`);
+  }
+  const str = (k: Flag): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const bool = (k: Flag): boolean => v[k] === true;
+
+  const positional = parsed.positionals;
   const needsManifest = command === 'plan' || command === 'apply' || command === 'refresh' || command === 'import' || command === 'destroy';
-  if (needsManifest && !manifest) throw new UsageError(`cgw-batch ${command} needs a manifest file: cgw-batch ${command} branches.csv`);
-  if ((command === 'status' || command === 'report') && !manifest && !v.state) {
+  if (command === 'export') {
+    if (positional.length > 0) throw new UsageError(`cgw-batch export takes no manifest; write to a file with -o FILE`);
+  } else if (positional.length > 1) {
+    throw new UsageError(`one ${command === 'init' ? 'file' : 'manifest'} at a time, got: ${positional.join(' ')}`);
+  }
+  const manifestArg = command === 'init' || command === 'export' ? undefined : positional[0];
+  if (needsManifest && !manifestArg) throw new UsageError(`cgw-batch ${command} needs a manifest file: cgw-batch ${command} branches.csv`);
+  if ((command === 'status' || command === 'report') && !manifestArg && !str('state')) {
     throw new UsageError(`cgw-batch ${command} needs the manifest or --state FILE`);
   }
-  const format = v.format ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got '${format}'`);
-  if (v.sandbox && v.endpoint) throw new UsageError('--sandbox and --endpoint cannot be used together');
-  if (v.endpoint && !/^https?:\/\/[^\s/]+/.test(v.endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got '${v.endpoint}'`);
+
+  let format: 'text' | 'json' = 'text';
+  let fileFormat: Options['fileFormat'];
+  const fmt = str('format');
+  if (command === 'init' || command === 'export') {
+    if (fmt !== undefined && fmt !== 'csv' && fmt !== 'yaml' && fmt !== 'xlsx') throw new UsageError(`--format must be csv, yaml or xlsx, got '${fmt}'`);
+    fileFormat = fmt;
+  } else if (fmt !== undefined) {
+    if (fmt !== 'text' && fmt !== 'json') throw new UsageError(`--format must be text or json, got '${fmt}'`);
+    format = fmt;
+  }
+  const endpoint = str('endpoint');
+  if (bool('sandbox') && endpoint) throw new UsageError('--sandbox and --endpoint cannot be used together');
+  if (endpoint && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got '${endpoint}'`);
+  const regions = ((v.region as string[] | undefined) ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
+  if (command === 'export' && regions.length === 0) throw new UsageError('cgw-batch export needs --region R[,R...]: the regions whose gateways to write');
+
+  const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(term.cwd, p));
+  const manifest = abs(manifestArg);
+  const statePath = abs(str('state')) ?? (manifest ? `${manifest}.state.jsonl` : undefined);
+  const reportDir = abs(str('report-dir')) ?? (statePath ? reportDirFor(statePath) : undefined);
+  const output = command === 'init' ? abs(str('output') ?? positional[0]) : abs(str('output'));
+  const env = bool('no-color') ? { ...term.env, NO_COLOR: '1' } : term.env;
+  const quiet = bool('quiet');
+  const progress: ProgressMode = format === 'json' ? 'json' : quiet ? 'quiet' : term.stdoutIsTTY && !term.env.CI ? 'tty' : 'simple';
+  const only = str('only');
 
   const options: Options = {
     command,
     manifest,
+    statePath,
+    reportDir,
+    output,
     format,
-    sandbox: v.sandbox ?? false,
-    sandboxData: v['sandbox-data'],
-    endpoint: v.endpoint,
-    profile: v.profile,
-    timeoutMs: positiveNumber('--timeout', v.timeout, true) ?? 10_000,
-    offline: v.offline ?? false,
-    quota: positiveNumber('--quota', v.quota, true) ?? 100,
-    yes: v.yes ?? false,
-    skipInvalid: v['skip-invalid'] ?? false,
-    rate: positiveNumber('--rate', v.rate),
-    concurrency: positiveNumber('--concurrency', v.concurrency, true) ?? 16,
-    maxFailures: parseMaxFailures(v['max-failures']),
-    retryFailed: v['retry-failed'] ?? false,
-    only: v.only !== undefined ? parseOnly(v.only) : undefined,
-    allowReplace: v['allow-replace'] ?? false,
-    prune: v.prune ?? false,
-    state: v.state,
-    forceUnlock: v['force-unlock'] ?? false,
-    reportDir: v['report-dir'],
-    quiet: v.quiet ?? false,
-    write: v.write ?? false,
-    dryRun: v['dry-run'] ?? false,
-    noColor: v['no-color'] ?? false,
+    fileFormat,
+    regions,
+    sheet: str('sheet'),
+    sandbox: bool('sandbox'),
+    sandboxData: abs(str('sandbox-data')),
+    endpoint,
+    profile: str('profile'),
+    timeoutMs: positiveNumber('timeout', str('timeout'), true) ?? 10_000,
+    offline: bool('offline'),
+    quota: positiveNumber('quota', str('quota'), true) ?? 100,
+    quotaGiven: str('quota') !== undefined,
+    yes: bool('yes'),
+    skipInvalid: bool('skip-invalid'),
+    rate: positiveNumber('rate', str('rate')),
+    concurrency: positiveNumber('concurrency', str('concurrency'), true) ?? 16,
+    maxFailures: parseMaxFailures(str('max-failures')),
+    retryFailed: bool('retry-failed'),
+    only: only !== undefined ? parseOnly(only) : undefined,
+    allowReplace: bool('allow-replace'),
+    prune: bool('prune'),
+    forceUnlock: bool('force-unlock'),
+    quiet,
+    write: bool('write'),
+    dryRun: bool('dry-run'),
+    color: shouldColor({ isTTY: term.stdoutIsTTY }, env),
+    colorErr: shouldColor({ isTTY: term.stderrIsTTY }, env),
+    progress,
+    columns: term.columns && term.columns > 20 ? term.columns : 80,
+    canPrompt: term.stdinIsTTY === true,
   };
   return { kind: 'run', options: Object.freeze(options) };
 }

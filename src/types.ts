@@ -80,15 +80,39 @@ export interface GatewaySpec {
   tags: Tag[];
 }
 
-/** A row after validation. `key` is the natural key `region/ip`. */
+/**
+ * A row's identity, made once (by the planner, from the manifest or the journal) and carried by reference through
+ * plan, executor, events and reports. `key` is the natural key `region/ip` (one IP per region per account).
+ */
+export interface RowRef {
+  readonly key: string;
+  readonly file: string;
+  /** 1-based line (CSV/YAML) or sheet row (xlsx); 0 for a journal row whose key left the manifest. */
+  readonly line: number;
+  readonly region: string;
+  readonly ip: string;
+}
+
+/** A row after validation. */
 export interface Row {
-  key: string;
-  source: SourceRef;
+  ref: RowRef;
   spec: GatewaySpec;
   echo: Record<string, string>;
 }
 
-export type PlanAction = 'create' | 'adopt' | 'skip' | 'update' | 'replace' | 'orphan' | 'invalid';
+/**
+ * What apply does with a row; the planner decides it once and the executor only carries it out.
+ * - create / retry / resume send CreateCustomerGateway (resume: an earlier create's outcome is unknown; the same
+ *   ClientToken is replayed only when the listing shows no gateway, else the found one is recorded);
+ * - adopt records an existing gateway; update / replace / delete change or remove the journal's gateway;
+ * - skip: nothing to do; blocked: apply refuses it until a flag says so (`needs`); invalid: the row cannot be sent.
+ */
+export type PlanAction = 'create' | 'adopt' | 'resume' | 'retry' | 'update' | 'replace' | 'delete' | 'skip' | 'blocked' | 'invalid';
+
+export const PLAN_ACTIONS: readonly PlanAction[] = ['create', 'adopt', 'resume', 'retry', 'update', 'replace', 'delete', 'skip', 'blocked', 'invalid'];
+
+/** Actions the executor carries out (each sends requests or records an outcome). */
+export const EXECUTABLE: ReadonlySet<PlanAction> = new Set<PlanAction>(['create', 'adopt', 'resume', 'retry', 'update', 'replace', 'delete']);
 
 export interface FieldChange {
   field: string;
@@ -97,64 +121,101 @@ export interface FieldChange {
 }
 
 export interface PlannedRow {
-  file: string;
-  line: number;
-  key: string;
-  region: string;
-  ip: string;
+  ref: RowRef;
   action: PlanAction;
+  /** One line, for people: why this action (shown by plan, apply and the reports). */
+  reason: string;
   issues: Issue[];
-  /** The validated row; absent only when the row is too broken to normalise (action `invalid`). */
+  /** The validated row; absent when the row is too broken to normalise, and for journal rows not in the manifest. */
   row?: Row;
-  /** The existing gateway this row maps to (adopt / skip / update / replace / orphan). */
+  /** False when `--only` leaves the row out of this run (it keeps its last state and is not executed). */
+  inRun: boolean;
+  /** A journal row whose key is no longer in the manifest (line 0 unless the journal knows its last line). */
+  orphan?: boolean;
+  /** The gateway the action works on (adopt / resume / update / replace / delete / skip). */
   existingId?: string;
   changes?: FieldChange[];
+  /** ClientToken generation for the create part (create / retry / resume / replace). */
+  generation?: number;
+  /** blocked: the flag that would let apply carry the row out. */
+  needs?: '--allow-replace' | '--prune' | '--retry-failed';
+  /** replace after an IP change: the journal key of the gateway being replaced. */
+  replacesKey?: string;
+  /** destroy: the gateway existed before the tool (adopted) rather than created by it. */
+  adopted?: boolean;
 }
 
-export interface PlanSummary {
-  rows: number;
-  create: number;
-  adopt: number;
-  skip: number;
-  update: number;
-  replace: number;
-  orphan: number;
-  invalid: number;
+export type PlanSummary = Record<PlanAction, number> & { rows: number; notInRun: number };
+
+/** Per-region quota use (online: existing gateways are counted; offline: only the plan's creates). */
+export interface QuotaUse {
+  region: string;
+  existing?: number;
+  creates: number;
+  deletes: number;
+  quota: number;
 }
 
 export interface Plan {
-  version: 1;
-  manifest: { file: string; hash: string; format: 'csv' | 'yaml' };
+  version: 2;
+  command: 'plan' | 'apply' | 'import' | 'destroy';
+  manifest: { file: string; hash: string; format: string };
+  /** Where the gateways are: the account (from STS GetCallerIdentity) and the endpoint; absent offline. */
+  target?: { accountId?: string; endpoint: string };
   rows: PlannedRow[];
   /** File-level issues (loader warnings, unknown columns, permissions). */
   issues: Issue[];
   summary: PlanSummary;
   byRegion: Record<string, PlanSummary>;
+  quota: QuotaUse[];
   online: boolean;
+  /** Flags that shaped the decisions, so the printed plan says what it assumed. */
+  flags: PlanFlags;
 }
 
-export type RowStatus = 'pending' | 'in-flight' | 'created' | 'adopted' | 'updated' | 'deleted' | 'failed' | 'skipped';
+export interface PlanFlags {
+  allowReplace: boolean;
+  prune: boolean;
+  retryFailed: boolean;
+  skipInvalid: boolean;
+  only?: string;
+}
+
+/**
+ * Journal statuses. `in-flight`: a create's intent is recorded and its answer never came (crash); `unknown`: the run
+ * gave up while the outcome was unknown (maybe created). Both are reconciled by listing on the next run.
+ */
+export type RowStatus = 'pending' | 'in-flight' | 'unknown' | 'created' | 'adopted' | 'updated' | 'deleted' | 'failed' | 'skipped';
 
 /** Journal statuses meaning "this gateway exists and the journal owns it" (skip, update, delete it; never create it). */
 export const OWNED: ReadonlySet<RowStatus> = new Set<RowStatus>(['created', 'adopted', 'updated']);
 
-/** Every row of an apply ends as one of these values; the executor never throws for a row. */
+/** Journal statuses meaning "a create may have happened": never forgotten, reconciled by listing. */
+export const MAYBE_CREATED: ReadonlySet<RowStatus> = new Set<RowStatus>(['in-flight', 'unknown']);
+
+/** A report row's status: the journal's truth, or `invalid` for a manifest row that was never sendable. */
+export type ResultStatus = RowStatus | 'invalid';
+
+/** The outcome of one row as the executor saw it, and (in reports) every row's current truth. Never thrown. */
 export interface RowResult {
-  key: string;
-  file: string;
-  line: number;
-  region: string;
-  ip: string;
-  status: RowStatus;
+  ref: RowRef;
+  status: ResultStatus;
+  /** This run's plan action for the row. */
+  action: PlanAction;
+  /** False for rows `--only` left out (reports keep their last real state). */
+  inRun: boolean;
   gatewayId?: string;
   errorCode?: string;
   errorMessage?: string;
   /** Error class of the last failure (see cloud/errors.ts). */
   errorClass?: string;
-  requestId?: string;
+  /** Every request id the row's calls got, across runs (oldest first, bounded). */
+  requestIds: string[];
   attempts: number;
   durationMs: number;
   echo: Record<string, string>;
+  /** One line about this run's handling (the plan's reason, or why a row was not sent). */
+  note?: string;
 }
 
 /** A gateway's attributes as the journal records them (what was last sent or found). No secrets. */
@@ -168,22 +229,32 @@ export interface RecordedAttributes {
   tags?: Tag[];
 }
 
-/** What a previous apply recorded for a row (from the journal), as the planner needs it. No secrets. */
+/** What previous runs recorded for a row (from the journal), as the planner needs it. No secrets. */
 export interface PriorRow extends RecordedAttributes {
   key: string;
   status: RowStatus;
+  line: number;
   gatewayId?: string;
   generation: number;
   errorCode?: string;
+  errorMessage?: string;
   errorClass?: string;
+  /** Hash of what the last create asked for (see plan/identity.ts specHash): tells "the row changed since". */
+  specHash?: string;
+  /** How the journal came to own the gateway. */
+  operation?: string;
+  adopted?: boolean;
 }
+
+export type StopReason = 'interrupt' | 'max-failures' | 'auth' | 'forbidden' | 'retry-budget';
 
 /** Progress events the executor emits; ui/ renders them, tests collect them. */
 export type RunEvent =
   | { type: 'run:start'; runId: string; lanes: Array<{ lane: string; region: string; total: number }> }
-  | { type: 'row:start'; lane: string; key: string; line: number; attempt: number }
-  | { type: 'row:retry'; lane: string; key: string; line: number; attempt: number; code: string; delayMs: number }
+  | { type: 'row:start'; lane: string; ref: RowRef; action: PlanAction; attempt: number }
+  | { type: 'row:retry'; lane: string; ref: RowRef; attempt: number; code: string; delayMs: number }
   | { type: 'row:done'; lane: string; result: RowResult }
   | { type: 'lane:rate'; lane: string; ratePerSec: number; inFlight: number }
-  | { type: 'run:stopping'; reason: 'interrupt' | 'max-failures' | 'auth' | 'retry-budget'; message: string }
-  | { type: 'run:done'; interrupted: boolean; counts: Record<string, number>; durationMs: number };
+  | { type: 'lane:stopped'; lane: string; reason: 'quota'; message: string }
+  | { type: 'run:stopping'; reason: StopReason; message: string }
+  | { type: 'run:done'; interrupted: boolean; stopReason?: StopReason; counts: Record<string, number>; durationMs: number };

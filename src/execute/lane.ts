@@ -1,59 +1,100 @@
-// One lane per (account, region): its pacer, its concurrency cap, and a coalesced inventory listing for reconciliation.
-import pLimit, { type LimitFunction } from 'p-limit';
-import type { CloudError } from '../cloud/errors.js';
-import { toCloudError } from '../cloud/errors.js';
+// One lane per (account, region): a send scheduler per API (each API has its own server bucket), the region's client,
+// the quota stop for creates, and a coalesced listing for reconciliation.
 import type { CustomerGateway, VpcClient } from '../cloud/types.js';
 import type { Clock } from './clock.js';
-import { Pacer, type PacerOptions } from './pacer.js';
-import { backoffMs, type RetryPolicy } from './retry.js';
+import { LaneScheduler } from './scheduler.js';
+
+/** The API calls the executor makes, each paced by its own scheduler. */
+export type Api =
+  | 'CreateCustomerGateway'
+  | 'ModifyCustomerGatewayAttribute'
+  | 'DeleteCustomerGateway'
+  | 'TagResources'
+  | 'UnTagResources'
+  | 'DescribeCustomerGateways';
+
+/** Published limits per (main account, region, API), per second (vpc-api.md §10): where adaptive pacing starts. */
+export const PUBLISHED_RATES: Readonly<Record<Api, number>> = {
+  CreateCustomerGateway: 2,
+  ModifyCustomerGatewayAttribute: 2,
+  DeleteCustomerGateway: 2,
+  TagResources: 5,
+  UnTagResources: 5,
+  DescribeCustomerGateways: 10,
+};
+
+export interface LaneOptions {
+  clock: Clock;
+  random: () => number;
+  /** `--rate`: the write rate per region when told; reads keep their published rate. */
+  rate?: number;
+  concurrency: number;
+}
 
 export class Lane {
-  readonly pacer: Pacer;
-  readonly limit: LimitFunction;
-  inFlight = 0;
   total = 0;
+  /** Set when the region's quota is full: creates are not sent any more (other actions go on). */
+  createsStopped: string | undefined;
+  private readonly schedulers = new Map<Api, LaneScheduler>();
   private listing: { startedAt: number; promise: Promise<CustomerGateway[]> } | undefined;
 
   constructor(
     readonly name: string,
     readonly region: string,
     readonly client: VpcClient,
-    private readonly clock: Clock,
-    private readonly random: () => number,
-    pacer: PacerOptions,
-    concurrency: number,
-  ) {
-    this.pacer = new Pacer(clock, pacer);
-    this.limit = pLimit(Math.max(1, concurrency));
+    private readonly opts: LaneOptions,
+  ) {}
+
+  scheduler(api: Api): LaneScheduler {
+    let s = this.schedulers.get(api);
+    if (!s) {
+      const told = api === 'DescribeCustomerGateways' ? undefined : this.opts.rate;
+      s = new LaneScheduler({
+        clock: this.opts.clock,
+        random: this.opts.random,
+        rate: told,
+        publishedRate: PUBLISHED_RATES[api],
+        maxConcurrency: this.opts.concurrency,
+      });
+      this.schedulers.set(api, s);
+    }
+    return s;
+  }
+
+  /** Creates: the current send rate (what progress shows). */
+  get rate(): number {
+    return this.scheduler('CreateCustomerGateway').rate;
+  }
+
+  get inFlight(): number {
+    let n = 0;
+    for (const s of this.schedulers.values()) n += s.inFlight;
+    return n;
+  }
+
+  /** The region's quota is full: cancel the queued creates at once; rows still to come see `createsStopped`. */
+  stopCreates(message: string): void {
+    if (this.createsStopped !== undefined) return;
+    this.createsStopped = message;
+    this.schedulers.get('CreateCustomerGateway')?.close();
+  }
+
+  close(): void {
+    for (const s of this.schedulers.values()) s.close();
   }
 
   /**
-   * The region's gateways as listed after `notBefore` (ms). Concurrent reconciliations share one listing,
-   * but never one that started before the error that asked for it (it could miss the gateway).
+   * The region's gateways as listed after `notBefore` (ms). Concurrent reconciliations share one listing, but never
+   * one that started before the error that asked for it (it could miss the gateway).
    */
-  async inventorySince(notBefore: number, policy: RetryPolicy, signal?: AbortSignal): Promise<CustomerGateway[]> {
+  listSince(notBefore: number, list: () => Promise<CustomerGateway[]>): Promise<CustomerGateway[]> {
     if (this.listing && this.listing.startedAt >= notBefore) return this.listing.promise;
-    const startedAt = this.clock.now();
-    const promise = this.listWithRetry(policy, signal);
+    const startedAt = this.opts.clock.now();
+    const promise = list();
     this.listing = { startedAt, promise };
     promise.catch(() => {
       if (this.listing?.promise === promise) this.listing = undefined;
     });
     return promise;
-  }
-
-  private async listWithRetry(policy: RetryPolicy, signal?: AbortSignal): Promise<CustomerGateway[]> {
-    let last: CloudError | undefined;
-    for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
-      try {
-        return await this.client.listCustomerGateways(this.region);
-      } catch (e) {
-        last = toCloudError(e);
-        if (!last.retryable || signal?.aborted) throw last;
-        const wait = last.retryAfterMs ?? backoffMs(policy, attempt, this.random);
-        await this.clock.sleep(wait, signal);
-      }
-    }
-    throw last ?? new Error('unreachable');
   }
 }

@@ -1,13 +1,27 @@
-// The planner: manifest + inventory + quota + journal in, a Plan out. Pure: no fs, env, clock or network.
+// The planner: manifest + journal + inventory + flags in, a Plan out, every row with its action and reason. Pure.
 import type { CustomerGateway } from '../cloud/types.js';
-import { sameFingerprint } from '../secrets.js';
-import { OWNED, type FieldChange, type GatewaySpec, type Manifest, type Plan, type PlannedRow, type PriorRow, type Severity, type Tag } from '../types.js';
+import {
+  MAYBE_CREATED,
+  OWNED,
+  type FieldChange,
+  type GatewaySpec,
+  type Manifest,
+  type Plan,
+  type PlanFlags,
+  type PlannedRow,
+  type PriorRow,
+  type RowRef,
+  type Severity,
+  type Tag,
+} from '../types.js';
 import { asnOf, currentOf, describeChanges, driftOf, fieldChange, opt } from './drift.js';
+import { identityDiff, sameIdentity, specHash } from './identity.js';
 import { asnValue } from './rules.js';
-import { summarize } from './summary.js';
-import { fieldValue, hasError, rowKey, validateRow, type ValidateOptions } from './validate.js';
+import { quotaUse, summarize } from './summary.js';
+import { hasError, refOf, validateRow, type ValidateOptions } from './validate.js';
 
 export interface PlanContext {
+  command: 'plan' | 'apply' | 'import';
   online: boolean;
   /** region -> every existing gateway (online only). A region missing here was not listed (e.g. unknown region). */
   inventory?: ReadonlyMap<string, CustomerGateway[]>;
@@ -15,33 +29,32 @@ export interface PlanContext {
   regions?: ReadonlySet<string>;
   /** Customer gateways allowed per region (default 100, --quota N). */
   quota: number;
-  /** From the journal of a previous apply, keyed by row key `region/ip`. */
+  /** From the journal (read under the lock by apply/import), keyed by row key `region/ip`. */
   prior?: ReadonlyMap<string, PriorRow>;
   /** Keyed fingerprint to compare AuthKeys with PriorRow.authKeyFingerprint. */
   fingerprint?: (authKey: string) => string;
+  flags: PlanFlags;
+  /** `--only`: whether a row is part of this run. Absent: every row is. */
+  select?: (ref: RowRef) => boolean;
+  target?: Plan['target'];
 }
 
 export const DEFAULT_QUOTA = 100;
 
+type Decision = Pick<PlannedRow, 'action' | 'reason'> & Partial<Pick<PlannedRow, 'existingId' | 'changes' | 'generation' | 'needs'>>;
 
-function owned(p: PriorRow | undefined): p is PriorRow & { gatewayId: string } {
-  return p !== undefined && OWNED.has(p.status) && typeof p.gatewayId === 'string' && p.gatewayId !== '';
-}
+const owned = (p: PriorRow | undefined): p is PriorRow & { gatewayId: string } =>
+  p !== undefined && OWNED.has(p.status) && typeof p.gatewayId === 'string' && p.gatewayId !== '';
 
-
-const show = (s: string | undefined): string => (s === undefined ? '(none)' : `"${s}"`);
+const failedWith = (p: PriorRow): string => `${p.errorCode ?? 'an error'}${p.errorMessage ? `: ${p.errorMessage}` : ''}`;
 
 function splitKey(key: string): { region: string; ip: string } {
   const i = key.indexOf('/');
   return i < 0 ? { region: key, ip: '' } : { region: key.slice(0, i), ip: key.slice(i + 1) };
 }
 
-/** Fields that differ between what the journal recorded and what the manifest now asks for. */
-function diffPrior(
-  spec: GatewaySpec,
-  prior: PriorRow,
-  fingerprint: ((k: string) => string) | undefined,
-): { changes: FieldChange[]; asnChanged: boolean } {
+/** Fields that differ between what the journal recorded (or the cloud has) and what the manifest now asks for. */
+function diffPrior(spec: GatewaySpec, prior: PriorRow, fingerprint: ((k: string) => string) | undefined): { changes: FieldChange[]; asnChanged: boolean } {
   const changes: FieldChange[] = [];
   const change = (field: string, before: string | undefined, after: string | undefined): void => {
     changes.push(fieldChange(field, before, after));
@@ -50,15 +63,13 @@ function diffPrior(
   if (asnChanged) change('asn', opt(prior.asn), spec.asn);
   if (opt(prior.name) !== spec.name) change('name', opt(prior.name), spec.name);
   if (opt(prior.description) !== spec.description) change('description', opt(prior.description), spec.description);
-
   // AuthKey: only markers, never the value. Without a fingerprint function a present key is assumed unchanged.
   const wasSet = prior.authKeyFingerprint !== undefined;
   if (!wasSet && spec.authKey !== undefined) change('auth_key', '(none)', '(set)');
   else if (wasSet && spec.authKey === undefined) change('auth_key', '(set)', '(none)');
-  else if (wasSet && spec.authKey !== undefined && fingerprint) {
-    if (!sameFingerprint(fingerprint(spec.authKey), prior.authKeyFingerprint)) change('auth_key', '(set)', '(changed)');
+  else if (wasSet && spec.authKey !== undefined && fingerprint && fingerprint(spec.authKey) !== prior.authKeyFingerprint) {
+    change('auth_key', '(set)', '(changed)');
   }
-
   changes.push(...diffTags(prior.tags ?? [], spec.tags));
   return { changes, asnChanged };
 }
@@ -76,227 +87,365 @@ export function diffTags(before: readonly Tag[], after: readonly Tag[]): FieldCh
   return out;
 }
 
+/** What adopting `gw` for `spec` leaves to change: description, AuthKey and the manifest's own tag keys (identity matched). */
+function adoptChanges(spec: GatewaySpec, gw: CustomerGateway): FieldChange[] {
+  const out: FieldChange[] = [];
+  if (opt(gw.description) !== spec.description) out.push(fieldChange('description', opt(gw.description), spec.description));
+  const cloudKey = opt(gw.authKey);
+  // Both values are in memory here; only markers leave this function.
+  if (cloudKey === undefined && spec.authKey !== undefined) out.push(fieldChange('auth_key', '(none)', '(set)'));
+  else if (cloudKey !== undefined && spec.authKey !== undefined && cloudKey !== spec.authKey) out.push(fieldChange('auth_key', '(set)', '(changed)'));
+  const keys = new Set(spec.tags.map((t) => t.key));
+  out.push(...diffTags(gw.tags.filter((t) => keys.has(t.key)), spec.tags));
+  return out;
+}
+
+interface RowState {
+  r: PlannedRow;
+  spec: GatewaySpec;
+  prior: PriorRow | undefined;
+  /** The region's listing (online and listed), keyed by IP; undefined when we cannot see the region. */
+  listed: ReadonlyMap<string, CustomerGateway> | undefined;
+}
+
 export function planManifest(manifest: Manifest, ctx: PlanContext): Plan {
   const quota = Number.isFinite(ctx.quota) && ctx.quota >= 0 ? ctx.quota : DEFAULT_QUOTA;
-  const vopts: ValidateOptions =
-    ctx.online && ctx.regions ? { knownRegions: ctx.regions, regionCode: 'InvalidRegionId.NotFound' } : {};
+  const vopts: ValidateOptions = ctx.online && ctx.regions ? { knownRegions: ctx.regions, regionCode: 'InvalidRegionId.NotFound' } : {};
+  const select = ctx.select ?? (() => true);
+  const fp = ctx.fingerprint;
 
-  // region -> ip -> gateway, built once so each row is a constant-time lookup.
-  const inventory = new Map<string, Map<string, CustomerGateway>>();
-  const inventoryIds = new Map<string, Set<string>>();
+  // region -> ip -> gateway and region -> ids, built once so each row is a constant-time lookup.
+  const byIp = new Map<string, Map<string, CustomerGateway>>();
+  const ids = new Map<string, Set<string>>();
   if (ctx.online && ctx.inventory) {
     for (const [region, gws] of ctx.inventory) {
-      inventory.set(region, new Map(gws.map((g) => [g.ip, g])));
-      inventoryIds.set(region, new Set(gws.map((g) => g.id)));
+      byIp.set(region, new Map(gws.map((g) => [g.ip, g])));
+      ids.set(region, new Set(gws.map((g) => g.id)));
     }
   }
 
   const rows: PlannedRow[] = [];
+  const states: RowState[] = [];
   const firstLine = new Map<string, number>();
   const manifestKeys = new Set<string>();
-
   const issue = (r: PlannedRow, severity: Severity, code: string, field: string, message: string): void => {
-    r.issues.push({ severity, code, field, message, file: r.file, line: r.line });
+    r.issues.push({ severity, code, field, message, file: r.ref.file, line: r.ref.line });
   };
 
-  // Pass 1: per-row validation, duplicates, journal and inventory.
   for (const w of manifest.rows) {
-    const v = validateRow(w, vopts);
-    const region = fieldValue(w, 'region') ?? '';
-    const ip = fieldValue(w, 'ip') ?? '';
-    const key = rowKey(region, ip);
-    const r: PlannedRow = { file: w.file, line: w.line, key, region, ip, action: 'create', issues: v.issues };
+    const ref = refOf(w);
+    const v = validateRow(w, vopts, ref);
+    const r: PlannedRow = { ref, action: 'create', reason: '', issues: v.issues, inRun: select(ref) };
     if (v.row) r.row = v.row;
     rows.push(r);
-    if (region === '' || ip === '') {
-      r.action = 'invalid';
+    if (ref.region === '' || ref.ip === '') {
+      invalid(r);
       continue;
     }
-    manifestKeys.add(key);
-    const first = firstLine.get(key);
+    manifestKeys.add(ref.key);
+    const first = firstLine.get(ref.key);
     if (first !== undefined) {
       issue(r, 'error', 'InvalidIpAddress.AlreadyExist', 'ip', `same region and IP as line ${first}; each gateway may appear only once: remove or merge this row`);
-      r.action = 'invalid';
+      invalid(r);
       continue;
     }
-    firstLine.set(key, w.line);
-
-    const spec = v.row!.spec;
-    const prior = ctx.prior?.get(key);
-    const listed = inventory.get(region);
-    const existing = listed?.get(ip);
-
-    if (owned(prior)) {
-      if (listed && !existing) {
-        issue(r, 'warning', 'Cgw.Drift', 'ip', `gateway ${prior.gatewayId} recorded by the previous apply no longer exists in ${region} (deleted outside the tool?); it will be created again`);
-      } else if (listed && existing && existing.id !== prior.gatewayId) {
-        issue(r, 'warning', 'Cgw.Drift', 'ip', `the journal records gateway ${prior.gatewayId} for this IP but ${region} now has ${existing.id}; treating it as not ours`);
-        resolveExisting(r, spec, existing);
-      } else {
-        // Online, the cloud is the truth: report what changed behind the journal's back, then converge from there.
-        let current: PriorRow = prior;
-        if (existing) {
-          const drift = driftOf(prior, existing, ctx.fingerprint);
-          if (drift.length > 0) {
-            issue(r, 'warning', 'Cgw.Drift', drift[0]!.field, `gateway ${prior.gatewayId} was changed outside cgw-batch: ${describeChanges(drift)}`);
-          }
-          current = currentOf(prior, existing, spec.tags.map((t) => t.key), ctx.fingerprint);
-        }
-        const { changes, asnChanged } = diffPrior(spec, current, ctx.fingerprint);
-        r.existingId = prior.gatewayId;
-        r.action = asnChanged ? 'replace' : changes.length > 0 ? 'update' : 'skip';
-        if (changes.length > 0) r.changes = changes;
-        if (opt(prior.resourceGroupId) !== spec.resourceGroupId && prior.resourceGroupId !== undefined) {
-          issue(r, 'warning', 'Cgw.ResourceGroupChanged', 'resource_group_id', `resource group changed from ${show(opt(prior.resourceGroupId))} to ${show(spec.resourceGroupId)}; existing gateways are not moved between resource groups (move it in the console)`);
-        }
-      }
-    } else if (existing) {
-      resolveExisting(r, spec, existing);
+    firstLine.set(ref.key, ref.line);
+    if (!v.row || hasError(r.issues)) {
+      invalid(r);
+      continue;
     }
-    if (hasError(r.issues)) r.action = 'invalid';
+    const st: RowState = { r, spec: v.row.spec, prior: ctx.prior?.get(ref.key), listed: byIp.get(ref.region) };
+    Object.assign(r, decide(st, ctx, issue));
+    if (hasError(r.issues)) invalid(r);
+    else states.push(st);
   }
 
-  const matchedPrior = matchIpChanges(rows, ctx, manifestKeys, inventoryIds);
+  const matched = matchIpChanges(states, ctx, manifestKeys, byIp, ids);
+  if (ctx.command !== 'import') rows.push(...orphans(manifest.file, ctx, manifestKeys, matched, byIp, ids, select, issue));
+  for (const r of rows) gate(r, ctx.flags);
   applyQuota(rows, ctx, quota, issue);
-  for (const r of rows) {
-    if (r.action !== 'invalid' && hasError(r.issues)) r.action = 'invalid';
-    // An invalid row does nothing, so it maps to no gateway and changes nothing (the issues say why).
-    if (r.action === 'invalid') {
-      delete r.existingId;
-      delete r.changes;
-    }
-  }
-
-  // Journal rows whose key left the manifest: shown as orphans, deleted only with --prune.
-  const orphans: PlannedRow[] = [];
-  for (const [key, p] of ctx.prior ?? new Map<string, PriorRow>()) {
-    if (!owned(p) || manifestKeys.has(key) || matchedPrior.has(key)) continue;
-    const { region, ip } = splitKey(key);
-    const o: PlannedRow = { file: manifest.file, line: 0, key, region, ip, action: 'orphan', issues: [], existingId: p.gatewayId };
-    const gone = inventoryIds.get(region)?.has(p.gatewayId) === false;
-    issue(
-      o,
-      'info',
-      'Cgw.Orphan',
-      'ip',
-      gone
-        ? `gateway ${p.gatewayId} is no longer in the manifest and already gone from ${region}; --prune forgets it`
-        : `gateway ${p.gatewayId} is no longer in the manifest; it is deleted only with --prune`,
-    );
-    orphans.push(o);
-  }
-  orphans.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  rows.push(...orphans);
+  if (ctx.command === 'import') for (const r of rows) asImport(r, issue);
 
   const { summary, byRegion } = summarize(rows);
   return {
-    version: 1,
+    version: 2,
+    command: ctx.command,
     manifest: { file: manifest.file, hash: manifest.hash, format: manifest.format },
+    ...(ctx.target ? { target: ctx.target } : {}),
     rows,
     issues: [...manifest.issues],
     summary,
     byRegion,
+    quota: quotaUse(rows, ctx.online ? ctx.inventory : undefined, quota),
     online: ctx.online,
+    flags: ctx.flags,
   };
 }
 
-/** A row whose IP already has a gateway we do not own: adopt it when name and ASN agree, else a conflict. */
-function resolveExisting(r: PlannedRow, spec: GatewaySpec, g: CustomerGateway): void {
-  const diffs: string[] = [];
-  if (opt(g.name) !== spec.name) diffs.push(`name ${show(opt(g.name))} there vs ${show(spec.name)} here`);
-  if (asnOf(g.asn) !== asnValue(spec.asn)) diffs.push(`ASN ${opt(g.asn) ?? '(none)'} there vs ${spec.asn ?? '(none)'} here`);
-  if (diffs.length === 0) {
-    r.action = 'adopt';
-    r.existingId = g.id;
-    return;
+function invalid(r: PlannedRow): void {
+  const first = r.issues.find((i) => i.severity === 'error');
+  r.action = 'invalid';
+  r.reason = first ? `${first.code}: ${first.message}` : 'the row is invalid';
+  // An invalid row does nothing, so it maps to no gateway and changes nothing (the issues say why).
+  delete r.existingId;
+  delete r.changes;
+  delete r.generation;
+}
+
+/** The decision for one valid manifest row from its journal state and (online) the region's listing. */
+function decide(st: RowState, ctx: PlanContext, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): Decision {
+  const { r, spec, prior, listed } = st;
+  const gw = listed?.get(r.ref.ip);
+  const fp = ctx.fingerprint;
+  const gen = prior?.generation ?? 1;
+
+  if (owned(prior)) {
+    if (listed && !gw) {
+      issue(r, 'warning', 'Cgw.Drift', 'ip', `gateway ${prior.gatewayId} recorded by an earlier run no longer exists in ${r.ref.region} (deleted outside the tool?); it is created again`);
+      return { action: 'create', reason: `gateway ${prior.gatewayId} was deleted outside cgw-batch: create it again (new ClientToken)`, generation: gen + 1 };
+    }
+    if (listed && gw && gw.id !== prior.gatewayId) {
+      issue(r, 'warning', 'Cgw.Drift', 'ip', `the journal records gateway ${prior.gatewayId} for this IP but ${r.ref.region} now has ${gw.id}; treating it as not ours`);
+      return existing(r, spec, gw, issue);
+    }
+    // Online, the cloud is the truth: report what changed behind the journal's back, then converge from there.
+    let current: PriorRow = prior;
+    if (gw) {
+      const drift = driftOf(prior, gw, fp);
+      if (drift.length > 0) issue(r, 'warning', 'Cgw.Drift', drift[0]!.field, `gateway ${prior.gatewayId} was changed outside cgw-batch: ${describeChanges(drift)}`);
+      current = currentOf(prior, gw, spec.tags.map((t) => t.key), fp);
+    }
+    if (prior.resourceGroupId !== undefined && opt(prior.resourceGroupId) !== spec.resourceGroupId) {
+      issue(r, 'warning', 'Cgw.ResourceGroupChanged', 'resource_group_id', `resource group changed from ${prior.resourceGroupId} to ${spec.resourceGroupId ?? '(none)'}; existing gateways are not moved between resource groups (move it in the console)`);
+    }
+    const { changes, asnChanged } = diffPrior(spec, current, fp);
+    const base = { existingId: prior.gatewayId };
+    if (asnChanged) return { ...base, action: 'replace', reason: `the ASN changed: delete ${prior.gatewayId}, then create the new gateway`, changes, generation: gen + 1 };
+    if (changes.length > 0) return { ...base, action: 'update', reason: `change ${changes.map((c) => c.field).join(', ')} of ${prior.gatewayId} in place`, changes };
+    return { ...base, action: 'skip', reason: `up to date (${prior.gatewayId})` };
   }
-  r.issues.push({
-    severity: 'error',
-    code: 'InvalidIpAddress.AlreadyExist',
-    field: 'ip',
-    message: `${r.region} already has gateway ${g.id} for this IP with a different ${diffs.join(' and ')}; make this row match it to adopt it, or delete that gateway first`,
-    file: r.file,
-    line: r.line,
-  });
+
+  if (prior && MAYBE_CREATED.has(prior.status)) {
+    const what = prior.status === 'in-flight' ? 'an earlier create was interrupted before its answer' : 'an earlier create gave up with its outcome unknown';
+    if (!listed) {
+      return { action: 'resume', reason: `${what}: apply lists the region, records the gateway if it exists, else replays the same ClientToken`, generation: gen };
+    }
+    if (gw) {
+      if (sameIdentity(prior, gw)) {
+        const current = currentOf({ ...prior, status: 'created', gatewayId: gw.id }, gw, spec.tags.map((t) => t.key), fp);
+        const { changes, asnChanged } = diffPrior(spec, current, fp);
+        if (asnChanged) issue(r, 'warning', 'Cgw.Changed', 'asn', `the ASN changed since the lost create; once ${gw.id} is recorded, the next plan replaces it`);
+        const rest = changes.filter((c) => c.field !== 'asn');
+        const d: Decision = { action: 'resume', reason: `${what}; it made ${gw.id}: record it without a request${rest.length ? ', then update it' : ''}`, existingId: gw.id };
+        if (rest.length > 0) d.changes = rest;
+        return d;
+      }
+      return existing(r, spec, gw, issue);
+    }
+    if (prior.specHash !== undefined && prior.specHash !== specHash(spec, spec.authKey && fp ? fp(spec.authKey) : undefined)) {
+      return { action: 'resume', reason: `${what} and made no gateway; the row changed since: create it with a new ClientToken`, generation: gen + 1 };
+    }
+    return { action: 'resume', reason: `${what} and made no gateway: create it with the same ClientToken`, generation: gen };
+  }
+
+  if (gw) return existing(r, spec, gw, issue);
+
+  if (prior?.status === 'failed') {
+    const changed = prior.specHash !== undefined && prior.specHash !== specHash(spec, spec.authKey && fp ? fp(spec.authKey) : undefined);
+    if (changed) return { action: 'retry', reason: `failed earlier (${prior.errorCode ?? 'error'}); the row changed since: create it with a new ClientToken`, generation: gen + 1 };
+    if (ctx.flags.retryFailed) return { action: 'retry', reason: `failed earlier with ${failedWith(prior)}; retried (--retry-failed)`, generation: gen + 1 };
+    return { action: 'blocked', reason: `failed earlier with ${failedWith(prior)}; fix the row, or pass --retry-failed to try again`, needs: '--retry-failed' };
+  }
+  if (prior?.status === 'deleted') return { action: 'create', reason: 'deleted by an earlier run: create it again (new ClientToken)', generation: gen + 1 };
+  return { action: 'create', reason: 'new gateway', generation: gen };
+}
+
+/** A row whose IP already has a gateway we do not own: adopt it when name and ASN agree, else a conflict. */
+function existing(r: PlannedRow, spec: GatewaySpec, gw: CustomerGateway, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): Decision {
+  const diffs = identityDiff(spec, gw);
+  if (diffs.length > 0) {
+    issue(r, 'error', 'InvalidIpAddress.AlreadyExist', 'ip', `${r.ref.region} already has gateway ${gw.id} for this IP with a different ${diffs.join(' and ')}; make this row match it to adopt it, or delete that gateway first`);
+    return { action: 'invalid', reason: '' };
+  }
+  const changes = adoptChanges(spec, gw);
+  const d: Decision = { action: 'adopt', reason: `${gw.id} already exists with this IP, name and ASN: record it without creating${changes.length ? ', then update it' : ''}`, existingId: gw.id };
+  if (changes.length > 0) d.changes = changes;
+  return d;
 }
 
 /**
- * An IP change: a new row that would be created, and a journal gateway in the same region whose key left the
- * manifest and whose name is the row's name (unique on both sides) -> replace that gateway. Returns matched keys.
+ * An IP change: a row that would be created, and a journal gateway in the same region whose key left the manifest and
+ * whose name is the row's (unique on both sides) -> replace that gateway. A create whose outcome is unknown counts
+ * when the listing shows the gateway it made. Returns the journal keys matched.
  */
 function matchIpChanges(
-  rows: PlannedRow[],
+  states: RowState[],
   ctx: PlanContext,
   manifestKeys: ReadonlySet<string>,
-  inventoryIds: ReadonlyMap<string, Set<string>>,
+  byIp: ReadonlyMap<string, ReadonlyMap<string, CustomerGateway>>,
+  ids: ReadonlyMap<string, ReadonlySet<string>>,
 ): Set<string> {
   const matched = new Set<string>();
   if (!ctx.prior || ctx.prior.size === 0) return matched;
   const nameKey = (region: string, name: string): string => `${region}\u0000${name}`;
-  const candidates = new Map<string, Array<{ key: string; prior: PriorRow & { gatewayId: string } }>>();
+  const candidates = new Map<string, Array<{ key: string; id: string; prior: PriorRow }>>();
   for (const [key, p] of ctx.prior) {
-    if (!owned(p) || manifestKeys.has(key) || opt(p.name) === undefined) continue;
-    const { region } = splitKey(key);
-    // Online and the old gateway is already gone: nothing to replace, the row is a plain create.
-    if (inventoryIds.get(region)?.has(p.gatewayId) === false) continue;
+    if (manifestKeys.has(key) || opt(p.name) === undefined) continue;
+    const { region, ip } = splitKey(key);
+    const id = gatewayOf(p, region, ip, byIp, ids);
+    if (!id) continue;
     const k = nameKey(region, p.name!);
     const list = candidates.get(k) ?? [];
-    list.push({ key, prior: p });
+    list.push({ key, id, prior: p });
     candidates.set(k, list);
   }
   if (candidates.size === 0) return matched;
-  const creates = new Map<string, PlannedRow[]>();
-  for (const r of rows) {
-    const name = r.row?.spec.name;
-    if (r.action !== 'create' || name === undefined || owned(ctx.prior.get(r.key))) continue;
-    const k = nameKey(r.region, name);
+  const creates = new Map<string, RowState[]>();
+  for (const st of states) {
+    const name = st.spec.name;
+    if (st.r.action !== 'create' || name === undefined || st.prior !== undefined) continue;
+    const k = nameKey(st.r.ref.region, name);
     const list = creates.get(k) ?? [];
-    list.push(r);
+    list.push(st);
     creates.set(k, list);
   }
   for (const [k, list] of creates) {
     const c = candidates.get(k);
     if (list.length !== 1 || !c || c.length !== 1) continue;
-    const r = list[0]!;
-    const { key, prior } = c[0]!;
-    const { changes } = diffPrior(r.row!.spec, prior, ctx.fingerprint);
+    const { r, spec } = list[0]!;
+    const { key, id, prior } = c[0]!;
+    const { changes } = diffPrior(spec, prior, ctx.fingerprint);
     r.action = 'replace';
-    r.existingId = prior.gatewayId;
-    r.changes = [{ field: 'ip', before: splitKey(key).ip, after: r.ip }, ...changes];
+    r.reason = `the IP changed from ${splitKey(key).ip}: delete ${id}, then create the new gateway`;
+    r.existingId = id;
+    r.replacesKey = key;
+    r.changes = [{ field: 'ip', before: splitKey(key).ip, after: r.ref.ip }, ...changes];
     matched.add(key);
   }
   return matched;
 }
 
-/** Existing + planned creates over the quota: the creates that do not fit (manifest order) get Resource.QuotaFull. */
-function applyQuota(
-  rows: PlannedRow[],
+/**
+ * The gateway a journal row stands for, if it may exist: its recorded id (not listed as gone), or for a create
+ * with an unknown outcome the listed gateway at its IP that matches what was sent. Offline: the recorded id only.
+ */
+function gatewayOf(
+  p: PriorRow,
+  region: string,
+  ip: string,
+  byIp: ReadonlyMap<string, ReadonlyMap<string, CustomerGateway>>,
+  ids: ReadonlyMap<string, ReadonlySet<string>>,
+): string | undefined {
+  if (owned(p)) return ids.get(region)?.has(p.gatewayId) === false ? undefined : p.gatewayId;
+  if (MAYBE_CREATED.has(p.status)) {
+    const gw = byIp.get(region)?.get(ip);
+    return gw && sameIdentity(p, gw) ? gw.id : undefined;
+  }
+  return undefined;
+}
+
+/** Journal rows whose key left the manifest: deleted with --prune, else blocked; gone or never created: skipped. */
+function orphans(
+  file: string,
   ctx: PlanContext,
-  quota: number,
-  issue: (r: PlannedRow, s: Severity, code: string, field: string, message: string) => void,
-): void {
+  manifestKeys: ReadonlySet<string>,
+  matched: ReadonlySet<string>,
+  byIp: ReadonlyMap<string, ReadonlyMap<string, CustomerGateway>>,
+  ids: ReadonlyMap<string, ReadonlySet<string>>,
+  select: (ref: RowRef) => boolean,
+  issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void,
+): PlannedRow[] {
+  const out: PlannedRow[] = [];
+  for (const [key, p] of ctx.prior ?? new Map<string, PriorRow>()) {
+    if (manifestKeys.has(key) || matched.has(key)) continue;
+    if (!owned(p) && !MAYBE_CREATED.has(p.status)) continue;
+    const { region, ip } = splitKey(key);
+    const ref: RowRef = { key, file, line: 0, region, ip };
+    const o: PlannedRow = { ref, action: 'delete', reason: '', issues: [], inRun: select(ref), orphan: true };
+    const listed = ids.has(region);
+    const id = gatewayOf(p, region, ip, byIp, ids);
+    if (owned(p)) {
+      o.existingId = p.gatewayId;
+      if (!id) {
+        // Listed and gone: nothing exists; with --prune the delete just records it (NotFound counts as done).
+        o.action = ctx.flags.prune ? 'delete' : 'skip';
+        o.reason = `${p.gatewayId} was removed from the manifest and is already gone from ${region}${ctx.flags.prune ? ': recorded as deleted' : ''}`;
+      } else {
+        o.reason = `${p.gatewayId} was removed from the manifest: delete it`;
+      }
+    } else if (!listed) {
+      o.reason = `removed from the manifest; an earlier create's outcome is unknown: apply lists ${region} and deletes the gateway it made, if any`;
+    } else if (id) {
+      o.existingId = id;
+      o.reason = `removed from the manifest; an earlier create whose answer was lost made ${id}: delete it`;
+    } else {
+      o.action = 'skip';
+      o.reason = 'removed from the manifest; the earlier create whose answer was lost made no gateway (not in the listing)';
+    }
+    issue(o, 'info', 'Cgw.Orphan', 'ip', o.reason);
+    out.push(o);
+  }
+  return out.sort((a, b) => (a.ref.key < b.ref.key ? -1 : a.ref.key > b.ref.key ? 1 : 0));
+}
+
+/** Actions that need a flag become `blocked` without it; the row keeps what it would do, for the printed plan. */
+function gate(r: PlannedRow, flags: PlanFlags): void {
+  if (r.action === 'replace' && !flags.allowReplace) {
+    r.action = 'blocked';
+    r.needs = '--allow-replace';
+    r.reason = `${r.reason}; the IP or ASN cannot change in place: pass --allow-replace to delete and create`;
+  } else if (r.action === 'delete' && r.orphan && !flags.prune) {
+    r.action = 'blocked';
+    r.needs = '--prune';
+    r.reason = `${r.reason.replace(/: delete it$/, '')}; pass --prune to delete it (or --skip-invalid to leave it)`;
+  }
+}
+
+/** import only records: rows it would not adopt are skipped with why (no match: apply creates them). */
+function asImport(r: PlannedRow, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): void {
+  if (r.action === 'invalid') return;
+  if (r.action === 'adopt' || (r.action === 'resume' && r.existingId)) {
+    if (r.changes) {
+      r.reason = r.reason.replace(/, then update it$/, '') + ` (${r.changes.map((c) => c.field).join(', ')} differ: the next apply converges them)`;
+      delete r.changes;
+    }
+    return;
+  }
+  if (r.action === 'create' || r.action === 'retry' || r.action === 'resume') {
+    issue(r, 'info', 'Cgw.NoMatch', 'ip', `no gateway with IP ${r.ref.ip} in ${r.ref.region}; import creates nothing (apply creates it)`);
+    r.reason = `no gateway with this IP in ${r.ref.region}: nothing to import (apply creates it)`;
+  } else {
+    r.reason = r.existingId ? `already managed by this journal (${r.existingId})` : `not imported: ${r.reason}`;
+  }
+  r.action = 'skip';
+  delete r.changes;
+  delete r.generation;
+  delete r.needs;
+}
+
+/** Existing + planned creates over the quota: the creates that do not fit (manifest order) get Resource.QuotaFull. */
+function applyQuota(rows: PlannedRow[], ctx: PlanContext, quota: number, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): void {
   const byRegion = new Map<string, PlannedRow[]>();
   for (const r of rows) {
-    if (r.action !== 'create') continue;
-    const list = byRegion.get(r.region) ?? [];
+    if (!r.inRun || !createsNew(r)) continue;
+    const list = byRegion.get(r.ref.region) ?? [];
     list.push(r);
-    byRegion.set(r.region, list);
+    byRegion.set(r.ref.region, list);
   }
   for (const [region, creates] of byRegion) {
     // Offline we cannot see existing gateways, so only the planned creates count.
-    const existing = ctx.online ? (ctx.inventory?.get(region)?.length ?? 0) : 0;
-    const fit = Math.max(0, quota - existing);
+    const existingCount = ctx.online ? (ctx.inventory?.get(region)?.length ?? 0) : 0;
+    const fit = Math.max(0, quota - existingCount);
     if (creates.length <= fit) continue;
-    const where = ctx.online ? `${region} already has ${existing} customer gateway(s)` : `${region} (offline: existing gateways not counted)`;
+    const where = ctx.online ? `${region} already has ${existingCount} customer gateway(s)` : `${region} (offline: existing gateways not counted)`;
     for (const r of creates.slice(fit)) {
-      issue(
-        r,
-        'error',
-        'Resource.QuotaFull',
-        'region',
-        `quota exceeded: ${where}, the quota is ${quota}, and only ${fit} of the ${creates.length} new gateway(s) fit; this row does not. Remove rows, delete unused gateways, or pass --quota N if your quota is higher`,
-      );
-      r.action = 'invalid';
+      issue(r, 'error', 'Resource.QuotaFull', 'region', `quota exceeded: ${where}, the quota is ${quota}, and only ${fit} of the ${creates.length} new gateway(s) fit; this row does not. Remove rows, delete unused gateways, or pass --quota N if your quota is higher`);
+      invalid(r);
     }
   }
+}
+
+/** Rows whose action adds a gateway to the region (a replace deletes one first, so it does not count). */
+export function createsNew(r: PlannedRow): boolean {
+  return r.action === 'create' || r.action === 'retry' || (r.action === 'resume' && r.existingId === undefined);
 }

@@ -1,27 +1,49 @@
-// Counts planned rows by action, overall and per region (the numbers the human and JSON outputs print).
-import type { PlanAction, PlanSummary, PlannedRow } from '../types.js';
-
-export const ACTIONS: readonly PlanAction[] = ['create', 'adopt', 'skip', 'update', 'replace', 'orphan', 'invalid'];
+// Counts planned rows by action, overall and per region, and the per-region quota use (what plan prints). Pure.
+import type { CustomerGateway } from '../cloud/types.js';
+import { PLAN_ACTIONS, type PlanSummary, type PlannedRow, type QuotaUse } from '../types.js';
 
 /** Region label for rows whose region is blank (they still need a bucket in the per-region table). */
 export const NO_REGION = '(no region)';
 
 export function emptySummary(): PlanSummary {
-  return { rows: 0, create: 0, adopt: 0, skip: 0, update: 0, replace: 0, orphan: 0, invalid: 0 };
+  const s = { rows: 0, notInRun: 0 } as PlanSummary;
+  for (const a of PLAN_ACTIONS) s[a] = 0;
+  return s;
 }
 
+/** Rows `--only` leaves out are counted once, as `notInRun`, and under no action. */
 export function summarize(rows: readonly PlannedRow[]): { summary: PlanSummary; byRegion: Record<string, PlanSummary> } {
   const summary = emptySummary();
   // A Map, then fromEntries: a region written as `__proto__` must become a plain key, not reach Object.prototype.
   const regions = new Map<string, PlanSummary>();
   for (const r of rows) {
-    const region = r.region === '' ? NO_REGION : r.region;
+    const region = r.ref.region === '' ? NO_REGION : r.ref.region;
     let s = regions.get(region);
     if (!s) regions.set(region, (s = emptySummary()));
-    s.rows++;
-    s[r.action]++;
-    summary.rows++;
-    summary[r.action]++;
+    for (const t of [s, summary]) {
+      t.rows++;
+      if (r.inRun) t[r.action]++;
+      else t.notInRun++;
+    }
   }
   return { summary, byRegion: Object.fromEntries(regions) };
+}
+
+/** Per region with rows: existing gateways (online), the run's new gateways and deletes, and the quota. */
+export function quotaUse(rows: readonly PlannedRow[], inventory: ReadonlyMap<string, CustomerGateway[]> | undefined, quota: number): QuotaUse[] {
+  const use = new Map<string, QuotaUse>();
+  for (const r of rows) {
+    if (r.ref.region === '' || (inventory && !inventory.has(r.ref.region))) continue;
+    let u = use.get(r.ref.region);
+    if (!u) {
+      u = { region: r.ref.region, creates: 0, deletes: 0, quota };
+      const listed = inventory?.get(r.ref.region);
+      if (listed) u.existing = listed.length;
+      use.set(r.ref.region, u);
+    }
+    if (!r.inRun) continue;
+    if (r.action === 'create' || r.action === 'retry' || (r.action === 'resume' && r.existingId === undefined)) u.creates++;
+    if (r.action === 'delete' && r.existingId !== undefined) u.deletes++;
+  }
+  return [...use.values()].sort((a, b) => (a.region < b.region ? -1 : 1));
 }

@@ -1,5 +1,5 @@
 // Per-row validation: one WrittenRow in, a normalised Row plus every issue the API (or we) would raise; never throws.
-import type { Field, GatewaySpec, Issue, Row, Severity, Tag, WrittenRow } from '../types.js';
+import type { Field, GatewaySpec, Issue, Row, RowRef, Severity, Tag, WrittenRow } from '../types.js';
 import { CLOSED_REGIONS, KNOWN_REGIONS, suggestRegion } from './regions.js';
 import {
   MAX_TAGS,
@@ -14,6 +14,9 @@ import {
   clip,
   hasSmartQuotes,
 } from './rules.js';
+
+/** Shortest AuthKey we accept (issue 11: weak keys are refused rather than masked unreliably). */
+export const MIN_AUTH_KEY = 8;
 
 export interface ValidateOptions {
   /** Region ids to accept; default the built-in list (offline). */
@@ -52,7 +55,15 @@ function suggestionFor(region: string, known: ReadonlySet<string>): string | und
   return m.get(region);
 }
 
-export function validateRow(w: WrittenRow, opts: ValidateOptions = {}): Validated {
+/** The row's identity from its trimmed region and IP (blank when missing: such a row is invalid anyway). */
+export function refOf(w: WrittenRow): RowRef {
+  const region = fieldValue(w, 'region') ?? '';
+  const ip = fieldValue(w, 'ip') ?? '';
+  return { key: rowKey(region, ip), file: w.file, line: w.line, region, ip };
+}
+
+/** `ref` is the row's identity when the caller (the planner) already made it; it is carried, never rebuilt. */
+export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowRef = refOf(w)): Validated {
   const issues: Issue[] = [...w.issues];
   const add = (severity: Severity, code: string, field: string, message: string): void => {
     issues.push({ severity, code, field, message, file: w.file, line: w.line });
@@ -126,6 +137,10 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}): Validate
   if (authKey !== undefined) {
     const bad = checkAuthKey(authKey);
     if (bad) add('error', 'InvalidAuthkey.Malformed', 'auth_key', bad.message);
+    else if (authKey.length < MIN_AUTH_KEY) {
+      // A short key is weak, and too short to be masked reliably in logs without masking ordinary words.
+      add('error', 'Cgw.WeakAuthKey', 'auth_key', `the AuthKey has ${authKey.length} characters; use at least ${MIN_AUTH_KEY} (short keys are weak and cannot be masked reliably in logs)`);
+    }
     if (asn === undefined) {
       add(
         'error',
@@ -190,7 +205,7 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}): Validate
   if (authKey !== undefined) spec.authKey = authKey;
   if (resourceGroupId !== undefined) spec.resourceGroupId = resourceGroupId;
   return {
-    row: { key: rowKey(region, ip), source: { file: w.file, line: w.line }, spec, echo: w.echo },
+    row: { ref, spec, echo: w.echo },
     issues,
   };
 }

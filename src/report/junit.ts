@@ -1,7 +1,7 @@
 // junit.xml: one testcase per row so CI systems show which branch gateways failed; one testsuite per region.
 import type { RowResult } from '../types.js';
-import type { ReportInput, RenderOptions } from './results.js';
-import { cleanMessage, redactDeep } from './redact.js';
+import type { ReportInput } from './results.js';
+import { cleanMessage } from './redact.js';
 import { xmlAttr, xmlText } from './xml.js';
 
 /** `name`-like echo column (the manifest's gateway name), matched loosely because echo keeps original headers. */
@@ -12,17 +12,16 @@ function rowName(r: RowResult): string {
 
 const secs = (ms: number) => (Math.max(0, ms) / 1000).toFixed(3);
 
-export function junitXml(input: ReportInput, opts: RenderOptions = {}): string {
-  const inp = opts.redactor ? redactDeep(input, opts.redactor) : input;
+export function junitXml(inp: ReportInput): string {
   const byRegion = new Map<string, RowResult[]>();
   for (const r of inp.results) {
-    const list = byRegion.get(r.region) ?? [];
+    const list = byRegion.get(r.ref.region) ?? [];
     list.push(r);
-    byRegion.set(r.region, list);
+    byRegion.set(r.ref.region, list);
   }
-  const isFailed = (r: RowResult) => r.status === 'failed';
-  // Rows an interrupted run never finished (pending / in-flight) are reported as skipped, with the reason.
-  const isSkipped = (r: RowResult) => r.status === 'skipped' || r.status === 'pending' || r.status === 'in-flight';
+  const isFailed = (r: RowResult) => r.status === 'failed' || r.status === 'invalid' || r.status === 'unknown' || (r.inRun && r.action === 'blocked');
+  // Rows not in this run, and rows an interrupted run never finished (pending / in-flight), are skipped, with the reason.
+  const isSkipped = (r: RowResult) => !isFailed(r) && (!r.inRun || r.status === 'skipped' || r.status === 'pending' || r.status === 'in-flight');
   const count = (rs: RowResult[], f: (r: RowResult) => boolean) => rs.filter(f).length;
   const ms = (rs: RowResult[]) => rs.reduce((a, r) => a + r.durationMs, 0);
   const suiteName = `cgw-batch ${inp.command ?? 'apply'} ${inp.manifest}`;
@@ -39,15 +38,16 @@ export function junitXml(input: ReportInput, opts: RenderOptions = {}): string {
         `skipped="${count(rows, isSkipped)}" errors="0" time="${secs(ms(rows))}"${ts}>`,
     );
     for (const r of rows) {
-      const name = [`line ${r.line}`, r.ip, rowName(r)].filter((s) => s !== '').join(' ');
-      const open = `    <testcase classname="${xmlAttr(r.region)}" name="${xmlAttr(name)}" file="${xmlAttr(r.file)}" time="${secs(r.durationMs)}"`;
+      const name = [`line ${r.ref.line}`, r.ref.ip, rowName(r)].filter((s) => s !== '').join(' ');
+      const open = `    <testcase classname="${xmlAttr(r.ref.region)}" name="${xmlAttr(name)}" file="${xmlAttr(r.ref.file)}" time="${secs(r.durationMs)}"`;
       if (isFailed(r)) {
-        const code = r.errorCode ?? 'Unknown';
+        const code = r.errorCode ?? (r.action === 'blocked' ? 'Cgw.Blocked' : 'Unknown');
         const type = r.errorClass ? ` type="${xmlAttr(r.errorClass)}"` : '';
-        const body = cleanMessage(r.errorMessage ?? '') + (r.requestId ? `\nRequestId: ${r.requestId}` : '');
+        const why = cleanMessage(r.errorMessage ?? (r.action === 'blocked' ? r.note : '') ?? '');
+        const body = why + (r.requestIds.length ? `\nRequestIds: ${r.requestIds.join(' ')}` : '');
         out.push(`${open}>`, `      <failure message="${xmlAttr(code)}"${type}>${xmlText(body)}</failure>`, '    </testcase>');
       } else if (isSkipped(r)) {
-        const msg = r.status === 'skipped' ? 'skipped' : `not finished (${r.status})`;
+        const msg = !r.inRun ? 'not in this run' : r.status === 'skipped' ? 'skipped' : `not finished (${r.status})`;
         out.push(`${open}>`, `      <skipped message="${xmlAttr(msg)}"/>`, '    </testcase>');
       } else {
         const id = r.gatewayId ? ` ${r.gatewayId}` : '';
@@ -57,6 +57,5 @@ export function junitXml(input: ReportInput, opts: RenderOptions = {}): string {
     out.push('  </testsuite>');
   }
   out.push('</testsuites>');
-  const text = out.join('\n') + '\n';
-  return opts.redactor ? opts.redactor.redact(text) : text;
+  return out.join('\n') + '\n';
 }

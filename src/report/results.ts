@@ -1,34 +1,55 @@
-// Per-row reports (results.csv, results.json, junit.xml) as pure renderers, and their crash-safe writer.
-import type { Redactor } from '../secrets.js';
+// Per-row reports (results.csv, results.json, junit.xml) as pure renderers over every row's current truth.
 import type { RowResult } from '../types.js';
 import { csvDocument, type Cell } from './csv.js';
-import { cleanMessage, redactDeep } from './redact.js';
+import { cleanMessage } from './redact.js';
 import { summarize } from './summary.js';
 
 export { junitXml } from './junit.js';
 export { cleanMessage } from './redact.js';
-export { writeReports, REPORT_FILES, type WriteReportsOptions, type ReportFs } from './write.js';
+
+/** What this run did, beside the rows' truth: results.json's `run` block and the per-run file. */
+export interface RunBlock {
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  exitCode: number;
+  stopReason?: string;
+  /** Rows by what happened to them in this run (created, unchanged, failed, not started, not in this run, ...). */
+  counts: Record<string, number>;
+  requests?: number;
+  throttled?: number;
+  /** Who and where: the account and the endpoint. */
+  accountId?: string;
+  endpoint?: string;
+}
 
 export interface ReportInput {
   /** Echo column names (input columns) in manifest order. */
   columns: string[];
-  /** One per row, manifest order. */
+  /** One per row, plan order: every row's current truth. */
   results: RowResult[];
+  /** The journal's run id (the seed of every ClientToken). */
   runId?: string;
   manifest: string;
-  startedAt?: string;
-  finishedAt?: string;
-  /** 'apply' | 'destroy' | 'report' ... */
+  /** 'apply' | 'destroy' | 'import' | 'report' ... */
   command?: string;
-}
-
-export interface RenderOptions {
-  /** Applied to every string of the input before rendering (defence in depth: RowResult holds no secrets). */
-  redactor?: Redactor;
+  run?: RunBlock;
 }
 
 /** Our columns after the echoed input columns; `line` comes first of all so a row can be found in the manifest. */
-export const RESULT_COLUMNS = ['status', 'customer_gateway_id', 'error_code', 'error_message', 'request_id', 'attempts', 'duration_ms'] as const;
+export const RESULT_COLUMNS = [
+  'status',
+  'customer_gateway_id',
+  'error_code',
+  'error_message',
+  'request_id',
+  'request_ids',
+  'attempts',
+  'duration_ms',
+  'action',
+  'in_this_run',
+  'note',
+] as const;
 const OWN = new Set<string>(['line', ...RESULT_COLUMNS]);
 
 /** Echo column header as printed: an input column named like one of ours becomes `input:<name>`. */
@@ -40,57 +61,94 @@ export function csvHeader(columns: string[]): string[] {
   return ['line', ...columns.map(echoHeader), ...RESULT_COLUMNS];
 }
 
-function prepare(input: ReportInput, opts: RenderOptions): ReportInput {
-  return opts.redactor ? redactDeep(input, opts.redactor) : input;
-}
-
-/** UTF-8 BOM + CRLF, every string quoted and formula-escaped, numbers bare. See csv.ts for the escaping rule. */
-export function resultsCsv(input: ReportInput, opts: RenderOptions = {}): string {
-  const inp = prepare(input, opts);
-  const rows: Cell[][] = inp.results.map((r) => [
-    r.line,
-    ...inp.columns.map((c) => r.echo[c] ?? ''),
+/** Our cells of one row, in RESULT_COLUMNS order, as text (the xlsx report writes the same strings). */
+export function resultCells(r: RowResult): string[] {
+  return [
     r.status,
     r.gatewayId ?? '',
     r.errorCode ?? '',
     cleanMessage(r.errorMessage),
-    r.requestId ?? '',
-    r.attempts,
-    r.durationMs,
-  ]);
-  const text = csvDocument(csvHeader(inp.columns), rows);
-  return opts.redactor ? opts.redactor.redact(text) : text;
+    r.requestIds.at(-1) ?? '',
+    r.requestIds.join(' '),
+    String(r.attempts),
+    String(r.durationMs),
+    r.action,
+    r.inRun ? 'yes' : 'no',
+    cleanMessage(r.note),
+  ];
 }
 
-/** The same per-row fields as the CSV (input columns nested under `input`), plus run metadata and a summary. */
-export function resultsJson(input: ReportInput, opts: RenderOptions = {}): string {
-  const inp = prepare(input, opts);
+/** UTF-8 BOM + CRLF, every string quoted and formula-escaped, numbers bare. See csv.ts for the escaping rule. */
+export function resultsCsv(input: ReportInput): string {
+  const rows: Cell[][] = input.results.map((r) => {
+    const own: Cell[] = resultCells(r);
+    own[6] = r.attempts;
+    own[7] = r.durationMs;
+    return [r.ref.line, ...input.columns.map((c) => r.echo[c] ?? ''), ...own];
+  });
+  return csvDocument(csvHeader(input.columns), rows);
+}
+
+/** The same per-row fields as the CSV (input columns nested under `input`), plus the run block and a summary. */
+export function resultsJson(input: ReportInput): string {
   const doc = {
-    version: 1,
-    command: inp.command ?? null,
-    run_id: inp.runId ?? null,
-    manifest: inp.manifest,
-    started_at: inp.startedAt ?? null,
-    finished_at: inp.finishedAt ?? null,
-    columns: inp.columns,
-    summary: summarize(inp.results),
-    rows: inp.results.map((r) => ({
-      line: r.line,
-      file: r.file,
-      key: r.key,
-      region: r.region,
-      ip: r.ip,
-      input: Object.fromEntries(inp.columns.map((c) => [c, r.echo[c] ?? ''])),
+    version: 2,
+    generator: 'cgw-batch',
+    command: input.command ?? null,
+    run_id: input.runId ?? null,
+    manifest: input.manifest,
+    run: input.run ?? null,
+    columns: input.columns,
+    summary: summarize(input.results),
+    rows: input.results.map((r) => ({
+      line: r.ref.line,
+      file: r.ref.file,
+      key: r.ref.key,
+      region: r.ref.region,
+      ip: r.ref.ip,
+      input: Object.fromEntries(input.columns.map((c) => [c, r.echo[c] ?? ''])),
       status: r.status,
       customer_gateway_id: r.gatewayId ?? null,
       error_code: r.errorCode ?? null,
       error_message: r.errorMessage ? cleanMessage(r.errorMessage) : null,
       error_class: r.errorClass ?? null,
-      request_id: r.requestId ?? null,
+      request_id: r.requestIds.at(-1) ?? null,
+      request_ids: r.requestIds,
       attempts: r.attempts,
       duration_ms: r.durationMs,
+      action: r.action,
+      in_this_run: r.inRun,
+      note: r.note ? cleanMessage(r.note) : null,
     })),
   };
-  const text = JSON.stringify(doc, null, 2) + '\n';
-  return opts.redactor ? opts.redactor.redact(text) : text;
+  return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/** The per-run file: the run block and this run's rows only (what it was asked to do and how that ended). */
+export function runJson(input: ReportInput): string {
+  const rows = input.results.filter((r) => r.inRun);
+  return (
+    JSON.stringify(
+      {
+        version: 2,
+        generator: 'cgw-batch',
+        manifest: input.manifest,
+        run_id: input.runId ?? null,
+        run: input.run ?? null,
+        rows: rows.map((r) => ({
+          line: r.ref.line,
+          key: r.ref.key,
+          action: r.action,
+          status: r.status,
+          customer_gateway_id: r.gatewayId ?? null,
+          error_code: r.errorCode ?? null,
+          error_message: r.errorMessage ? cleanMessage(r.errorMessage) : null,
+          request_ids: r.requestIds,
+          note: r.note ? cleanMessage(r.note) : null,
+        })),
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }

@@ -1,8 +1,8 @@
 // Run summary: counts by status, region and error code, and the terminal table the CLI prints at the end.
-import type { Redactor } from '../secrets.js';
 import type { RowResult } from '../types.js';
 import { colors } from '../ui/color.js';
 import { failureLine } from '../ui/lanes.js';
+import { rowOk } from './truth.js';
 
 export interface Summary {
   total: number;
@@ -17,25 +17,29 @@ export function summarize(results: RowResult[]): Summary {
   const s: Summary = { total: results.length, byStatus: {}, byRegion: {}, failedByCode: {} };
   for (const r of results) {
     bump(s.byStatus, r.status);
-    bump((s.byRegion[r.region] ??= {}), r.status);
-    if (r.status === 'failed') bump(s.failedByCode, r.errorCode ?? 'Unknown');
+    bump((s.byRegion[r.ref.region] ??= {}), r.status);
+    if (r.status === 'failed' || r.status === 'invalid' || r.status === 'unknown') bump(s.failedByCode, r.errorCode ?? 'Unknown');
   }
   return s;
 }
 
 // Column order in the table; only statuses that occur are shown, but `failed` always is (0 is good news).
-const ORDER = ['created', 'adopted', 'updated', 'deleted', 'skipped', 'failed', 'in-flight', 'pending'];
+const ORDER = ['created', 'adopted', 'updated', 'deleted', 'skipped', 'failed', 'unknown', 'in-flight', 'pending', 'invalid'];
 
 export interface SummaryTableOptions {
   color: boolean;
   /** Failed-row lines shown before "... and N more". */
   maxFailed?: number;
-  redactor?: Redactor;
 }
 
-export function renderSummaryTable(results: RowResult[], opts: SummaryTableOptions): string {
+/**
+ * The table of the rows this run was asked to do (by status and region), then the rows that did not end as planned.
+ * Rows `--only` left out are counted in one line.
+ */
+export function renderSummaryTable(all: RowResult[], opts: SummaryTableOptions): string {
   const c = colors(opts.color);
   const maxFailed = opts.maxFailed ?? 50;
+  const results = all.filter((r) => r.inRun);
   const sum = summarize(results);
   const statuses = [
     ...ORDER.filter((st) => st === 'failed' || (sum.byStatus[st] ?? 0) > 0),
@@ -66,12 +70,13 @@ export function renderSummaryTable(results: RowResult[], opts: SummaryTableOptio
       .trimEnd();
 
   const lines = table.map(paint);
-  const failed = results.filter((r) => r.status === 'failed');
+  const skipped = all.length - results.length;
+  if (skipped > 0) lines.push(c.dim(`${skipped} row(s) not in this run (--only): their last state is kept in the reports`));
+  const failed = results.filter((r) => !rowOk(r));
   if (failed.length > 0) {
-    lines.push('', c.bold(c.red(`Failed rows (${failed.length}):`)));
+    lines.push('', c.bold(c.red(`Rows not done (${failed.length}):`)));
     for (const r of failed.slice(0, maxFailed)) lines.push('  ' + failureLine(r));
     if (failed.length > maxFailed) lines.push(c.dim(`  ... and ${failed.length - maxFailed} more; see results.csv`));
   }
-  const text = lines.join('\n') + '\n';
-  return opts.redactor ? opts.redactor.redact(text) : text;
+  return lines.join('\n') + '\n';
 }

@@ -1,40 +1,104 @@
-// Writes the three report files atomically, falling back to a timestamped name when a target is locked.
-import * as nodeFs from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+// Writes report files atomically into the report directory, only over files cgw-batch wrote itself (an index beside
+// them says which); checked before any request, and a failure afterwards is a warning, never a lost run.
 import { randomBytes } from 'node:crypto';
+import * as nodeFs from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
 import type { Redactor } from '../secrets.js';
-import { junitXml } from './junit.js';
-import { resultsCsv, resultsJson, type ReportInput } from './results.js';
 
-/** The subset of node:fs/promises we use; tests inject EBUSY/EPERM through it. */
+/** The subset of node:fs/promises we use; tests inject EBUSY/EPERM/ENOSPC through it. */
 export interface ReportFs {
   mkdir(path: string, opts: { recursive: true }): Promise<unknown>;
-  writeFile(path: string, data: string, opts: { mode: number; flag: string }): Promise<void>;
+  writeFile(path: string, data: string | Uint8Array, opts: { mode: number; flag: string }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   rm(path: string, opts: { force: true }): Promise<void>;
+  lstat(path: string): Promise<{ isFile(): boolean; isSymbolicLink(): boolean }>;
+  readFile(path: string, enc: 'utf8'): Promise<string>;
+  realpath(path: string): Promise<string>;
 }
 
-export interface WriteReportsOptions {
+/** Which file names each command writes (destroy and import have their own, so they never replace apply's). */
+export function reportNames(command: string): { csv: string; json: string; junit: string; xlsx: string } {
+  const p = command === 'destroy' || command === 'import' ? `${command}-` : '';
+  return { csv: `${p}results.csv`, json: `${p}results.json`, junit: `${p}junit.xml`, xlsx: `${p}results.xlsx` };
+}
+
+/** Names of the files cgw-batch wrote in a report directory; anything else there is never replaced. */
+export const INDEX = '.cgw-batch-reports.json';
+
+// Reports of versions before the index existed: recognised by how they begin.
+const SIGNATURES: Array<[RegExp, string[]]> = [
+  [/results\.csv$/, ['\uFEFF"line",']],
+  [/results\.json$/, ['{\n  "version": 1,\n  "command":', '{\n  "version": 2,\n  "generator": "cgw-batch"']],
+  [/junit\.xml$/, ['<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="cgw-batch']],
+];
+
+async function readIndex(fs: ReportFs, dir: string): Promise<Set<string>> {
+  try {
+    const v = JSON.parse(await fs.readFile(join(dir, INDEX), 'utf8')) as { files?: unknown };
+    return new Set(Array.isArray(v.files) ? v.files.filter((f): f is string => typeof f === 'string') : []);
+  } catch {
+    return new Set();
+  }
+}
+
+function code(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/**
+ * Refuses (UsageError, exit 2, before any request) report targets that are the manifest or the journal, symlinks,
+ * anything but regular files, or files cgw-batch did not write. `files` are names inside `dir`.
+ */
+export async function checkReportTargets(dir: string, files: string[], protect: string[], fs: ReportFs = nodeFs as unknown as ReportFs): Promise<void> {
+  const index = await readIndex(fs, dir);
+  const guarded = new Set<string>();
+  for (const p of protect) {
+    guarded.add(resolve(p));
+    guarded.add(await fs.realpath(p).catch(() => resolve(p)));
+  }
+  for (const name of files) {
+    const target = join(dir, name);
+    const real = await fs.realpath(target).catch(() => resolve(target));
+    if (guarded.has(resolve(target)) || guarded.has(real)) {
+      throw new UsageError(`the report ${target} would overwrite the manifest or the journal; choose another --report-dir`);
+    }
+    let st;
+    try {
+      st = await fs.lstat(target);
+    } catch (e) {
+      if (code(e) === 'ENOENT') continue;
+      throw new UsageError(`cannot check the report target ${target} (${code(e) ?? 'error'}); choose another --report-dir`);
+    }
+    if (st.isSymbolicLink()) throw new UsageError(`the report target ${target} is a symbolic link; cgw-batch does not write through links: remove it or choose another --report-dir`);
+    if (!st.isFile()) throw new UsageError(`the report target ${target} exists and is not a regular file; remove it or choose another --report-dir`);
+    if (index.has(name)) continue;
+    const sig = SIGNATURES.find(([re]) => re.test(name));
+    const head = sig ? await fs.readFile(target, 'utf8').then((t) => t.slice(0, 200), () => '') : '';
+    if (!sig || !sig[1].some((prefix) => head.startsWith(prefix))) {
+      throw new UsageError(`the report target ${target} exists and was not written by cgw-batch; move it away or choose another --report-dir`);
+    }
+  }
+}
+
+export interface WriteOptions {
   redactor?: Redactor;
   fs?: ReportFs;
   now?: () => Date;
 }
 
-export const REPORT_FILES = { csv: 'results.csv', json: 'results.json', junit: 'junit.xml' } as const;
-
-// Excel on Windows holds an open workbook locked (EBUSY/EPERM); EACCES is a read-only file; EISDIR/ENOTEMPTY/EEXIST
-// mean something that is not a file sits at the target name. All of these are worth one retry under a new name.
-const LOCKED = new Set(['EBUSY', 'EPERM', 'EACCES', 'EISDIR', 'ENOTEMPTY', 'EEXIST']);
-
 /** `20240102T030405Z`: sortable, and legal in file names on Windows (no colons). */
-function stamp(d: Date): string {
+export function stamp(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
 }
 
-async function atomicWrite(fs: ReportFs, target: string, data: string): Promise<void> {
+// Excel on Windows holds an open workbook locked (EBUSY/EPERM); EACCES is a read-only file: worth one retry under a new name.
+const LOCKED = new Set(['EBUSY', 'EPERM', 'EACCES']);
+
+async function atomicWrite(fs: ReportFs, target: string, data: string | Uint8Array): Promise<void> {
   const tmp = join(target, '..', `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    // Reports hold no secrets, so ordinary 0644; 'wx' so a stale temp name is never reused.
+    // Reports hold no secrets (every byte went through the redactor), so ordinary 0644; 'wx' never reuses a name.
     await fs.writeFile(tmp, data, { mode: 0o644, flag: 'wx' });
     await fs.rename(tmp, target);
   } catch (err) {
@@ -44,46 +108,52 @@ async function atomicWrite(fs: ReportFs, target: string, data: string): Promise<
 }
 
 /**
- * Writes results.csv, results.json and junit.xml into `dir` (created if missing). A target that cannot be replaced
- * is written as `<name>-<timestamp><ext>` instead, with a warning; if that fails too the warning says the report was
- * not written and the file is missing from `files`. Other errors (e.g. the directory cannot be created) throw.
+ * Writes the documents into `dir` (created if missing). Text goes through the redactor once. A target that cannot be
+ * replaced (open in Excel) is written as `<name>-<timestamp><ext>` with a warning. Never throws: any other failure
+ * (full disk, read-only directory) becomes a warning naming the path and the OS error, so the run's summary and exit
+ * code still come out.
  */
-export async function writeReports(
-  dir: string,
-  input: ReportInput,
-  opts: WriteReportsOptions = {},
-): Promise<{ files: string[]; warnings: string[] }> {
+export async function writeReportFiles(dir: string, docs: Array<[string, string | Uint8Array]>, opts: WriteOptions = {}): Promise<{ files: string[]; warnings: string[] }> {
   const fs = opts.fs ?? (nodeFs as unknown as ReportFs);
   const now = opts.now ?? (() => new Date());
-  const render = { redactor: opts.redactor };
-  const docs: Array<[string, string]> = [
-    [REPORT_FILES.csv, resultsCsv(input, render)],
-    [REPORT_FILES.json, resultsJson(input, render)],
-    [REPORT_FILES.junit, junitXml(input, render)],
-  ];
-  await fs.mkdir(dir, { recursive: true });
   const files: string[] = [];
   const warnings: string[] = [];
-  for (const [name, data] of docs) {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+  } catch (e) {
+    return { files, warnings: [`could not create the report directory ${dir} (${code(e) ?? 'error'}); no reports written (the journal has every row)`] };
+  }
+  const index = await readIndex(fs, dir);
+  for (const [name, raw] of docs) {
+    const data = typeof raw === 'string' && opts.redactor ? opts.redactor.redact(raw) : raw;
     const target = join(dir, name);
     try {
       await atomicWrite(fs, target, data);
       files.push(target);
+      index.add(name);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-      if (!LOCKED.has(code)) throw err;
+      const c = code(err) ?? 'error';
+      if (!LOCKED.has(c)) {
+        warnings.push(`could not write ${target} (${c}); the journal has every row (cgw-batch report writes the reports again)`);
+        continue;
+      }
       const ext = extname(name);
-      const alt = join(dir, `${basename(name, ext)}-${stamp(now())}${ext}`);
+      const altName = `${basename(name, ext)}-${stamp(now())}${ext}`;
+      const alt = join(dir, altName);
       try {
         await atomicWrite(fs, alt, data);
         files.push(alt);
-        warnings.push(`${target} could not be replaced (${code}; is it open in Excel?); wrote ${alt} instead`);
+        index.add(altName);
+        warnings.push(`${target} could not be replaced (${c}; is it open in Excel?); wrote ${alt} instead`);
       } catch (err2) {
-        const code2 = (err2 as NodeJS.ErrnoException).code ?? 'unknown error';
-        warnings.push(`could not write ${name}: ${target} (${code}) and ${alt} (${code2})`);
+        warnings.push(`could not write ${name}: ${target} (${c}) and ${alt} (${code(err2) ?? 'error'})`);
       }
     }
   }
-  const redact = (s: string) => (opts.redactor ? opts.redactor.redact(s) : s);
-  return { files, warnings: warnings.map(redact) };
+  try {
+    await atomicWrite(fs, join(dir, INDEX), JSON.stringify({ generator: 'cgw-batch', files: [...index].sort() }, null, 2) + '\n');
+  } catch {
+    // Without the index the next run still recognises our files by their first bytes.
+  }
+  return { files, warnings };
 }

@@ -23,10 +23,21 @@ import {
 
 export type { JournalHeader, JournalRow } from './records.js';
 
-export interface OpenOptions {
+/** Who is calling: the account (from STS GetCallerIdentity) and the key in use (for journals of earlier versions). */
+export interface Caller {
+  accountId?: string;
+  accessKeyId: string;
+}
+
+export interface OpenOptions extends JournalLockOptions {
   manifest: { path: string; hash: string };
   endpoint: string;
-  accessKeyId: string;
+  caller: Caller;
+  /** A lock taken earlier with lockJournal() (apply locks, then plans, then opens); otherwise taken here. */
+  lock?: JournalLock;
+}
+
+export interface JournalLockOptions {
   forceUnlock?: boolean;
   clock?: () => number;
   host?: string;
@@ -94,22 +105,9 @@ export class Journal {
     const clock = opts.clock ?? Date.now;
     const warn = opts.onWarning ?? (() => undefined);
     let journal: Journal | undefined;
-    const lock = await Lock.acquire({
-      statePath: path,
-      pid: opts.pid ?? process.pid,
-      host: opts.host ?? hostname(),
-      runId: await peekRunId(path),
-      clock,
-      forceUnlock: opts.forceUnlock,
-      onWarning: warn,
-      onLost: (err) => {
-        warn(err.message);
-        journal?.fail(err);
-      },
-    }).catch((e: unknown) => {
-      if (e instanceof StateError) throw e;
-      throw new StateError(`cannot lock state file ${path}: ${errText(e)}`);
-    });
+    const held = opts.lock ?? (await lockJournal(path, opts));
+    const lock = held.lock;
+    held.onLost = (err) => journal?.fail(err);
     try {
       // We hold the lock, so any journal temp file here belongs to a writer that died mid-compaction.
       await removeOrphans(path, ['tmp']);
@@ -133,7 +131,7 @@ export class Journal {
           runId: randomUUID(),
           manifest,
           endpoint,
-          accessKeyId: opts.accessKeyId,
+          ...(opts.caller.accountId ? { accountId: opts.caller.accountId } : { accessKeyId: opts.caller.accessKeyId }),
           fingerprintKey: randomBytes(32).toString('hex'),
           createdAt: now,
           updatedAt: now,
@@ -144,9 +142,14 @@ export class Journal {
         await tightenMode(`${path}.bak`, warn);
         const parsed = parseJournal(path, text);
         parsed.warnings.forEach(warn);
-        checkBelongs(path, parsed.header, manifest.path, endpoint, opts.accessKeyId);
+        checkBelongs(path, parsed.header, manifest.path, endpoint, opts.caller);
         // A changed hash for the same manifest is normal: the user fixed rows. Rows carry their own specHash.
         header = { ...parsed.header, version: JOURNAL_VERSION, manifest, updatedAt: now };
+        // A journal of an earlier version, bound to a key, is bound to the key's account from now on.
+        if (header.accountId === undefined && opts.caller.accountId) {
+          header.accountId = opts.caller.accountId;
+          delete header.accessKeyId;
+        }
         rows = parsed.rows;
       }
       // Compaction also drops a torn tail, which must never sit before new appends.
@@ -274,27 +277,78 @@ export class Journal {
 }
 
 /** Refuses a state file from another batch: another manifest, endpoint or account (its tokens must not be replayed there). */
-function checkBelongs(path: string, h: JournalHeader, manifestPath: string, endpoint: string, accessKeyId: string): void {
+function checkBelongs(path: string, h: JournalHeader, manifestPath: string, endpoint: string, caller: Caller): void {
   if (h.manifest.path !== manifestPath) {
     throw new StateError(
       `state file ${path} belongs to manifest ${h.manifest.path}, not ${manifestPath} (paths relative to the state file); use --state to choose a state file for this manifest`,
     );
   }
-  checkAccount(path, h, endpoint, accessKeyId);
+  checkAccount(path, h, endpoint, caller);
 }
 
 /**
- * A journal speaks for one account at one endpoint: its ClientTokens and gateway ids mean nothing elsewhere.
+ * A journal speaks for one account at one endpoint: its ClientTokens and gateway ids mean nothing elsewhere. Any key
+ * or STS session of the same account may use it. Journals of earlier versions name only a key: that key may.
  * Every command that talks to the cloud with a journal checks this first (before reading or writing anything).
  */
-export function checkAccount(path: string, h: JournalHeader, endpoint: string, accessKeyId: string): void {
+export function checkAccount(path: string, h: JournalHeader, endpoint: string, caller: Caller): void {
   const ep = normalizeEndpoint(endpoint);
-  if (h.accessKeyId !== accessKeyId || normalizeEndpoint(h.endpoint) !== ep) {
+  if (normalizeEndpoint(h.endpoint) !== ep) {
     throw new StateError(
-      `state file ${path} belongs to access key ${h.accessKeyId} at endpoint ${h.endpoint}, not ${accessKeyId} at ${ep}; ` +
-        `its ClientTokens and gateway ids must not be used against another account; use another --state`,
+      `state file ${path} belongs to endpoint ${h.endpoint}, not ${ep}; its ClientTokens and gateway ids mean nothing there; use another --state`,
     );
   }
+  if (h.accountId !== undefined) {
+    if (caller.accountId !== undefined && caller.accountId !== h.accountId) {
+      throw new StateError(
+        `state file ${path} belongs to account ${h.accountId}, but these credentials are of account ${caller.accountId}; ` +
+          `its ClientTokens and gateway ids must not be used in another account; use another --state or the other account's credentials`,
+      );
+    }
+    if (caller.accountId === undefined) {
+      throw new StateError(`state file ${path} belongs to account ${h.accountId}, and the account of these credentials is unknown; cannot check it`);
+    }
+    return;
+  }
+  if (h.accessKeyId !== undefined && h.accessKeyId !== caller.accessKeyId) {
+    throw new StateError(
+      `state file ${path} was written by an earlier cgw-batch for access key ${h.accessKeyId}; run once with that key to bind it to its account, ` +
+        `then any key of the account works (or use another --state)`,
+    );
+  }
+}
+
+/** The journal's lock, taken before planning (apply, import, destroy) so plan and execution see the same journal. */
+export interface JournalLock {
+  lock: Lock;
+  /** Set by the journal that uses the lock: the heartbeat found it lost. */
+  onLost?: (err: StateError) => void;
+  release(): Promise<void>;
+}
+
+export async function lockJournal(path: string, opts: JournalLockOptions): Promise<JournalLock> {
+  const warn = opts.onWarning ?? (() => undefined);
+  const held: JournalLock = {
+    lock: undefined as unknown as Lock,
+    release: () => held.lock.release(),
+  };
+  held.lock = await Lock.acquire({
+    statePath: path,
+    pid: opts.pid ?? process.pid,
+    host: opts.host ?? hostname(),
+    runId: await peekRunId(path),
+    clock: opts.clock ?? Date.now,
+    forceUnlock: opts.forceUnlock,
+    onWarning: warn,
+    onLost: (err) => {
+      warn(err.message);
+      held.onLost?.(err);
+    },
+  }).catch((e: unknown) => {
+    if (e instanceof StateError) throw e;
+    throw new StateError(`cannot lock state file ${path}: ${errText(e)}`);
+  });
+  return held;
 }
 
 /** The state holds fingerprint keys and account ids: 0600, and say so when fixing a looser file. */
@@ -343,13 +397,27 @@ export async function readJournal(
   return { header, rows, warnings };
 }
 
-const PRIOR_FIELDS = ['gatewayId', 'authKeyFingerprint', 'name', 'description', 'asn', 'resourceGroupId', 'tags', 'errorCode', 'errorClass'] as const satisfies ReadonlyArray<keyof PriorRow & keyof JournalRow>;
+const PRIOR_FIELDS = [
+  'gatewayId',
+  'authKeyFingerprint',
+  'name',
+  'description',
+  'asn',
+  'resourceGroupId',
+  'tags',
+  'errorCode',
+  'errorMessage',
+  'errorClass',
+  'specHash',
+  'operation',
+  'adopted',
+] as const satisfies ReadonlyArray<keyof PriorRow & keyof JournalRow>;
 
 /** What the planner needs from each journal row. */
 export function toPriorRows(rows: ReadonlyMap<string, JournalRow>): Map<string, PriorRow> {
   const out = new Map<string, PriorRow>();
   for (const [key, r] of rows) {
-    const p: PriorRow = { key, status: r.status, generation: r.generation };
+    const p: PriorRow = { key, status: r.status, generation: r.generation, line: r.line };
     // Optional fields are copied only when present, so a prior row never carries `undefined` members.
     for (const f of PRIOR_FIELDS) if (r[f] !== undefined) (p as unknown as Record<string, unknown>)[f] = r[f];
     out.set(key, p);

@@ -11,8 +11,10 @@ export interface JournalHeader {
   /** `path` is stored relative to the state file's directory, so moving both together keeps them paired. */
   manifest: { path: string; hash: string };
   endpoint: string;
-  /** Never the secret. */
-  accessKeyId: string;
+  /** The account the journal belongs to (STS GetCallerIdentity); absent in journals of earlier versions. */
+  accountId?: string;
+  /** Earlier versions bound the journal to this key (never the secret); kept so such journals still open for it. */
+  accessKeyId?: string;
   /** Random hex; HMAC key for AuthKey fingerprints (secrets.ts `fingerprint(key, authKey)`). */
   fingerprintKey: string;
   createdAt: string;
@@ -40,7 +42,9 @@ export interface JournalRow extends RecordedAttributes {
   specHash?: string;
   /** The row's input columns, for `cgw-batch report` (never AuthKeys). */
   echo?: Record<string, string>;
-  operation?: 'create' | 'update' | 'delete' | 'replace';
+  operation?: 'create' | 'adopt' | 'update' | 'delete' | 'replace';
+  /** The gateway existed before cgw-batch and was adopted (destroy says so). */
+  adopted?: boolean;
 }
 
 /** Fields a row always has; a patch cannot delete them (an explicit `undefined` leaves the old value). */
@@ -142,7 +146,7 @@ function isHeader(v: Record<string, unknown>): boolean {
     typeof v['version'] === 'number' &&
     typeof v['runId'] === 'string' &&
     typeof v['endpoint'] === 'string' &&
-    typeof v['accessKeyId'] === 'string' &&
+    (typeof v['accessKeyId'] === 'string' || typeof v['accountId'] === 'string') &&
     typeof v['fingerprintKey'] === 'string' &&
     !!m &&
     typeof m === 'object' &&

@@ -55,7 +55,7 @@ export function applyEvent(state: RunState, e: RunEvent): LaneState | undefined 
     }
     case 'row:start': {
       const l = laneFor(state, e.lane);
-      l.inFlight.add(e.key);
+      l.inFlight.add(e.ref.key);
       return l;
     }
     case 'row:retry': {
@@ -64,8 +64,8 @@ export function applyEvent(state: RunState, e: RunEvent): LaneState | undefined 
       return l;
     }
     case 'row:done': {
-      const l = laneFor(state, e.lane, e.result.region);
-      l.inFlight.delete(e.result.key);
+      const l = laneFor(state, e.lane, e.result.ref.region);
+      l.inFlight.delete(e.result.ref.key);
       l.done += 1;
       if (e.result.status === 'failed') {
         l.failed += 1;
@@ -99,8 +99,10 @@ export function laneLine(l: LaneState, opts: { final?: boolean } = {}): string {
 
 /** `FAILED  branches.csv:12  cn-hangzhou/1.2.3.4  IllegalParam.Asn  message` on one line. */
 export function failureLine(r: RowResult): string {
-  const msg = oneLine(r.errorMessage ?? '');
-  return [`${r.file}:${r.line}`, `${r.region}/${r.ip}`, r.errorCode ?? 'Unknown', msg].filter((s) => s !== '').join('  ');
+  const where = r.ref.line > 0 ? `${r.ref.file}:${r.ref.line}` : r.ref.file;
+  const what = r.errorCode ?? (r.action === 'blocked' || r.action === 'invalid' ? r.action : r.status);
+  const msg = oneLine(r.errorMessage ?? r.note ?? '');
+  return [where, r.ref.key, what, msg].filter((s) => s !== '').join('  ');
 }
 
 /** Collapses line breaks and drops stack-trace frames: every progress and summary line is one line. */

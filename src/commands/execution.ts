@@ -1,0 +1,78 @@
+// Carrying out a plan under the locked journal: signals (stop, then abort), live progress, the executor. Shared by
+// apply, import and destroy so all three have the same lanes, limits, retries and journal.
+import { EXIT } from '../errors.js';
+import { systemClock } from '../execute/clock.js';
+import { executePlan, type ExecuteResult } from '../execute/execute.js';
+import { fingerprint } from '../secrets.js';
+import type { Journal } from '../state/journal.js';
+import { clientToken } from '../state/token.js';
+import { EXECUTABLE, type Plan, type PlannedRow, type RowResult } from '../types.js';
+import { createProgress } from '../ui/progress.js';
+import type { Context } from './context.js';
+import type { Session } from './session.js';
+
+export interface Execution extends ExecuteResult {
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** The rows apply carries out: in this run and executable. Everything else was shown in the plan and is left alone. */
+export function executable(plan: Plan): PlannedRow[] {
+  return plan.rows.filter((r) => r.inRun && EXECUTABLE.has(r.action));
+}
+
+export async function execute(ctx: Context, session: Session, journal: Journal, rows: PlannedRow[], command: string): Promise<Execution> {
+  const o = ctx.options;
+  const stop = new AbortController();
+  let signals = 0;
+  const unregister = ctx.io.onSignal(() => {
+    signals++;
+    if (signals === 1) {
+      ctx.err.write('\ninterrupted: finishing the requests on the wire, sending nothing new (Ctrl-C again to abort at once)\n');
+      stop.abort();
+    } else {
+      journal.abandon();
+      ctx.err.write(`aborted: the journal is consistent; rerun ${command} to resume\n`);
+      ctx.io.exitNow(EXIT.interrupted);
+    }
+  });
+  const progress = createProgress(o.progress, ctx.out, { redactor: ctx.redactor, color: o.color, columns: o.columns });
+  const startedAt = new Date();
+  const fpKey = journal.header.fingerprintKey;
+  try {
+    const exec = await executePlan({
+      rows,
+      runId: journal.header.runId,
+      journal,
+      clientFor: (region) => session.conn.clientFor(region),
+      account: session.caller.accountId ?? session.caller.accessKeyId,
+      makeToken: clientToken,
+      fingerprint: (k) => fingerprint(fpKey, k),
+      rate: o.rate,
+      concurrency: o.concurrency,
+      maxFailures: o.maxFailures,
+      clock: systemClock,
+      random: Math.random,
+      onEvent: (e) => progress.onEvent(e),
+      stopSignal: stop.signal,
+    });
+    const finishedAt = new Date();
+    progress.onEvent({
+      type: 'run:done',
+      interrupted: exec.stopReason === 'interrupt',
+      ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
+      counts: countBy(exec.results),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+    });
+    return { ...exec, startedAt, finishedAt };
+  } finally {
+    await progress.close();
+    unregister();
+  }
+}
+
+export function countBy(results: readonly RowResult[]): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const r of results) c[r.status] = (c[r.status] ?? 0) + 1;
+  return c;
+}

@@ -1,0 +1,154 @@
+// Create, retry, resume and adopt: exactly-once creation through the journaled ClientToken of the plan's generation.
+import { toCloudError } from '../cloud/errors.js';
+import { identityDiff } from '../plan/identity.js';
+import type { FieldChange, RowResult } from '../types.js';
+import { describe, errorFields, finished, result, type ExecContext, type RowRun } from './context.js';
+import { send, type Verdict } from './send.js';
+import { runUpdate } from './update.js';
+
+/** The journal's attributes for a gateway found or adopted: the manifest's, except fields still to change keep their old value. */
+function attributesBefore(ctx: ExecContext, rr: RowRun, changes: readonly FieldChange[] | undefined): Record<string, unknown> {
+  const d = describe(ctx, rr.row);
+  for (const c of changes ?? []) {
+    if (c.field === 'name' || c.field === 'description') d[c.field] = c.before;
+    else if (c.field === 'auth_key') d['authKeyFingerprint'] = undefined;
+    else if (c.field.startsWith('tag:')) {
+      const key = c.field.slice(4);
+      const tags = (d['tags'] as Array<{ key: string; value: string }>).filter((t) => t.key !== key);
+      if (c.before !== undefined) tags.push({ key, value: c.before });
+      d['tags'] = tags;
+    }
+  }
+  // The hash says "this is what was asked for"; a row still to update must not look up to date.
+  if (changes && changes.length > 0) d['specHash'] = undefined;
+  return d;
+}
+
+/** adopt, or resume of a create whose gateway the listing showed: record it without a request, then update what differs. */
+async function record(ctx: ExecContext, rr: RowRun): Promise<RowResult> {
+  const row = rr.row;
+  const id = row.existingId!;
+  const generation = row.generation ?? ctx.journal.get(row.ref.key)?.generation ?? 1;
+  const status = row.action === 'adopt' ? 'adopted' : 'created';
+  await ctx.journal.record(row.ref.key, {
+    ...attributesBefore(ctx, rr, row.changes),
+    token: ctx.makeToken(ctx.runId, row.ref.region, row.ref.ip, generation),
+    generation,
+    gatewayId: id,
+    operation: row.action === 'adopt' ? 'adopt' : 'create',
+    ...(row.action === 'adopt' ? { adopted: true } : {}),
+    ...finished(ctx, rr, status),
+  });
+  if (row.changes && row.changes.length > 0) return runUpdate(ctx, rr);
+  return result(ctx, rr, status, { gatewayId: id, note: row.reason });
+}
+
+/**
+ * Sends CreateCustomerGateway with the token of the plan's generation; the intent (token, spec, `in-flight`) is durable
+ * before the first request. An InvalidIpAddress.AlreadyExist is reconciled by listing: the row's own gateway (an
+ * earlier attempt whose answer was lost) is recorded, anything else fails the row.
+ */
+export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult> {
+  const row = rr.row;
+  if (row.action === 'adopt' || (row.action === 'resume' && row.existingId !== undefined)) return record(ctx, rr);
+  const spec = row.row!.spec;
+  const key = row.ref.key;
+  const generation = row.generation ?? 1;
+  const token = ctx.makeToken(ctx.runId, row.ref.region, row.ref.ip, generation);
+  const startedAt = new Date(ctx.clock.now()).toISOString();
+
+  const sent = await send<{ id: string; requestId?: string; found?: boolean }>(ctx, rr, {
+    api: 'CreateCustomerGateway',
+    isCreate: true,
+    beforeFirstSend: () =>
+      ctx.journal.record(key, {
+        ...describe(ctx, row),
+        token,
+        generation,
+        status: 'in-flight',
+        gatewayId: undefined,
+        operation: row.action === 'replace' ? 'replace' : 'create',
+        adopted: undefined,
+        attempts: rr.priorAttempts,
+        startedAt,
+        errorCode: undefined,
+        errorMessage: undefined,
+        errorClass: undefined,
+      }),
+    call: () =>
+      rr.client.createCustomerGateway({
+        regionId: spec.region,
+        ipAddress: spec.ip,
+        name: spec.name,
+        description: spec.description,
+        asn: spec.asn,
+        authKey: spec.authKey,
+        resourceGroupId: spec.resourceGroupId,
+        tags: spec.tags,
+        clientToken: token,
+      }),
+    onError: async (err): Promise<Verdict<{ id: string; requestId?: string; found?: boolean }>> => {
+      if (err.errorClass === 'mismatch') {
+        return {
+          kind: 'fail',
+          message:
+            'the ClientToken was already used with other parameters: an earlier attempt created a gateway before the row changed; ' +
+            'the next run lists the region and reconciles it',
+        };
+      }
+      if (err.errorClass !== 'exists') return undefined;
+      // Our own earlier attempt (timed out, dropped) may have created it: find it by IP and take it if it is the row's.
+      let listed;
+      try {
+        listed = await rr.lane.listSince(ctx.clock.now(), () => rr.client.listCustomerGateways(row.ref.region));
+      } catch (e) {
+        return { kind: 'fail', message: `the IP already exists, and listing ${row.ref.region} to reconcile failed: ${toCloudError(e).message}`, errorClass: 'transient' };
+      }
+      const gw = listed.find((g) => g.ip === spec.ip);
+      if (!gw) return { kind: 'retry' };
+      const diff = identityDiff(spec, gw);
+      if (diff.length === 0) return { kind: 'ok', value: { id: gw.id, found: true } };
+      return {
+        kind: 'fail',
+        errorClass: 'conflict',
+        message: `IP ${spec.ip} is already used by ${gw.id} in ${row.ref.region} with a different ${diff.join(' and ')}; delete or rename one of them, or change the row`,
+      };
+    },
+  });
+
+  if (sent.kind === 'ok') {
+    const status = 'created';
+    await ctx.journal.record(key, { gatewayId: sent.value.id, ...finished(ctx, rr, status) });
+    return result(ctx, rr, status, { gatewayId: sent.value.id, note: sent.value.found ? `${row.reason}; found ${sent.value.id} made by an earlier attempt` : row.reason });
+  }
+  if (sent.kind === 'stopped') {
+    if (!sent.sent) return notStarted(ctx, rr, sent.reason);
+    // Sent at least once, then stopped before retrying: maybe created (the next run lists first) or certainly not.
+    const status = rr.maybeCreated ? 'unknown' : 'pending';
+    const message = rr.maybeCreated ? `stopped before the outcome was known (${sent.reason}); the next run lists the region first` : `stopped before a retry (${sent.reason}); nothing was created`;
+    await ctx.journal.record(key, { status, ...errorFields(ctx, rr, { code: 'Interrupted', message, errorClass: 'interrupted' }) });
+    return result(ctx, rr, status, { errorCode: 'Interrupted', errorMessage: message, errorClass: 'interrupted', note: message });
+  }
+  const err = { code: sent.err.code, message: sent.message ?? sent.err.message, errorClass: sent.errorClass ?? sent.err.errorClass };
+  // A create whose last answers leave the outcome open is never "failed": it stays "maybe created" until a listing settles it.
+  const status = rr.maybeCreated ? 'unknown' : 'failed';
+  await ctx.journal.record(key, { status, ...errorFields(ctx, rr, err) });
+  return result(ctx, rr, status, {
+    errorCode: err.code,
+    errorMessage: err.message,
+    errorClass: err.errorClass,
+    note: status === 'unknown' ? 'outcome unknown: the next run lists the region and records the gateway if it exists' : undefined,
+  });
+}
+
+/** A row that never got to send: its journal row stays as it was. */
+export function notStarted(ctx: ExecContext, rr: RowRun, reason: string): RowResult {
+  const prior = ctx.journal.get(rr.row.ref.key);
+  const message = `not started: ${reason}`;
+  return result(ctx, rr, prior?.status ?? 'pending', {
+    gatewayId: prior?.gatewayId,
+    errorCode: 'NotStarted',
+    errorMessage: message,
+    note: message,
+  });
+}

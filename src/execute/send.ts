@@ -1,0 +1,172 @@
+// The one retry loop for every call the executor makes (writes and reconciliation reads): gate, scheduler, retry rules.
+import { CloudError, toCloudError } from '../cloud/errors.js';
+import type { ExecContext, RowRun } from './context.js';
+import type { Api } from './lane.js';
+import { backoffMs } from './retry.js';
+
+/** How a call ended. `stopped`: the run or the lane stopped first; `sent` says whether any attempt went out. */
+export type Sent<T> =
+  | { kind: 'ok'; value: T }
+  | { kind: 'failed'; err: CloudError; message?: string; errorClass?: string }
+  | { kind: 'stopped'; sent: boolean; reason: string };
+
+/** What a call-specific handler makes of an error: retry it, settle it as a value, or fail with a message. */
+export type Verdict<T> = { kind: 'retry' } | { kind: 'ok'; value: T } | { kind: 'fail'; message?: string; errorClass?: string } | undefined;
+
+export interface Call<T> {
+  api: Api;
+  call: () => Promise<T>;
+  /** Runs once, after the first send slot is granted and before the first request (the journaled intent). */
+  beforeFirstSend?: () => Promise<unknown>;
+  /** Sees each error before the general rules. */
+  onError?: (err: CloudError) => Promise<Verdict<T>>;
+  /** A create: counts for the lane's quota stop and for "maybe created". */
+  isCreate?: boolean;
+}
+
+const STOP_MESSAGES: Record<string, string> = {
+  interrupt: 'interrupted (Ctrl-C)',
+  'max-failures': '--max-failures was reached',
+  auth: 'the credentials were rejected',
+  forbidden: 'the account lacks a permission',
+  'retry-budget': 'the retry budget ran out',
+};
+
+function stopReason(ctx: ExecContext): string {
+  return STOP_MESSAGES[ctx.run.reason ?? 'interrupt'] ?? 'the run stopped';
+}
+
+/** Whether an answer came from the server (so it evaluated the credentials), as opposed to a transport failure. */
+const answered = (err: CloudError): boolean => err.status !== undefined;
+
+/**
+ * One API call under the lane's scheduler with the run's retry rules: throttling slows the lane (the scheduler
+ * decides when the retry goes), conflicts and transient errors back off with full jitter, auth and permission errors
+ * stop the run, a full quota stops the lane's creates. The first request of the run goes alone (RunControl.gate).
+ */
+export async function send<T extends { requestId?: string }>(ctx: ExecContext, rr: RowRun, c: Call<T>): Promise<Sent<T>> {
+  const lane = rr.lane;
+  const scheduler = lane.scheduler(c.api);
+  let sentAny = false;
+  let intent = false;
+  for (;;) {
+    if (ctx.run.stopped) return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
+    if (c.isCreate && lane.createsStopped) return { kind: 'stopped', sent: sentAny, reason: lane.createsStopped };
+    const pass = await ctx.run.gate.pass();
+    if (pass === 'closed') return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
+    const leader = pass === 'leader';
+    const ticket = await scheduler.acquire();
+    if (!ticket || ctx.run.stopped || (c.isCreate && lane.createsStopped)) {
+      ticket?.release({ kind: 'error' });
+      if (leader) ctx.run.gate.open();
+      const reason = c.isCreate && lane.createsStopped ? lane.createsStopped : stopReason(ctx);
+      return { kind: 'stopped', sent: sentAny, reason };
+    }
+    if (!intent && c.beforeFirstSend) {
+      try {
+        await c.beforeFirstSend();
+      } catch (e) {
+        ticket.release({ kind: 'error' });
+        if (leader) ctx.run.gate.open();
+        throw e; // a journal failure: the caller reports the row as JournalError
+      }
+    }
+    intent = true;
+    sentAny = true;
+    rr.attempts++;
+    ctx.counters.requests++;
+    ctx.emit({ type: 'row:start', lane: lane.name, ref: rr.row.ref, action: rr.row.action, attempt: rr.attempts });
+    const t0 = ctx.clock.now();
+    let err: CloudError;
+    try {
+      const value = await c.call();
+      ticket.release({ kind: 'ok', latencyMs: ctx.clock.now() - t0 });
+      if (leader) ctx.run.gate.open();
+      ctx.budget.refund();
+      if (value.requestId) rr.requestIds.push(value.requestId);
+      if (c.isCreate) rr.maybeCreated = false;
+      return { kind: 'ok', value };
+    } catch (e) {
+      err = toCloudError(e);
+    }
+    const latencyMs = ctx.clock.now() - t0;
+    if (err.requestId) rr.requestIds.push(err.requestId);
+    if (err.errorClass === 'throttled') ticket.release({ kind: 'throttled', retryAfterMs: err.retryAfterMs, latencyMs });
+    else ticket.release({ kind: 'error', latencyMs });
+    // The gate opens on any answer that is not a credentials failure; a transport failure keeps it for the leader's retry.
+    if (leader && err.errorClass !== 'auth' && answered(err)) ctx.run.gate.open();
+    if (c.isCreate) trackMaybe(rr, err);
+
+    const verdict = c.onError ? await c.onError(err) : undefined;
+    if (verdict?.kind === 'ok') {
+      if (leader) ctx.run.gate.open();
+      return { kind: 'ok', value: verdict.value };
+    }
+    if (verdict?.kind === 'fail') return done(ctx, leader, { kind: 'failed', err, message: verdict.message, errorClass: verdict.errorClass });
+    if (verdict?.kind === 'retry') {
+      rr.failures++;
+      if (rr.failures >= ctx.retry.maxAttempts) return done(ctx, leader, { kind: 'failed', err, message: `${err.message} (gave up after ${rr.attempts} attempts)` });
+      continue;
+    }
+    switch (err.errorClass) {
+      case 'auth':
+        ctx.run.stop('auth', `stopping: the credentials were rejected (${err.code})`, err);
+        return { kind: 'failed', err };
+      case 'forbidden':
+        ctx.run.stop('forbidden', `stopping: permission denied (${err.code}); nothing more is sent`, err);
+        return done(ctx, leader, { kind: 'failed', err });
+      case 'quota':
+        if (c.isCreate) {
+          lane.stopCreates(`${rr.lane.region}'s customer gateway quota is full (${err.code} at line ${rr.row.ref.line})`);
+          ctx.emit({ type: 'lane:stopped', lane: lane.name, reason: 'quota', message: `${err.code}: no more creates are sent in ${lane.region}` });
+        }
+        return done(ctx, leader, { kind: 'failed', err });
+      case 'throttled': {
+        ctx.counters.throttled++;
+        rr.throttled++;
+        if (rr.throttled >= ctx.retry.maxThrottledAttempts) {
+          return done(ctx, leader, { kind: 'failed', err, message: `${err.message} (still throttled after ${rr.throttled} attempts)` });
+        }
+        if (!ctx.budget.trySpend(err)) return outOfBudget(ctx, leader, err);
+        ctx.emit({ type: 'row:retry', lane: lane.name, ref: rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: err.retryAfterMs ?? 0 });
+        continue;
+      }
+      case 'conflict':
+      case 'transient': {
+        rr.failures++;
+        if (rr.failures >= ctx.retry.maxAttempts) return done(ctx, leader, { kind: 'failed', err, message: `${err.message} (gave up after ${rr.attempts} attempts)` });
+        if (!ctx.budget.trySpend(err)) return outOfBudget(ctx, leader, err);
+        const delay = backoffMs(ctx.retry, rr.failures, ctx.random);
+        ctx.emit({ type: 'row:retry', lane: lane.name, ref: rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: delay });
+        if (!(await ctx.run.sleep(delay))) return { kind: 'stopped', sent: true, reason: stopReason(ctx) };
+        continue;
+      }
+      default:
+        return done(ctx, leader, { kind: 'failed', err });
+    }
+  }
+}
+
+function done<T>(ctx: ExecContext, leader: boolean, s: Sent<T>): Sent<T> {
+  // The leader finished without the credentials being refused: the others may go.
+  if (leader) ctx.run.gate.open();
+  return s;
+}
+
+function outOfBudget<T>(ctx: ExecContext, leader: boolean, err: CloudError): Sent<T> {
+  ctx.run.stop('retry-budget', 'stopping: the retry budget is spent (the API keeps failing)');
+  return done(ctx, leader, { kind: 'failed', err, message: `${err.message} (retry budget spent)` });
+}
+
+/**
+ * After an error, may the create have taken effect? A transport failure or 5xx: maybe. An answer that shows the server
+ * processed the ClientToken (a 4xx about the request) means the token made nothing; a replay of a committed token would
+ * have returned its gateway. IdempotentParameterMismatch means the token DID create something (with other parameters).
+ * Throttling and credential errors are answered before the token is looked at, so they change nothing.
+ */
+function trackMaybe(rr: RowRun, err: CloudError): void {
+  if (err.errorClass === 'mismatch' || err.outcomeUnknown) rr.maybeCreated = true;
+  else if (err.errorClass !== 'throttled' && err.errorClass !== 'auth' && err.errorClass !== 'conflict') rr.maybeCreated = false;
+}
+
+export { CloudError };
