@@ -68,11 +68,16 @@ export interface Connection {
   endpoint: string;
   accessKeyId: string;
   clientFor(region: string): VpcClient;
+  /**
+   * Destroys every client's sockets. Call it when the command is done: afterwards nothing of the connection keeps
+   * the process alive (a hung endpoint once left 8 sockets open and the CLI never exited). Idempotent.
+   */
+  close(): void;
 }
 
 /** One pop-core client per endpoint (each has its own keep-alive pool); `--endpoint` sends every region to one URL. */
 export function connect(opts: { credentials: Credentials; endpoint?: string; timeoutMs: number; label?: string }): Connection {
-  const clients = new Map<string, VpcClient>();
+  const clients = new Map<string, PopVpcClient>();
   const endpointFor = (region: string) => opts.endpoint ?? `https://vpc.${region}.aliyuncs.com`;
   return {
     endpoint: opts.label ?? opts.endpoint ?? 'https://vpc.<region>.aliyuncs.com',
@@ -85,6 +90,9 @@ export function connect(opts: { credentials: Credentials; endpoint?: string; tim
         clients.set(url, c);
       }
       return c;
+    },
+    close(): void {
+      for (const c of clients.values()) c.close();
     },
   };
 }

@@ -5,6 +5,8 @@ export type ErrorClass =
   | 'conflict'
   | 'transient'
   | 'auth'
+  /** The request time stamp was refused: the local clock is off (not the credentials). */
+  | 'clock'
   | 'invalid'
   | 'quota'
   | 'forbidden'
@@ -66,12 +68,15 @@ const AUTH_CODES = new Set([
   'SignatureDoesNotMatch',
   'IncompleteSignature',
   'InvalidSignatureMethod',
-  'InvalidTimeStamp.Expired',
-  'InvalidTimeStamp.Format',
   'InvalidSecurityToken.Expired',
   'InvalidSecurityToken.Malformed',
   'InvalidSecurityToken.MismatchWithAccessKey',
 ]);
+
+const CLOCK_CODES = new Set(['InvalidTimeStamp.Expired', 'InvalidTimeStamp.Format']);
+
+const CLOCK_MESSAGE =
+  'the API refused the request time stamp: check the system clock of this machine (NTP); requests more than 15 minutes off are rejected';
 
 const QUOTA_CODES = new Set(['Resource.QuotaFull', 'CreateVpnUserGatewayQuotaFull.QuotaFull', 'QuotaExceeded.TagNum']);
 
@@ -91,6 +96,7 @@ export function classifyCode(code: string, status?: number): ErrorClass {
   if (code === 'OperationConflict') return 'conflict';
   if (TRANSIENT_CODES.has(code)) return 'transient';
   if (AUTH_CODES.has(code)) return 'auth';
+  if (CLOCK_CODES.has(code)) return 'clock';
   if (QUOTA_CODES.has(code)) return 'quota';
   if (code === 'IdempotentParameterMismatch') return 'mismatch';
   if (code === 'InvalidIpAddress.AlreadyExist') return 'exists';
@@ -103,22 +109,63 @@ export function classifyCode(code: string, status?: number): ErrorClass {
   return 'invalid';
 }
 
-const SECRETISH = /(Signature|AccessKeyId|AccessKeySecret|SecurityToken|AuthKey|Authorization)=[^&\s,]*/gi;
+// Names under which a server or a proxy may quote a credential or an AuthKey back at us.
+const NAMES = String.raw`(?:Auth[-_ ]?Key|BGP authentication key|authentication key|Access[-_ ]?Key[-_ ]?Secret|Access[-_ ]?Key[-_ ]?Id|Security[-_ ]?Token|x-acs-security-token|Signature|Authorization|Password)`;
+/** `"AuthKey":"..."` and the same inside an already escaped JSON string (`\"AuthKey\":\"...\"`). */
+const JSON_VALUE = new RegExp(String.raw`("${NAMES}"\s*:\s*")(?:[^"\\]|\\.)*(")`, 'gi');
+const JSON_ESCAPED_VALUE = new RegExp(String.raw`(\\"${NAMES}\\"\s*:\s*\\")(?:(?!\\").)*(\\")`, 'gi');
+/** `AuthKey=...`, `AuthKey%3D...` (a query quoted URL-encoded) and `AuthKey%253D...` (encoded twice). */
+const QUERY_VALUE = new RegExp(String.raw`(${NAMES}(?:=|%3D|%253D))(?:(?!&|%26|%2526)[^\s"',;<>)\]}])*`, 'gi');
+/** `AuthKey (x y)`, `AuthKey: "x y"`, `AuthKey '[x]'`: everything inside the brackets or quotes. */
+const QUOTED_VALUE = new RegExp(String.raw`((?<![A-Za-z0-9])${NAMES}\s*[:=]?\s*)(?:\((?:[^()]|\([^()]*\))*\)|"[^"]*"|'[^']*'|\[[^\]]*\]|<[^>]*>)`, 'gi');
+/** Prose: `The AuthKey X contains ...`, `Authorization: Bearer X`. Common words after the name are not values. */
+const PROSE_WORDS = 'is|are|was|were|be|been|must|should|cannot|can|could|may|might|will|does|do|did|has|have|had|not|of|for|the|a|an|and|or|to|in|on|at|by|with|that|which|contains|parameter|value|format|length|field|header|given|specified|provided|missing|invalid|malformed|mismatch|expired|required|mandatory|method|version|nonce|type|algorithm|used|error|check';
+const PROSE_VALUE = new RegExp(String.raw`((?<![A-Za-z0-9])${NAMES}\s*(?::\s*|=\s*|\s+)(?:(?:Bearer|Basic|ACS3-HMAC-SHA256)\s+)?)(?!(?:${PROSE_WORDS})\b|\*\*\*)[^\s,;]+`, 'gi');
 
-/** Removes URLs and anything shaped like a signed query from a server or transport message. */
+function maskQuoted(match: string, prefix: string): string {
+  const body = match.slice(prefix.length);
+  return `${prefix}${body[0]}***${body[body.length - 1]}`;
+}
+
+/**
+ * Removes URLs, anything shaped like a signed query and any value quoted under a credential or AuthKey name
+ * from a server or transport message. Name-based on purpose: this text is not ours, and CloudError construction
+ * cannot know the secret values (callers that do know them scrub by value as well).
+ */
 export function sanitizeMessage(message: string): string {
   let m = message;
   // pop-core appends ", URL: <url>" to API errors and "<METHOD> <url> failed." to transport errors.
   m = m.replace(/,?\s*URL:\s*\S+/g, '');
   m = m.replace(/(GET|POST|PUT|DELETE)\s+(https?:\/\/|\/)\S*(\s+failed\.)?/g, '');
   m = m.replace(/https?:\/\/\S+/g, '');
-  m = m.replace(SECRETISH, '$1=***');
   // The emulator and the real API put the server's string to sign in SignatureDoesNotMatch messages;
   // it contains the whole canonical query, AuthKey included. Keep the hint, drop the string.
   m = m.replace(/(server string to sign is:).*/is, '$1 [redacted]');
+  m = m.replace(JSON_ESCAPED_VALUE, '$1***$2');
+  m = m.replace(JSON_VALUE, '$1***$2');
+  m = m.replace(QUERY_VALUE, '$1***');
+  m = m.replace(QUOTED_VALUE, (match: string, prefix: string) => maskQuoted(match, prefix));
+  m = m.replace(PROSE_VALUE, '$1***');
   m = m.replace(/\s+/g, ' ').trim();
   if (m.length > 500) m = m.slice(0, 500) + '…';
   return m;
+}
+
+const same = (s: string): string => s;
+
+/** The same error with its message scrubbed by value (the caller knows which secrets the request carried). */
+function rescrub(e: CloudError, scrub: (text: string) => string): CloudError {
+  const message = scrub(e.message);
+  if (message === e.message) return e;
+  return new CloudError({
+    code: e.code,
+    message,
+    status: e.status,
+    requestId: e.requestId,
+    errorClass: e.errorClass,
+    retryAfterMs: e.retryAfterMs,
+    outcomeUnknown: e.outcomeUnknown,
+  });
 }
 
 function header(headers: unknown, name: string): string | undefined {
@@ -139,8 +186,8 @@ function rateLimitTimeLeft(v: string | undefined): number | undefined {
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 
 /** Turns any throwable from pop-core (or our own response checks) into a CloudError. Never rethrows the original. */
-export function toCloudError(e: unknown): CloudError {
-  if (e instanceof CloudError) return e;
+export function toCloudError(e: unknown, scrub?: (text: string) => string): CloudError {
+  if (e instanceof CloudError) return scrub ? rescrub(e, scrub) : e;
   const o = (e && typeof e === 'object' ? e : {}) as Record<string, any>;
   // 1. API error body: pop-core throws an Error with `data` = parsed body and `code` = body.Code.
   if (o.data && typeof o.data === 'object' && 'Code' in o.data) {
@@ -157,7 +204,9 @@ export function toCloudError(e: unknown): CloudError {
       message:
         code === 'InvalidAuthkey.Malformed'
           ? 'The specified BGP authentication key is malformed.'
-          : sanitizeMessage(typeof data.Message === 'string' ? data.Message : code),
+          : cls === 'clock'
+            ? CLOCK_MESSAGE
+            : (scrub ?? same)(sanitizeMessage(typeof data.Message === 'string' ? data.Message : code)),
       status,
       requestId: typeof data.RequestId === 'string' ? data.RequestId : undefined,
       errorClass: cls,

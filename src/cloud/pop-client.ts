@@ -1,9 +1,14 @@
-// VpcClient on @alicloud/pop-core: POST, explicit timeout, clean params, typed errors, plain-data responses.
+// VpcClient on @alicloud/pop-core: POST, bounded transport, clean params, typed errors, checked plain-data responses.
+import type { Agent } from 'node:http';
 import RPCClient from '@alicloud/pop-core';
+import { Redactor } from '../secrets.js';
 import type { Tag } from '../types.js';
 import { CloudError, toCloudError } from './errors.js';
+import { listAllPages } from './inventory.js';
+import { boundedAgent, Exchange, onAbort, retryAfterMs, withinExchange } from './transport.js';
 import type {
   CallOptions,
+  ListOptions,
   CreateGatewayInput,
   CreateGatewayOutput,
   CustomerGateway,
@@ -26,8 +31,10 @@ export interface Credentials {
 export interface PopClientOptions {
   endpoint: string;
   credentials: Credentials;
-  /** Per-request timeout (connect + read). pop-core's default is 3 s; the API can be slower under load. */
+  /** Total deadline per request: connect + headers + body. pop-core's default is 3 s; the API can be slower under load. */
   timeoutMs?: number;
+  /** Response size cap (default MAX_RESPONSE_BYTES, 1 MB). */
+  maxResponseBytes?: number;
 }
 
 type Params = Record<string, unknown>;
@@ -63,7 +70,17 @@ function str(v: unknown): string | undefined {
   return String(v);
 }
 
+/** What the API's ids look like; an id we record must be one (a redirect once got `cgw-redirected` recorded). */
+export const GATEWAY_ID = /^cgw-[a-z0-9]+$/;
+
+function badResponse(code: string, message: string, requestId?: string): CloudError {
+  return new CloudError({ code, message, requestId, errorClass: 'transient', outcomeUnknown: true });
+}
+
 function toGateway(regionId: string, g: any): CustomerGateway {
+  if (!g || typeof g !== 'object' || typeof g.CustomerGatewayId !== 'string' || !GATEWAY_ID.test(g.CustomerGatewayId)) {
+    throw badResponse('InvalidResponse.MissingId', 'the listing holds a gateway without a well-formed CustomerGatewayId');
+  }
   const tags: Tag[] = (g?.Tags?.Tag ?? []).map((t: any) => ({ key: String(t.Key ?? ''), value: String(t.Value ?? '') }));
   const asn = str(g.Asn);
   return {
@@ -80,16 +97,133 @@ function toGateway(regionId: string, g: any): CustomerGateway {
   };
 }
 
+
+export interface RpcCallOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  maxResponseBytes?: number;
+  /** Values the request carried that must not come back in an error message (AuthKey, secret, token). */
+  secrets?: Array<string | undefined>;
+}
+
+/**
+ * One pop-core request under an Exchange: the total deadline and the size cap hold whatever pop-core and httpx do,
+ * and the HTTP status decides before the body does (pop-core itself never looks at it).
+ */
+export async function callRpc(rpc: any, action: string, params: Params, opts: RpcCallOptions): Promise<any> {
+  const ex = new Exchange(opts.timeoutMs, opts.maxResponseBytes);
+  const off = opts.signal ? onAbort(opts.signal, () => ex.fail('aborted')) : undefined;
+  const scrubber = new Redactor({ minLength: 4 });
+  for (const s of opts.secrets ?? []) scrubber.add(s);
+  let result: unknown;
+  let ok = false;
+  try {
+    const sent = withinExchange(ex, () =>
+      rpc.request(action, cleanParams(params), { method: 'POST', timeout: opts.timeoutMs, formatParams: false }),
+    );
+    // The race may be won by the exchange's limits; pop-core's promise then settles later, unobserved.
+    sent.catch(() => undefined);
+    result = await Promise.race([sent, ex.failed]);
+    ok = true;
+  } catch (e) {
+    throw transportError(e, ex, scrubber);
+  } finally {
+    ex.finish(ok);
+    off?.();
+  }
+  const [body, entry] = Array.isArray(result) ? result : [result, undefined];
+  const status: number | undefined = (entry as any)?.response?.statusCode ?? ex.status;
+  const requestId = body && typeof body === 'object' ? str((body as any).RequestId) : undefined;
+  if (status !== undefined && (status < 200 || status >= 300)) throw statusError(status, ex, requestId);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw badResponse('InvalidResponse', 'the server answered with an empty or non-object body', requestId);
+  }
+  return plain(body);
+}
+
+/** A non-2xx answer without an API error Code (pop-core resolved it): never a success. */
+function statusError(status: number, ex: Exchange, requestId: string | undefined, code?: string): CloudError {
+  if (status >= 300 && status < 400) {
+    return new CloudError({
+      code: 'InvalidResponse.Redirect',
+      message: `the endpoint answered with a redirect (HTTP ${status}); redirects are never followed: check --endpoint (a proxy or a captive portal?)`,
+      status,
+      requestId,
+      errorClass: 'invalid',
+      // Nothing proves the request went nowhere: whoever redirected may have passed it on.
+      outcomeUnknown: true,
+    });
+  }
+  if (status === 429) {
+    return new CloudError({
+      code: code ?? 'Throttling.Http429',
+      message: 'the endpoint answered HTTP 429 (too many requests)',
+      status,
+      requestId,
+      errorClass: 'throttled',
+      retryAfterMs: retryAfterMs(ex.headers),
+    });
+  }
+  return new CloudError({
+    code: code ?? `Http${status}`,
+    message: `the server answered HTTP ${status} without an error code`,
+    status,
+    requestId,
+    errorClass: status >= 500 ? 'transient' : 'invalid',
+    outcomeUnknown: status >= 500 || status < 200,
+  });
+}
+
+/** Maps a failed exchange: our own limits first, then what the status says, then pop-core's error. */
+function transportError(e: unknown, ex: Exchange, scrubber: Redactor): CloudError {
+  if (ex.failure === 'deadline') {
+    return new CloudError({ code: 'RequestTimeout', message: 'the request did not complete within the timeout', errorClass: 'transient', outcomeUnknown: true });
+  }
+  if (ex.failure === 'too-large') {
+    return badResponse('InvalidResponse.TooLarge', 'the server sent a response larger than 1 MB (not an API answer); the connection was closed');
+  }
+  if (ex.failure === 'aborted') {
+    return new CloudError({ code: 'RequestAborted', message: 'the request was abandoned (interrupted)', errorClass: 'transient', outcomeUnknown: true });
+  }
+  const err = toCloudError(e, (s) => scrubber.redact(s));
+  const status = ex.status;
+  if (status !== undefined && status >= 300 && status < 400) return statusError(status, ex, err.requestId);
+  if (status === 429 && err.errorClass !== 'throttled') return statusError(status, ex, err.requestId, err.code.startsWith('Http') || err.code === 'InvalidResponse' ? undefined : err.code);
+  if (err.code === 'InvalidResponse') {
+    if (ex.encoded) {
+      return badResponse('InvalidResponse.Encoded', 'the server sent a compressed body that was not asked for (not an API answer)');
+    }
+    return new CloudError({
+      code: 'InvalidResponse',
+      message: `the server answered${status !== undefined ? ` HTTP ${status}` : ''} with a body that is not JSON (a proxy or gateway error page?)`,
+      status,
+      errorClass: status !== undefined && status >= 400 && status < 500 ? 'invalid' : 'transient',
+      outcomeUnknown: true,
+    });
+  }
+  if (err.errorClass === 'throttled' && err.retryAfterMs === undefined && retryAfterMs(ex.headers) !== undefined) {
+    // A proxy's standard Retry-After (seconds or a date) on an API-shaped throttling answer.
+    return new CloudError({ code: err.code, message: err.message, status: err.status ?? status, requestId: err.requestId, errorClass: 'throttled', retryAfterMs: retryAfterMs(ex.headers) });
+  }
+  return err;
+}
+
 export class PopVpcClient implements VpcClient {
   readonly endpoint: string;
   readonly accessKeyId: string;
   private readonly rpc: any;
+  private readonly agent: Agent;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number | undefined;
+  private readonly credentials: Credentials;
 
   constructor(opts: PopClientOptions) {
     this.endpoint = opts.endpoint.replace(/\/+$/, '');
     this.accessKeyId = opts.credentials.accessKeyId;
+    this.credentials = opts.credentials;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.maxResponseBytes = opts.maxResponseBytes;
+    this.agent = boundedAgent(this.endpoint);
     // verbose=true makes request() resolve to [body, entry], so we can see the HTTP status:
     // pop-core resolves a 5xx whose body has no Code as if it had succeeded.
     const Ctor = RPCClient as unknown as new (config: object, verbose?: boolean) => any;
@@ -100,46 +234,28 @@ export class PopVpcClient implements VpcClient {
         accessKeyId: opts.credentials.accessKeyId,
         accessKeySecret: opts.credentials.accessKeySecret,
         securityToken: opts.credentials.securityToken || undefined,
-        opts: { method: 'POST', timeout: this.timeoutMs },
+        // Our agent replaces pop-core's own keep-alive pool; httpx never follows redirects, so nothing signed
+        // is ever sent to a host other than the endpoint.
+        opts: { method: 'POST', timeout: this.timeoutMs, agent: this.agent },
       },
       true,
     );
   }
 
-  /** One API call. Every failure leaves as a CloudError; every success as plain data. */
+  /** Destroys every pooled socket. Later calls still work (they open new sockets). */
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** One API call. Every failure leaves as a CloudError; every success as plain data from a 2xx JSON object. */
   async call(action: string, params: Params, opts?: CallOptions): Promise<any> {
-    let result: unknown;
-    try {
-      result = await this.rpc.request(action, cleanParams(params), {
-        method: 'POST',
-        timeout: opts?.timeoutMs ?? this.timeoutMs,
-        formatParams: false,
-      });
-    } catch (e) {
-      throw toCloudError(e);
-    }
-    const [body, entry] = Array.isArray(result) ? result : [result, undefined];
-    const status: number | undefined = (entry as any)?.response?.statusCode;
-    if (status !== undefined && status >= 400) {
-      throw new CloudError({
-        code: `Http${status}`,
-        message: `the server answered HTTP ${status} without an error code`,
-        status,
-        requestId: str((body as any)?.RequestId),
-        errorClass: status >= 500 ? 'transient' : 'invalid',
-        outcomeUnknown: status >= 500,
-      });
-    }
-    if (!body || typeof body !== 'object') {
-      throw new CloudError({
-        code: 'InvalidResponse',
-        message: 'the server answered with an empty or non-object body',
-        status,
-        errorClass: 'transient',
-        outcomeUnknown: true,
-      });
-    }
-    return plain(body);
+    return callRpc(this.rpc, action, params, {
+      timeoutMs: opts?.timeoutMs ?? this.timeoutMs,
+      signal: opts?.signal,
+      maxResponseBytes: this.maxResponseBytes,
+      // The secrets this request carries, in every encoding: a server may quote them back in its message.
+      secrets: [this.credentials.accessKeySecret, this.credentials.securityToken, typeof params.AuthKey === 'string' ? params.AuthKey : undefined],
+    });
   }
 
   async createCustomerGateway(input: CreateGatewayInput, opts?: CallOptions): Promise<CreateGatewayOutput> {
@@ -158,14 +274,9 @@ export class PopVpcClient implements VpcClient {
       },
       opts,
     );
-    if (typeof r.CustomerGatewayId !== 'string') {
-      throw new CloudError({
-        code: 'InvalidResponse',
-        message: 'CreateCustomerGateway answered without a CustomerGatewayId',
-        requestId: str(r.RequestId),
-        errorClass: 'transient',
-        outcomeUnknown: true,
-      });
+    // A 200 without a well-formed id is no proof of anything: the outcome is unknown and is reconciled by listing.
+    if (typeof r.CustomerGatewayId !== 'string' || !GATEWAY_ID.test(r.CustomerGatewayId)) {
+      throw badResponse('InvalidResponse.MissingId', 'CreateCustomerGateway answered without a well-formed CustomerGatewayId', str(r.RequestId));
     }
     return { id: r.CustomerGatewayId, requestId: String(r.RequestId ?? ''), createTime: Number(r.CreateTime ?? 0) };
   }
@@ -183,7 +294,9 @@ export class PopVpcClient implements VpcClient {
       },
       opts,
     );
-    const items = (r.CustomerGateways?.CustomerGateway ?? []).map((g: any) => toGateway(input.regionId, g));
+    const list = r.CustomerGateways?.CustomerGateway ?? [];
+    if (!Array.isArray(list)) throw badResponse('InvalidResponse', 'DescribeCustomerGateways answered without a gateway list', str(r.RequestId));
+    const items = list.map((g: any) => toGateway(input.regionId, g));
     return {
       items,
       totalCount: Number(r.TotalCount ?? items.length),
@@ -193,15 +306,8 @@ export class PopVpcClient implements VpcClient {
     };
   }
 
-  async listCustomerGateways(regionId: string, opts?: CallOptions): Promise<CustomerGateway[]> {
-    const all: CustomerGateway[] = [];
-    for (let page = 1; ; page++) {
-      const p = await this.describeCustomerGateways({ regionId, pageNumber: page, pageSize: 50 }, opts);
-      all.push(...p.items);
-      if (p.items.length < 50 || all.length >= p.totalCount) break;
-      if (page > 10_000) break; // a server that never ends its listing must not loop us forever
-    }
-    return all;
+  async listCustomerGateways(regionId: string, opts?: ListOptions): Promise<CustomerGateway[]> {
+    return listAllPages((input, o) => this.describeCustomerGateways(input, o), regionId, opts);
   }
 
   async describeCustomerGateway(regionId: string, id: string, opts?: CallOptions): Promise<CustomerGateway> {

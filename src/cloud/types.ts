@@ -1,4 +1,5 @@
 // The VPC client contract: the only surface the rest of the tool uses to reach the cloud.
+import type { Clock } from '../execute/clock.js';
 import type { Tag } from '../types.js';
 
 export interface CustomerGateway {
@@ -73,9 +74,18 @@ export interface Region {
   endpoint?: string;
 }
 
-/** Per-call options: an abort signal is honoured between retries by callers; `timeoutMs` overrides the client default. */
+/** Per-call options. `timeoutMs` overrides the client's total deadline; `signal` abandons the request at once. */
 export interface CallOptions {
   timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Listing options: pages are retried where they failed, sleeping on `clock` (a virtual one in tests). */
+export interface ListOptions extends CallOptions {
+  clock?: Clock;
+  random?: () => number;
+  /** Called after each page: gateways listed so far and the total the API reports. */
+  onProgress?: (listed: number, total: number) => void;
 }
 
 export interface VpcClient {
@@ -83,8 +93,13 @@ export interface VpcClient {
   readonly accessKeyId: string;
   createCustomerGateway(input: CreateGatewayInput, opts?: CallOptions): Promise<CreateGatewayOutput>;
   describeCustomerGateways(input: DescribePageInput, opts?: CallOptions): Promise<DescribePage>;
-  /** Every gateway of a region, paging with PageSize 50 until TotalCount is reached or a short page arrives. */
-  listCustomerGateways(regionId: string, opts?: CallOptions): Promise<CustomerGateway[]>;
+  /**
+   * Every gateway of a region, paging with PageSize 50 until TotalCount is reached or a short page arrives.
+   * A throttled or failed page is retried (honouring x-acs-retry-after) without starting over at page 1.
+   */
+  listCustomerGateways(regionId: string, opts?: ListOptions): Promise<CustomerGateway[]>;
+  /** Closes the connection pool: no socket or timer of this client keeps the process alive afterwards. */
+  close?(): void;
   describeCustomerGateway(regionId: string, id: string, opts?: CallOptions): Promise<CustomerGateway>;
   modifyCustomerGatewayAttribute(input: ModifyGatewayInput, opts?: CallOptions): Promise<{ requestId: string }>;
   deleteCustomerGateway(

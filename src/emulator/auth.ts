@@ -8,6 +8,10 @@ export interface AuthAccount {
   accessKeySecret: string;
   accountId: string;
   securityToken?: string;
+  /** GetCallerIdentity: the key belongs to this RAM user (else to the account itself, or a role with a token). */
+  ramUser?: string;
+  /** GetCallerIdentity: the role an STS token was issued for. */
+  roleName?: string;
 }
 
 export interface AuthRequest {
@@ -24,7 +28,8 @@ export interface AuthRequest {
 }
 
 const SKEW_MS = 15 * 60 * 1000;
-const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
+// Fractional seconds are accepted: `Date.toISOString()` sends them, so do some published SDKs, and so does the gateway.
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
 
 /** RFC 3986 encoding exactly as pop-core does it: encodeURIComponent plus ! ' ( ) * (vpc-api.md §2.4). */
 export function percentEncode(s: string): string {
@@ -99,8 +104,10 @@ export class NonceCache {
 function checkTimestamp(value: string | undefined, name: string, now: number): void {
   if (value === undefined || value === '') throw missing(name);
   const m = TIMESTAMP.exec(value);
-  const t = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
-  if (!m || Number.isNaN(t) || new Date(t).toISOString().slice(0, 19) + 'Z' !== value)
+  const whole = m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!) : NaN;
+  const t = whole + (m?.[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0);
+  // The round trip of the whole seconds rejects impossible dates (month 13, Feb 30) that Date.UTC would roll over.
+  if (!m || Number.isNaN(t) || new Date(whole).toISOString().slice(0, 19) !== value.slice(0, 19))
     throw err(400, 'InvalidTimeStamp.Format', 'Specified time stamp or date value is not well formatted.');
   if (Math.abs(now - t) > SKEW_MS)
     throw err(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.');

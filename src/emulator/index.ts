@@ -12,8 +12,12 @@ export interface EmulatorAccount {
   accessKeyId: string;
   accessKeySecret: string;
   accountId: string;
-  /** If set, every request must carry it (SecurityToken / x-acs-security-token). */
+  /** If set, every request must carry it (SecurityToken / x-acs-security-token); GetCallerIdentity says AssumedRoleUser. */
   securityToken?: string;
+  /** GetCallerIdentity answers RAMUser with this user name (default: the account itself). */
+  ramUser?: string;
+  /** GetCallerIdentity: the role an STS token belongs to (default cgw-batch-role). */
+  roleName?: string;
 }
 
 export interface EmulatorOptions {

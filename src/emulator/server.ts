@@ -9,6 +9,7 @@ import { pickFault, RandomStreams, type FaultConfig, type FaultKind } from './fa
 import { DEFAULT_RATES, RateLimiter } from './ratelimit.js';
 import { isKnownRegion } from './regions.js';
 import { NO_FLAGS, Store, type AccountFlags, type EmulatorStateDump } from './store.js';
+import { callerIdentity, STS_ACTION, STS_VERSION } from './sts.js';
 import { errorBody, newRequestId, parseForm, toXml } from './wire.js';
 
 export const API_VERSION = '2016-04-28';
@@ -256,7 +257,7 @@ export class EmulatorServer {
     const action = params.get('Action') || header('x-acs-action') || '';
     const version = params.get('Version') || header('x-acs-version') || '';
     const def = ACTIONS.get(action);
-    o.action = def ? action : action === '' ? '-' : '(unknown)';
+    o.action = def || action === STS_ACTION ? action : action === '' ? '-' : '(unknown)';
 
     const lat = this.cfg.latency;
     if (lat && lat.maxMs > 0) {
@@ -268,6 +269,7 @@ export class EmulatorServer {
     try {
       if (action === '') throw missing('Action');
       if (version === '') throw missing('Version');
+      if (action === STS_ACTION) return this.sts(req, res, { path, query, params, body, version, o, startedAt, requestId, xml });
       if (version !== API_VERSION) throw err(400, 'InvalidVersion', 'Specified parameter Version is not valid.');
       if (!def) throw err(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
 
@@ -344,6 +346,38 @@ export class EmulatorServer {
       if (e instanceof ApiError) return fail(e);
       throw e;
     }
+  }
+
+  /**
+   * STS GetCallerIdentity on the same endpoint (with `--endpoint`, the CLI sends STS there too). Signed and
+   * checked like any call; never rate limited, and faults only when `faultActions` names it.
+   */
+  private sts(
+    req: IncomingMessage,
+    res: ServerResponse,
+    r: { path: string; query: Map<string, string>; params: Map<string, string>; body: Buffer; version: string; o: Outcome; startedAt: number; requestId: string; xml: boolean },
+  ): void {
+    if (r.version !== STS_VERSION) throw err(400, 'InvalidVersion', 'Specified parameter Version is not valid.');
+    const account = authenticate(
+      { method: req.method ?? 'GET', path: r.path, query: r.query, params: r.params, headers: req.headers, bodySha256: createHash('sha256').update(r.body).digest('hex') },
+      (id) => this.byKey.get(id),
+      this.nonces,
+      this.cfg.clock(),
+    );
+    r.o.accountId = account.accountId;
+    const fault = this.cfg.faultActions?.includes(STS_ACTION) ? pickFault(this.random.stream(`fault:${STS_ACTION}`), this.cfg.faults) : undefined;
+    if (fault && fault !== 'commit-drop') {
+      return this.injectFault(fault, req, res, r.o, r.startedAt, (e, extra) => {
+        r.o.outcome = e.code;
+        r.o.status = e.status;
+        this.count(r.o, r.startedAt);
+        this.send(req, res, e.status, { 'content-type': 'application/json;charset=utf-8', ...(extra ?? {}) }, JSON.stringify(errorBody(e, r.requestId)));
+      });
+    }
+    const out = { RequestId: r.requestId, ...callerIdentity(account) };
+    this.count(r.o, r.startedAt);
+    if (r.xml) this.send(req, res, 200, { 'content-type': 'text/xml;charset=utf-8' }, toXml(`${STS_ACTION}Response`, out));
+    else this.send(req, res, 200, { 'content-type': 'application/json;charset=utf-8' }, JSON.stringify(out));
   }
 
   private injectFault(

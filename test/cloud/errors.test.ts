@@ -90,7 +90,7 @@ test('auth failures map to auth and never carry the string to sign', async (t) =
   const unknown = check(await caught(createWithMarker(pop(emu, { accessKeyId: 'LTAIunknown', accessKeySecret: CREDS.accessKeySecret }))), 'auth');
   assert.equal(unknown.status, 404);
   skew = 30 * 60 * 1000;
-  check(await caught(createWithMarker(pop(emu))), 'auth');
+  assert.match(check(await caught(createWithMarker(pop(emu))), 'clock').message, /check the system clock/);
   skew = 0;
   const sts = await emulator({ accounts: [{ ...CREDS, accountId: '9', securityToken: 'tok' }] });
   t.after(() => sts.close());
@@ -119,4 +119,61 @@ test('InvalidAuthkey.Malformed: the key the real API quotes in the message is dr
   assert.equal(c.code, 'InvalidAuthkey.Malformed');
   assert.equal(c.requestId, 'R1');
   assert.ok(!JSON.stringify(c.toJSON()).includes('SECRET-MARKER'));
+});
+
+test('sanitizeMessage drops AuthKeys quoted as JSON, escaped JSON, URL-encoded query, brackets and prose', async () => {
+  const { sanitizeMessage } = await import('../../src/cloud/errors.js');
+  const K = 'SeCrEt-Xyz9';
+  const cases = [
+    `The AuthKey ${K} contains invalid characters.`,
+    `bad request {"AuthKey":"${K}","IpAddress":"1.2.3.4"}`,
+    `bad request {"AuthKey": "Se\\"Cr\\\\Et-Xyz9"}`,
+    `echo: {\\"AuthKey\\":\\"${K}\\"}`,
+    `query Action%3DCreate%26AuthKey%3D${K}%26RegionId%3Dcn`,
+    `query AuthKey%253D${K}%2526x`,
+    `The specified BGP authentication key (${K} with spaces) is malformed.`,
+    `auth_key: "${K} two words"`,
+    `Authorization: Bearer ${K}`,
+    `SecurityToken=${K}&x=1`,
+  ];
+  for (const c of cases) {
+    const out = sanitizeMessage(c);
+    assert.ok(!/SeCrEt|Xyz9|Cr\\/.test(out), `${c}\n-> ${out}`);
+    assert.ok(!out.includes('two words') && !out.includes('with spaces'), out);
+  }
+  // Server wording without a value stays readable.
+  for (const ok of [
+    'Specified signature is not matched with our calculation.',
+    'MissingAuthKey: AuthKey is mandatory for this action.',
+    'Specified signature method is not valid.',
+    'The specified AuthKey is malformed.',
+  ]) {
+    assert.equal(sanitizeMessage(ok), ok);
+  }
+});
+
+test('toCloudError scrubs the message by value when the caller knows what the request carried', () => {
+  const K = 'per-call-secret-99';
+  const e = Object.assign(new Error('x'), {
+    data: { Code: 'InvalidParameter', Message: `value ${Buffer.from(K).toString('base64')} and ${encodeURIComponent(K)} rejected`, RequestId: 'R2' },
+  });
+  const plain = toCloudError(e);
+  assert.ok(plain.message.includes(Buffer.from(K).toString('base64')), 'name-based sanitizing alone cannot know the value');
+  const r = new (class {
+    redact(s: string) {
+      return s.split(Buffer.from(K).toString('base64')).join('***').split(encodeURIComponent(K)).join('***');
+    }
+  })();
+  const c = toCloudError(e, (s) => r.redact(s));
+  assert.equal(c.message, 'value *** and *** rejected');
+  assert.equal(c.requestId, 'R2');
+});
+
+test('InvalidTimeStamp.* is the clock class, and its message says to check the system clock', () => {
+  for (const code of ['InvalidTimeStamp.Expired', 'InvalidTimeStamp.Format']) {
+    const c = toCloudError(Object.assign(new Error('x'), { data: { Code: code, Message: 'Specified time stamp or date value is expired.' } }));
+    assert.equal(c.errorClass, 'clock');
+    assert.match(c.message, /check the system clock/);
+    assert.equal(c.retryable, false);
+  }
 });

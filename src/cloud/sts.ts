@@ -1,0 +1,82 @@
+// STS GetCallerIdentity over pop-core and the bounded transport: which account the credentials belong to.
+import RPCClient from '@alicloud/pop-core';
+import { CloudError } from './errors.js';
+import { callRpc, plain, type Credentials } from './pop-client.js';
+import { boundedAgent } from './transport.js';
+
+export const STS_API_VERSION = '2015-04-01';
+/** The public STS endpoint; with `--endpoint` (emulator, proxy) the CLI sends STS to that URL instead. */
+export const STS_ENDPOINT = 'https://sts.aliyuncs.com';
+
+export interface CallerIdentity {
+  /** The main account the credentials act for: what a journal is bound to. */
+  accountId: string;
+  /** The account or RAM user id; the API omits it for an assumed role. */
+  userId?: string;
+  arn: string;
+  /** 'Account' | 'RAMUser' | 'AssumedRoleUser' (kept as sent, so a new type is not an error). */
+  identityType: string;
+  principalId?: string;
+}
+
+export interface CallerIdentityOptions {
+  credentials: Credentials;
+  /** Default STS_ENDPOINT. */
+  endpoint?: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+const ACCOUNT_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+/**
+ * One GetCallerIdentity call. Errors are CloudErrors (bad keys: class 'auth'; clock skew: 'clock'); an answer
+ * without a usable AccountId is InvalidResponse.MissingAccount. The pool is closed before returning.
+ */
+export async function getCallerIdentity(opts: CallerIdentityOptions): Promise<CallerIdentity> {
+  const endpoint = (opts.endpoint ?? STS_ENDPOINT).replace(/\/+$/, '');
+  const agent = boundedAgent(endpoint);
+  const Ctor = RPCClient as unknown as new (config: object, verbose?: boolean) => any;
+  const rpc = new Ctor(
+    {
+      endpoint,
+      apiVersion: STS_API_VERSION,
+      accessKeyId: opts.credentials.accessKeyId,
+      accessKeySecret: opts.credentials.accessKeySecret,
+      securityToken: opts.credentials.securityToken || undefined,
+      opts: { method: 'POST', timeout: opts.timeoutMs, agent },
+    },
+    true,
+  );
+  try {
+    const r = plain<Record<string, unknown>>(
+      await callRpc(rpc, 'GetCallerIdentity', {}, {
+        timeoutMs: opts.timeoutMs,
+        signal: opts.signal,
+        secrets: [opts.credentials.accessKeySecret, opts.credentials.securityToken],
+      }),
+    );
+    const accountId = text(r.AccountId);
+    if (accountId === undefined || !ACCOUNT_ID.test(accountId)) {
+      throw new CloudError({
+        code: 'InvalidResponse.MissingAccount',
+        message: 'GetCallerIdentity answered without a usable AccountId (is the endpoint an STS endpoint?)',
+        requestId: text(r.RequestId),
+        errorClass: 'transient',
+      });
+    }
+    return {
+      accountId,
+      userId: text(r.UserId),
+      arn: text(r.Arn) ?? '',
+      identityType: text(r.IdentityType) ?? 'unknown',
+      principalId: text(r.PrincipalId),
+    };
+  } finally {
+    agent.destroy();
+  }
+}
