@@ -8,6 +8,7 @@ const io: Io = {
   stdin: process.stdin,
   env: process.env,
   cwd: process.cwd(),
+  columns: process.stdout.columns,
   onSignal(handler) {
     const h = (sig: NodeJS.Signals) => handler(sig);
     process.on('SIGINT', h);

@@ -1,20 +1,46 @@
 // Dispatch: argv -> options -> command -> exit code. Every error becomes a one-line message and a code, never a stack.
 import { readFileSync } from 'node:fs';
 import { CloudError } from './cloud/errors.js';
-import { runEmulatorCommand } from './emulator/cli.js';
-import { EXIT, ExitError, isUserError } from './errors.js';
+import { EXIT, ExitError, isUserError, UsageError } from './errors.js';
 import type { Io } from './io.js';
-import { HELP, resolveOptions } from './options.js';
+import { resolveOptions, type Options } from './options.js';
 import { Redactor } from './secrets.js';
-import { runApply } from './commands/apply.js';
-import { runPlan } from './commands/plan.js';
-import { runReport, runStatus } from './commands/status.js';
-import { runDay2 } from './commands/day2.js';
-import { makeContext } from './commands/context.js';
+import { makeContext, type Context } from './commands/context.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+/** Commands are loaded on demand: `plan` does not pay for the emulator, `status` not for the SDK. */
+async function dispatch(ctx: Context, command: Options['command']): Promise<number> {
+  switch (command) {
+    case 'plan':
+      return (await import('./commands/plan.js')).runPlan(ctx);
+    case 'apply':
+      return (await import('./commands/apply.js')).runApply(ctx);
+    case 'import':
+      return (await import('./commands/import.js')).runImport(ctx);
+    case 'destroy':
+      return (await import('./commands/destroy.js')).runDestroy(ctx);
+    case 'refresh':
+      return (await import('./commands/refresh.js')).runRefresh(ctx);
+    case 'status':
+      return (await import('./commands/status.js')).runStatus(ctx);
+    case 'report':
+      return (await import('./commands/status.js')).runReport(ctx);
+    case 'export':
+    case 'init':
+      throw new UsageError(`${command} is not available yet`);
+  }
+}
+
+/** What to do about an API error that stopped a command, by its class. */
+function hint(e: CloudError): string {
+  if (e.errorClass === 'auth') return '; check the access key and secret (or --profile)';
+  if (e.errorClass === 'clock') return "; check this machine's clock (the API accepts requests within 15 minutes of its time)";
+  if (e.errorClass === 'forbidden') return '; the RAM user needs permission for this action';
+  return '';
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -24,48 +50,30 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return code;
   };
   try {
-    const parsed = resolveOptions(argv);
+    const parsed = resolveOptions(argv, {
+      cwd: io.cwd,
+      env: io.env,
+      stdoutIsTTY: io.stdout.isTTY,
+      stderrIsTTY: io.stderr.isTTY,
+      stdinIsTTY: io.stdin.isTTY,
+      columns: io.columns,
+    });
     if (parsed.kind === 'help') {
-      io.stdout.write(HELP);
+      io.stdout.write(parsed.text);
       return EXIT.ok;
     }
     if (parsed.kind === 'version') {
       io.stdout.write(`${version()}\n`);
       return EXIT.ok;
     }
-    if (parsed.kind === 'emulator') {
-      return await runEmulatorCommand(parsed.argv, {
-        stdout: (s) => io.stdout.write(s),
-        stderr: (s) => io.stderr.write(s),
-        onSignal: (h) => {
-          io.onSignal(() => h());
-        },
-      });
-    }
-    const ctx = makeContext(io, parsed.options, redactor);
-    switch (parsed.options.command) {
-      case 'plan':
-        return await runPlan(ctx);
-      case 'apply':
-        return await runApply(ctx);
-      case 'status':
-        return await runStatus(ctx);
-      case 'report':
-        return await runReport(ctx);
-      case 'refresh':
-      case 'import':
-      case 'destroy':
-        return await runDay2(ctx);
-      default:
-        return fail(`command ${parsed.options.command} is not available`, EXIT.usage);
-    }
+    if (parsed.kind === 'emulator') return await (await import('./commands/emulator.js')).runEmulator(parsed.argv, io);
+    return await dispatch(makeContext(io, parsed.options, redactor), parsed.options.command);
   } catch (e) {
     if (e instanceof ExitError) return e.exitCode;
     if (isUserError(e)) return fail(e.message, EXIT.usage);
     if (e instanceof CloudError) {
       const rid = e.requestId ? ` (request id ${e.requestId})` : '';
-      const hint = e.errorClass === 'auth' ? '; check the access key and secret (or --profile)' : '';
-      return fail(`the API call failed: ${e.code}: ${e.message}${rid}${hint}`, EXIT.usage);
+      return fail(`the API call failed: ${e.code}: ${e.message}${rid}${hint(e)}`, EXIT.usage);
     }
     if (io.env.CGW_BATCH_DEBUG) io.stderr.write(redactor.redact(`${(e as Error)?.stack ?? String(e)}\n`));
     return fail('internal error (this is a bug; rerun with CGW_BATCH_DEBUG=1 and report it)', EXIT.usage);

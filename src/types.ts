@@ -19,6 +19,8 @@ export interface Issue {
   message: string;
   file: string;
   line: number;
+  /** Spreadsheet cell (`Sites!D4`) when the issue is about one cell of an .xlsx manifest. */
+  cell?: string;
 }
 
 export interface Tag {

@@ -32,7 +32,7 @@ export function junitXml(inp: ReportInput): string {
       `skipped="${count(inp.results, isSkipped)}" errors="0" time="${secs(ms(inp.results))}">`,
   );
   for (const [region, rows] of byRegion) {
-    const ts = inp.startedAt ? ` timestamp="${xmlAttr(inp.startedAt)}"` : '';
+    const ts = inp.run?.startedAt ? ` timestamp="${xmlAttr(inp.run.startedAt)}"` : '';
     out.push(
       `  <testsuite name="${xmlAttr(region)}" tests="${rows.length}" failures="${count(rows, isFailed)}" ` +
         `skipped="${count(rows, isSkipped)}" errors="0" time="${secs(ms(rows))}"${ts}>`,

@@ -2,7 +2,7 @@
 // them says which); checked before any request, and a failure afterwards is a warning, never a lost run.
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Redactor } from '../secrets.js';
 
@@ -128,6 +128,7 @@ export async function writeReportFiles(dir: string, docs: Array<[string, string 
     const data = typeof raw === 'string' && opts.redactor ? opts.redactor.redact(raw) : raw;
     const target = join(dir, name);
     try {
+      if (dirname(target) !== dir) await fs.mkdir(dirname(target), { recursive: true });
       await atomicWrite(fs, target, data);
       files.push(target);
       index.add(name);

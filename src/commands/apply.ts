@@ -1,0 +1,95 @@
+// `cgw-batch apply`: lock the journal, plan from it, confirm, carry out exactly that plan, report every row's truth.
+import { EXIT, UsageError } from '../errors.js';
+import { Journal, lockJournal, type JournalLock } from '../state/journal.js';
+import { EXECUTABLE, type Plan } from '../types.js';
+import { confirm } from '../ui/prompt.js';
+import { warn, type Context } from './context.js';
+import { executable, execute, type Execution } from './execution.js';
+import { planExitCode, printPlan, runPlan } from './plan.js';
+import { loadAndPlan } from './planning.js';
+import { checkReports, finishRun } from './reporting.js';
+import { openSession, type Session } from './session.js';
+
+/** The rows apply refuses while they are in the run (without --skip-invalid): invalid or blocked. */
+export function refusal(plan: Plan): string | undefined {
+  const s = plan.summary;
+  if (s.invalid === 0 && s.blocked === 0) return undefined;
+  const needs = [...new Set(plan.rows.filter((r) => r.inRun && r.needs).map((r) => r.needs!))];
+  const parts = [s.invalid > 0 && `${s.invalid} row(s) are invalid`, s.blocked > 0 && `${s.blocked} row(s) are blocked`].filter(Boolean).join(' and ');
+  const hint = needs.length ? ` Pass ${needs.join(' / ')} where the reasons above say so,` : '';
+  return `refusing to apply: ${parts} (listed above).${hint} Fix the rows, or pass --skip-invalid to carry out only the other rows.`;
+}
+
+/** "3 create, 1 update in 2 region(s) of account 1234 at https://..." */
+export function describeWork(plan: Plan): string {
+  const rows = plan.rows.filter((r) => r.inRun && EXECUTABLE.has(r.action));
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(r.action, (counts.get(r.action) ?? 0) + 1);
+  const what = [...counts].map(([a, n]) => `${n} ${a}`).join(', ');
+  const regions = new Set(rows.map((r) => r.ref.region)).size;
+  const where = plan.target ? ` of account ${plan.target.accountId ?? '(unknown)'} at ${plan.target.endpoint}` : '';
+  return `${what} in ${regions} region(s)${where}`;
+}
+
+export async function askToProceed(ctx: Context, question: string): Promise<boolean> {
+  if (ctx.options.yes) return true;
+  if (!ctx.options.canPrompt) throw new UsageError(`${ctx.options.command} needs --yes when there is no terminal to confirm on (CI, pipes)`);
+  return confirm(question, { input: ctx.io.stdin, output: ctx.err });
+}
+
+export async function runApply(ctx: Context): Promise<number> {
+  if (ctx.options.dryRun) return runPlan(ctx, 'apply');
+  const o = ctx.options;
+  const session = (await openSession(ctx, true)) as Session;
+  let lock: JournalLock | undefined;
+  let journal: Journal | undefined;
+  try {
+    // The plan is made from the locked journal, so what apply carries out is exactly what it printed.
+    lock = await lockJournal(o.statePath!, { forceUnlock: o.forceUnlock, onWarning: (m) => warn(ctx, m) });
+    const { plan, manifest } = await loadAndPlan(ctx, session, 'apply');
+    printPlan(ctx, plan);
+    const refused = refusal(plan);
+    if (refused && !o.skipInvalid) {
+      ctx.err.write(`cgw-batch: ${refused}\n`);
+      return planExitCode(plan);
+    }
+    if (refused) warn(ctx, `leaving out ${plan.summary.invalid} invalid and ${plan.summary.blocked} blocked row(s) (--skip-invalid)`);
+    await checkReports(ctx, 'apply');
+    const rows = executable(plan);
+    const startedAt = new Date();
+    let exec: Execution | undefined;
+    if (rows.length > 0) {
+      if (!(await askToProceed(ctx, `Apply ${describeWork(plan)}? [y/N] `))) {
+        ctx.err.write('nothing applied.\n');
+        return EXIT.ok;
+      }
+      journal = await Journal.open(o.statePath!, {
+        lock,
+        manifest: { path: manifest.file, hash: manifest.hash },
+        endpoint: session.endpoint,
+        caller: session.caller,
+        onWarning: (m) => warn(ctx, m),
+      });
+      exec = await execute(ctx, session, journal, rows, 'apply');
+      await journal.close();
+      journal = undefined;
+    } else if (o.format !== 'json') {
+      ctx.out.write('nothing to do: every row is up to date.\n');
+    }
+    return await finishRun(ctx, {
+      command: 'apply',
+      plan,
+      columns: manifest.columns,
+      executed: exec?.results ?? [],
+      ...(exec?.stopReason ? { stopReason: exec.stopReason } : {}),
+      ...(exec?.stopError ? { stopMessage: `${exec.stopError.code}: ${exec.stopError.message}` } : {}),
+      startedAt: exec?.startedAt ?? startedAt,
+      finishedAt: exec?.finishedAt ?? new Date(),
+      ...(exec ? { requests: exec.requests, throttled: exec.throttled } : {}),
+    });
+  } finally {
+    if (journal) await journal.close();
+    await lock?.release();
+    await session.close();
+  }
+}

@@ -1,0 +1,100 @@
+// The end of a run: every row's truth from the journal, the reports (checked before any request, written after), the
+// per-run file, the summary table and the exit code. A report that cannot be written is a warning, never a lost run.
+import { join } from 'node:path';
+import { readJournal, type JournalRow } from '../state/journal.js';
+import { junitXml, resultsCsv, resultsJson, runJson, type ReportInput, type RunBlock } from '../report/results.js';
+import { renderSummaryTable } from '../report/summary.js';
+import { exitCodeOf, runCounts, truthRows } from '../report/truth.js';
+import { checkReportTargets, reportNames, stamp, writeReportFiles } from '../report/write.js';
+import type { Plan, RowResult, StopReason } from '../types.js';
+import { warn, type Context } from './context.js';
+
+/** The report files a command writes, checked before it sends anything (a refusal is exit 2, nothing sent). */
+export async function checkReports(ctx: Context, command: string): Promise<void> {
+  const o = ctx.options;
+  const names = reportNames(command);
+  await checkReportTargets(o.reportDir!, [names.csv, names.json, names.junit, names.xlsx], [o.manifest, o.statePath].filter((p): p is string => p !== undefined));
+}
+
+/** Input columns in manifest order, from the rows' echo (destroy and report have no manifest header at hand). */
+export function columnsOf(rows: readonly RowResult[], known?: readonly string[]): string[] {
+  const cols: string[] = [...(known ?? [])];
+  for (const r of rows) for (const c of Object.keys(r.echo)) if (!cols.includes(c)) cols.push(c);
+  return cols;
+}
+
+export async function writeReports(ctx: Context, command: string, input: ReportInput): Promise<string[]> {
+  const o = ctx.options;
+  const names = reportNames(command);
+  const docs: Array<[string, string | Uint8Array]> = [
+    [names.csv, resultsCsv(input)],
+    [names.json, resultsJson(input)],
+    [names.junit, junitXml(input)],
+  ];
+  if (input.run) docs.push([join('runs', `${stamp(new Date(input.run.finishedAt))}-${command}.json`), runJson(input)]);
+  const written = await writeReportFiles(o.reportDir!, docs, { redactor: ctx.redactor });
+  for (const w of written.warnings) warn(ctx, w);
+  return written.files;
+}
+
+export interface RunEnd {
+  command: 'apply' | 'import' | 'destroy';
+  plan: Plan;
+  columns: string[];
+  /** This run's executor results (empty when nothing was executed). */
+  executed: RowResult[];
+  stopReason?: StopReason;
+  stopMessage?: string;
+  startedAt: Date;
+  finishedAt: Date;
+  requests?: number;
+  throttled?: number;
+  runId?: string;
+}
+
+/** Truth rows, reports, summary and the exit code of a run. */
+export async function finishRun(ctx: Context, end: RunEnd): Promise<number> {
+  const o = ctx.options;
+  const journal = await readJournal(o.statePath!).catch(() => undefined);
+  const rows = truthRows(end.plan, journal?.rows as ReadonlyMap<string, JournalRow> | undefined, end.executed);
+  const exitCode = exitCodeOf(rows, end.stopReason);
+  const run: RunBlock = {
+    command: end.command,
+    startedAt: end.startedAt.toISOString(),
+    finishedAt: end.finishedAt.toISOString(),
+    exitCode,
+    ...(end.stopReason ? { stopReason: end.stopReason } : {}),
+    counts: runCounts(rows),
+    ...(end.requests !== undefined ? { requests: end.requests } : {}),
+    ...(end.throttled !== undefined ? { throttled: end.throttled } : {}),
+    ...(end.plan.target?.accountId ? { accountId: end.plan.target.accountId } : {}),
+    ...(end.plan.target ? { endpoint: end.plan.target.endpoint } : {}),
+  };
+  const files = await writeReports(ctx, end.command, {
+    columns: end.columns,
+    results: rows,
+    ...(journal ? { runId: journal.header.runId } : end.runId ? { runId: end.runId } : {}),
+    manifest: end.plan.manifest.file,
+    command: end.command,
+    run,
+  });
+  if (o.format === 'json') {
+    ctx.out.write(JSON.stringify({ type: 'summary', ...run }) + '\n');
+  } else {
+    ctx.out.write(renderSummaryTable(rows, { color: o.color }));
+    const did = Object.entries(run.counts).map(([k, n]) => `${n} ${k}`).join(', ');
+    ctx.out.write(`this run: ${did || 'nothing'}\n`);
+    if (files.length) ctx.out.write(`reports: ${files.join(', ')}\n`);
+    ctx.out.write(`journal: ${o.statePath}\n`);
+  }
+  if (end.stopReason === 'auth' || end.stopReason === 'forbidden') {
+    ctx.err.write(`cgw-batch: ${end.stopMessage ?? 'the run stopped'}; no further rows were sent.\n`);
+  } else if (end.stopReason === 'interrupt') {
+    ctx.err.write(`interrupted: rerun the same command to resume; rows in flight keep their ClientTokens.\n`);
+  } else if (end.stopReason === 'retry-budget') {
+    ctx.err.write('cgw-batch: stopped early: the API kept failing and the retry budget ran out.\n');
+  } else if (end.stopReason === 'max-failures') {
+    ctx.err.write('cgw-batch: stopped after reaching --max-failures; rows not sent are "not started".\n');
+  }
+  return exitCode;
+}
