@@ -120,6 +120,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       }
     } catch (e) {
       // A journal write failed: the row's state is unknown to us, so say so rather than guess.
+      run.countFailure();
       const ce = e instanceof CloudError ? e : undefined;
       r = result(ctx, rr, rr.attempts > 0 && (row.action === 'create' || row.action === 'retry' || row.action === 'resume') ? 'unknown' : 'failed', {
         errorCode: ce?.code ?? 'JournalError',
@@ -127,7 +128,6 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
         errorClass: 'transient',
       });
     }
-    if (r.status === 'failed' || (r.status === 'unknown' && r.errorCode !== 'Interrupted')) run.countFailure();
     emit({ type: 'row:done', lane: lane.name, result: r });
     return r;
   };

@@ -49,12 +49,16 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
   const scheduler = lane.scheduler(c.api);
   let sentAny = false;
   let intent = false;
+  // The call that leads the run keeps leading through its own retries (it must not wait at its own gate).
+  let leader = false;
   for (;;) {
     if (ctx.run.stopped) return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
     if (c.isCreate && lane.createsStopped) return { kind: 'stopped', sent: sentAny, reason: lane.createsStopped };
-    const pass = await ctx.run.gate.pass();
-    if (pass === 'closed') return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
-    const leader = pass === 'leader';
+    if (!leader) {
+      const pass = await ctx.run.gate.pass();
+      if (pass === 'closed') return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
+      leader = pass === 'leader';
+    }
     const ticket = await scheduler.acquire();
     if (!ticket || ctx.run.stopped || (c.isCreate && lane.createsStopped)) {
       ticket?.release({ kind: 'error' });
@@ -91,71 +95,70 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
     }
     const latencyMs = ctx.clock.now() - t0;
     if (err.requestId) rr.requestIds.push(err.requestId);
+    if (c.isCreate) trackMaybe(rr, err);
+    // The slot is given back only once this answer is decided: a failure that stops the run (--max-failures, auth,
+    // permission, quota) must cancel the queued sends before the next one is granted.
+    const outcome = await decide(ctx, rr, c, err);
+    if (outcome !== 'retry' && outcome.kind === 'failed') ctx.run.countFailure();
     if (err.errorClass === 'throttled') ticket.release({ kind: 'throttled', retryAfterMs: err.retryAfterMs, latencyMs });
     else ticket.release({ kind: 'error', latencyMs });
     // The gate opens on any answer that is not a credentials failure; a transport failure keeps it for the leader's retry.
-    if (leader && err.errorClass !== 'auth' && answered(err)) ctx.run.gate.open();
-    if (c.isCreate) trackMaybe(rr, err);
-
-    const verdict = c.onError ? await c.onError(err) : undefined;
-    if (verdict?.kind === 'ok') {
-      if (leader) ctx.run.gate.open();
-      return { kind: 'ok', value: verdict.value };
-    }
-    if (verdict?.kind === 'fail') return done(ctx, leader, { kind: 'failed', err, message: verdict.message, errorClass: verdict.errorClass });
-    if (verdict?.kind === 'retry') {
-      rr.failures++;
-      if (rr.failures >= ctx.retry.maxAttempts) return done(ctx, leader, { kind: 'failed', err, message: `${err.message} (gave up after ${rr.attempts} attempts)` });
-      continue;
-    }
-    switch (err.errorClass) {
-      case 'auth':
-        ctx.run.stop('auth', `stopping: the credentials were rejected (${err.code})`, err);
-        return { kind: 'failed', err };
-      case 'forbidden':
-        ctx.run.stop('forbidden', `stopping: permission denied (${err.code}); nothing more is sent`, err);
-        return done(ctx, leader, { kind: 'failed', err });
-      case 'quota':
-        if (c.isCreate) {
-          lane.stopCreates(`${rr.lane.region}'s customer gateway quota is full (${err.code} at line ${rr.row.ref.line})`);
-          ctx.emit({ type: 'lane:stopped', lane: lane.name, reason: 'quota', message: `${err.code}: no more creates are sent in ${lane.region}` });
-        }
-        return done(ctx, leader, { kind: 'failed', err });
-      case 'throttled': {
-        ctx.counters.throttled++;
-        rr.throttled++;
-        if (rr.throttled >= ctx.retry.maxThrottledAttempts) {
-          return done(ctx, leader, { kind: 'failed', err, message: `${err.message} (still throttled after ${rr.throttled} attempts)` });
-        }
-        if (!ctx.budget.trySpend(err)) return outOfBudget(ctx, leader, err);
-        ctx.emit({ type: 'row:retry', lane: lane.name, ref: rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: err.retryAfterMs ?? 0 });
-        continue;
-      }
-      case 'conflict':
-      case 'transient': {
-        rr.failures++;
-        if (rr.failures >= ctx.retry.maxAttempts) return done(ctx, leader, { kind: 'failed', err, message: `${err.message} (gave up after ${rr.attempts} attempts)` });
-        if (!ctx.budget.trySpend(err)) return outOfBudget(ctx, leader, err);
+    if (leader && (outcome !== 'retry' || (err.errorClass !== 'auth' && answered(err)))) ctx.run.gate.open();
+    if (outcome === 'retry') {
+      if (err.errorClass === 'conflict' || err.errorClass === 'transient') {
         const delay = backoffMs(ctx.retry, rr.failures, ctx.random);
         ctx.emit({ type: 'row:retry', lane: lane.name, ref: rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: delay });
         if (!(await ctx.run.sleep(delay))) return { kind: 'stopped', sent: true, reason: stopReason(ctx) };
-        continue;
+      } else {
+        ctx.emit({ type: 'row:retry', lane: lane.name, ref: rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: err.retryAfterMs ?? 0 });
       }
-      default:
-        return done(ctx, leader, { kind: 'failed', err });
+      continue;
     }
+    return outcome;
   }
 }
 
-function done<T>(ctx: ExecContext, leader: boolean, s: Sent<T>): Sent<T> {
-  // The leader finished without the credentials being refused: the others may go.
-  if (leader) ctx.run.gate.open();
-  return s;
+/** What an error means for the call: another attempt, a value, or the end. Applies the run-level stops. */
+async function decide<T>(ctx: ExecContext, rr: RowRun, c: Call<T>, err: CloudError): Promise<'retry' | Sent<T>> {
+  const lane = rr.lane;
+  const verdict = c.onError ? await c.onError(err) : undefined;
+  if (verdict?.kind === 'ok') return { kind: 'ok', value: verdict.value };
+  if (verdict?.kind === 'fail') return { kind: 'failed', err, message: verdict.message, errorClass: verdict.errorClass };
+  if (verdict?.kind === 'retry') {
+    rr.failures++;
+    return rr.failures >= ctx.retry.maxAttempts ? { kind: 'failed', err, message: `${err.message} (gave up after ${rr.attempts} attempts)` } : 'retry';
+  }
+  switch (err.errorClass) {
+    case 'auth':
+      ctx.run.stop('auth', `stopping: the credentials were rejected (${err.code})`, err);
+      return { kind: 'failed', err };
+    case 'forbidden':
+      ctx.run.stop('forbidden', `stopping: permission denied (${err.code}); nothing more is sent`, err);
+      return { kind: 'failed', err };
+    case 'quota':
+      if (c.isCreate) {
+        lane.stopCreates(`${lane.region}'s customer gateway quota is full (${err.code} at line ${rr.row.ref.line})`);
+        ctx.emit({ type: 'lane:stopped', lane: lane.name, reason: 'quota', message: `${err.code}: no more creates are sent in ${lane.region}` });
+      }
+      return { kind: 'failed', err };
+    case 'throttled':
+      ctx.counters.throttled++;
+      rr.throttled++;
+      if (rr.throttled >= ctx.retry.maxThrottledAttempts) return { kind: 'failed', err, message: `${err.message} (still throttled after ${rr.throttled} attempts)` };
+      return ctx.budget.trySpend(err) ? 'retry' : outOfBudget(ctx, err);
+    case 'conflict':
+    case 'transient':
+      rr.failures++;
+      if (rr.failures >= ctx.retry.maxAttempts) return { kind: 'failed', err, message: `${err.message} (gave up after ${rr.attempts} attempts)` };
+      return ctx.budget.trySpend(err) ? 'retry' : outOfBudget(ctx, err);
+    default:
+      return { kind: 'failed', err };
+  }
 }
 
-function outOfBudget<T>(ctx: ExecContext, leader: boolean, err: CloudError): Sent<T> {
+function outOfBudget<T>(ctx: ExecContext, err: CloudError): Sent<T> {
   ctx.run.stop('retry-budget', 'stopping: the retry budget is spent (the API keeps failing)');
-  return done(ctx, leader, { kind: 'failed', err, message: `${err.message} (retry budget spent)` });
+  return { kind: 'failed', err, message: `${err.message} (retry budget spent)` };
 }
 
 /**

@@ -21,7 +21,8 @@ import { quotaUse, summarize } from './summary.js';
 import { hasError, refOf, validateRow, type ValidateOptions } from './validate.js';
 
 export interface PlanContext {
-  command: 'plan' | 'apply' | 'import';
+  /** Default 'plan' (import turns creates into "no match" and drops orphans). */
+  command?: 'plan' | 'apply' | 'import';
   online: boolean;
   /** region -> every existing gateway (online only). A region missing here was not listed (e.g. unknown region). */
   inventory?: ReadonlyMap<string, CustomerGateway[]>;
@@ -33,7 +34,8 @@ export interface PlanContext {
   prior?: ReadonlyMap<string, PriorRow>;
   /** Keyed fingerprint to compare AuthKeys with PriorRow.authKeyFingerprint. */
   fingerprint?: (authKey: string) => string;
-  flags: PlanFlags;
+  /** Default: none of --allow-replace, --prune, --retry-failed, --skip-invalid. */
+  flags?: PlanFlags;
   /** `--only`: whether a row is part of this run. Absent: every row is. */
   select?: (ref: RowRef) => boolean;
   target?: Plan['target'];
@@ -108,7 +110,10 @@ interface RowState {
   listed: ReadonlyMap<string, CustomerGateway> | undefined;
 }
 
-export function planManifest(manifest: Manifest, ctx: PlanContext): Plan {
+export const NO_FLAGS: PlanFlags = { allowReplace: false, prune: false, retryFailed: false, skipInvalid: false };
+
+export function planManifest(manifest: Manifest, context: PlanContext): Plan {
+  const ctx: Required<Pick<PlanContext, 'command' | 'flags'>> & PlanContext = { ...context, command: context.command ?? 'plan', flags: context.flags ?? NO_FLAGS };
   const quota = Number.isFinite(ctx.quota) && ctx.quota >= 0 ? ctx.quota : DEFAULT_QUOTA;
   const vopts: ValidateOptions = ctx.online && ctx.regions ? { knownRegions: ctx.regions, regionCode: 'InvalidRegionId.NotFound' } : {};
   const select = ctx.select ?? (() => true);
@@ -193,7 +198,7 @@ function invalid(r: PlannedRow): void {
 }
 
 /** The decision for one valid manifest row from its journal state and (online) the region's listing. */
-function decide(st: RowState, ctx: PlanContext, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): Decision {
+function decide(st: RowState, ctx: PlanContext & { flags: PlanFlags }, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): Decision {
   const { r, spec, prior, listed } = st;
   const gw = listed?.get(r.ref.ip);
   const fp = ctx.fingerprint;
@@ -347,7 +352,7 @@ function gatewayOf(
 /** Journal rows whose key left the manifest: deleted with --prune, else blocked; gone or never created: skipped. */
 function orphans(
   file: string,
-  ctx: PlanContext,
+  ctx: PlanContext & { flags: PlanFlags },
   manifestKeys: ReadonlySet<string>,
   matched: ReadonlySet<string>,
   byIp: ReadonlyMap<string, ReadonlyMap<string, CustomerGateway>>,

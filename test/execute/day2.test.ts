@@ -2,12 +2,13 @@
 import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { executePlan, type ExecRow, type ExecuteOptions } from '../../src/execute/execute.js';
+import { executePlan, type ExecuteOptions } from '../../src/execute/execute.js';
 import { seededRandom } from '../../src/execute/clock.js';
-import type { GatewaySpec } from '../../src/types.js';
+import type { GatewaySpec, PlannedRow } from '../../src/types.js';
 import { VirtualClock } from '../helpers/fake-clock.js';
 import { FakeVpc, asClient } from '../helpers/fake-vpc.js';
 import { MemoryJournal } from '../helpers/memory-journal.js';
+import { planned } from './fixture.js';
 
 const REGION = 'cn-hangzhou';
 const token = (runId: string, region: string, ip: string, gen: number) => `tok-${runId}-${region}-${ip}-${gen}`;
@@ -24,11 +25,11 @@ async function owned(ips: string[]) {
   return { fake, journal };
 }
 
-function row(ip: string, action: ExecRow['action'], spec: Partial<GatewaySpec>, extra: Partial<ExecRow> = {}): ExecRow {
-  return { key: `${REGION}/${ip}`, file: 'm.csv', line: 2, region: REGION, ip, spec: { region: REGION, ip, tags: [], ...spec }, echo: {}, action, ...extra };
+function row(ip: string, action: PlannedRow['action'], spec: Partial<GatewaySpec>, extra: Partial<PlannedRow> = {}): PlannedRow {
+  return planned(ip, action, spec, extra);
 }
 
-function opts(fake: FakeVpc, journal: MemoryJournal, rows: ExecRow[]): ExecuteOptions {
+function opts(fake: FakeVpc, journal: MemoryJournal, rows: PlannedRow[]): ExecuteOptions {
   return { rows, runId: 'run1', journal, clientFor: () => asClient(fake), account: 'AK', makeToken: token, fingerprint: (k) => `fp:${k.length}`, rate: 1000, clock: new VirtualClock(), random: seededRandom(2) };
 }
 
@@ -88,8 +89,8 @@ test('replace deletes first, then creates with a new generation token; an IP cha
   const sameKeyId = journal.get(`${REGION}/203.0.113.7`)!.gatewayId!;
   const movedId = journal.get(`${REGION}/203.0.113.8`)!.gatewayId!;
   const rows = [
-    row('203.0.113.7', 'replace', { name: 'site-203.0.113.7', asn: '65001' }, { existingId: sameKeyId, changes: [{ field: 'asn', after: '65001' }] }),
-    row('203.0.113.88', 'replace', { name: 'site-203.0.113.8' }, { existingId: movedId, replacesKey: `${REGION}/203.0.113.8`, changes: [{ field: 'ip', before: '203.0.113.8', after: '203.0.113.88' }] }),
+    row('203.0.113.7', 'replace', { name: 'site-203.0.113.7', asn: '65001' }, { existingId: sameKeyId, generation: 2, changes: [{ field: 'asn', after: '65001' }] }),
+    row('203.0.113.88', 'replace', { name: 'site-203.0.113.8' }, { existingId: movedId, generation: 1, replacesKey: `${REGION}/203.0.113.8`, changes: [{ field: 'ip', before: '203.0.113.8', after: '203.0.113.88' }] }),
   ];
   const r = await executePlan(opts(fake, journal, rows));
   assert.deepEqual(r.results.map((x) => x.status), ['created', 'created']);
@@ -103,7 +104,8 @@ test('replace deletes first, then creates with a new generation token; an IP cha
 test('a gateway deleted outside the tool is created again with a new token, never the old one', async () => {
   const { fake, journal } = await owned(['203.0.113.9']);
   fake.gateways = [];
-  const r = await executePlan(opts(fake, journal, [row('203.0.113.9', 'create', { name: 'site-203.0.113.9' }, { recreate: true })]));
+  // The planner decides the generation (the journal's + 1); the executor uses it.
+  const r = await executePlan(opts(fake, journal, [row('203.0.113.9', 'create', { name: 'site-203.0.113.9' }, { generation: 2 })]));
   assert.equal(r.results[0]!.status, 'created');
   assert.equal(fake.calls[0]!.clientToken, token('run1', REGION, '203.0.113.9', 2));
 });

@@ -13,6 +13,7 @@ export class FakeVpc implements Partial<VpcClient> {
   calls: CreateGatewayInput[] = [];
   listCalls = 0;
   private n = 0;
+  private made = 0;
   constructor(private readonly script: Script = () => 'ok') {}
 
   private err(code: string): CloudError {
@@ -33,7 +34,8 @@ export class FakeVpc implements Partial<VpcClient> {
       return { id: known.id, requestId: `RID-${call}`, createTime: 1 };
     }
     if (this.gateways.some((g) => g.ip === input.ipAddress && g.regionId === input.regionId)) throw this.err('InvalidIpAddress.AlreadyExist');
-    const id = `cgw-${String(this.gateways.length + 1).padStart(21, '0')}`;
+    // A counter, not the list length: ids must stay unique after deletes.
+    const id = `cgw-${String(++this.made).padStart(21, '0')}`;
     this.gateways.push({ id, regionId: input.regionId, ip: input.ipAddress, name: input.name, asn: input.asn, createTime: 1, tags: input.tags ?? [] });
     if (input.clientToken) this.tokens.set(input.clientToken, { id, params });
     if (verdict === 'commit-drop') throw new CloudError({ code: 'ECONNRESET', message: 'reset', errorClass: 'transient', outcomeUnknown: true });

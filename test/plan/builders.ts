@@ -43,7 +43,7 @@ export function gw(p: Partial<CustomerGateway> & { id: string; ip: string }): Cu
 }
 
 export function prior(key: string, p: Partial<PriorRow> = {}): PriorRow {
-  return { key, status: 'created', gatewayId: `cgw-${key.replace(/[^a-z0-9]/g, '')}`, generation: 1, tags: [], ...p };
+  return { key, status: 'created', line: 2, gatewayId: `cgw-${key.replace(/[^a-z0-9]/g, '')}`, generation: 1, tags: [], ...p };
 }
 
 export function priors(...ps: PriorRow[]): Map<string, PriorRow> {

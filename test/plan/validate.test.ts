@@ -32,20 +32,19 @@ describe('validateRow: a valid row', () => {
   it('normalises to a trimmed GatewaySpec with the natural key region/ip', () => {
     const v = validateRow(
       wrow(
-        { region: ' cn-beijing ', ip: ' 203.0.113.10 ', name: ' HQ ', description: '', asn: '1.10', auth_key: 'k3y!', resource_group_id: 'rg-abc123' },
+        { region: ' cn-beijing ', ip: ' 203.0.113.10 ', name: ' HQ ', description: '', asn: '1.10', auth_key: 'k3y!k3y!', resource_group_id: 'rg-abc123' },
         { line: 7, tags: { env: ' prod ' } },
       ),
     );
     assert.deepEqual(v.issues, []);
     assert.deepEqual(v.row, {
-      key: 'cn-beijing/203.0.113.10',
-      source: { file: FILE, line: 7 },
+      ref: { key: 'cn-beijing/203.0.113.10', file: FILE, line: 7, region: 'cn-beijing', ip: '203.0.113.10' },
       spec: {
         region: 'cn-beijing',
         ip: '203.0.113.10',
         name: 'HQ',
         asn: '1.10',
-        authKey: 'k3y!',
+        authKey: 'k3y!k3y!',
         resourceGroupId: 'rg-abc123',
         tags: [{ key: 'env', value: 'prod' }],
       },
@@ -210,10 +209,15 @@ describe('validateRow: ASN', () => {
 
 describe('validateRow: AuthKey', () => {
   const bad = (auth_key: string): Issue => assertCode({ asn: '65000', auth_key }, 'InvalidAuthkey.Malformed');
-  it('valid edges: 1 and 64 printable ASCII characters', () => {
-    assertValid({ asn: '65000', auth_key: 'x' });
+  it('valid edges: 8 and 64 printable ASCII characters', () => {
+    assertValid({ asn: '65000', auth_key: 'xxxxxxxx' });
     assertValid({ asn: '65000', auth_key: chars(64, '~') });
     assertValid({ asn: '65000', auth_key: '!#$%&()*+,-./:;<=>@[]^_`{|}' });
+  });
+  it('refuses weak keys under 8 characters (Cgw.WeakAuthKey), never quoting them', () => {
+    const i = assertCode({ asn: '65000', auth_key: 'k3y!k3y' }, 'Cgw.WeakAuthKey');
+    assert.match(i.message, /7 characters; use at least 8/);
+    assert.ok(!i.message.includes('k3y!k3y'));
   });
   it('rejects space, ?, non-ASCII, over 64', () => {
     assert.match(bad('a b').message, /space/);
@@ -222,9 +226,9 @@ describe('validateRow: AuthKey', () => {
     assert.match(bad(chars(65)).message, /65 characters/);
   });
   it('OperationDenied.MissingAsn when an AuthKey is given without an ASN', () => {
-    const i = assertCode({ auth_key: 'secret' }, 'OperationDenied.MissingAsn');
+    const i = assertCode({ auth_key: 'secret-key' }, 'OperationDenied.MissingAsn');
     assert.match(i.message, /the AuthKey/);
-    assert.deepEqual(codes(only({ asn: '0', auth_key: 'secret' })), ['IllegalParam.Asn']);
+    assert.deepEqual(codes(only({ asn: '0', auth_key: 'secret-key' })), ['IllegalParam.Asn']);
   });
 });
 
@@ -293,7 +297,7 @@ describe('validateRow: collects every issue', () => {
       assert.ok(i.field);
     }
     // Broken but normalisable: the row is still there (for report echo); the planner marks it invalid.
-    assert.equal(v.row?.key, 'cn-hangzou/01.1.1.1');
+    assert.equal(v.row?.ref.key, 'cn-hangzou/01.1.1.1');
   });
 });
 
@@ -309,6 +313,6 @@ describe('validateRow: the AuthKey pasted into another cell', () => {
   });
   it('leaves rows alone when the key appears nowhere else (and ignores very short keys)', () => {
     assert.equal(validateRow(wrow({ asn: '65000', auth_key: KEY, name: 'bgp' })).issues.length, 0);
-    assert.equal(validateRow(wrow({ asn: '65000', auth_key: 'abc', name: 'abcdef' })).issues.length, 0);
+    assert.deepEqual(validateRow(wrow({ asn: '65000', auth_key: 'abc', name: 'abcdef' })).issues.map((i) => i.code), ['Cgw.WeakAuthKey']);
   });
 });

@@ -92,7 +92,7 @@ test('case 29: SIGKILL at random moments never loses a durable record and the jo
     const j = await Journal.open(state, {
       manifest: { path: t.path('branches.csv'), hash: 'h' },
       endpoint: 'http://127.0.0.1:9',
-      accessKeyId: 'LTAIcrashtest',
+      caller: { accountId: '1234567890123456', accessKeyId: 'LTAIcrashtest' },
       onWarning: (m) => warnings.push(m),
     });
     for (const [key, i] of durable) assert.equal(j.get(key)?.attempts, i);

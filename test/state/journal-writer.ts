@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const journal = await Journal.open(statePath, {
     manifest: { path: manifestPath, hash: 'h' },
     endpoint: 'http://127.0.0.1:9',
-    accessKeyId: 'LTAIcrashtest',
+    caller: { accountId: '1234567890123456', accessKeyId: 'LTAIcrashtest' },
     onWarning: (m) => process.stderr.write(`warning: ${m}\n`),
   });
   process.stdout.write('ready\n');

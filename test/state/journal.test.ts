@@ -17,7 +17,8 @@ test('first open creates the journal with a header, a run id and a fingerprint k
     assert.match(j.header.runId, /^[0-9a-f-]{36}$/);
     assert.match(j.header.fingerprintKey, /^[0-9a-f]{64}$/);
     assert.equal(j.header.manifest.path, 'branches.csv');
-    assert.equal(j.header.accessKeyId, 'LTAI5tTestKey');
+    assert.equal(j.header.accountId, '1234567890123456');
+    assert.equal(j.header.accessKeyId, undefined, 'bound to the account, not to a key');
     await j.close();
     const first = JSON.parse(lines(t.state)[0] ?? '') as Record<string, unknown>;
     assert.equal(first['t'], 'header');
@@ -195,8 +196,14 @@ test('case 36: a state file of another manifest, endpoint or access key is refus
       assert.match(e.message, /--state/);
       return true;
     });
-    await assert.rejects(Journal.open(t.state, t.opts({ endpoint: 'https://vpc.cn-hangzhou.aliyuncs.com' })), /belongs to access key LTAI5tTestKey at endpoint http:\/\/127\.0\.0\.1:18080.*use another --state/);
-    await assert.rejects(Journal.open(t.state, t.opts({ accessKeyId: 'LTAIother' })), /belongs to access key LTAI5tTestKey.*not LTAIother/);
+    await assert.rejects(Journal.open(t.state, t.opts({ endpoint: 'https://vpc.cn-hangzhou.aliyuncs.com' })), /belongs to endpoint http:\/\/127\.0\.0\.1:18080.*use another --state/);
+    await assert.rejects(
+      Journal.open(t.state, t.opts({ caller: { accountId: '999', accessKeyId: 'LTAIother' } })),
+      /belongs to account 1234567890123456, but these credentials are of account 999/,
+    );
+    // Another key (rotation, a colleague's RAM user, an STS session) of the same account resumes.
+    const other = await Journal.open(t.state, t.opts({ caller: { accountId: '1234567890123456', accessKeyId: 'STS.session' } }));
+    await other.close();
     // Refusals released the lock; a trailing slash on the endpoint is the same endpoint.
     const j2 = await Journal.open(t.state, t.opts({ endpoint: 'http://127.0.0.1:18080/', manifest: { path: t.path('branches.csv'), hash: 'hash-2' } }));
     assert.equal(j2.header.manifest.hash, 'hash-2');
@@ -312,9 +319,12 @@ test('toPriorRows carries what the planner needs; defaultStatePath sits beside t
     await j.record('cn-hangzhou/1.2.3.4', {
       status: 'failed',
       generation: 2,
+      line: 7,
       gatewayId: 'cgw-1',
       errorCode: 'IllegalParam.Asn',
+      errorMessage: 'bad ASN',
       errorClass: 'validation',
+      specHash: 'sh',
       name: 'branch',
       tags: [{ key: 'env', value: 'prod' }],
       token: 'cgw-x',
@@ -324,15 +334,40 @@ test('toPriorRows carries what the planner needs; defaultStatePath sits beside t
       key: 'cn-hangzhou/1.2.3.4',
       status: 'failed',
       generation: 2,
+      line: 7,
       gatewayId: 'cgw-1',
       name: 'branch',
       tags: [{ key: 'env', value: 'prod' }],
       errorCode: 'IllegalParam.Asn',
+      errorMessage: 'bad ASN',
       errorClass: 'validation',
+      specHash: 'sh',
     });
     await j.close();
     assert.equal(defaultStatePath('/data/branches.csv'), '/data/branches.csv.state.jsonl');
     assert.equal(defaultStatePath('sites.yaml'), 'sites.yaml.state.jsonl');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a journal of an earlier version, bound to a key, opens for that key only and is bound to its account on the next write', async () => {
+  const t = stateDir();
+  try {
+    const header = { t: 'header', version: 1, runId: '11111111-2222-3333-4444-555555555555', manifest: { path: 'branches.csv', hash: 'h' }, endpoint: 'http://127.0.0.1:18080', accessKeyId: 'LTAIold', fingerprintKey: 'ab'.repeat(32), createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
+    writeFileSync(t.state, JSON.stringify(header) + '\n', { mode: 0o600 });
+    await assert.rejects(
+      Journal.open(t.state, t.opts({ caller: { accountId: '1234567890123456', accessKeyId: 'LTAInew' } })),
+      /written by an earlier cgw-batch for access key LTAIold; run once with that key/,
+    );
+    const j = await Journal.open(t.state, t.opts({ caller: { accountId: '1234567890123456', accessKeyId: 'LTAIold' } }));
+    assert.equal(j.header.accountId, '1234567890123456');
+    assert.equal(j.header.runId, header.runId, 'the run id (seed of every ClientToken) is kept');
+    await j.close();
+    const upgraded = JSON.parse(lines(t.state)[0]!) as Record<string, unknown>;
+    assert.equal(upgraded['accountId'], '1234567890123456');
+    const later = await Journal.open(t.state, t.opts({ caller: { accountId: '1234567890123456', accessKeyId: 'LTAInew' } }));
+    await later.close();
   } finally {
     t.cleanup();
   }

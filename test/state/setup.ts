@@ -12,7 +12,7 @@ export function stateDir(): ReturnType<typeof tempDir> & { state: string; opts: 
     opts: (extra = {}) => ({
       manifest: { path: t.path('branches.csv'), hash: 'hash-1' },
       endpoint: 'http://127.0.0.1:18080',
-      accessKeyId: 'LTAI5tTestKey',
+      caller: { accountId: '1234567890123456', accessKeyId: 'LTAI5tTestKey' },
       onWarning: (m: string) => warnings.push(m),
       ...extra,
     }),
