@@ -3,7 +3,6 @@
 import { EXIT, UsageError } from '../errors.js';
 import { Journal, lockJournal, type JournalLock } from '../state/journal.js';
 import { warn, type Context } from './context.js';
-import { askToProceed, describeWork } from './apply.js';
 import { executable, execute, type Execution } from './execution.js';
 import { planExitCode, printPlan, runPlan } from './plan.js';
 import { loadAndPlan } from './planning.js';
@@ -26,10 +25,7 @@ export async function runImport(ctx: Context): Promise<number> {
     const startedAt = new Date();
     let exec: Execution | undefined;
     if (rows.length > 0) {
-      if (!(await askToProceed(ctx, `Import ${describeWork(plan)} into ${o.statePath}? [y/N] `))) {
-        ctx.err.write('nothing imported.\n');
-        return EXIT.ok;
-      }
+      // Import only records in the journal (nothing changes in the cloud), so it does not ask.
       journal = await Journal.open(o.statePath!, {
         lock,
         manifest: { path: manifest.file, hash: manifest.hash },

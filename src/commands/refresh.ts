@@ -83,7 +83,7 @@ export async function runRefresh(ctx: Context): Promise<number> {
           rows: drift,
         }) + '\n',
       );
-    } else {
+    } else if (!o.quiet) {
       for (const d of found) {
         const what = d.drift === 'deleted' ? 'deleted outside cgw-batch' : `changed outside cgw-batch: ${describeChanges(d.changes)}`;
         ctx.out.write(`line ${d.line}  ${d.key}  ${d.gatewayId}  ${what}\n`);

@@ -6,7 +6,7 @@ import { connect, resolveCredentials, type Connection } from '../cloud/connect.j
 import type { Credentials } from '../cloud/pop-client.js';
 import { getCallerIdentity } from '../cloud/sts.js';
 import { AuthError } from '../errors.js';
-import type { Caller } from '../state/journal.js';
+import { checkJournalEndpoint, type Caller } from '../state/journal.js';
 import type { Context } from './context.js';
 
 export interface Session {
@@ -73,6 +73,8 @@ export async function openSession(ctx: Context, required: boolean): Promise<Sess
     await closeSandbox?.();
   };
   try {
+    // A journal of another endpoint is refused before any request (the account check needs the STS answer below).
+    if (o.statePath) await checkJournalEndpoint(o.statePath, conn.endpoint);
     const who = await getCallerIdentity({ credentials, endpoint: url ?? 'https://sts.aliyuncs.com', timeoutMs: o.timeoutMs });
     return {
       conn,

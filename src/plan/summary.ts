@@ -1,13 +1,17 @@
 // Counts planned rows by action, overall and per region, and the per-region quota use (what plan prints). Pure.
 import type { CustomerGateway } from '../cloud/types.js';
-import { PLAN_ACTIONS, type PlanSummary, type PlannedRow, type QuotaUse } from '../types.js';
+import { PLAN_ACTIONS, type PlanAction, type PlanSummary, type PlannedRow, type QuotaUse } from '../types.js';
 
 /** Region label for rows whose region is blank (they still need a bucket in the per-region table). */
 export const NO_REGION = '(no region)';
 
+/** Key order is part of the JSON contract: rows, create, adopt, skip, invalid first (issue 3), then the rest. */
+const ORDER: readonly PlanAction[] = ['create', 'adopt', 'skip', 'invalid', ...PLAN_ACTIONS.filter((a) => !['create', 'adopt', 'skip', 'invalid'].includes(a))];
+
 export function emptySummary(): PlanSummary {
-  const s = { rows: 0, notInRun: 0 } as PlanSummary;
-  for (const a of PLAN_ACTIONS) s[a] = 0;
+  const s = { rows: 0 } as PlanSummary;
+  for (const a of ORDER) s[a] = 0;
+  s.notInRun = 0;
   return s;
 }
 

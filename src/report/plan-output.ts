@@ -189,7 +189,9 @@ export function renderPlanText(plan: Plan, opts: { color: boolean }): string {
   const s = plan.summary;
   out.push('');
   const notInRun = s.notInRun > 0 ? ` (${s.notInRun} row(s) not in this run: --only)` : '';
-  if (s.invalid > 0 || s.blocked > 0) {
+  if ((s.invalid > 0 || s.blocked > 0) && plan.command === 'import') {
+    out.push(paint(ANSI.red, `${s.invalid + s.blocked} row(s) conflict or are invalid: they are not imported (the errors above say why).${notInRun}`));
+  } else if (s.invalid > 0 || s.blocked > 0) {
     const parts = [s.invalid > 0 && `${s.invalid} invalid`, s.blocked > 0 && `${s.blocked} blocked`].filter(Boolean).join(' and ');
     out.push(
       paint(

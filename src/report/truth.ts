@@ -49,7 +49,9 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
       if (j.errorMessage !== undefined) out.errorMessage = j.errorMessage;
       if (j.errorClass !== undefined) out.errorClass = j.errorClass;
     }
-    out.note = !pr.inRun ? 'not in this run (--only): last state kept' : (ran?.note ?? pr.reason);
+    // An invalid row's reason is its validation error, already in the error columns.
+    const note = !pr.inRun ? 'not in this run (--only): last state kept' : (ran?.note ?? (pr.action === 'invalid' ? undefined : pr.reason));
+    if (note !== undefined) out.note = note;
     return out;
   });
 }

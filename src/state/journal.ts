@@ -318,6 +318,19 @@ export function checkAccount(path: string, h: JournalHeader, endpoint: string, c
   }
 }
 
+/**
+ * The endpoint half of checkAccount, for before any request is sent (the account needs an STS call to learn; the
+ * endpoint does not). No journal: nothing to check.
+ */
+export async function checkJournalEndpoint(path: string, endpoint: string): Promise<void> {
+  const j = await readJournal(path);
+  if (j && normalizeEndpoint(j.header.endpoint) !== normalizeEndpoint(endpoint)) {
+    throw new StateError(
+      `state file ${path} belongs to endpoint ${j.header.endpoint}, not ${normalizeEndpoint(endpoint)}; its ClientTokens and gateway ids mean nothing there; use another --state`,
+    );
+  }
+}
+
 /** The journal's lock, taken before planning (apply, import, destroy) so plan and execution see the same journal. */
 export interface JournalLock {
   lock: Lock;

@@ -89,7 +89,7 @@ test('invalid rows: apply refuses, nothing reaches the API; --skip-invalid sends
     assert.equal(s.code, 1, 'invalid rows still make the run fail');
     assert.equal(emu.stats().actions.CreateCustomerGateway?.ok, 1);
     const rows = parse(readFileSync(t.path('bad.csv.results/results.csv')), { bom: true, columns: true }) as Array<Record<string, string>>;
-    assert.deepEqual(rows.map((x) => [x.status, x.error_code]), [['created', ''], ['failed', 'InvalidIpAddress.WrongFormat'], ['failed', 'IllegalParam.Asn']]);
+    assert.deepEqual(rows.map((x) => [x.status, x.error_code]), [['created', ''], ['invalid', 'InvalidIpAddress.WrongFormat'], ['invalid', 'IllegalParam.Asn']]);
   } finally {
     t.cleanup();
   }

@@ -2,7 +2,7 @@
 import '../helpers/env.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { connect } from '../../src/cloud/connect.js';
@@ -100,7 +100,12 @@ test('converge: 5 changed rows plan exactly those actions, apply converges, refr
         }
       }),
     );
-    const plan = await runCli(['plan', csv, '--endpoint', emu.url, '--format', 'json'], { env });
+    // plan predicts apply: without --allow-replace the IP change is blocked (exit 1), with it every row runs (exit 0).
+    const blocked = await runCli(['plan', csv, '--endpoint', emu.url, '--format', 'json'], { env });
+    assert.equal(blocked.code, 1, blocked.stderr);
+    const b = JSON.parse(blocked.stdout);
+    assert.deepEqual(b.rows.filter((r: any) => r.action === 'blocked').map((r: any) => [r.line, r.needs]), [[7, '--allow-replace']]);
+    const plan = await runCli(['plan', csv, '--endpoint', emu.url, '--format', 'json', '--allow-replace'], { env });
     assert.equal(plan.code, 0, plan.stderr);
     const p = JSON.parse(plan.stdout);
     const changed = p.rows.filter((r: any) => r.action !== 'skip').map((r: any) => [r.line, r.action, r.changes.map((c: any) => c.field).join('+')]);
@@ -187,10 +192,15 @@ test('converge: 5 changed rows plan exactly those actions, apply converges, refr
       if (i === 7) { row[3] = 'branch 8 moved'; row[6] = 'env=prod'; }
     }).split('\n').filter((l) => !l.includes('198.18.1.20,')).join('\n'));
     const orphanPlan = JSON.parse((await runCli(['plan', csv, '--endpoint', emu.url, '--format', 'json'], { env })).stdout);
-    assert.equal(orphanPlan.summary.orphan, 1);
+    assert.equal(orphanPlan.summary.blocked, 1);
+    assert.deepEqual(orphanPlan.rows.filter((r: any) => r.orphan).map((r: any) => [r.action, r.needs]), [['blocked', '--prune']]);
     const keep = await runCli(['apply', csv, '--endpoint', emu.url, '--yes', '--quiet'], { env });
-    assert.equal(keep.code, 0);
+    assert.equal(keep.code, 1, 'apply refuses while the orphan is blocked');
+    assert.match(keep.stderr, /--prune/);
     assert.notEqual(byIp('198.18.1.20'), undefined, 'not deleted without --prune');
+    const leave = await runCli(['apply', csv, '--endpoint', emu.url, '--yes', '--quiet', '--skip-invalid'], { env });
+    assert.equal(leave.code, 1, '--skip-invalid leaves it out, and the run says so');
+    assert.notEqual(byIp('198.18.1.20'), undefined);
     const prune = await runCli(['apply', csv, '--endpoint', emu.url, '--yes', '--prune', '--quiet'], { env });
     assert.equal(prune.code, 0, prune.stderr);
     assert.equal(byIp('198.18.1.20'), undefined);
@@ -216,15 +226,19 @@ test('import adopts matching gateways without creating any and reports no-match 
     const r = await runCli(['import', csv, '--endpoint', emu.url, '--quiet'], { env });
     assert.equal(r.code, 1, 'a conflicting row fails the import');
     assert.equal(actions()['CreateCustomerGateway'] ?? 0, 0, 'import never creates');
-    const rows = parse(readFileSync(join(t.path('m.csv.results'), 'results.csv')), { bom: true, columns: true }) as Array<Record<string, string>>;
+    // import writes its own reports; apply's are not touched.
+    assert.ok(!existsSync(join(t.path('m.csv.results'), 'results.csv')));
+    const rows = parse(readFileSync(join(t.path('m.csv.results'), 'import-results.csv')), { bom: true, columns: true }) as Array<Record<string, string>>;
     const st = (ip: string) => rows.find((x) => x.ip === ip);
     assert.equal(st('198.18.2.1')?.status, 'adopted');
     assert.equal(st('198.18.2.2')?.status, 'adopted');
-    assert.equal(st('198.18.2.3')?.status, 'failed');
+    assert.equal(st('198.18.2.3')?.status, 'invalid');
     assert.equal(st('198.18.2.3')?.error_code, 'InvalidIpAddress.AlreadyExist');
-    assert.equal(st('198.18.2.4')?.error_code, 'Cgw.NoMatch');
+    assert.equal(st('198.18.2.4')?.status, 'pending');
+    assert.match(st('198.18.2.4')?.note ?? '', /nothing to import \(apply creates it\)/);
     const status = JSON.parse((await runCli(['status', csv, '--format', 'json'], { env })).stdout);
-    assert.deepEqual(status.rows.map((x: any) => x.status), ['adopted', 'adopted']);
+    assert.equal(status.rows.length, 20, 'status lists every manifest row');
+    assert.deepEqual(status.rows.filter((x: any) => x.status === 'adopted').map((x: any) => x.ip), ['198.18.2.1', '198.18.2.2']);
   } finally {
     t.cleanup();
   }
@@ -243,15 +257,17 @@ test('destroy deletes exactly the journal gateways; a dependency fails its row; 
     emu.resetStats();
     const elsewhere = emu.url.replace('127.0.0.1', 'localhost');
     for (const cmd of ['destroy', 'refresh', 'plan', 'import']) {
-      const r = await runCli([cmd, csv, '--endpoint', elsewhere, '--yes'], { env });
+      const r = await runCli([cmd, csv, '--endpoint', elsewhere, ...(cmd === 'destroy' ? ['--yes'] : [])], { env });
       assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
-      assert.match(r.stderr, /belongs to access key .* not .* use another --state/);
+      assert.match(r.stderr, /belongs to endpoint .* not .* use another --state/);
     }
     assert.equal(emu.stats().total, 0, 'nothing reached the API');
 
     const dry = await runCli(['destroy', csv, '--endpoint', emu.url, '--dry-run'], { env });
     assert.equal(dry.code, 0, dry.stderr);
-    assert.match(dry.stdout, /20 gateway\(s\)/);
+    assert.match(dry.stdout, /20 journal row\(s\)/);
+    assert.match(dry.stdout, /No errors\. 20 delete\./);
+    assert.match(dry.stdout, new RegExp(`account ${DEFAULT_ACCOUNT.accountId} at ${emu.url}`));
     assert.match(dry.stdout, /dry run: nothing deleted/);
     assert.equal(gateways().filter((g) => ours.has(g.CustomerGatewayId)).length, 20);
     const noTty = await runCli(['destroy', csv, '--endpoint', emu.url], { env });

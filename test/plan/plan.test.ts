@@ -43,7 +43,7 @@ describe('planManifest: basics', () => {
     assert.equal(p.rows[0]!.reason, 'new gateway');
     assert.equal(p.rows[0]!.generation, 1);
     assert.equal(p.rows[0]!.row?.spec.ip, '203.0.113.1');
-    assert.deepEqual(p.summary, { rows: 2, notInRun: 0, create: 2, adopt: 0, resume: 0, retry: 0, update: 0, replace: 0, delete: 0, skip: 0, blocked: 0, invalid: 0 });
+    assert.deepEqual(p.summary, { rows: 2, create: 2, adopt: 0, skip: 0, invalid: 0, resume: 0, retry: 0, update: 0, replace: 0, delete: 0, blocked: 0, notInRun: 0 });
   });
 
   it('a row is invalid iff it has an error; warnings and infos keep it', () => {
