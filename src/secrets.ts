@@ -62,6 +62,7 @@ export function secretForms(secret: string): string[] {
     lowerHex(encodeURIComponent(secret)),
     rfc3986(rfc3986(secret)), // the server's string to sign encodes the canonical query twice
     xmlEscape(secret),
+    secret.replace(/"/g, '""'), // a CSV cell doubles its quotes
     ...base64Forms(secret),
   ]);
   return [...forms].filter((f) => f === secret || f.length >= MIN_FORM_LENGTH);

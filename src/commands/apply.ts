@@ -6,7 +6,7 @@ import { confirm } from '../ui/prompt.js';
 import { warn, type Context } from './context.js';
 import { executable, execute, type Execution } from './execution.js';
 import { planExitCode, printPlan, runPlan } from './plan.js';
-import { loadAndPlan } from './planning.js';
+import { planFrom, readManifest } from './planning.js';
 import { checkReports, finishRun } from './reporting.js';
 import { openSession, type Session } from './session.js';
 
@@ -40,13 +40,14 @@ export async function askToProceed(ctx: Context, question: string): Promise<bool
 export async function runApply(ctx: Context): Promise<number> {
   if (ctx.options.dryRun) return runPlan(ctx, 'apply');
   const o = ctx.options;
+  const manifest = await readManifest(ctx);
   const session = (await openSession(ctx, true)) as Session;
   let lock: JournalLock | undefined;
   let journal: Journal | undefined;
   try {
     // The plan is made from the locked journal, so what apply carries out is exactly what it printed.
     lock = await lockJournal(o.statePath!, { forceUnlock: o.forceUnlock, onWarning: (m) => warn(ctx, m) });
-    const { plan, manifest } = await loadAndPlan(ctx, session, 'apply');
+    const { plan } = await planFrom(ctx, manifest, session, 'apply');
     printPlan(ctx, plan);
     const refused = refusal(plan);
     if (refused && !o.skipInvalid) {

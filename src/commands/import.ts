@@ -5,19 +5,20 @@ import { Journal, lockJournal, type JournalLock } from '../state/journal.js';
 import { warn, type Context } from './context.js';
 import { executable, execute, type Execution } from './execution.js';
 import { planExitCode, printPlan, runPlan } from './plan.js';
-import { loadAndPlan } from './planning.js';
+import { planFrom, readManifest } from './planning.js';
 import { checkReports, finishRun } from './reporting.js';
 import { openSession, type Session } from './session.js';
 
 export async function runImport(ctx: Context): Promise<number> {
   const o = ctx.options;
   if (o.dryRun) return runPlan(ctx, 'import');
+  const manifest = await readManifest(ctx);
   const session = (await openSession(ctx, true)) as Session;
   let lock: JournalLock | undefined;
   let journal: Journal | undefined;
   try {
     lock = await lockJournal(o.statePath!, { forceUnlock: o.forceUnlock, onWarning: (m) => warn(ctx, m) });
-    const { plan, manifest } = await loadAndPlan(ctx, session, 'import');
+    const { plan } = await planFrom(ctx, manifest, session, 'import');
     printPlan(ctx, plan);
     await checkReports(ctx, 'import');
     const rows = executable(plan);

@@ -3,7 +3,7 @@ import { EXIT } from '../errors.js';
 import { planToJson, renderPlanText } from '../report/plan-output.js';
 import type { Plan } from '../types.js';
 import { warn, type Context } from './context.js';
-import { loadAndPlan } from './planning.js';
+import { planFrom, readManifest } from './planning.js';
 import { isSession, openSession, type Session } from './session.js';
 
 /** 0: apply would carry out every row of the run; 1: rows are invalid or blocked (apply refuses them). */
@@ -17,6 +17,7 @@ export function printPlan(ctx: Context, plan: Plan): void {
 }
 
 export async function runPlan(ctx: Context, as: 'plan' | 'apply' | 'import' = 'plan'): Promise<number> {
+  const manifest = await readManifest(ctx);
   let session: Session | undefined;
   if (!ctx.options.offline) {
     const s = await openSession(ctx, false);
@@ -24,7 +25,7 @@ export async function runPlan(ctx: Context, as: 'plan' | 'apply' | 'import' = 'p
     else warn(ctx, `planning offline: ${s.offline.replace(/^no Alibaba Cloud credentials found: /, 'no credentials found (')}${s.offline.startsWith('no Alibaba') ? ')' : ''}; existing gateways, drift, quota and regions are not checked (pass --offline to plan offline on purpose)`);
   }
   try {
-    const { plan } = await loadAndPlan(ctx, session, as);
+    const { plan } = await planFrom(ctx, manifest, session, as);
     printPlan(ctx, plan);
     return planExitCode(plan);
   } finally {

@@ -49,9 +49,14 @@ export async function listRegions(ctx: Context, session: Session, regions: Itera
   return fetchInventory([...new Set(regions)], (r) => session.conn.clientFor(r));
 }
 
-export async function loadAndPlan(ctx: Context, session: Session | undefined, command: Plan['command'] & ('plan' | 'apply' | 'import')): Promise<Planned> {
+/** Reads the manifest: first of all, so a manifest that cannot be read costs no request at all. */
+export async function readManifest(ctx: Context): Promise<Manifest> {
   const o = ctx.options;
-  const manifest = await loadManifest(o.manifest!, { env: ctx.io.env, redactor: ctx.redactor, ...(o.sheet ? { sheet: o.sheet } : {}) });
+  return loadManifest(o.manifest!, { env: ctx.io.env, redactor: ctx.redactor, ...(o.sheet ? { sheet: o.sheet } : {}) });
+}
+
+export async function planFrom(ctx: Context, manifest: Manifest, session: Session | undefined, command: Plan['command'] & ('plan' | 'apply' | 'import')): Promise<Planned> {
+  const o = ctx.options;
   const journal = await readState(ctx, session);
   const prior = journal ? toPriorRows(journal.rows) : new Map<string, PriorRow>();
   const fpKey = journal?.header.fingerprintKey;
