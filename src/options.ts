@@ -151,6 +151,8 @@ export interface Options {
   columns: number;
   /** Whether stdin is a terminal a confirmation can be asked on. */
   canPrompt: boolean;
+  /** Backoff of retried requests (env CGW_BATCH_RETRY_BASE_MS / CGW_BATCH_RETRY_CAP_MS; defaults 200 and 20000 ms). */
+  retryBackoff: { baseMs: number; capMs: number };
 }
 
 /** What the resolver needs to know about the terminal and the environment (cli.ts reads it off `process`). */
@@ -169,6 +171,15 @@ function positiveNumber(flag: string, v: string | undefined, integer = false): n
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
     throw new UsageError(`--${flag} needs a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
   }
+  return n;
+}
+
+/** A millisecond setting from the environment; a bad value is a usage error naming the variable. */
+function envMs(env: Record<string, string | undefined>, name: string): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 600_000) throw new UsageError(`${name} must be a whole number of milliseconds (0-600000), got '${v}'`);
   return n;
 }
 
@@ -334,6 +345,10 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     progress,
     columns: term.columns && term.columns > 20 ? term.columns : 80,
     canPrompt: term.stdinIsTTY === true,
+    retryBackoff: {
+      baseMs: envMs(term.env, 'CGW_BATCH_RETRY_BASE_MS') ?? 200,
+      capMs: envMs(term.env, 'CGW_BATCH_RETRY_CAP_MS') ?? 20_000,
+    },
   };
   return { kind: 'run', options: Object.freeze(options) };
 }

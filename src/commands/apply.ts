@@ -41,6 +41,8 @@ export async function runApply(ctx: Context): Promise<number> {
   if (ctx.options.dryRun) return runPlan(ctx, 'apply');
   const o = ctx.options;
   const manifest = await readManifest(ctx);
+  // The report files are checked before anything is sent: a refusal costs no request.
+  await checkReports(ctx, 'apply');
   const session = (await openSession(ctx, true)) as Session;
   let lock: JournalLock | undefined;
   let journal: Journal | undefined;
@@ -55,7 +57,6 @@ export async function runApply(ctx: Context): Promise<number> {
       return planExitCode(plan);
     }
     if (refused) warn(ctx, `leaving out ${plan.summary.invalid} invalid and ${plan.summary.blocked} blocked row(s) (--skip-invalid)`);
-    await checkReports(ctx, 'apply');
     const rows = executable(plan);
     const startedAt = new Date();
     let exec: Execution | undefined;

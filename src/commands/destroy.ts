@@ -15,6 +15,8 @@ import { truthRows } from '../report/truth.js';
 
 export async function runDestroy(ctx: Context): Promise<number> {
   const o = ctx.options;
+  // The report files are checked before anything is sent: a refusal costs no request.
+  if (!o.dryRun) await checkReports(ctx, 'destroy');
   const session = (await openSession(ctx, true)) as Session;
   let lock: JournalLock | undefined;
   let journal: Journal | undefined;
@@ -45,7 +47,6 @@ export async function runDestroy(ctx: Context): Promise<number> {
       if (o.format !== 'json') ctx.out.write('dry run: nothing deleted.\n');
       return EXIT.ok;
     }
-    await checkReports(ctx, 'destroy');
     const where = plan.target ? ` of account ${plan.target.accountId} at ${plan.target.endpoint}` : '';
     if (!(await askToProceed(ctx, `Delete these ${rows.length} customer gateway(s)${where}? This cannot be undone. [y/N] `))) {
       ctx.err.write('nothing deleted.\n');

@@ -3,6 +3,7 @@
 import { EXIT } from '../errors.js';
 import { systemClock } from '../execute/clock.js';
 import { executePlan, type ExecuteResult } from '../execute/execute.js';
+import { DEFAULT_RETRY } from '../execute/retry.js';
 import { fingerprint } from '../secrets.js';
 import type { Journal } from '../state/journal.js';
 import { clientToken } from '../state/token.js';
@@ -51,6 +52,7 @@ export async function execute(ctx: Context, session: Session, journal: Journal, 
       rate: o.rate,
       concurrency: o.concurrency,
       maxFailures: o.maxFailures,
+      retry: { ...DEFAULT_RETRY, ...o.retryBackoff },
       clock: systemClock,
       random: Math.random,
       onEvent: (e) => progress.onEvent(e),

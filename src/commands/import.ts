@@ -13,6 +13,8 @@ export async function runImport(ctx: Context): Promise<number> {
   const o = ctx.options;
   if (o.dryRun) return runPlan(ctx, 'import');
   const manifest = await readManifest(ctx);
+  // The report files are checked before anything is sent: a refusal costs no request.
+  await checkReports(ctx, 'import');
   const session = (await openSession(ctx, true)) as Session;
   let lock: JournalLock | undefined;
   let journal: Journal | undefined;
@@ -20,7 +22,6 @@ export async function runImport(ctx: Context): Promise<number> {
     lock = await lockJournal(o.statePath!, { forceUnlock: o.forceUnlock, onWarning: (m) => warn(ctx, m) });
     const { plan } = await planFrom(ctx, manifest, session, 'import');
     printPlan(ctx, plan);
-    await checkReports(ctx, 'import');
     const rows = executable(plan);
     if (rows.some((r) => r.action !== 'adopt' && r.action !== 'resume')) throw new UsageError('import planned an action other than adopt (this is a bug)');
     const startedAt = new Date();

@@ -8,7 +8,7 @@ import type { Redactor } from '../secrets.js';
 
 /** The subset of node:fs/promises we use; tests inject EBUSY/EPERM/ENOSPC through it. */
 export interface ReportFs {
-  mkdir(path: string, opts: { recursive: true }): Promise<unknown>;
+  mkdir(path: string, opts?: { recursive?: boolean }): Promise<unknown>;
   writeFile(path: string, data: string | Uint8Array, opts: { mode: number; flag: string }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   rm(path: string, opts: { force: true }): Promise<void>;
@@ -87,6 +87,24 @@ export interface WriteOptions {
   now?: () => Date;
 }
 
+/**
+ * mkdir -p, one level at a time. Node 20's `mkdir(..., { recursive: true })` never settles for some paths it cannot
+ * create (a directory under /proc was seen hanging forever); a plain mkdir fails at once with the OS error.
+ */
+export async function mkdirp(fs: ReportFs, dir: string, depth = 0): Promise<void> {
+  try {
+    await fs.mkdir(dir);
+  } catch (e) {
+    const c = code(e);
+    if (c === 'EEXIST') return;
+    if (c !== 'ENOENT' || depth > 64 || dirname(dir) === dir) throw e;
+    await mkdirp(fs, dirname(dir), depth + 1);
+    await fs.mkdir(dir).catch((e2: unknown) => {
+      if (code(e2) !== 'EEXIST') throw e2;
+    });
+  }
+}
+
 /** `20240102T030405Z`: sortable, and legal in file names on Windows (no colons). */
 export function stamp(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
@@ -119,7 +137,7 @@ export async function writeReportFiles(dir: string, docs: Array<[string, string 
   const files: string[] = [];
   const warnings: string[] = [];
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await mkdirp(fs, dir);
   } catch (e) {
     return { files, warnings: [`could not create the report directory ${dir} (${code(e) ?? 'error'}); no reports written (the journal has every row)`] };
   }
@@ -128,7 +146,7 @@ export async function writeReportFiles(dir: string, docs: Array<[string, string 
     const data = typeof raw === 'string' && opts.redactor ? opts.redactor.redact(raw) : raw;
     const target = join(dir, name);
     try {
-      if (dirname(target) !== dir) await fs.mkdir(dirname(target), { recursive: true });
+      if (dirname(target) !== dir) await mkdirp(fs, dirname(target));
       await atomicWrite(fs, target, data);
       files.push(target);
       index.add(name);
