@@ -1,10 +1,9 @@
 // `cgw-batch apply`: lock the journal, plan from it, confirm, carry out exactly that plan, report every row's truth.
 import { EXIT, UsageError } from '../errors.js';
-import { Journal, lockJournal, type JournalLock } from '../state/journal.js';
 import { EXECUTABLE, type Plan } from '../types.js';
 import { confirm } from '../ui/prompt.js';
 import { warn, type Context } from './context.js';
-import { executable, execute, type Execution } from './execution.js';
+import { carryOut, executable, runEnd, withJournalLock, type Execution } from './execution.js';
 import { planExitCode, printPlan, runPlan } from './plan.js';
 import { planFrom, readManifest } from './planning.js';
 import { checkReports, finishRun } from './reporting.js';
@@ -44,54 +43,32 @@ export async function runApply(ctx: Context): Promise<number> {
   // The report files are checked before anything is sent: a refusal costs no request.
   await checkReports(ctx, 'apply');
   const session = (await openSession(ctx, true)) as Session;
-  let lock: JournalLock | undefined;
-  let journal: Journal | undefined;
   try {
     // The plan is made from the locked journal, so what apply carries out is exactly what it printed.
-    lock = await lockJournal(o.statePath!, { forceUnlock: o.forceUnlock, onWarning: (m) => warn(ctx, m) });
-    const { plan } = await planFrom(ctx, manifest, session, 'apply');
-    printPlan(ctx, plan);
-    const refused = refusal(plan);
-    if (refused && !o.skipInvalid) {
-      ctx.err.write(`cgw-batch: ${refused}\n`);
-      return planExitCode(plan);
-    }
-    if (refused) warn(ctx, `leaving out ${plan.summary.invalid} invalid and ${plan.summary.blocked} blocked row(s) (--skip-invalid)`);
-    const rows = executable(plan);
-    const startedAt = new Date();
-    let exec: Execution | undefined;
-    if (rows.length > 0) {
-      if (!(await askToProceed(ctx, `Apply ${describeWork(plan)}? [y/N] `))) {
-        ctx.err.write('nothing applied.\n');
-        return EXIT.ok;
+    return await withJournalLock(ctx, async (lock) => {
+      const { plan } = await planFrom(ctx, manifest, session, 'apply');
+      printPlan(ctx, plan);
+      const refused = refusal(plan);
+      if (refused && !o.skipInvalid) {
+        ctx.err.write(`cgw-batch: ${refused}\n`);
+        return planExitCode(plan);
       }
-      journal = await Journal.open(o.statePath!, {
-        lock,
-        manifest: { path: manifest.file, hash: manifest.hash },
-        endpoint: session.endpoint,
-        caller: session.caller,
-        onWarning: (m) => warn(ctx, m),
-      });
-      exec = await execute(ctx, session, journal, rows, 'apply');
-      await journal.close();
-      journal = undefined;
-    } else if (o.format !== 'json') {
-      ctx.out.write('nothing to do: every row is up to date.\n');
-    }
-    return await finishRun(ctx, {
-      command: 'apply',
-      plan,
-      columns: manifest.columns,
-      executed: exec?.results ?? [],
-      ...(exec?.stopReason ? { stopReason: exec.stopReason } : {}),
-      ...(exec?.stopError ? { stopMessage: `${exec.stopError.code}: ${exec.stopError.message}` } : {}),
-      startedAt: exec?.startedAt ?? startedAt,
-      finishedAt: exec?.finishedAt ?? new Date(),
-      ...(exec ? { requests: exec.requests, throttled: exec.throttled } : {}),
+      if (refused) warn(ctx, `leaving out ${plan.summary.invalid} invalid and ${plan.summary.blocked} blocked row(s) (--skip-invalid)`);
+      const rows = executable(plan);
+      const startedAt = new Date();
+      let exec: Execution | undefined;
+      if (rows.length > 0) {
+        if (!(await askToProceed(ctx, `Apply ${describeWork(plan)}? [y/N] `))) {
+          ctx.err.write('nothing applied.\n');
+          return EXIT.ok;
+        }
+        exec = await carryOut(ctx, session, lock, { path: manifest.file, hash: manifest.hash }, rows, 'apply');
+      } else if (o.format !== 'json') {
+        ctx.out.write('nothing to do: every row is up to date.\n');
+      }
+      return finishRun(ctx, runEnd('apply', plan, manifest.columns, exec, startedAt));
     });
   } finally {
-    if (journal) await journal.close();
-    await lock?.release();
     await session.close();
   }
 }

@@ -5,16 +5,69 @@ import { systemClock } from '../execute/clock.js';
 import { executePlan, type ExecuteResult } from '../execute/execute.js';
 import { DEFAULT_RETRY } from '../execute/retry.js';
 import { fingerprint } from '../secrets.js';
-import type { Journal } from '../state/journal.js';
+import { Journal, lockJournal, type JournalLock } from '../state/journal.js';
 import { clientToken } from '../state/token.js';
 import { EXECUTABLE, type Plan, type PlannedRow, type RowResult } from '../types.js';
 import { createProgress } from '../ui/progress.js';
-import type { Context } from './context.js';
+import { warn, type Context } from './context.js';
+import type { RunEnd } from './reporting.js';
 import type { Session } from './session.js';
 
 export interface Execution extends ExecuteResult {
   startedAt: Date;
   finishedAt: Date;
+}
+
+/**
+ * Runs `fn` holding the journal's lock. apply, import and destroy take it before they plan, so the plan they print
+ * is made from the journal they then write.
+ */
+export async function withJournalLock<T>(ctx: Context, fn: (lock: JournalLock) => Promise<T>): Promise<T> {
+  const o = ctx.options;
+  const lock = await lockJournal(o.statePath!, { forceUnlock: o.forceUnlock, onWarning: (m) => warn(ctx, m) });
+  try {
+    return await fn(lock);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Opens the journal under the held lock, carries out the rows, closes it: the one way a command writes. */
+export async function carryOut(
+  ctx: Context,
+  session: Session,
+  lock: JournalLock,
+  manifest: { path: string; hash: string },
+  rows: PlannedRow[],
+  command: RunEnd['command'],
+): Promise<Execution> {
+  const journal = await Journal.open(ctx.options.statePath!, {
+    lock,
+    manifest,
+    endpoint: session.endpoint,
+    caller: session.caller,
+    onWarning: (m) => warn(ctx, m),
+  });
+  try {
+    return await execute(ctx, session, journal, rows, command);
+  } finally {
+    await journal.close();
+  }
+}
+
+/** What finishRun needs about this run (nothing executed: `exec` undefined). */
+export function runEnd(command: RunEnd['command'], plan: Plan, columns: string[], exec: Execution | undefined, startedAt: Date): RunEnd {
+  return {
+    command,
+    plan,
+    columns,
+    executed: exec?.results ?? [],
+    ...(exec?.stopReason ? { stopReason: exec.stopReason } : {}),
+    ...(exec?.stopError ? { stopMessage: `${exec.stopError.code}: ${exec.stopError.message}` } : {}),
+    startedAt: exec?.startedAt ?? startedAt,
+    finishedAt: exec?.finishedAt ?? new Date(),
+    ...(exec ? { requests: exec.requests, throttled: exec.throttled } : {}),
+  };
 }
 
 /** The rows apply carries out: in this run and executable. Everything else was shown in the plan and is left alone. */

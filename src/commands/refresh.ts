@@ -29,6 +29,16 @@ export async function runRefresh(ctx: Context): Promise<number> {
   try {
     // --write changes the journal: take its lock before reading, like apply.
     if (o.write) lock = await lockJournal(o.statePath!, { forceUnlock: o.forceUnlock, onWarning: (m) => warn(ctx, m) });
+    return await check(ctx, session, lock);
+  } finally {
+    await lock?.release();
+    await session.close();
+  }
+}
+
+async function check(ctx: Context, session: Session, lock: JournalLock | undefined): Promise<number> {
+  const o = ctx.options;
+  {
     const state = await readState(ctx, session);
     if (!state) throw new StateError(`no journal at ${o.statePath}: nothing has been applied with this manifest yet (or pass --state FILE)`);
     const fp = (k: string): string => fingerprint(state.header.fingerprintKey, k);
@@ -94,8 +104,5 @@ export async function runRefresh(ctx: Context): Promise<number> {
       );
     }
     return found.length > 0 ? EXIT.rowsFailed : EXIT.ok;
-  } finally {
-    await lock?.release();
-    await session.close();
   }
 }
