@@ -25,6 +25,8 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
   return plan.rows.map((pr): RowResult => {
     const j = journal?.get(pr.ref.key);
     const ran = byRef.get(pr.ref);
+    // The journal could not be read back after the run: this run's own result is the truth left, not "pending".
+    if (journal === undefined && ran) return { ...ran, action: pr.action, inRun: pr.inRun, note: ran.note ?? pr.reason };
     const out: RowResult = {
       ref: pr.ref,
       status: truthStatus(pr, j),
