@@ -79,7 +79,19 @@ export function runCounts(rows: readonly RowResult[]): Record<string, number> {
       c['not in this run'] = (c['not in this run'] ?? 0) + 1;
       continue;
     }
-    const k = r.action === 'skip' ? 'unchanged' : r.action === 'invalid' || r.action === 'blocked' ? r.action : rowOk(r) ? r.status : r.errorCode === 'NotStarted' || (r.note ?? '').startsWith('not started') ? 'not started' : r.status;
+    const k =
+      r.action === 'skip'
+        ? 'unchanged'
+        : r.action === 'invalid' || r.action === 'blocked'
+          ? r.action
+          : rowOk(r)
+            ? r.status
+            : r.errorCode === 'NotStarted' || (r.note ?? '').startsWith('not started')
+              ? 'not started'
+              : // Sent, then stopped before an answer or a retry: its status (pending, unknown, created) says less than this.
+                r.errorCode === 'Interrupted'
+                ? 'interrupted'
+                : r.status;
     c[k] = (c[k] ?? 0) + 1;
   }
   return c;

@@ -191,10 +191,12 @@ test('runCounts: what this run did with each row', () => {
     result({ line: 6, status: 'pending', note: 'not started: --max-failures was reached' }),
     result({ line: 7, status: 'created', action: 'update', errorCode: 'NotStarted', note: 'not started: the run stopped' }),
     result({ line: 8, status: 'unknown', errorCode: 'Interrupted' }),
+    result({ line: 13, status: 'pending', errorCode: 'Interrupted', note: 'stopped before a retry (interrupted (Ctrl-C)); nothing was created' }),
+    result({ line: 14, status: 'unknown', errorCode: 'ECONNRESET' }),
     result({ line: 9, status: 'invalid', action: 'invalid' }),
     result({ line: 10, status: 'pending', action: 'blocked' }),
     result({ line: 11, status: 'failed', inRun: false }),
     result({ line: 12, inRun: false }),
   ]);
-  assert.deepEqual(counts, { created: 1, adopted: 1, unchanged: 1, failed: 1, 'not started': 2, unknown: 1, invalid: 1, blocked: 1, 'not in this run': 2 });
+  assert.deepEqual(counts, { created: 1, adopted: 1, unchanged: 1, failed: 1, 'not started': 2, interrupted: 2, unknown: 1, invalid: 1, blocked: 1, 'not in this run': 2 });
 });
