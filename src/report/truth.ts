@@ -71,27 +71,23 @@ export function exitCodeOf(rows: readonly RowResult[], stopReason: StopReason | 
   return rows.every(rowOk) ? EXIT.ok : EXIT.rowsFailed;
 }
 
+/** What this run did with one row, as the summary line and results.json's run block name it. */
+function runOutcome(r: RowResult): string {
+  if (!r.inRun) return 'not in this run';
+  if (r.action === 'skip') return 'unchanged';
+  if (r.action === 'invalid' || r.action === 'blocked') return r.action;
+  if (rowOk(r)) return r.status;
+  if (r.errorCode === 'NotStarted' || (r.note ?? '').startsWith('not started')) return 'not started';
+  // Sent, then stopped before an answer or a retry: its status (pending, unknown, created) says less than this.
+  if (r.errorCode === 'Interrupted') return 'interrupted';
+  return r.status;
+}
+
 /** What this run did, counted by outcome, for the summary line and the run block of results.json. */
 export function runCounts(rows: readonly RowResult[]): Record<string, number> {
   const c: Record<string, number> = {};
   for (const r of rows) {
-    if (!r.inRun) {
-      c['not in this run'] = (c['not in this run'] ?? 0) + 1;
-      continue;
-    }
-    const k =
-      r.action === 'skip'
-        ? 'unchanged'
-        : r.action === 'invalid' || r.action === 'blocked'
-          ? r.action
-          : rowOk(r)
-            ? r.status
-            : r.errorCode === 'NotStarted' || (r.note ?? '').startsWith('not started')
-              ? 'not started'
-              : // Sent, then stopped before an answer or a retry: its status (pending, unknown, created) says less than this.
-                r.errorCode === 'Interrupted'
-                ? 'interrupted'
-                : r.status;
+    const k = runOutcome(r);
     c[k] = (c[k] ?? 0) + 1;
   }
   return c;
