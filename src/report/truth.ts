@@ -25,6 +25,8 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
   return plan.rows.map((pr): RowResult => {
     const j = journal?.get(pr.ref.key);
     const ran = byRef.get(pr.ref);
+    // The journal could not be read back after the run: this run's own result is the truth left, not "pending".
+    if (journal === undefined && ran) return { ...ran, action: pr.action, inRun: pr.inRun, note: ran.note ?? pr.reason };
     const out: RowResult = {
       ref: pr.ref,
       status: truthStatus(pr, j),
@@ -71,15 +73,23 @@ export function exitCodeOf(rows: readonly RowResult[], stopReason: StopReason | 
   return rows.every(rowOk) ? EXIT.ok : EXIT.rowsFailed;
 }
 
+/** What this run did with one row, as the summary line and results.json's run block name it. */
+function runOutcome(r: RowResult): string {
+  if (!r.inRun) return 'not in this run';
+  if (r.action === 'skip') return 'unchanged';
+  if (r.action === 'invalid' || r.action === 'blocked') return r.action;
+  if (rowOk(r)) return r.status;
+  if (r.errorCode === 'NotStarted' || (r.note ?? '').startsWith('not started')) return 'not started';
+  // Sent, then stopped before an answer or a retry: its status (pending, unknown, created) says less than this.
+  if (r.errorCode === 'Interrupted') return 'interrupted';
+  return r.status;
+}
+
 /** What this run did, counted by outcome, for the summary line and the run block of results.json. */
 export function runCounts(rows: readonly RowResult[]): Record<string, number> {
   const c: Record<string, number> = {};
   for (const r of rows) {
-    if (!r.inRun) {
-      c['not in this run'] = (c['not in this run'] ?? 0) + 1;
-      continue;
-    }
-    const k = r.action === 'skip' ? 'unchanged' : r.action === 'invalid' || r.action === 'blocked' ? r.action : rowOk(r) ? r.status : r.errorCode === 'NotStarted' || (r.note ?? '').startsWith('not started') ? 'not started' : r.status;
+    const k = runOutcome(r);
     c[k] = (c[k] ?? 0) + 1;
   }
   return c;

@@ -14,10 +14,16 @@ export interface ProgressUi {
 }
 
 export interface ProgressOptions {
+  /**
+   * Masks secrets in row errors before lines are collapsed or cut to the width (and before JSON escaping), which the
+   * redacting sink could no longer match; the sink still redacts every byte.
+   */
   redactor?: Redactor;
   color: boolean;
-  /** tty: terminal width (process.stdout.columns) for correct redraws. */
+  /** tty: terminal width (process.stdout.columns); every live line is cut to it so redraws never scroll. */
   columns?: number;
+  /** Milliseconds clock for rates and the time-left estimate; tests pass a virtual one. */
+  now?: () => number;
 }
 
 /**
@@ -27,11 +33,13 @@ export interface ProgressOptions {
 export function createProgress(mode: ProgressMode, out: { write(s: string): void }, opts: ProgressOptions): ProgressUi {
   switch (mode) {
     case 'tty':
-      return ttyProgress(out, { redactor: opts.redactor, color: opts.color, columns: opts.columns });
+      return ttyProgress(out, { redactor: opts.redactor, color: opts.color, columns: opts.columns, now: opts.now });
     case 'simple':
-      return simpleProgress(out, { redactor: opts.redactor });
-    case 'json':
-      return jsonProgress(out, { redactor: opts.redactor });
+      return simpleProgress(out, { redactor: opts.redactor, now: opts.now });
+    case 'json': {
+      const clock = opts.now;
+      return jsonProgress(out, { redactor: opts.redactor, now: clock && (() => new Date(clock())) });
+    }
     case 'quiet':
       return { onEvent: () => {}, close: () => Promise.resolve() };
   }

@@ -1,78 +1,120 @@
-// Plain-line progress for pipes and CI: no ANSI, no cursor movement, a bounded number of lines per lane.
+// Plain-line progress for pipes and CI logs: no ANSI, no cursor movement, and a number of lines that does not grow
+// with the rows (a tenth of each lane, a capped list of failures, a heartbeat while nothing else is printed).
 import type { Redactor } from '../secrets.js';
 import type { RunEvent } from '../types.js';
-import { applyEvent, failureLine, laneLine, newRunState, oneLine, type LaneState } from './lanes.js';
+import { applyEvent, failureLine, formatDuration, laneLine, laneSettled, newRunState, oneLine, outcomeOf, overallLine, runPhase, type LaneState } from './lanes.js';
 import type { ProgressUi } from './progress.js';
 
 export interface SimpleOptions {
   redactor?: Redactor;
   now?: () => number;
-  /** A lane prints a count line at most this often… */
-  intervalMs?: number;
-  /** …or when it has finished another tenth of its rows. */
+  /** A lane prints a count line each time it has done another 1/steps of its rows. */
   steps?: number;
+  /** With nothing printed for this long, one overall line (CI systems kill jobs that stay silent). */
+  heartbeatMs?: number;
+  /** FAILED lines printed before the rest are left to the summary. */
+  maxFailureLines?: number;
 }
-
-const complete = (l: LaneState) => l.total !== undefined && l.done >= l.total;
 
 export function simpleProgress(out: { write(s: string): void }, opts: SimpleOptions = {}): ProgressUi {
   const now = opts.now ?? Date.now;
-  const intervalMs = opts.intervalMs ?? 2000;
   const steps = opts.steps ?? 10;
+  const heartbeatMs = opts.heartbeatMs ?? 60_000;
+  const maxFailureLines = opts.maxFailureLines ?? 20;
   const state = newRunState();
-  const last = new Map<string, { at: number; done: number }>();
-  let finalPrinted = false;
-  const print = (s: string) => out.write((opts.redactor ? opts.redactor.redact(s) : s) + '\n');
+  /** Per lane: the last step printed, and whether its final line was printed. */
+  const step = new Map<string, number>();
+  const finalPrinted = new Set<string>();
+  let failureLines = 0;
+  let lastPrint = now();
+  let ended = false;
+  const redact = (s: string): string => (opts.redactor ? opts.redactor.redact(s) : s);
+  // Messages from elsewhere are redacted before oneLine: collapsing whitespace first could split a secret.
+  const message = (s: string): string => oneLine(redact(s));
+  const print = (s: string): void => {
+    out.write(s + '\n');
+    lastPrint = now();
+  };
 
-  const maybeCount = (l: LaneState) => {
-    const prev = last.get(l.lane) ?? { at: now(), done: 0 };
-    if (!last.has(l.lane)) last.set(l.lane, prev);
-    const step = l.total ? Math.max(1, Math.ceil(l.total / steps)) : Infinity;
-    if (complete(l)) return; // the final line says it
-    if (l.done - prev.done >= step || (now() - prev.at >= intervalMs && l.done !== prev.done)) {
-      last.set(l.lane, { at: now(), done: l.done });
-      print(laneLine(l));
+  const done = (l: LaneState): number => l.reported - l.outcomes['not started'] - l.outcomes['interrupted'];
+
+  const finalLine = (l: LaneState): void => {
+    if (finalPrinted.has(l.lane)) return;
+    finalPrinted.add(l.lane);
+    print(laneLine(l, state));
+  };
+
+  const progressLine = (l: LaneState): void => {
+    if (finalPrinted.has(l.lane) || !l.total) return;
+    const size = Math.max(1, Math.ceil(l.total / steps));
+    const at = Math.floor(done(l) / size);
+    if (at > (step.get(l.lane) ?? 0)) {
+      step.set(l.lane, at);
+      if (!laneSettled(l, state)) print(laneLine(l, state));
     }
   };
 
-  const printFinal = () => {
-    if (finalPrinted) return;
-    finalPrinted = true;
-    for (const l of state.lanes.values()) if (!complete(l)) print(laneLine(l, { final: true }));
+  const finish = (): void => {
+    if (ended) return;
+    ended = true;
+    for (const l of state.lanes.values()) finalLine(l);
+    print(overallLine(state, now()));
   };
 
   return {
     onEvent(e: RunEvent) {
-      const lane = applyEvent(state, e);
+      if (ended) return;
+      const lane = applyEvent(state, e, now());
       switch (e.type) {
         case 'run:start': {
           const rows = e.lanes.reduce((n, l) => n + l.total, 0);
           print(`run ${e.runId}: ${rows} rows in ${e.lanes.length} lane${e.lanes.length === 1 ? '' : 's'}`);
           break;
         }
-        case 'row:done':
-          if (e.result.status === 'failed') print(`FAILED  ${failureLine(e.result)}`);
+        case 'row:done': {
+          const o = outcomeOf(e.result);
+          if (o === 'failed' || o === 'unknown') {
+            failureLines++;
+            if (failureLines <= maxFailureLines) print(`${o === 'failed' ? 'FAILED' : 'UNKNOWN'}  ${failureLine(e.result, redact)}`);
+            else if (failureLines === maxFailureLines + 1) print(`(further failed rows are not listed here; the summary and results.csv have every row)`);
+          }
           if (lane) {
-            maybeCount(lane);
-            if (lane.done === lane.total) print(laneLine(lane, { final: true }));
+            progressLine(lane);
+            // A lane whose rows all came back says how it ended, even while other lanes go on.
+            if (laneSettled(lane, state)) finalLine(lane);
           }
           break;
+        }
+        case 'lane:stopped':
+          if (lane) print(`${lane.label}  stopped (${e.reason}): ${message(e.message)}`);
+          break;
         case 'run:stopping':
-          print(`stopping (${e.reason}): ${oneLine(e.message)}`);
+          print(`stopping (${e.reason}): ${message(e.message)}`);
+          // Lanes that had finished before the stop are finished; the others say so at the end.
           break;
-        case 'run:done':
-          // Lanes that already printed their final line at completion are not repeated unless the run was cut short.
-          printFinal();
-          print(`done in ${(e.durationMs / 1000).toFixed(1)} s${e.interrupted ? ' (interrupted)' : ''}`);
-          break;
+        case 'run:done': {
+          finish();
+          const took = formatDuration(e.durationMs);
+          const phase = runPhase(state);
+          print(
+            phase.kind === 'finished'
+              ? `run finished in ${took}`
+              : phase.kind === 'stopped'
+                ? `run stopped after ${took} (${phase.reason})`
+                : `run interrupted after ${took}`,
+          );
+          return;
+        }
         default:
           // row:start, row:retry and lane:rate only feed the counters; printing them would flood a CI log.
           break;
       }
+      if (now() - lastPrint >= heartbeatMs && state.runId !== undefined && runPhase(state).kind === 'running') print(overallLine(state, now()));
     },
     close() {
-      // Interrupted before run:done: still leave one line per lane with where it got to.
-      printFinal();
+      // Closed before run:done (second Ctrl-C, an error): still leave one line per lane with where it got to.
+      state.closed = true;
+      finish();
       return Promise.resolve();
     },
   };
