@@ -82,7 +82,8 @@ export async function execute(ctx: Context, session: Session, journal: Journal, 
   const unregister = ctx.io.onSignal(() => {
     signals++;
     if (signals === 1) {
-      ctx.err.write('\ninterrupted: finishing the requests on the wire, sending nothing new (Ctrl-C again to abort at once)\n');
+      // The live view shows the stop itself; a line on stderr under it would break its redraw.
+      if (o.progress !== 'tty') ctx.err.write('\ninterrupted: finishing the requests on the wire, sending nothing new (Ctrl-C again to abort at once)\n');
       stop.abort();
     } else {
       journal.abandon();

@@ -19,7 +19,7 @@ export function junitXml(inp: ReportInput): string {
     list.push(r);
     byRegion.set(r.ref.region, list);
   }
-  const isFailed = (r: RowResult) => r.status === 'failed' || r.status === 'invalid' || r.status === 'unknown' || (r.inRun && r.action === 'blocked');
+  const isFailed = (r: RowResult) => r.inRun && (r.status === 'failed' || r.status === 'invalid' || r.status === 'unknown' || r.action === 'blocked');
   // Rows not in this run, and rows an interrupted run never finished (pending / in-flight), are skipped, with the reason.
   const isSkipped = (r: RowResult) => !isFailed(r) && (!r.inRun || r.status === 'skipped' || r.status === 'pending' || r.status === 'in-flight');
   const count = (rs: RowResult[], f: (r: RowResult) => boolean) => rs.filter(f).length;

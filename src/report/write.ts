@@ -12,7 +12,7 @@ export interface ReportFs {
   writeFile(path: string, data: string | Uint8Array, opts: { mode: number; flag: string }): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   rm(path: string, opts: { force: true }): Promise<void>;
-  lstat(path: string): Promise<{ isFile(): boolean; isSymbolicLink(): boolean }>;
+  lstat(path: string): Promise<{ isFile(): boolean; isSymbolicLink(): boolean; isDirectory(): boolean }>;
   readFile(path: string, enc: 'utf8'): Promise<string>;
   realpath(path: string): Promise<string>;
 }
@@ -56,6 +56,12 @@ export async function checkReportTargets(dir: string, files: string[], protect: 
   for (const p of protect) {
     guarded.add(resolve(p));
     guarded.add(await fs.realpath(p).catch(() => resolve(p)));
+  }
+  // The per-run files go in `runs/`: a link or a file there would be written through.
+  const runs = join(dir, 'runs');
+  const runsStat = await fs.lstat(runs).catch(() => undefined);
+  if (runsStat && (runsStat.isSymbolicLink() || !runsStat.isDirectory())) {
+    throw new UsageError(`${runs} is not a plain directory (a link or a file); remove it or choose another --report-dir`);
   }
   for (const name of files) {
     const target = join(dir, name);

@@ -121,6 +121,13 @@ test('checkReportTargets refuses a symlink, a directory or a FIFO at a target na
     // lstat first: a FIFO is refused without being opened (reading it would block).
     await refused(checkReportTargets(f.dir, NAMES, []), /results\.csv exists and is not a regular file/);
     f.cleanup();
+    // The per-run files' folder: a link to elsewhere (or a file) there would be written through.
+    const r = tempDir();
+    mkdirSync(r.path('outside'));
+    mkdirSync(r.path('reports'));
+    symlinkSync(r.path('outside'), r.path('reports/runs'));
+    await refused(checkReportTargets(r.path('reports'), NAMES, []), /runs is not a plain directory/);
+    r.cleanup();
   } finally {
     t.cleanup();
   }
