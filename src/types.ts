@@ -19,6 +19,8 @@ export interface Issue {
   message: string;
   file: string;
   line: number;
+  /** Spreadsheet cell the issue is about, as `Sheet!A1` (xlsx manifests only); print as `file:Sheet!A1`. */
+  cell?: string;
 }
 
 export interface Tag {
@@ -56,10 +58,12 @@ export interface WrittenRow {
   issues: Issue[];
 }
 
+export type ManifestFormat = 'csv' | 'yaml' | 'xlsx';
+
 /** A loaded manifest: rows plus file-level warnings. Fatal problems are thrown as ManifestError instead. */
 export interface Manifest {
   file: string;
-  format: 'csv' | 'yaml';
+  format: ManifestFormat;
   /** sha256 hex of the file's bytes. */
   hash: string;
   /** Echo column names in source order (what reports print before their own columns). */
@@ -124,7 +128,7 @@ export interface PlanSummary {
 
 export interface Plan {
   version: 1;
-  manifest: { file: string; hash: string; format: 'csv' | 'yaml' };
+  manifest: { file: string; hash: string; format: ManifestFormat };
   rows: PlannedRow[];
   /** File-level issues (loader warnings, unknown columns, permissions). */
   issues: Issue[];
