@@ -5,7 +5,10 @@ import type { CappedIssues } from './capped.js';
 
 export const SPREADSHEET_CHANGED = 'Cgw.SpreadsheetChanged';
 
-/** How to keep a spreadsheet from changing values, in both programs (also in manifests/README.md). */
+/** How to keep a workbook cell as typed, in both programs (also in manifests/README.md). */
+export const FORMAT_AS_TEXT = 'format the column as Text (Excel: Format Cells > Number > Text; LibreOffice: Format > Cells > Numbers > Text) and retype the value';
+
+/** How to keep a spreadsheet from changing values on the way to or from CSV, in both programs. */
 export const KEEP_AS_TEXT =
   'format the column as Text before typing (Excel: Format Cells > Text; LibreOffice: Format > Cells > Text) and retype the value, ' +
   'or open the CSV with the column type set to Text (Excel: Data > From Text/CSV; LibreOffice: Text Import > Column type Text)';
