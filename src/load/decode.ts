@@ -94,12 +94,17 @@ export function guessEncoding(b: Buffer, bad: number): string {
     } else lone++;
   }
   if (pairs >= 2 && pairs >= lone * 4) return 'the bytes look like a Chinese or Japanese code page: GBK, Big5 or Shift-JIS';
-  if (bad >= b.length - 3 && bad + utf8Length(b[bad]!) > b.length) return 'it ends in the middle of a character: is the file cut off?';
+  if (cutOff(b, bad)) return 'it ends in the middle of a character: is the file cut off?';
   return 'it looks like Windows-1252 or another 8-bit code page';
 }
 
-function utf8Length(lead: number): number {
-  return lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+/** The first bad byte starts a multi-byte character whose remaining bytes are all continuations up to the end. */
+function cutOff(b: Buffer, bad: number): boolean {
+  const lead = b[bad]!;
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc2 ? 2 : 1;
+  if (need === 1 || bad + need <= b.length) return false;
+  for (let i = bad + 1; i < b.length; i++) if ((b[i]! & 0xc0) !== 0x80) return false;
+  return true;
 }
 
 /** Text of a manifest for parsers that want a string (YAML). */
