@@ -1,5 +1,5 @@
-// Values that carry a spreadsheet's fingerprints (scientific notation, made-up dates, `?` for lost letters, 15-digit
-// rounding, asdot ASNs missing a trailing zero): Cgw.SpreadsheetChanged warnings with the likely original and the fix.
+// Values that carry a spreadsheet's fingerprints (scientific notation, made-up dates, `?` for lost letters, UTF-8 read
+// as Windows-1252, 15-digit rounding, asdot ASNs missing a trailing zero): Cgw.SpreadsheetChanged warnings with the likely original and the fix.
 import type { Issue, WrittenRow } from '../types.js';
 import type { CappedIssues } from './capped.js';
 
@@ -72,6 +72,34 @@ export function questionRun(value: string): Finding | undefined {
   };
 }
 
+// Windows-1252's letters for bytes 0x80-0x9F, to turn mis-decoded text back into its bytes.
+const CP1252: Record<string, number> = {
+  '€': 0x80, '‚': 0x82, 'ƒ': 0x83, '„': 0x84, '…': 0x85, '†': 0x86, '‡': 0x87, 'ˆ': 0x88, '‰': 0x89, 'Š': 0x8a, '‹': 0x8b, 'Œ': 0x8c,
+  'Ž': 0x8e, '‘': 0x91, '’': 0x92, '“': 0x93, '”': 0x94, '•': 0x95, '–': 0x96, '—': 0x97, '˜': 0x98, '™': 0x99, 'š': 0x9a, '›': 0x9b,
+  'œ': 0x9c, 'ž': 0x9e, 'Ÿ': 0x9f,
+};
+// A UTF-8 lead byte read as Latin-1/Windows-1252, followed by a continuation byte read the same way.
+const MOJIBAKE = /[\u00C2-\u00F4][\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013-\u203A\u20AC\u2122]/;
+
+/** `åŒ—äº¬`: UTF-8 bytes decoded as Windows-1252 (a CSV opened with the wrong character set, then saved). */
+export function mojibake(value: string): Finding | undefined {
+  if (!MOJIBAKE.test(value)) return undefined;
+  const bytes: number[] = [];
+  for (const ch of value) {
+    const cp = ch.codePointAt(0)!;
+    const b = cp < 0x100 ? cp : CP1252[ch];
+    if (b === undefined) return undefined;
+    bytes.push(b);
+  }
+  let original: string;
+  try {
+    original = new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(bytes));
+  } catch {
+    return undefined; // not UTF-8 underneath: real Latin text
+  }
+  return { message: `"${value}" is UTF-8 text read with the wrong character set (Windows-1252 or Latin-1) and saved that way; the original was probably "${original}"` };
+}
+
 /** `1234567890123450000`: 15 significant digits, then only zeros. */
 export function rounded15(value: string): Finding | undefined {
   const m = LONG_ROUNDED.exec(value);
@@ -101,7 +129,7 @@ export function spreadsheetFingerprints(rows: readonly WrittenRow[], sink: Cappe
     if (sci) return warn(row, field, 'sci', sci);
     const date = localeDate(value, field);
     if (date) return warn(row, field, 'date', date);
-    const q = questionRun(value);
+    const q = questionRun(value) ?? mojibake(value);
     if (q) return warn(row, field, 'encoding', q, ENCODING_FIX);
     const r = rounded15(value);
     if (r) warn(row, field, 'rounded', r);

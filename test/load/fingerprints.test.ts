@@ -42,6 +42,14 @@ test("runs of '?' where letters were: the non-UTF-8 export of Chinese names", ()
   assert.match(found[0]!.message, /Character set "Unicode \(UTF-8\)"/);
 });
 
+test('UTF-8 read as Windows-1252 (mojibake) gives back the original; real Latin text does not trigger it', () => {
+  const m = csv('region,ip,name,description\ncn-beijing,203.0.113.1,åŒ—äº¬åˆ†éƒ¨,CafÃ©\ncn-beijing,203.0.113.2,São Paulo,Zürich naïve\n');
+  const found = changed(m);
+  assert.deepEqual(found.map((f) => [f.line, f.field]), [[2, 'name'], [2, 'description']]);
+  assert.match(found[0]!.message, /the original was probably "北京分部"/);
+  assert.match(found[1]!.message, /the original was probably "Café"/);
+});
+
 test('asdot ASNs missing a trailing zero, only when other rows show the column was typed as text', () => {
   const m = csv('region,ip,asn\ncn-hangzhou,203.0.113.1,1.10\ncn-hangzhou,203.0.113.2,1.1\ncn-hangzhou,203.0.113.3,65000.5\ncn-hangzhou,203.0.113.4,65001\n');
   const found = changed(m);
