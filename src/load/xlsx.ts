@@ -142,7 +142,8 @@ export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): 
   if (rows.length === 0) throw new ManifestError(file, headerLine, 'manifest has a header but no rows');
 
   for (const c of columns) {
-    if (c.kind === 'blank' || !ws.getColumn(c.index + 1).hidden) continue;
+    const n = c.index + 1;
+    if (c.kind === 'blank' || !selected.hiddenColumns.some(([min, max]) => n >= min && n <= max)) continue;
     fileIssues.push({
       severity: 'warning',
       code: 'Cgw.HiddenColumn',
