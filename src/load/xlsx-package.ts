@@ -9,7 +9,7 @@ export const XLSX_LIMITS = {
   maxPartBytes: 64 * 1024 * 1024,
   maxEntries: 10_000,
   /** Cells holding something, after empty formatted cells are dropped: bounds the parser's memory (~1 KB a cell). */
-  maxCells: 500_000,
+  maxCells: 600_000,
   /** Data rows (after the header); the loader checks it on the parsed sheet. */
   maxRows: 50_000,
   maxColumns: 16_384,

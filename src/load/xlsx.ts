@@ -6,7 +6,7 @@ import { ManifestError } from '../errors.js';
 import type { Issue, Manifest, Severity, WrittenRow } from '../types.js';
 import { CappedIssues } from './capped.js';
 import { FORMAT_AS_TEXT, spreadsheetFingerprints } from './fingerprints.js';
-import { type Column } from './headers.js';
+import { hasRequired, type Column } from './headers.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
 import { buildRow, echoColumns, headerIssues, prepareHeader } from './rows.js';
 import { PackageError, XLSX_LIMITS, colLetters, selectSheet } from './xlsx-package.js';
@@ -63,22 +63,31 @@ export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): 
   const sheetRef = quoteSheet(selected.sheet.name);
   const at = (col: number, row: number) => `${sheetRef}!${colLetters(col)}${row}`;
 
-  // Header: the first row with any value.
-  let headerRow: ExcelJS.Row | undefined;
+  // Header: among the first rows with values, the first that names region and ip (a title row above it is common in
+  // workbooks); if none does, the first row, so the error lists what it holds.
+  const candidates: Array<{ line: number; cells: string[] }> = [];
   ws.eachRow((row) => {
-    if (headerRow === undefined && rowHasValue(row)) headerRow = row;
+    if (candidates.length < HEADER_SEARCH && rowHasValue(row)) candidates.push({ line: row.number, cells: rowTexts(row) });
   });
-  if (headerRow === undefined) throw new ManifestError(file, undefined, `sheet "${selected.sheet.name}" is empty`);
-  const headerLine = headerRow.number;
-  const headerCells: string[] = [];
-  headerRow.eachCell((cell, col) => {
-    headerCells[col - 1] = readCell(cell).text;
-  });
-  for (let i = 0; i < headerCells.length; i++) headerCells[i] ??= '';
-  const columns = prepareHeader(headerCells, file, headerLine);
+  if (candidates.length === 0) throw new ManifestError(file, undefined, `sheet "${selected.sheet.name}" is empty`);
+  const header = candidates.find((c) => hasRequired(c.cells)) ?? candidates[0]!;
+  const headerLine = header.line;
+  const columns = prepareHeader(header.cells, file, headerLine);
   const colOf = columnLookup(columns);
 
   const fileIssues: Issue[] = headerIssues(columns, file, headerLine);
+  if (header !== candidates[0]) {
+    const above = candidates[0]!.line;
+    fileIssues.push({
+      severity: 'info',
+      code: 'Cgw.RowsAboveHeader',
+      field: 'rows',
+      message: `the header is row ${headerLine}; row${above === headerLine - 1 ? ` ${above} above it is` : `s ${above}-${headerLine - 1} above it are`} not read`,
+      file,
+      line: above,
+      cell: at(1, above),
+    });
+  }
   const sink = new CappedIssues();
   const rows: WrittenRow[] = [];
   let literal = false;
@@ -176,6 +185,18 @@ function notAWorkbook(b: Buffer): string {
     return 'this is an encrypted workbook or an old .xls file (OLE format), not .xlsx: remove the password and save it as "Excel Workbook (.xlsx)", or export CSV UTF-8';
   }
   return 'this is not an .xlsx workbook (not a ZIP package); save it as "Excel Workbook (.xlsx)" or export CSV UTF-8';
+}
+
+/** How many rows with values may come before the header (titles, notes). */
+const HEADER_SEARCH = 10;
+
+function rowTexts(row: ExcelJS.Row): string[] {
+  const cells: string[] = [];
+  row.eachCell((cell, col) => {
+    cells[col - 1] = readCell(cell).text;
+  });
+  for (let i = 0; i < cells.length; i++) cells[i] ??= '';
+  return cells;
 }
 
 function rowHasValue(row: ExcelJS.Row): boolean {

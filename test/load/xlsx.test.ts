@@ -53,10 +53,19 @@ test('text cells: rows are spreadsheet rows, values as typed, same shape as CSV'
   assert.deepEqual(issuesOf(m), []);
 });
 
-test('the header is the first row with a value; blank rows before it keep line numbers physical', async () => {
-  const bytes = await workbook({ Sites: [[], [], HEAD, ['cn-hangzhou', '203.0.113.1']] });
-  const m = await load(bytes);
-  assert.deepEqual(m.rows.map((r) => r.line), [4]);
+test('the header is the first row naming region and ip; title rows above it are skipped with a note', async () => {
+  const blank = await load(await workbook({ Sites: [[], [], HEAD, ['cn-hangzhou', '203.0.113.1']] }));
+  assert.deepEqual(blank.rows.map((r) => r.line), [4]);
+  assert.deepEqual(issuesOf(blank), []);
+  const titled = await load(
+    await workbook({ Sites: [['Branch sites 2026'], ['owner: netops'], [], HEAD, ['cn-hangzhou', '203.0.113.1']] }, (wb) => {
+      wb.worksheets[0]!.mergeCells('A1:E1');
+    }),
+  );
+  assert.deepEqual(titled.rows.map((r) => r.line), [5]);
+  assert.deepEqual(issuesOf(titled), ['info Cgw.RowsAboveHeader Sites!A1']);
+  assert.match(titled.issues[0]!.message, /the header is row 4; rows 1-3 above it are not read/);
+  await rejects(load(await workbook({ Sites: [['Branch sites'], ['name', 'address'], ['a', 'b']] })), /header must name the columns .* found: "Branch sites"/, 1);
 });
 
 test('number cells: ASN 1.1 is an error (asdot 1.10 would look the same), whole numbers and labels are warnings', async () => {
