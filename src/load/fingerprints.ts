@@ -81,6 +81,8 @@ const CP1252: Record<string, number> = {
 // A UTF-8 lead byte read as Latin-1/Windows-1252, followed by a continuation byte read the same way.
 const MOJIBAKE = /[\u00C2-\u00F4][\u0080-\u00BF\u0152\u0153\u0160\u0161\u0178\u017D\u017E\u0192\u02C6\u02DC\u2013-\u203A\u20AC\u2122]/;
 
+const HIGH_LATIN = /[\u00C2-\u00F4]/;
+
 /** `åŒ—äº¬`: UTF-8 bytes decoded as Windows-1252 (a CSV opened with the wrong character set, then saved). */
 export function mojibake(value: string): Finding | undefined {
   if (!MOJIBAKE.test(value)) return undefined;
@@ -125,14 +127,19 @@ export function spreadsheetFingerprints(rows: readonly WrittenRow[], sink: Cappe
     sink.add(row.issues, issue, `${SPREADSHEET_CHANGED}|${field}|${kind}`);
   };
   const text = (row: WrittenRow, field: string, value: string) => {
-    const sci = scientific(value);
-    if (sci) return warn(row, field, 'sci', sci);
-    const date = localeDate(value, field);
-    if (date) return warn(row, field, 'date', date);
-    const q = questionRun(value) ?? mojibake(value);
-    if (q) return warn(row, field, 'encoding', q, ENCODING_FIX);
-    const r = rounded15(value);
-    if (r) warn(row, field, 'rounded', r);
+    // Cheap gates first (this runs for every text value of large CSVs): the whole-value forms start with a digit,
+    // '-' or a capital (month names); the encoding forms need '?' or a Latin-1 letter.
+    const c = value.charCodeAt(0);
+    if ((c >= 0x30 && c <= 0x39) || c === 0x2d || (c >= 0x41 && c <= 0x5a)) {
+      const sci = scientific(value);
+      if (sci) return warn(row, field, 'sci', sci);
+      const date = localeDate(value, field);
+      if (date) return warn(row, field, 'date', date);
+      const r = rounded15(value);
+      if (r) return warn(row, field, 'rounded', r);
+    }
+    const q = value.includes('?') ? questionRun(value) : HIGH_LATIN.test(value) ? mojibake(value) : undefined;
+    if (q) warn(row, field, 'encoding', q, ENCODING_FIX);
   };
 
   // Evidence that the asn column holds asdot typed as text: a low part ending in 0 (a number cell shows 1.10 as 1.1).

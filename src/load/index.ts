@@ -64,7 +64,6 @@ async function readWorkbook(bytes: Buffer, file: string, opts: LoadOptions) {
 // Spreadsheet formats we cannot read; each is refused by name rather than parsed as text.
 const OTHER_SPREADSHEETS: Record<string, string> = {
   '.xls': 'an Excel 97-2003 workbook (.xls)',
-  '.xlsm': 'a macro-enabled workbook (.xlsm)',
   '.xlsb': 'a binary workbook (.xlsb)',
   '.ods': 'an OpenDocument spreadsheet (.ods)',
   '.numbers': 'a Numbers spreadsheet',
@@ -74,7 +73,8 @@ export function formatOf(path: string, bytes: Buffer): ManifestFormat {
   const ext = extname(path).toLowerCase();
   if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return 'csv';
   if (ext === '.yaml' || ext === '.yml') return 'yaml';
-  if (ext === '.xlsx') return 'xlsx';
+  // .xlsm is the same package with macros, which are never run: its cells read like an .xlsx's.
+  if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
   const other = OTHER_SPREADSHEETS[ext];
   if (other !== undefined) {
     throw new ManifestError(path, undefined, `is ${other}, which cgw-batch does not read; save it as "Excel Workbook (.xlsx)" or as "CSV UTF-8"`);

@@ -49,7 +49,7 @@ export function selectSheet(bytes: Buffer, wanted: string | undefined): Selected
   const part = (name: string, required: boolean): string | undefined => {
     const e = byName.get(name.toLowerCase());
     if (!e) {
-      if (required) throw new PackageError(`it has no ${name} part: not an Excel workbook (an .xlsm, .ods or .numbers file renamed?)`);
+      if (required) throw new PackageError(`it has no ${name} part: not an Excel workbook (an .ods or .numbers file renamed?)`);
       return undefined;
     }
     try {

@@ -296,13 +296,14 @@ test('cells and rows without r= references (allowed by the format) are placed by
   assert.deepEqual(m.rows[0]!.fields, { region: 'cn-hangzhou', ip: '203.0.113.1', name: 'n' });
 });
 
-test('loadManifest: .xlsx by extension or ZIP magic; .xls, .ods, .xlsm refused by name', async () => {
+test('loadManifest: .xlsx and .xlsm by extension or ZIP magic; .xls, .xlsb, .ods refused by name', async () => {
   const bytes = await sites(['cn-hangzhou', '203.0.113.1']);
-  const t = tempDir({ 'a.xlsx': bytes, 'a.bin': bytes, 'a.xls': bytes, 'a.ods': 'x', 'a.xlsm': bytes });
+  const t = tempDir({ 'a.xlsx': bytes, 'a.xlsm': bytes, 'a.bin': bytes, 'a.xls': bytes, 'a.ods': 'x', 'a.xlsb': bytes });
   try {
     assert.equal((await loadManifest(t.path('a.xlsx'), opts)).format, 'xlsx');
+    assert.equal((await loadManifest(t.path('a.xlsm'), opts)).format, 'xlsx');
     assert.equal((await loadManifest(t.path('a.bin'), opts)).format, 'xlsx');
-    for (const f of ['a.xls', 'a.ods', 'a.xlsm']) {
+    for (const f of ['a.xls', 'a.ods', 'a.xlsb']) {
       await rejects(loadManifest(t.path(f), opts), /which cgw-batch does not read; save it as "Excel Workbook \(\.xlsx\)" or as "CSV UTF-8"/);
     }
   } finally {
