@@ -19,7 +19,7 @@ export interface Issue {
   message: string;
   file: string;
   line: number;
-  /** Spreadsheet cell (`Sites!D4`) when the issue is about one cell of an .xlsx manifest. */
+  /** Spreadsheet cell the issue is about, as `Sheet!A1` (xlsx manifests only); print as `file:Sheet!A1`. */
   cell?: string;
 }
 
@@ -58,10 +58,12 @@ export interface WrittenRow {
   issues: Issue[];
 }
 
+export type ManifestFormat = 'csv' | 'yaml' | 'xlsx';
+
 /** A loaded manifest: rows plus file-level warnings. Fatal problems are thrown as ManifestError instead. */
 export interface Manifest {
   file: string;
-  format: 'csv' | 'yaml';
+  format: ManifestFormat;
   /** sha256 hex of the file's bytes. */
   hash: string;
   /** Echo column names in source order (what reports print before their own columns). */
@@ -161,7 +163,8 @@ export interface QuotaUse {
 export interface Plan {
   version: 2;
   command: 'plan' | 'apply' | 'import' | 'destroy';
-  manifest: { file: string; hash: string; format: string };
+  /** `journal` when the plan is made from the journal alone (destroy, status without a manifest). */
+  manifest: { file: string; hash: string; format: ManifestFormat | 'journal' };
   /** Where the gateways are: the account (from STS GetCallerIdentity) and the endpoint; absent offline. */
   target?: { accountId?: string; endpoint: string };
   rows: PlannedRow[];

@@ -2,12 +2,13 @@
 import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { ManifestError } from '../errors.js';
-import type { Field, Issue, Manifest, Tag, WrittenRow } from '../types.js';
-import { resolveAuthKey } from './authkey.js';
+import type { Issue, Manifest, WrittenRow } from '../types.js';
+import { CappedIssues } from './capped.js';
 import { toUtf8 } from './decode.js';
-import { EXPECTED_HEADERS, hasRequired, mapHeaders, stripQuotes, type Column } from './headers.js';
+import { spreadsheetFingerprints } from './fingerprints.js';
+import { hasRequired, stripQuotes, type Column } from './headers.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
-import { parseTagCell } from './tags.js';
+import { buildRow, echoColumns, headerIssues, missingColumns, prepareHeader } from './rows.js';
 
 const CANDIDATES = [',', ';', '\t'] as const;
 
@@ -43,25 +44,15 @@ export function readCsv(bytes: Buffer, file: string, opts: LoadOptions): CsvResu
   let literal = false;
   let prevEnd = start; // absolute offset just past the previous record (incl. its delimiter)
   const issues: Issue[] = [];
-  const echoNames: string[] = [];
+  let echoNames: string[] = [];
 
   // Handles one parsed record spanning [from, end) (from may point at skipped blank lines before it).
   const handle = (record: string[], from: number, end: number): null => {
     if (columns === undefined) {
       headerLine = lines.lineAt(skipBlank(buf, from, end));
       columns = prepareHeader(record, file, headerLine);
-      for (const c of columns) if (c.kind !== 'blank' && !isSecretColumn(c)) echoNames.push(c.header);
-      const unknown = columns.filter((c) => c.kind === 'unknown').map((c) => c.header);
-      if (unknown.length > 0) {
-        issues.push({
-          severity: 'warning',
-          code: 'Cgw.UnknownColumn',
-          field: 'columns',
-          message: `column${unknown.length > 1 ? 's' : ''} not used by cgw-batch (kept in reports): ${unknown.join(', ')}`,
-          file,
-          line: headerLine,
-        });
-      }
+      echoNames = echoColumns(columns);
+      issues.push(...headerIssues(columns, file, headerLine));
       return null;
     }
     if (isBlankRecord(record)) return null; // `,,,` and whitespace-only rows; dropped after offsets are taken
@@ -124,6 +115,9 @@ export function readCsv(bytes: Buffer, file: string, opts: LoadOptions): CsvResu
   }
   if (columns === undefined) throw new ManifestError(file, undefined, 'manifest is empty');
   if (rows.length === 0) throw new ManifestError(file, headerLine, 'manifest has a header but no rows');
+  const sink = new CappedIssues();
+  spreadsheetFingerprints(rows, sink);
+  issues.push(...sink.summaries());
   return { manifest: { file, format: 'csv', hash, columns: echoNames, rows, issues }, literalAuthKeys: literal };
 }
 
@@ -193,10 +187,6 @@ function agrees(records: string[][], b: Bounds): boolean {
   return true;
 }
 
-function isSecretColumn(c: Column): boolean {
-  return (c.kind === 'field' && c.field === 'auth_key') || c.kind === 'auth_key_env';
-}
-
 function isAllWhitespace(buf: Buffer, from: number): boolean {
   for (let i = from; i < buf.length; i++) {
     const c = buf[i];
@@ -208,69 +198,6 @@ function isAllWhitespace(buf: Buffer, from: number): boolean {
 function isBlankRecord(record: string[]): boolean {
   for (let i = 0; i < record.length; i++) if (record[i] !== '') return false;
   return true;
-}
-
-/** Header checks that need the parsed (quote-aware) cells: required columns, duplicates, empty `tag:` keys. */
-function prepareHeader(record: string[], file: string, line: number): Column[] {
-  const { columns, problem } = mapHeaders(record);
-  if (problem?.duplicate) {
-    const [a, b] = problem.duplicate;
-    throw new ManifestError(file, line, `duplicate columns "${a}" and "${b}" name the same field; keep one`);
-  }
-  if (problem?.emptyTagKey !== undefined) throw new ManifestError(file, line, `column "${problem.emptyTagKey}" has no tag key; write tag:<Key>`);
-  if (!hasRequired(record)) throw missingColumns(record, file, line);
-  return columns;
-}
-
-function missingColumns(cells: readonly string[], file: string, line: number): ManifestError {
-  const found = cells.map((c) => c.trim()).filter((c) => c !== '');
-  let hint = '';
-  if (found.length === 1 && /[;\t|]/.test(found[0]!)) hint = ' (the header is one column: is the file delimited by something other than , ; or tab?)';
-  return new ManifestError(file, line, `header must name the columns ${EXPECTED_HEADERS}; found: ${found.map((f) => `"${f}"`).join(', ') || 'nothing'}${hint}`);
-}
-
-/** One WrittenRow from a record; the loop is index-based and allocates only the row itself. */
-function buildRow(record: string[], columns: Column[], file: string, line: number, endLine: number, opts: LoadOptions): { row: WrittenRow; literal: boolean } {
-  const fields: Partial<Record<Field, string>> = {};
-  const tags: Tag[] = [];
-  const echo: Record<string, string> = {};
-  const issues: Issue[] = [];
-  let authWritten: string | undefined;
-  let authEnv: string | undefined;
-  for (let i = 0; i < columns.length; i++) {
-    const c = columns[i]!;
-    const v = record[i] ?? '';
-    switch (c.kind) {
-      case 'field':
-        if (c.field === 'auth_key') {
-          authWritten = v;
-          continue;
-        }
-        if (v !== '') fields[c.field] = v;
-        break;
-      case 'auth_key_env':
-        authEnv = v;
-        continue;
-      case 'tags':
-        if (v !== '') {
-          fields.tags = v;
-          parseTagCell(v, tags, issues, file, line);
-        }
-        break;
-      case 'tag':
-        if (v !== '') tags.push({ key: c.key, value: v });
-        break;
-      case 'blank':
-        if (v !== '') throw new ManifestError(file, line, `column ${i + 1} has a value but no header name; name the column or clear it`);
-        continue;
-      case 'unknown':
-        break;
-    }
-    echo[c.header] = v;
-  }
-  const auth = resolveAuthKey(authWritten, authEnv, opts, issues, file, line);
-  if (auth.value !== undefined) fields.auth_key = auth.value;
-  return { row: { file, line, endLine, fields, tags, echo, issues }, literal: auth.literal };
 }
 
 /**

@@ -7,6 +7,8 @@ export type ColumnKind =
   | { kind: 'tag'; key: string }
   | { kind: 'auth_key_env' }
   | { kind: 'unknown' }
+  /** A column cgw-batch writes into results files (status, error_code...): ignored, so a saved results file loads. */
+  | { kind: 'result' }
   | { kind: 'blank' };
 
 export type Column = ColumnKind & { index: number; header: string };
@@ -42,6 +44,14 @@ const ALIASES: Record<string, Exclude<Field, 'tags'> | 'tags' | 'auth_key_env'> 
 /** Names accepted for each canonical column, for error messages and the README. */
 export const EXPECTED_HEADERS = 'region, ip (or "IP Address"), and optionally name, description, asn, auth_key, auth_key_env, resource_group_id, tags, tag:<Key>';
 
+/**
+ * Columns of results.csv / results.xlsx after the input columns (and `line` before them), normalised. A results file
+ * filtered to its failed rows and saved is meant to be the next manifest, so these are recognised and skipped.
+ */
+export const RESULT_HEADERS: ReadonlySet<string> = new Set([
+  'line', 'status', 'customergatewayid', 'errorcode', 'errormessage', 'errorclass', 'requestid', 'requestids', 'attempts', 'durationms', 'inthisrun',
+]);
+
 const TAG_PREFIX = /^tag\s*:/i;
 
 /**
@@ -58,8 +68,10 @@ export function classifyHeader(raw: string, index: number): Column {
   if (header === '') return { kind: 'blank', index, header };
   const nf = header.normalize('NFKC');
   if (TAG_PREFIX.test(nf)) return { kind: 'tag', key: header.slice(header.indexOf(':') + 1).trim(), index, header };
-  const canon = ALIASES[normaliseHeader(header)];
-  if (canon === undefined) return { kind: 'unknown', index, header };
+  const norm = normaliseHeader(header);
+  // hasOwn: a header such as `constructor` must not find Object.prototype members.
+  const canon = Object.hasOwn(ALIASES, norm) ? ALIASES[norm] : undefined;
+  if (canon === undefined) return RESULT_HEADERS.has(norm) ? { kind: 'result', index, header } : { kind: 'unknown', index, header };
   if (canon === 'tags') return { kind: 'tags', index, header };
   if (canon === 'auth_key_env') return { kind: 'auth_key_env', index, header };
   return { kind: 'field', field: canon, index, header };
@@ -78,6 +90,7 @@ export function columnIdentity(c: Column): string | undefined {
       return `tag:${c.key}`;
     case 'unknown':
       return `?${normaliseHeader(c.header)}`;
+    case 'result':
     case 'blank':
       return undefined;
   }

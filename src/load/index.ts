@@ -1,15 +1,15 @@
-// Manifest entry point: picks the CSV or YAML reader, caps the file size before reading, warns about readable AuthKeys.
+// Manifest entry point: picks the CSV, YAML or xlsx reader, caps the file size before reading, warns about readable AuthKeys.
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ManifestError } from '../errors.js';
-import type { Manifest } from '../types.js';
+import type { Manifest, ManifestFormat } from '../types.js';
 import { readCsv } from './csv.js';
 import { DEFAULT_MAX_BYTES, type LoadOptions } from './options.js';
 import { readYaml } from './yaml.js';
 
 export type { LoadOptions } from './options.js';
 
-/** Reads a manifest file. Format by extension (.csv .tsv .txt / .yaml .yml), else sniffed from the content. */
+/** Reads a manifest file. Format by extension (.csv .tsv .txt / .yaml .yml / .xlsx), else sniffed from the content. */
 export async function loadManifest(path: string, opts: LoadOptions): Promise<Manifest> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   let mode: number;
@@ -25,7 +25,7 @@ export async function loadManifest(path: string, opts: LoadOptions): Promise<Man
     throw new ManifestError(path, undefined, `cannot read the file (${describeFsError(e)})`);
   }
   const format = formatOf(path, bytes);
-  const { manifest, literalAuthKeys } = format === 'csv' ? readCsv(bytes, path, opts) : readYaml(bytes, path, opts);
+  const { manifest, literalAuthKeys } = format === 'csv' ? readCsv(bytes, path, opts) : format === 'yaml' ? readYaml(bytes, path, opts) : await readWorkbook(bytes, path, opts);
   // Only a file that holds keys needs tight permissions; env: references are not secrets.
   if (literalAuthKeys && process.platform !== 'win32' && (mode & 0o044) !== 0) {
     manifest.issues.push({
@@ -50,15 +50,41 @@ export function parseYaml(bytes: Buffer, file: string, opts: LoadOptions): Manif
   return readYaml(bytes, file, opts).manifest;
 }
 
-export function formatOf(path: string, bytes: Buffer): 'csv' | 'yaml' {
+/** Pure xlsx reader (no fs): bytes of an .xlsx workbook -> Manifest. */
+export async function parseXlsx(bytes: Buffer, file: string, opts: LoadOptions): Promise<Manifest> {
+  return (await readWorkbook(bytes, file, opts)).manifest;
+}
+
+// exceljs takes about 200 ms to import: only runs that read a workbook pay for it.
+async function readWorkbook(bytes: Buffer, file: string, opts: LoadOptions) {
+  const { readXlsx } = await import('./xlsx.js');
+  return readXlsx(bytes, file, opts);
+}
+
+// Spreadsheet formats we cannot read; each is refused by name rather than parsed as text.
+const OTHER_SPREADSHEETS: Record<string, string> = {
+  '.xls': 'an Excel 97-2003 workbook (.xls)',
+  '.xlsb': 'a binary workbook (.xlsb)',
+  '.ods': 'an OpenDocument spreadsheet (.ods)',
+  '.numbers': 'a Numbers spreadsheet',
+};
+
+export function formatOf(path: string, bytes: Buffer): ManifestFormat {
   const ext = extname(path).toLowerCase();
   if (ext === '.csv' || ext === '.tsv' || ext === '.txt') return 'csv';
   if (ext === '.yaml' || ext === '.yml') return 'yaml';
+  // .xlsm is the same package with macros, which are never run: its cells read like an .xlsx's.
+  if (ext === '.xlsx' || ext === '.xlsm') return 'xlsx';
+  const other = OTHER_SPREADSHEETS[ext];
+  if (other !== undefined) {
+    throw new ManifestError(path, undefined, `is ${other}, which cgw-batch does not read; save it as "Excel Workbook (.xlsx)" or as "CSV UTF-8"`);
+  }
   return sniff(bytes);
 }
 
-/** Unknown extension: YAML if the first meaningful line looks like YAML (`key:`, `- `, `---`), else CSV. */
-function sniff(bytes: Buffer): 'csv' | 'yaml' {
+/** Unknown extension: xlsx for a ZIP, YAML if the first meaningful line looks like YAML (`key:`, `- `, `---`), else CSV. */
+function sniff(bytes: Buffer): ManifestFormat {
+  if (bytes.length >= 4 && bytes.readUInt32BE(0) === 0x504b0304) return 'xlsx';
   if (bytes[0] === 0xff || bytes[0] === 0xfe) return 'csv'; // UTF-16: Excel "Unicode Text"
   const head = bytes.subarray(0, 4096).toString('utf8').replace(/^\uFEFF/, '');
   for (const raw of head.split(/\r\n|\n|\r/)) {

@@ -1,4 +1,4 @@
-// Options shared by the CSV and YAML readers (kept apart from index.ts so the readers do not import the entry point).
+// Options shared by the CSV, YAML and xlsx readers (kept apart from index.ts so the readers do not import the entry point).
 import type { Redactor } from '../secrets.js';
 
 export interface LoadOptions {
@@ -10,6 +10,10 @@ export interface LoadOptions {
   maxBytes?: number;
   /** Per-record cap: one CSV record (bytes), or one YAML key or value (characters). Default 64 KB. */
   maxRecordBytes?: number;
+  /** xlsx: the sheet to read (exact name, else a unique case-insensitive match). Default: the first visible sheet. */
+  sheet?: string;
+  /** xlsx: data rows allowed (default 50,000: the parser holds the sheet in memory). */
+  maxRows?: number;
 }
 
 export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;

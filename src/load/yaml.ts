@@ -36,7 +36,7 @@ export function readYaml(bytes: Buffer, file: string, opts: LoadOptions): YamlRe
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
   if (bytes.length > maxBytes) throw new ManifestError(file, undefined, `the file is ${bytes.length} bytes, over the ${maxBytes}-byte limit`);
   const hash = createHash('sha256').update(bytes).digest('hex');
-  const text = toText(bytes, file);
+  const text = toText(bytes, file, 'yaml');
   const lines = new LineIndex(text);
 
   let events: Event[];

@@ -1,0 +1,126 @@
+// Shared by the CSV and xlsx readers: header checks, header-level issues, and one WrittenRow from a row of cells.
+import { ManifestError } from '../errors.js';
+import type { Field, Issue, Tag, WrittenRow } from '../types.js';
+import { resolveAuthKey } from './authkey.js';
+import { EXPECTED_HEADERS, hasRequired, mapHeaders, type Column } from './headers.js';
+import type { LoadOptions } from './options.js';
+import { parseTagCell } from './tags.js';
+
+export function isSecretColumn(c: Column): boolean {
+  return (c.kind === 'field' && c.field === 'auth_key') || c.kind === 'auth_key_env';
+}
+
+/** Header checks that need the parsed cells: required columns, duplicates, empty `tag:` keys. */
+export function prepareHeader(record: readonly string[], file: string, line: number): Column[] {
+  const { columns, problem } = mapHeaders(record);
+  if (problem?.duplicate) {
+    const [a, b] = problem.duplicate;
+    throw new ManifestError(file, line, `duplicate columns "${a}" and "${b}" name the same field; keep one`);
+  }
+  if (problem?.emptyTagKey !== undefined) throw new ManifestError(file, line, `column "${problem.emptyTagKey}" has no tag key; write tag:<Key>`);
+  if (!hasRequired(record)) throw missingColumns(record, file, line);
+  return columns;
+}
+
+export function missingColumns(cells: readonly string[], file: string, line: number): ManifestError {
+  const found = cells.map((c) => c.trim()).filter((c) => c !== '');
+  let hint = '';
+  if (found.length === 1 && /[;\t|]/.test(found[0]!)) hint = ' (the header is one column: is the file delimited by something other than , ; or tab?)';
+  return new ManifestError(file, line, `header must name the columns ${EXPECTED_HEADERS}; found: ${found.map((f) => `"${f}"`).join(', ') || 'nothing'}${hint}`);
+}
+
+/** Input columns echoed into reports, in order: every named column except AuthKeys and our own result columns. */
+export function echoColumns(columns: readonly Column[]): string[] {
+  return columns.filter((c) => c.kind !== 'blank' && c.kind !== 'result' && !isSecretColumn(c)).map((c) => c.header);
+}
+
+/** File-level issues about the header: unknown columns (kept in reports) and results-file columns (ignored). */
+export function headerIssues(columns: readonly Column[], file: string, line: number): Issue[] {
+  const issues: Issue[] = [];
+  const unknown = columns.filter((c) => c.kind === 'unknown').map((c) => c.header);
+  if (unknown.length > 0) {
+    issues.push({
+      severity: 'warning',
+      code: 'Cgw.UnknownColumn',
+      field: 'columns',
+      message: `column${unknown.length > 1 ? 's' : ''} not used by cgw-batch (kept in reports): ${unknown.join(', ')}`,
+      file,
+      line,
+    });
+  }
+  const ours = columns.filter((c) => c.kind === 'result').map((c) => c.header);
+  if (ours.length > 0) {
+    issues.push({
+      severity: 'info',
+      code: 'Cgw.ResultColumns',
+      field: 'columns',
+      message: `column${ours.length > 1 ? 's' : ''} written by cgw-batch into results files ignored: ${ours.join(', ')}`,
+      file,
+      line,
+    });
+  }
+  return issues;
+}
+
+export interface BuiltRow {
+  row: WrittenRow;
+  /** True when the row holds a literal AuthKey (drives the file-permission warning). */
+  literal: boolean;
+}
+
+/**
+ * One WrittenRow from a record of raw cell strings (index = column). `where(i)` names column i in the error for a
+ * value under a blank header (CSV: `column 3`; xlsx: `cell Sites!C4`). The loop allocates only the row itself.
+ */
+export function buildRow(
+  record: readonly (string | undefined)[],
+  columns: readonly Column[],
+  file: string,
+  line: number,
+  endLine: number,
+  opts: LoadOptions,
+  where: (i: number) => string = (i) => `column ${i + 1}`,
+): BuiltRow {
+  const fields: Partial<Record<Field, string>> = {};
+  const tags: Tag[] = [];
+  const echo: Record<string, string> = {};
+  const issues: Issue[] = [];
+  let authWritten: string | undefined;
+  let authEnv: string | undefined;
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i]!;
+    const v = record[i] ?? '';
+    switch (c.kind) {
+      case 'field':
+        if (c.field === 'auth_key') {
+          authWritten = v;
+          continue;
+        }
+        if (v !== '') fields[c.field] = v;
+        break;
+      case 'auth_key_env':
+        authEnv = v;
+        continue;
+      case 'tags':
+        if (v !== '') {
+          fields.tags = v;
+          parseTagCell(v, tags, issues, file, line);
+        }
+        break;
+      case 'tag':
+        if (v !== '') tags.push({ key: c.key, value: v });
+        break;
+      case 'blank':
+        if (v !== '') throw new ManifestError(file, line, `${where(i)} has a value but no header name; name the column or clear it`);
+        continue;
+      case 'result':
+        continue;
+      case 'unknown':
+        break;
+    }
+    echo[c.header] = v;
+  }
+  const auth = resolveAuthKey(authWritten, authEnv, opts, issues, file, line);
+  if (auth.value !== undefined) fields.auth_key = auth.value;
+  return { row: { file, line, endLine, fields, tags, echo, issues }, literal: auth.literal };
+}

@@ -1,0 +1,365 @@
+// .xlsx bytes -> Manifest: one sheet through exceljs; rows are spreadsheet rows, and cell types are evidence: numbers,
+// dates, formulas, booleans, errors, merged and hidden cells in manifest fields become issues at their cell address.
+import { createHash } from 'node:crypto';
+import ExcelJS from 'exceljs';
+import { ManifestError } from '../errors.js';
+import type { Issue, Manifest, Severity, WrittenRow } from '../types.js';
+import { CappedIssues } from './capped.js';
+import { FORMAT_AS_TEXT, spreadsheetFingerprints } from './fingerprints.js';
+import { hasRequired, type Column } from './headers.js';
+import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
+import { buildRow, echoColumns, headerIssues, prepareHeader } from './rows.js';
+import { PackageError, XLSX_LIMITS, colLetters, selectSheet } from './xlsx-package.js';
+
+export { colLetters } from './xlsx-package.js';
+
+export interface XlsxResult {
+  manifest: Manifest;
+  literalAuthKeys: boolean;
+}
+
+/** What one cell holds, as the loader judges it. `text` is what a CSV export would have written (trimmed). */
+export type CellKind = 'empty' | 'text' | 'number' | 'date' | 'boolean' | 'error' | 'merged';
+
+interface CellRead {
+  kind: CellKind;
+  text: string;
+  /** Set for formula cells: whether a cached value was stored with the formula. */
+  formula?: { cached: boolean };
+  /** Merged-cell slaves: the address of the cell holding the value. */
+  master?: { address: string; row: number; col: number };
+}
+
+/** How a manifest field is judged (see the table in manifests/README.md). */
+type Judge = 'asn' | 'strict' | 'secret' | 'label' | 'none';
+
+const V = ExcelJS.ValueType;
+
+/** Pure xlsx reader (no fs, no process.env). Throws ManifestError naming the file for anything unreadable. */
+export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): Promise<XlsxResult> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const maxCell = opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const maxRows = opts.maxRows ?? XLSX_LIMITS.maxRows;
+  if (bytes.length > maxBytes) throw new ManifestError(file, undefined, `the file is ${bytes.length} bytes, over the ${maxBytes}-byte limit`);
+  if (!(bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04)) throw new ManifestError(file, undefined, notAWorkbook(bytes));
+  const hash = createHash('sha256').update(bytes).digest('hex');
+
+  let selected: ReturnType<typeof selectSheet>;
+  try {
+    selected = selectSheet(bytes, opts.sheet);
+  } catch (e) {
+    if (e instanceof PackageError) throw new ManifestError(file, undefined, `cannot read the workbook: ${e.message}`);
+    throw e;
+  }
+  const wb = new ExcelJS.Workbook();
+  try {
+    await wb.xlsx.load(selected.pkg as unknown as ArrayBuffer);
+  } catch {
+    // exceljs messages quote XML (cell values, possibly an AuthKey): only say where.
+    throw new ManifestError(file, undefined, `cannot read sheet "${selected.sheet.name}" of the workbook (damaged file?); open it in Excel or LibreOffice and save it again`);
+  }
+  const ws = wb.worksheets[0];
+  if (!ws) throw new ManifestError(file, undefined, `cannot read sheet "${selected.sheet.name}" of the workbook`);
+  const sheetRef = quoteSheet(selected.sheet.name);
+  const at = (col: number, row: number) => `${sheetRef}!${colLetters(col)}${row}`;
+
+  // Header: among the first rows with values, the first that names region and ip (a title row above it is common in
+  // workbooks); if none does, the first row, so the error lists what it holds.
+  const candidates: Array<{ line: number; cells: string[] }> = [];
+  ws.eachRow((row) => {
+    if (candidates.length < HEADER_SEARCH && rowHasValue(row)) candidates.push({ line: row.number, cells: rowTexts(row) });
+  });
+  if (candidates.length === 0) throw new ManifestError(file, undefined, `sheet "${selected.sheet.name}" is empty`);
+  const header = candidates.find((c) => hasRequired(c.cells)) ?? candidates[0]!;
+  const headerLine = header.line;
+  const columns = prepareHeader(header.cells, file, headerLine);
+  const colOf = columnLookup(columns);
+
+  const fileIssues: Issue[] = headerIssues(columns, file, headerLine);
+  if (header !== candidates[0]) {
+    const above = candidates[0]!.line;
+    fileIssues.push({
+      severity: 'info',
+      code: 'Cgw.RowsAboveHeader',
+      field: 'rows',
+      message: `the header is row ${headerLine}; row${above === headerLine - 1 ? ` ${above} above it is` : `s ${above}-${headerLine - 1} above it are`} not read`,
+      file,
+      line: above,
+      cell: at(1, above),
+    });
+  }
+  const sink = new CappedIssues();
+  const rows: WrittenRow[] = [];
+  let literal = false;
+  let hiddenFrom: number | undefined;
+  let hiddenTo = 0;
+  const flushHidden = () => {
+    if (hiddenFrom === undefined) return;
+    const span = hiddenFrom === hiddenTo ? `row ${hiddenFrom} is` : `rows ${hiddenFrom}-${hiddenTo} are`;
+    fileIssues.push({
+      severity: 'warning',
+      code: 'Cgw.HiddenRow',
+      field: 'rows',
+      message: `${span} hidden (filtered out?) but read like every other row; delete ${hiddenFrom === hiddenTo ? 'it' : 'them'} if ${hiddenFrom === hiddenTo ? 'it is' : 'they are'} not meant for this run`,
+      file,
+      line: hiddenFrom,
+      cell: at(1, hiddenFrom),
+    });
+    hiddenFrom = undefined;
+  };
+
+  let dataRows = 0;
+  ws.eachRow((row, rowNumber) => {
+    if (rowNumber <= headerLine || !rowHasValue(row)) return;
+    if (++dataRows > maxRows) {
+      throw new ManifestError(file, rowNumber, `sheet "${selected.sheet.name}" has more than ${maxRows} rows; split it into several workbooks or export CSV UTF-8`);
+    }
+    const record: string[] = [];
+    const cellIssues: Issue[] = [];
+    let rowChars = 0;
+    row.eachCell((cell, col) => {
+      const c = readCell(cell);
+      if (c.text.length > maxCell) throw new ManifestError(file, rowNumber, `cell ${at(col, rowNumber)} holds ${c.text.length} characters, over the ${maxCell} limit`);
+      rowChars += c.text.length;
+      record[col - 1] = c.text;
+      const column = columns[col - 1];
+      if (column === undefined) {
+        if (c.text !== '') throw new ManifestError(file, rowNumber, `cell ${at(col, rowNumber)} has a value but its column has no header name; name the column or clear the cell`);
+        return;
+      }
+      judgeCell(c, column, col, at(col, rowNumber), file, rowNumber, (i) => sink.add(cellIssues, i));
+    });
+    if (rowChars > maxCell) throw new ManifestError(file, rowNumber, `row ${rowNumber} holds ${rowChars} characters, over the ${maxCell} limit for one row`);
+    const built = buildRow(record, columns, file, rowNumber, rowNumber, opts, (i) => `cell ${at(i + 1, rowNumber)}`);
+    if (built.literal) literal = true;
+    // Loader issues of this row (tags cell, AuthKey env) get the cell of their column.
+    for (const i of built.row.issues) {
+      const col = colOf(i.field);
+      if (col !== undefined) i.cell = at(col, rowNumber);
+    }
+    built.row.issues.unshift(...cellIssues);
+    rows.push(built.row);
+    if (row.hidden) {
+      if (hiddenFrom !== undefined && hiddenTo === rowNumber - 1) hiddenTo = rowNumber;
+      else {
+        flushHidden();
+        hiddenFrom = hiddenTo = rowNumber;
+      }
+    }
+  });
+  flushHidden();
+  if (rows.length === 0) throw new ManifestError(file, headerLine, 'manifest has a header but no rows');
+
+  for (const c of columns) {
+    const n = c.index + 1;
+    if (c.kind === 'blank' || !selected.hiddenColumns.some(([min, max]) => n >= min && n <= max)) continue;
+    fileIssues.push({
+      severity: 'warning',
+      code: 'Cgw.HiddenColumn',
+      field: fieldName(c),
+      message: `column ${colLetters(c.index + 1)} (${c.header}) is hidden but read; unhide it to check its values`,
+      file,
+      line: headerLine,
+      cell: at(c.index + 1, headerLine),
+    });
+  }
+  if (selected.sheet.state !== 'visible') {
+    fileIssues.push({ severity: 'info', code: 'Cgw.HiddenSheet', field: 'sheet', message: `sheet "${selected.sheet.name}" is hidden in the workbook`, file, line: 0 });
+  }
+
+  spreadsheetFingerprints(rows, sink, (row, field) => {
+    const col = colOf(field);
+    return col === undefined ? undefined : at(col, row.line);
+  });
+  fileIssues.push(...sink.summaries());
+  return { manifest: { file, format: 'xlsx', hash, columns: echoColumns(columns), rows, issues: fileIssues }, literalAuthKeys: literal };
+}
+
+/** The sheet names of a workbook (for `--sheet` help and errors), without parsing any sheet. */
+export function xlsxSheets(bytes: Buffer): string[] {
+  return selectSheet(bytes, undefined).sheets.map((s) => s.name);
+}
+
+function notAWorkbook(b: Buffer): string {
+  if (b.length >= 8 && b.readUInt32BE(0) === 0xd0cf11e0 && b.readUInt32BE(4) === 0xa1b11ae1) {
+    return 'this is an encrypted workbook or an old .xls file (OLE format), not .xlsx: remove the password and save it as "Excel Workbook (.xlsx)", or export CSV UTF-8';
+  }
+  return 'this is not an .xlsx workbook (not a ZIP package); save it as "Excel Workbook (.xlsx)" or export CSV UTF-8';
+}
+
+/** How many rows with values may come before the header (titles, notes). */
+const HEADER_SEARCH = 10;
+
+function rowTexts(row: ExcelJS.Row): string[] {
+  const cells: string[] = [];
+  row.eachCell((cell, col) => {
+    cells[col - 1] = readCell(cell).text;
+  });
+  for (let i = 0; i < cells.length; i++) cells[i] ??= '';
+  return cells;
+}
+
+function rowHasValue(row: ExcelJS.Row): boolean {
+  let found = false;
+  row.eachCell((cell) => {
+    if (!found && cell.type !== V.Merge && readCell(cell).text !== '') found = true;
+  });
+  return found;
+}
+
+/** Column number (1-based) of a field or tag as issues name it: `asn`, `tags`, `tag:Env`, `auth_key`. */
+function columnLookup(columns: readonly Column[]): (field: string) => number | undefined {
+  const map = new Map<string, number>();
+  let tagsCol: number | undefined;
+  for (const c of columns) {
+    const n = c.index + 1;
+    if (c.kind === 'field') map.set(c.field, n);
+    else if (c.kind === 'auth_key_env') map.set('auth_key', map.get('auth_key') ?? n);
+    else if (c.kind === 'tags') (tagsCol = n), map.set('tags', n);
+    else if (c.kind === 'tag') map.set(`tag:${c.key}`, n);
+  }
+  return (field) => map.get(field) ?? (field.startsWith('tag:') ? tagsCol : undefined);
+}
+
+function fieldName(c: Column): string {
+  switch (c.kind) {
+    case 'field':
+      return c.field;
+    case 'tag':
+      return `tag:${c.key}`;
+    case 'tags':
+      return 'tags';
+    case 'auth_key_env':
+      return 'auth_key';
+    default:
+      return c.header;
+  }
+}
+
+function judgeOf(c: Column): Judge {
+  if (c.kind === 'field') {
+    if (c.field === 'asn') return 'asn';
+    if (c.field === 'auth_key') return 'secret';
+    if (c.field === 'name' || c.field === 'description') return 'label';
+    return 'strict'; // region, ip, resource_group_id
+  }
+  if (c.kind === 'auth_key_env') return 'strict';
+  if (c.kind === 'tag' || c.kind === 'tags') return 'label';
+  return 'none';
+}
+
+/**
+ * The cell-type rules (manifests/README.md, "Cell types"): the severity follows what the spreadsheet may have changed.
+ * An AuthKey is never quoted.
+ */
+function judgeCell(c: CellRead, column: Column, col: number, cell: string, file: string, line: number, add: (i: Issue) => void): void {
+  const judge = judgeOf(column);
+  if (judge === 'none') return;
+  const field = fieldName(column);
+  const what = judge === 'secret' ? 'the AuthKey cell' : `the ${field} cell`;
+  const issue = (severity: Severity, code: string, message: string) => add({ severity, code, field, message, file, line, cell });
+
+  if (c.formula) {
+    if (!c.formula.cached) {
+      issue('error', 'Cgw.FormulaCell', `${what} holds a formula with no saved result (the file was written by a program that does not calculate); open and save it in Excel or LibreOffice, or type the value`);
+      return;
+    }
+    issue('warning', 'Cgw.FormulaCell', `${what} holds a formula; its saved result${judge === 'secret' ? '' : ` "${c.text}"`} is used. Replace the formula by its value (Paste Special > Values) so the manifest says what is sent`);
+  }
+  switch (c.kind) {
+    case 'number': {
+      const integer = /^-?\d+$/.test(c.text);
+      if (judge === 'asn') {
+        if (integer) issue('warning', 'Cgw.NumberCell', `the ASN cell is the number ${c.text}, read as ${c.text}; a number cell shows asdot ${c.text}.0 as ${c.text} too: if you meant asdot, ${FORMAT_AS_TEXT}`);
+        else issue('error', 'Cgw.NumberCell', `the ASN cell is the number ${c.text}; a number cell drops trailing zeros, so asdot ${c.text}0 would also show as ${c.text}. If you meant asdot ${c.text}, ${FORMAT_AS_TEXT}`);
+      } else if (judge === 'secret') {
+        issue('error', 'Cgw.NumberCell', `the AuthKey cell is a number: a number cell drops leading zeros and rounds long digit strings, so the key may have changed; ${FORMAT_AS_TEXT}`);
+      } else if (judge === 'strict') {
+        issue('error', 'Cgw.NumberCell', `the ${field} cell is the number ${c.text}; a ${field} is text. ${cap(FORMAT_AS_TEXT)}`);
+      } else {
+        const lost = integer ? 'leading zeros (0123 shows as 123)' : 'trailing zeros (1.10 shows as 1.1)';
+        issue('warning', 'Cgw.NumberCell', `the ${field} cell is the number ${c.text}, read as "${c.text}"; a number cell drops ${lost}: if you typed something else, ${FORMAT_AS_TEXT}`);
+      }
+      return;
+    }
+    case 'date':
+      issue('error', 'Cgw.DateCell', `${what} is a date${judge === 'secret' ? '' : ` (${c.text})`}: the spreadsheet turned what was typed (e.g. 12/31 or 1-2) into a date and the original text is lost; ${FORMAT_AS_TEXT}`);
+      return;
+    case 'boolean':
+      if (judge === 'label') issue('warning', 'Cgw.BooleanCell', `the ${field} cell is the logical value ${c.text}; read as "${c.text}" (the sheet may have shown true, yes or 1); ${FORMAT_AS_TEXT}`);
+      else issue('error', 'Cgw.BooleanCell', `${what} is the logical value${judge === 'secret' ? '' : ` ${c.text}`}, not text; ${FORMAT_AS_TEXT}`);
+      return;
+    case 'error':
+      issue('error', 'Cgw.ErrorCell', `${what} shows the error ${judge === 'secret' ? 'value' : c.text}; fix the formula or type the value`);
+      return;
+    case 'merged': {
+      const m = c.master!;
+      // Merged down a column (a value "for all these rows"): the rows below the first have no value of their own.
+      if (m.col === col) {
+        issue('error', 'Cgw.MergedCell', `${what} is merged into ${m.address} above it, so this row's ${field} is empty; unmerge the cells (Home > Merge > Unmerge) and fill the value into every row`);
+      } else {
+        issue('warning', 'Cgw.MergedCell', `${what} is merged into ${m.address} and read as empty; unmerge the cells if this row needs a ${field}`);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** A cell as text plus what kind of value it holds; formulas are judged by their cached result. */
+function readCell(cell: ExcelJS.Cell): CellRead {
+  switch (cell.type) {
+    case V.Null:
+      return { kind: 'empty', text: '' };
+    case V.Merge: {
+      const m = cell.master;
+      return { kind: 'merged', text: '', master: { address: m.address, row: Number(m.row), col: Number(m.col) } };
+    }
+    case V.Formula: {
+      const v = cell.value as ExcelJS.CellFormulaValue | ExcelJS.CellSharedFormulaValue;
+      const result = v.result;
+      if (result === undefined || result === null) return { kind: 'empty', text: '', formula: { cached: false } };
+      return { ...plain(result), formula: { cached: true } };
+    }
+    default:
+      return plain(cell.value);
+  }
+}
+
+function plain(v: unknown): CellRead {
+  if (v === null || v === undefined) return { kind: 'empty', text: '' };
+  if (typeof v === 'string') return { kind: v.trim() === '' ? 'empty' : 'text', text: v.trim() };
+  if (typeof v === 'number') return { kind: 'number', text: numberText(v) };
+  if (typeof v === 'boolean') return { kind: 'boolean', text: v ? 'TRUE' : 'FALSE' };
+  if (v instanceof Date) return { kind: 'date', text: dateText(v) };
+  if (typeof v === 'object') {
+    const o = v as { richText?: Array<{ text?: unknown }>; text?: unknown; error?: unknown };
+    if (Array.isArray(o.richText)) return plain(o.richText.map((r) => (typeof r.text === 'string' ? r.text : '')).join(''));
+    if (typeof o.error === 'string') return { kind: 'error', text: o.error };
+    if (o.text !== undefined) return plain(o.text); // hyperlink: its text
+  }
+  return { kind: 'text', text: String(v).trim() };
+}
+
+/** A number as a spreadsheet's CSV export writes it in General format: at most 15 significant digits. */
+export function numberText(n: number): string {
+  if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n);
+  const r = Number(n.toPrecision(15));
+  return Math.abs(r) >= 1e21 || (r !== 0 && Math.abs(r) < 1e-6) ? r.toExponential().replace('e', 'E') : String(r);
+}
+
+function dateText(d: Date): string {
+  if (Number.isNaN(d.getTime())) return '';
+  const iso = d.toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.slice(0, 19).replace('T', ' ');
+}
+
+/** A sheet name as Excel writes it in a reference: quoted when it is not a plain word. */
+export function quoteSheet(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_.]*$/.test(name) ? name : `'${name.replace(/'/g, "''")}'`;
+}
