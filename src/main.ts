@@ -1,7 +1,7 @@
 // Dispatch: argv -> options -> command -> exit code. Every error becomes a one-line message and a code, never a stack.
 import { readFileSync } from 'node:fs';
 import { CloudError } from './cloud/errors.js';
-import { EXIT, ExitError, isUserError, UsageError } from './errors.js';
+import { EXIT, ExitError, isUserError } from './errors.js';
 import type { Io } from './io.js';
 import { resolveOptions, type Options } from './options.js';
 import { Redactor } from './secrets.js';
@@ -30,8 +30,9 @@ async function dispatch(ctx: Context, command: Options['command']): Promise<numb
     case 'report':
       return (await import('./commands/status.js')).runReport(ctx);
     case 'export':
+      return (await import('./commands/export.js')).runExport(ctx);
     case 'init':
-      throw new UsageError(`${command} is not available yet`);
+      return (await import('./commands/init.js')).runInit(ctx);
   }
 }
 

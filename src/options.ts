@@ -299,6 +299,9 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const regions = ((v.region as string[] | undefined) ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
   if (command === 'export' && regions.length === 0) throw new UsageError('cgw-batch export needs --region R[,R...]: the regions whose gateways to write');
 
+  if (str('sheet') !== undefined && manifestArg !== undefined && !/\.xls[xm]$/i.test(manifestArg)) {
+    throw new UsageError(`--sheet picks a sheet of an .xlsx workbook; ${manifestArg} is not one`);
+  }
   const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(term.cwd, p));
   const manifest = abs(manifestArg);
   const statePath = abs(str('state')) ?? (manifest ? `${manifest}.state.jsonl` : undefined);

@@ -2,7 +2,8 @@
 // per-run file, the summary table and the exit code. A report that cannot be written is a warning, never a lost run.
 import { join } from 'node:path';
 import { readJournal, type JournalRow } from '../state/journal.js';
-import { junitXml, resultsCsv, resultsJson, runJson, type ReportInput, type RunBlock } from '../report/results.js';
+import { echoHeader, junitXml, RESULT_COLUMNS, resultCells, resultsCsv, resultsJson, runJson, type ReportInput, type RunBlock } from '../report/results.js';
+import type { ResultsTable } from '../report/xlsx.js';
 import { renderSummaryTable } from '../report/summary.js';
 import { exitCodeOf, runCounts, truthRows } from '../report/truth.js';
 import { checkReportTargets, reportNames, stamp, writeReportFiles } from '../report/write.js';
@@ -23,6 +24,16 @@ export function columnsOf(rows: readonly RowResult[], known?: readonly string[])
   return cols;
 }
 
+/**
+ * results.xlsx: the input columns first (so the sheet, filtered to the failed rows and saved, is the next manifest),
+ * then `line` and the result columns; every cell text. Secrets are masked here, before the cells are zipped.
+ */
+function xlsxTable(input: ReportInput, redact: (s: string) => string = (s) => s): ResultsTable {
+  const header = [...input.columns.map(echoHeader), 'line', ...RESULT_COLUMNS];
+  const rows = input.results.map((r) => [...input.columns.map((c) => r.echo[c] ?? ''), String(r.ref.line), ...resultCells(r)].map(redact));
+  return { sheetName: 'Results', header, rows, statusColumn: input.columns.length + 1, inputColumns: input.columns.length };
+}
+
 export async function writeReports(ctx: Context, command: string, input: ReportInput): Promise<string[]> {
   const o = ctx.options;
   const names = reportNames(command);
@@ -31,6 +42,9 @@ export async function writeReports(ctx: Context, command: string, input: ReportI
     [names.json, resultsJson(input)],
     [names.junit, junitXml(input)],
   ];
+  // exceljs is loaded only here (about 0.2 s): commands that write no report do not pay for it.
+  const { resultsXlsx } = await import('../report/xlsx.js');
+  docs.push([names.xlsx, await resultsXlsx(xlsxTable(input, (t) => ctx.redactor.redact(t)))]);
   if (input.run) docs.push([join('runs', `${stamp(new Date(input.run.finishedAt))}-${command}.json`), runJson(input)]);
   const written = await writeReportFiles(o.reportDir!, docs, { redactor: ctx.redactor });
   for (const w of written.warnings) warn(ctx, w);

@@ -11,6 +11,27 @@ export interface AuthKeyResult {
 const ENV_PREFIX = 'env:';
 
 /**
+ * What reports write in an auth_key column for a key the manifest held literally: never the key, and not a blank
+ * (a results file saved as the next manifest would then create the gateway without its key).
+ */
+export const AUTHKEY_NOT_COPIED = '(AuthKey not copied)';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+
+/**
+ * The report's echo of an AuthKey cell: an `env:NAME` reference as written, anything else (a literal key) as
+ * AUTHKEY_NOT_COPIED. `isEnvColumn`: the cell is an auth_key_env variable name; only a plausible name is echoed (a
+ * key pasted there by mistake is not).
+ */
+export function echoAuthKey(written: string, isEnvColumn = false): string {
+  const v = written.trim();
+  if (v === '' || written === AUTHKEY_NOT_COPIED) return written;
+  if (isEnvColumn) return ENV_NAME.test(v) ? v : AUTHKEY_NOT_COPIED;
+  if (v.startsWith(ENV_PREFIX) && ENV_NAME.test(v.slice(ENV_PREFIX.length).trim())) return v;
+  return AUTHKEY_NOT_COPIED;
+}
+
+/**
  * Resolves the AuthKey of one row. `written` is the auth_key cell/value (may be `env:NAME`), `envName` the
  * auth_key_env cell/value. Both empty -> no key. Problems become row issues; the key itself is never in a message.
  */
@@ -22,6 +43,17 @@ export function resolveAuthKey(
   file: string,
   line: number,
 ): AuthKeyResult {
+  if (written === AUTHKEY_NOT_COPIED) {
+    issues.push({
+      severity: 'error',
+      code: 'Cgw.AuthKeyNotCopied',
+      field: 'auth_key',
+      message: 'this row comes from a results file, which never holds AuthKeys: write the key again, or use auth_key: env:NAME',
+      file,
+      line,
+    });
+    return { literal: false };
+  }
   const hasWritten = written !== undefined && written !== '';
   const hasEnv = envName !== undefined && envName !== '';
   if (hasWritten && hasEnv) {

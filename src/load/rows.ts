@@ -1,14 +1,10 @@
 // Shared by the CSV and xlsx readers: header checks, header-level issues, and one WrittenRow from a row of cells.
 import { ManifestError } from '../errors.js';
 import type { Field, Issue, Tag, WrittenRow } from '../types.js';
-import { resolveAuthKey } from './authkey.js';
+import { echoAuthKey, resolveAuthKey } from './authkey.js';
 import { EXPECTED_HEADERS, hasRequired, mapHeaders, type Column } from './headers.js';
 import type { LoadOptions } from './options.js';
 import { parseTagCell } from './tags.js';
-
-export function isSecretColumn(c: Column): boolean {
-  return (c.kind === 'field' && c.field === 'auth_key') || c.kind === 'auth_key_env';
-}
 
 /** Header checks that need the parsed cells: required columns, duplicates, empty `tag:` keys. */
 export function prepareHeader(record: readonly string[], file: string, line: number): Column[] {
@@ -29,9 +25,13 @@ export function missingColumns(cells: readonly string[], file: string, line: num
   return new ManifestError(file, line, `header must name the columns ${EXPECTED_HEADERS}; found: ${found.map((f) => `"${f}"`).join(', ') || 'nothing'}${hint}`);
 }
 
-/** Input columns echoed into reports, in order: every named column except AuthKeys and our own result columns. */
+/**
+ * Input columns echoed into reports, in order: every named column but our own result columns. AuthKey columns are
+ * echoed as references only (`env:NAME`, a variable name, or AUTHKEY_NOT_COPIED), so a results file saved as the next
+ * manifest keeps its keys' references and never a key.
+ */
 export function echoColumns(columns: readonly Column[]): string[] {
-  return columns.filter((c) => c.kind !== 'blank' && c.kind !== 'result' && !isSecretColumn(c)).map((c) => c.header);
+  return columns.filter((c) => c.kind !== 'blank' && c.kind !== 'result').map((c) => c.header);
 }
 
 /** File-level issues about the header: unknown columns (kept in reports) and results-file columns (ignored). */
@@ -94,12 +94,15 @@ export function buildRow(
       case 'field':
         if (c.field === 'auth_key') {
           authWritten = v;
+          echo[c.header] = echoAuthKey(v);
           continue;
         }
         if (v !== '') fields[c.field] = v;
         break;
       case 'auth_key_env':
         authEnv = v;
+        // A variable's name, not its value.
+        echo[c.header] = echoAuthKey(v, true);
         continue;
       case 'tags':
         if (v !== '') {

@@ -170,15 +170,24 @@ test('case 14: CRLF inside a quoted cell does not shift line numbers (csv-parse 
   expectManifestError(() => csv(text.replace('bad-ip-9,y', 'bad-ip-9,y,extra')), 9, /row has 4 fields/);
 });
 
-test('auth_key: literal, env:NAME, auth_key_env column; registered with the redactor; never echoed', () => {
+test('auth_key: literal, env:NAME, auth_key_env column; registered with the redactor; echoed only as references', () => {
   const redactor = new Redactor();
   const m = csv(
     `region,ip,auth_key,auth_key_env\ncn-hangzhou,203.0.113.1,${MARKER},\ncn-hangzhou,203.0.113.2,env:BGP_KEY,\ncn-hangzhou,203.0.113.3,,BGP_KEY\ncn-hangzhou,203.0.113.4,env:UNSET_VAR,\n`,
     { env: { BGP_KEY: 'from-env-9876' }, redactor },
   );
   assert.deepEqual(m.rows.map((r) => r.fields.auth_key), [MARKER, 'from-env-9876', 'from-env-9876', undefined]);
-  assert.deepEqual(m.columns, ['region', 'ip']);
-  for (const r of m.rows) assert.deepEqual(Object.keys(r.echo), ['region', 'ip']);
+  assert.deepEqual(m.columns, ['region', 'ip', 'auth_key', 'auth_key_env']);
+  // A results file saved as the next manifest keeps the references; a literal key is never copied (and is refused there).
+  assert.deepEqual(m.rows.map((r) => [r.echo['auth_key'], r.echo['auth_key_env']]), [
+    ['(AuthKey not copied)', ''],
+    ['env:BGP_KEY', ''],
+    ['', 'BGP_KEY'],
+    ['env:UNSET_VAR', ''],
+  ]);
+  assert.ok(!JSON.stringify(m.rows.map((r) => r.echo)).includes(MARKER));
+  const again = csv(`region,ip,asn,auth_key\ncn-hangzhou,203.0.113.1,65000,(AuthKey not copied)\n`);
+  assert.equal(again.rows[0]!.issues[0]!.code, 'Cgw.AuthKeyNotCopied');
   const issue = m.rows[3]?.issues[0];
   assert.equal(issue?.code, 'Cgw.AuthKeyEnvMissing');
   assert.equal(issue?.field, 'auth_key');
@@ -189,6 +198,7 @@ test('auth_key: literal, env:NAME, auth_key_env column; registered with the reda
 
 test('an auth_key_env cell holding a 60 KB paste is named by its start and length, not echoed', () => {
   const m = csv(`region,ip,auth_key_env\ncn-hangzhou,203.0.113.1,${'A'.repeat(60_000)}\n`);
+  assert.equal(m.rows[0]!.echo['auth_key_env'], '(AuthKey not copied)');
   const issue = m.rows[0]?.issues[0];
   assert.equal(issue?.code, 'Cgw.AuthKeyEnvMissing');
   assert.ok((issue?.message.length ?? 0) < 200, issue?.message);

@@ -214,14 +214,15 @@ test('results columns written by cgw-batch are ignored with one note; a value un
   await rejects(load(blank), /cell Sites!C2 has a value but no header name/, 2);
 });
 
-test('AuthKeys: literal registered with the redactor and never echoed; env: references; number cells never quoted', async () => {
+test('AuthKeys: literal registered with the redactor and echoed only as references; number cells never quoted', async () => {
   const head = ['region', 'ip', 'asn', 'auth_key'];
   const redactor = new Redactor();
   const m = await load(
     await workbook({ Sites: [head, ['cn-hangzhou', '203.0.113.1', '65001', MARKER], ['cn-hangzhou', '203.0.113.2', '65001', 'env:CGW_K'], ['cn-hangzhou', '203.0.113.3', '65001', 1234567], ['cn-hangzhou', '203.0.113.4', '65001', { formula: '"k"&"1"', result: 'k1' }]] }),
     { env: { CGW_K: 'from-env' }, redactor },
   );
-  assert.deepEqual(m.columns, ['region', 'ip', 'asn']);
+  assert.deepEqual(m.columns, ['region', 'ip', 'asn', 'auth_key']);
+  assert.deepEqual(m.rows.slice(0, 2).map((r) => r.echo['auth_key']), ['(AuthKey not copied)', 'env:CGW_K']);
   assert.equal(m.rows[0]!.fields.auth_key, MARKER);
   assert.equal(m.rows[1]!.fields.auth_key, 'from-env');
   assert.equal(redactor.redact(`x ${MARKER} from-env`), 'x *** ***');
