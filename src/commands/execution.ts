@@ -4,7 +4,7 @@ import { EXIT } from '../errors.js';
 import { systemClock } from '../execute/clock.js';
 import { executePlan, type ExecuteResult } from '../execute/execute.js';
 import { DEFAULT_RETRY } from '../execute/retry.js';
-import { fingerprint } from '../secrets.js';
+import { fingerprint, scrubber } from '../secrets.js';
 import { Journal, lockJournal, type JournalLock } from '../state/journal.js';
 import { clientToken } from '../state/token.js';
 import { EXECUTABLE, type Plan, type PlannedRow, type RowResult } from '../types.js';
@@ -46,6 +46,8 @@ export async function carryOut(
     manifest,
     endpoint: session.endpoint,
     caller: session.caller,
+    // Nothing the API answered (an error quoting an AuthKey, say) reaches the file with a secret in it.
+    redact: scrubber(ctx.redactor),
     onWarning: (m) => warn(ctx, m),
   });
   try {

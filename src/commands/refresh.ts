@@ -2,7 +2,7 @@
 // exit 1 when there is drift; `--write` records what the cloud has.
 import { EXIT, StateError } from '../errors.js';
 import { currentOf, describeChanges, driftOf } from '../plan/drift.js';
-import { fingerprint } from '../secrets.js';
+import { fingerprint, scrubber } from '../secrets.js';
 import { Journal, lockJournal, toPriorRows, type JournalLock, type JournalRow } from '../state/journal.js';
 import { OWNED, type FieldChange } from '../types.js';
 import { warn, type Context } from './context.js';
@@ -61,6 +61,7 @@ async function check(ctx: Context, session: Session, lock: JournalLock | undefin
         manifest: { path: o.manifest!, hash: state.header.manifest.hash },
         endpoint: session.endpoint,
         caller: session.caller,
+        redact: scrubber(ctx.redactor),
         onWarning: (m) => warn(ctx, m),
       });
       try {

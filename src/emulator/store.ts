@@ -1,5 +1,5 @@
 // Server state per (account, region): gateways, remembered ClientTokens, flags; optional atomic JSON persistence.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { TagKV } from './validate.js';
 
@@ -84,6 +84,7 @@ export class Store {
   private dirty = false;
 
   private warned = false;
+  private readOnly: string | undefined;
 
   constructor(private readonly dataFile?: string) {
     if (dataFile && existsSync(dataFile)) this.load(dataFile);
@@ -161,12 +162,19 @@ export class Store {
     }
   }
 
+  /** The data file's lock was lost: another process may own the file now, so nothing more is written to it. */
+  stopWriting(reason: string): void {
+    if (this.readOnly) return;
+    this.readOnly = reason;
+    process.stderr.write(`emulator: ${reason}; no further changes are saved to ${this.dataFile}\n`);
+  }
+
   flush(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    if (!this.dataFile || !this.dirty) return;
+    if (!this.dataFile || !this.dirty || this.readOnly) return;
     this.dirty = false;
     writeAtomic(this.dataFile, JSON.stringify(this.toFile()) + '\n');
   }
@@ -212,12 +220,20 @@ export class Store {
 /** temp file (0600) + fsync + rename, so a crash leaves either the old or the new file, never half of one. */
 export function writeAtomic(file: string, text: string): void {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
+  // O_EXCL | O_NOFOLLOW: never write through something planted at the temp name.
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
   try {
     writeSync(fd, text);
     fsyncSync(fd);
-  } finally {
+  } catch (e) {
     closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // gone already
+    }
+    throw e;
   }
+  closeSync(fd);
   renameSync(tmp, file);
 }

@@ -1,12 +1,13 @@
 // The durable journal: one locked, append-only JSON-lines file per manifest; group-committed, compacted on open.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, open, readFile, stat, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { StateError } from '../errors.js';
 import type { PriorRow } from '../types.js';
 import { writeSnapshot } from './compact.js';
-import { FILE_MODE, removeOrphans } from './fsutil.js';
+import { assertRegularOrAbsent, openAppend, readRegularFile, removeOrphans, tightenModeNoFollow } from './fsutil.js';
 import { Lock } from './lock.js';
 import {
   applyPatch,
@@ -14,6 +15,7 @@ import {
   headerLine,
   JOURNAL_VERSION,
   parseJournal,
+  redactStrings,
   rowLine,
   scrubPatch,
   snapshotLine,
@@ -44,6 +46,8 @@ export interface JournalLockOptions {
   pid?: number;
   /** Torn last line dropped, stale lock taken over, permissions fixed, lock lost. */
   onWarning?: (message: string) => void;
+  /** Applied to every string of every patch (and of rows read back) before it is stored or written: secrets.ts scrubber. */
+  redact?: (s: string) => string;
 }
 
 /** Counters for tests and benchmarks: group commit shows as `fsyncs` far below `records`. */
@@ -85,6 +89,7 @@ export class Journal {
   private readonly fh: FileHandle;
   private readonly lock: Lock;
   private readonly clock: () => number;
+  private redact: ((s: string) => string) | undefined;
   private queue: string[] = [];
   private waiters: Waiter[] = [];
   private writing: Promise<void> | undefined;
@@ -104,6 +109,9 @@ export class Journal {
   static async open(path: string, opts: OpenOptions): Promise<Journal> {
     const clock = opts.clock ?? Date.now;
     const warn = opts.onWarning ?? (() => undefined);
+    // Before anything opens them: a FIFO here would hang us, a symlink would redirect our writes and chmod.
+    await assertRegularOrAbsent(path, 'state file');
+    await assertRegularOrAbsent(`${path}.bak`, 'state backup file');
     let journal: Journal | undefined;
     const held = opts.lock ?? (await lockJournal(path, opts));
     const lock = held.lock;
@@ -119,10 +127,7 @@ export class Journal {
       const now = new Date(clock()).toISOString();
       const manifest = { path: manifestRef(path, opts.manifest.path), hash: opts.manifest.hash };
       const endpoint = normalizeEndpoint(opts.endpoint);
-      const text = await readFile(path, 'utf8').catch((e: unknown) => {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw new StateError(`cannot read state file ${path}: ${errText(e)}`);
-      });
+      const text = (await readRegularFile(path, 'state file', MAX_JOURNAL_BYTES))?.toString('utf8');
       let header: JournalHeader;
       let rows: Map<string, JournalRow>;
       if (text === undefined) {
@@ -150,14 +155,15 @@ export class Journal {
           header.accountId = opts.caller.accountId;
           delete header.accessKeyId;
         }
-        rows = parsed.rows;
+        rows = opts.redact ? redactRows(parsed.rows, opts.redact) : parsed.rows;
       }
       // Compaction also drops a torn tail, which must never sit before new appends.
       let snapshot = headerLine(header);
       for (const row of rows.values()) snapshot += snapshotLine(row, now);
       await writeSnapshot(path, snapshot, text !== undefined);
-      const fh = await open(path, 'a', FILE_MODE);
+      const fh = await openAppend(path, 'state file');
       journal = new Journal(path, header, rows, fh, lock, clock);
+      journal.redact = opts.redact;
       return journal;
     } catch (e) {
       await lock.release();
@@ -182,7 +188,8 @@ export class Journal {
     if (this.failure) return Promise.reject(this.failure);
     if (this.state !== 'open') return Promise.reject(new StateError(`journal ${this.path} is closed`));
     if (typeof key !== 'string' || key === '') return Promise.reject(new StateError('journal record without a row key'));
-    const scrubbed = scrubPatch(patch as Record<string, unknown>);
+    let scrubbed = scrubPatch(patch as Record<string, unknown>);
+    if (this.redact) scrubbed = redactStrings(scrubbed, this.redact);
     const prev = this.map.get(key);
     // Copy on write: rows handed out earlier by get() stay as they were.
     const row = applyPatch(prev ? { ...prev } : emptyRow(key), scrubbed);
@@ -364,25 +371,26 @@ export async function lockJournal(path: string, opts: JournalLockOptions): Promi
   return held;
 }
 
-/** The state holds fingerprint keys and account ids: 0600, and say so when fixing a looser file. */
+/** The state holds fingerprint keys and account ids: 0600, and say so when fixing a looser file (never through a link). */
 async function tightenMode(path: string, warn: (m: string) => void): Promise<void> {
-  if (process.platform === 'win32') return;
-  try {
-    const mode = (await stat(path)).mode & 0o777;
-    if ((mode & 0o077) !== 0) {
-      await chmod(path, FILE_MODE);
-      warn(`state file ${path} was readable by others (mode ${mode.toString(8).padStart(4, '0')}); changed it to 0600`);
-    }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
+  const old = await tightenModeNoFollow(path, 'state file');
+  if (old !== undefined) warn(`state file ${path} was readable by others (mode ${old.toString(8).padStart(4, '0')}); changed it to 0600`);
 }
+
+/** Older journals may hold what a newer cgw-batch would have scrubbed: rows read back are scrubbed too. */
+function redactRows(rows: Map<string, JournalRow>, redact: (s: string) => string): Map<string, JournalRow> {
+  return new Map([...rows].map(([k, r]) => [k, redactStrings(r as unknown as Record<string, unknown>, redact) as unknown as JournalRow]));
+}
+
+/** A journal is a few hundred bytes per row; a file far beyond any real one is not ours to slurp. */
+const MAX_JOURNAL_BYTES = 1024 * 1024 * 1024;
 
 /** The run id from the header line, if readable, so the lock can name the run. Never fails. */
 async function peekRunId(path: string): Promise<string | undefined> {
   let fh: FileHandle | undefined;
   try {
-    fh = await open(path, 'r');
+    fh = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    if (!(await fh.stat()).isFile()) return undefined;
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     const first = buf.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
@@ -398,16 +406,12 @@ async function peekRunId(path: string): Promise<string | undefined> {
 /** Reads a journal without locking it (plan, status, report). `undefined` when there is none. */
 export async function readJournal(
   path: string,
+  opts: { redact?: (s: string) => string } = {},
 ): Promise<{ header: JournalHeader; rows: Map<string, JournalRow>; warnings: string[] } | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new StateError(`cannot read state file ${path}: ${errText(e)}`);
-  }
-  const { header, rows, warnings } = parseJournal(path, text);
-  return { header, rows, warnings };
+  const buf = await readRegularFile(path, 'state file', MAX_JOURNAL_BYTES);
+  if (buf === undefined) return undefined;
+  const { header, rows, warnings } = parseJournal(path, buf.toString('utf8'));
+  return { header, rows: opts.redact ? redactRows(rows, opts.redact) : rows, warnings };
 }
 
 const PRIOR_FIELDS = [

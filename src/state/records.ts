@@ -79,6 +79,21 @@ export function scrubPatch(patch: Record<string, unknown>): Record<string, unkno
   return out;
 }
 
+/** Every string value (in arrays and objects too) passed through `redact`; keys and other values unchanged. */
+export function redactStrings(v: Record<string, unknown>, redact: (s: string) => string): Record<string, unknown> {
+  const walk = (x: unknown): unknown => {
+    if (typeof x === 'string') return redact(x);
+    if (Array.isArray(x)) return x.map(walk);
+    if (x !== null && typeof x === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, y] of Object.entries(x)) out[k] = walk(y);
+      return out;
+    }
+    return x;
+  };
+  return walk(v) as Record<string, unknown>;
+}
+
 /** A fresh row for `key` (`region/ip`), before any patch. */
 export function emptyRow(key: string): JournalRow {
   const slash = key.indexOf('/');
@@ -140,19 +155,67 @@ function corrupt(file: string, line: number, why: string): StateError {
   );
 }
 
-function isHeader(v: Record<string, unknown>): boolean {
+/** Statuses a journal row may carry ('unknown': the outcome stayed unknown after giving up). */
+export const JOURNAL_STATUSES: ReadonlySet<string> = new Set([
+  'pending',
+  'in-flight',
+  'unknown',
+  'created',
+  'adopted',
+  'updated',
+  'deleted',
+  'failed',
+  'skipped',
+]);
+
+const STRING_FIELDS = [
+  'region', 'ip', 'token', 'gatewayId', 'errorCode', 'errorMessage', 'errorClass', 'startedAt', 'finishedAt',
+  'specHash', 'authKeyFingerprint', 'name', 'description', 'resourceGroupId', 'ts',
+] as const;
+const COUNT_FIELDS = ['line', 'generation', 'attempts'] as const;
+const OPERATIONS = new Set(['create', 'adopt', 'update', 'delete', 'replace']);
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isStringMap = (v: unknown): boolean =>
+  !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v as Record<string, unknown>).every(isString);
+
+/**
+ * Why a row record's fields have the wrong types, or undefined when they are fine. Names the field, never its
+ * value (a hand-edited value could be anything, a secret included). `null` is "unset" and always allowed.
+ */
+export function rowProblem(rec: Record<string, unknown>): string | undefined {
+  const bad = (field: string, want: string) => `field "${field}" must be ${want}`;
+  for (const f of STRING_FIELDS) if (rec[f] != null && !isString(rec[f])) return bad(f, 'a string');
+  for (const f of COUNT_FIELDS) if (rec[f] != null && !isCount(rec[f])) return bad(f, 'a whole number >= 0');
+  if (rec['durationMs'] != null && !(typeof rec['durationMs'] === 'number' && Number.isFinite(rec['durationMs']))) return bad('durationMs', 'a number');
+  if (rec['generation'] != null && (rec['generation'] as number) < 1) return bad('generation', 'at least 1');
+  if (rec['status'] != null && !(isString(rec['status']) && JOURNAL_STATUSES.has(rec['status'])))
+    return bad('status', `one of ${[...JOURNAL_STATUSES].join(', ')}`);
+  if (rec['operation'] != null && !(isString(rec['operation']) && OPERATIONS.has(rec['operation'])))
+    return bad('operation', `one of ${[...OPERATIONS].join(', ')}`);
+  // The ASN is kept as text; an older writer may have stored it as a number.
+  if (rec['asn'] != null && !isString(rec['asn']) && !(typeof rec['asn'] === 'number' && Number.isFinite(rec['asn']))) return bad('asn', 'a string');
+  if (rec['requestIds'] != null && !(Array.isArray(rec['requestIds']) && rec['requestIds'].every(isString)))
+    return bad('requestIds', 'a list of strings');
+  if (
+    rec['tags'] != null &&
+    !(Array.isArray(rec['tags']) && rec['tags'].every((t) => !!t && typeof t === 'object' && !Array.isArray(t) && isString((t as Record<string, unknown>)['key']) && isString((t as Record<string, unknown>)['value'])))
+  )
+    return bad('tags', 'a list of {key, value} strings');
+  if (rec['echo'] != null && !isStringMap(rec['echo'])) return bad('echo', 'a map of strings');
+  if (rec['adopted'] != null && typeof rec['adopted'] !== 'boolean') return bad('adopted', 'true or false');
+  return undefined;
+}
+
+/** Why a header record is malformed, or undefined. `accessKeyId` and `accountId` are optional but typed. */
+export function headerProblem(v: Record<string, unknown>): string | undefined {
   const m = v['manifest'] as Record<string, unknown> | undefined;
-  return (
-    typeof v['version'] === 'number' &&
-    typeof v['runId'] === 'string' &&
-    typeof v['endpoint'] === 'string' &&
-    (typeof v['accessKeyId'] === 'string' || typeof v['accountId'] === 'string') &&
-    typeof v['fingerprintKey'] === 'string' &&
-    !!m &&
-    typeof m === 'object' &&
-    typeof m['path'] === 'string' &&
-    typeof m['hash'] === 'string'
-  );
+  if (typeof v['version'] !== 'number' || !Number.isInteger(v['version'])) return 'the header field "version" must be a whole number';
+  for (const f of ['runId', 'endpoint', 'fingerprintKey'] as const) if (!isString(v[f]) || v[f] === '') return `the header field "${f}" must be a string`;
+  for (const f of ['accessKeyId', 'accountId', 'createdAt', 'updatedAt'] as const) if (v[f] != null && !isString(v[f])) return `the header field "${f}" must be a string`;
+  if (!m || typeof m !== 'object' || Array.isArray(m) || !isString(m['path']) || !isString(m['hash'])) return 'the header field "manifest" must be {path, hash}';
+  return undefined;
 }
 
 /**
@@ -189,7 +252,9 @@ export function parseJournal(file: string, text: string): ParsedJournal {
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw corrupt(file, lineNo, 'not a record');
     const rec = v as Record<string, unknown>;
     if (lineNo === 1) {
-      if (rec['t'] !== 'header' || !isHeader(rec)) throw corrupt(file, lineNo, 'the first line must be the header record');
+      if (rec['t'] !== 'header') throw corrupt(file, lineNo, 'the first line must be the header record');
+      const problem = headerProblem(rec);
+      if (problem) throw corrupt(file, lineNo, problem);
       if ((rec['version'] as number) > JOURNAL_VERSION) {
         throw new StateError(
           `state file ${file} has format version ${String(rec['version'])}, newer than this cgw-batch understands (${JOURNAL_VERSION}); upgrade cgw-batch`,
@@ -202,6 +267,8 @@ export function parseJournal(file: string, text: string): ParsedJournal {
     if (rec['t'] === 'row') {
       const key = rec['key'];
       if (typeof key !== 'string' || key === '') throw corrupt(file, lineNo, 'row record without a key');
+      const problem = rowProblem(rec);
+      if (problem) throw corrupt(file, lineNo, problem);
       const row = rows.get(key) ?? emptyRow(key);
       rows.set(key, applyPatch(row, scrubPatch(rec)));
     } else {

@@ -28,6 +28,8 @@ export interface HostileOptions {
   trickleMs?: number;
   /** Gzip bomb: inflated size in MB (default 1536, about 1.5 MB on the wire). */
   bombMb?: number;
+  /** Misbehave only for the first N matching requests, then answer sanely (default: always). */
+  failFirst?: number;
 }
 
 export interface Hit {
@@ -100,6 +102,7 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let written = 0;
+  let misbehaved = 0;
   const actions = opts.actions ?? ['CreateCustomerGateway'];
   const gateways = Array.from({ length: opts.gateways ?? 0 }, (_, i) => ({
     CustomerGatewayId: `cgw-hostile${String(i).padStart(6, '0')}`,
@@ -183,7 +186,7 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
     void readForm(req).then((p) => {
       const action = p['Action'] ?? String(req.headers['x-acs-action'] ?? '');
       hits.push({ action, at: Date.now(), params: p });
-      if (actions.includes(action)) return misbehave(req, res, p);
+      if (actions.includes(action) && (opts.failFirst === undefined || misbehaved++ < opts.failFirst)) return misbehave(req, res, p);
       const requestId = randomUUID().toUpperCase();
       switch (action) {
         case 'GetCallerIdentity':
