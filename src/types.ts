@@ -251,7 +251,7 @@ export interface PriorRow extends RecordedAttributes {
   adopted?: boolean;
 }
 
-export type StopReason = 'interrupt' | 'max-failures' | 'auth' | 'forbidden' | 'retry-budget';
+export type StopReason = 'interrupt' | 'max-failures' | 'auth' | 'clock' | 'forbidden' | 'retry-budget';
 
 /** Progress events the executor emits; ui/ renders them, tests collect them. */
 export type RunEvent =

@@ -97,7 +97,6 @@ function toGateway(regionId: string, g: any): CustomerGateway {
   };
 }
 
-
 export interface RpcCallOptions {
   timeoutMs: number;
   signal?: AbortSignal;

@@ -101,7 +101,7 @@ export async function finishRun(ctx: Context, end: RunEnd): Promise<number> {
     if (files.length) ctx.out.write(`reports: ${files.join(', ')}\n`);
     ctx.out.write(`journal: ${o.statePath}\n`);
   }
-  if (end.stopReason === 'auth' || end.stopReason === 'forbidden') {
+  if (end.stopReason === 'auth' || end.stopReason === 'clock' || end.stopReason === 'forbidden') {
     ctx.err.write(`cgw-batch: ${end.stopMessage ?? 'the run stopped'}; no further rows were sent.\n`);
   } else if (end.stopReason === 'interrupt') {
     ctx.err.write(`interrupted: rerun the same command to resume; rows in flight keep their ClientTokens.\n`);

@@ -100,7 +100,7 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
       // Our own earlier attempt (timed out, dropped) may have created it: find it by IP and take it if it is the row's.
       let listed;
       try {
-        listed = await rr.lane.listSince(ctx.clock.now(), () => rr.client.listCustomerGateways(row.ref.region));
+        listed = await rr.lane.listSince(ctx.clock.now(), () => rr.client.listCustomerGateways(row.ref.region, { clock: ctx.clock, random: ctx.random, signal: ctx.run.signal }));
       } catch (e) {
         return { kind: 'fail', message: `the IP already exists, and listing ${row.ref.region} to reconcile failed: ${toCloudError(e).message}`, errorClass: 'transient' };
       }

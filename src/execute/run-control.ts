@@ -52,6 +52,9 @@ export class RunControl {
   /** The error that stopped the run (auth, permission), for the final message. */
   stopError: CloudError | undefined;
   failed = 0;
+  private readonly aborter = new AbortController();
+  /** Aborted when the run stops: for the few long calls (a reconciliation listing) that take a signal. */
+  readonly signal: AbortSignal = this.aborter.signal;
   private readonly sleepers = new Set<() => void>();
   private readonly onStop: Array<() => void> = [];
 
@@ -78,6 +81,7 @@ export class RunControl {
     this.stopError = err;
     this.emit({ type: 'run:stopping', reason, message });
     this.gate.close();
+    this.aborter.abort();
     for (const wake of [...this.sleepers]) wake();
     for (const fn of this.onStop.splice(0)) fn();
   }

@@ -28,6 +28,7 @@ const STOP_MESSAGES: Record<string, string> = {
   interrupt: 'interrupted (Ctrl-C)',
   'max-failures': '--max-failures was reached',
   auth: 'the credentials were rejected',
+  clock: "the API refused this machine's clock",
   forbidden: 'the account lacks a permission',
   'retry-budget': 'the retry budget ran out',
 };
@@ -35,9 +36,6 @@ const STOP_MESSAGES: Record<string, string> = {
 function stopReason(ctx: ExecContext): string {
   return STOP_MESSAGES[ctx.run.reason ?? 'interrupt'] ?? 'the run stopped';
 }
-
-/** Whether an answer came from the server (so it evaluated the credentials), as opposed to a transport failure. */
-const answered = (err: CloudError): boolean => err.status !== undefined;
 
 /**
  * One API call under the lane's scheduler with the run's retry rules: throttling slows the lane (the scheduler
@@ -102,8 +100,10 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
     if (outcome !== 'retry' && outcome.kind === 'failed') ctx.run.countFailure();
     if (err.errorClass === 'throttled') ticket.release({ kind: 'throttled', retryAfterMs: err.retryAfterMs, latencyMs });
     else ticket.release({ kind: 'error', latencyMs });
-    // The gate opens on any answer that is not a credentials failure; a transport failure keeps it for the leader's retry.
-    if (leader && (outcome !== 'retry' || (err.errorClass !== 'auth' && answered(err)))) ctx.run.gate.open();
+    // The gate opens once the leader's attempt is over, unless the credentials were refused (the run then stops). A
+    // transport failure says nothing about the credentials, but holding every row behind the leader's retries against
+    // a dead endpoint would serialise the whole run.
+    if (leader && err.errorClass !== 'auth' && err.errorClass !== 'clock') ctx.run.gate.open();
     if (outcome === 'retry') {
       if (err.errorClass === 'conflict' || err.errorClass === 'transient') {
         const delay = backoffMs(ctx.retry, rr.failures, ctx.random);
@@ -131,6 +131,10 @@ async function decide<T>(ctx: ExecContext, rr: RowRun, c: Call<T>, err: CloudErr
   switch (err.errorClass) {
     case 'auth':
       ctx.run.stop('auth', `stopping: the credentials were rejected (${err.code})`, err);
+      return { kind: 'failed', err };
+    case 'clock':
+      // Every request would be refused the same way until the machine's clock is fixed.
+      ctx.run.stop('clock', `stopping: the API refused this machine's clock (${err.code}); fix the system time`, err);
       return { kind: 'failed', err };
     case 'forbidden':
       ctx.run.stop('forbidden', `stopping: permission denied (${err.code}); nothing more is sent`, err);

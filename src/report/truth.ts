@@ -68,7 +68,7 @@ export function rowOk(r: RowResult): boolean {
 
 /** The run's exit code: credentials or permission stops -> 2, Ctrl-C -> 130, any in-run row not done -> 1. */
 export function exitCodeOf(rows: readonly RowResult[], stopReason: StopReason | undefined): number {
-  if (stopReason === 'auth' || stopReason === 'forbidden') return EXIT.usage;
+  if (stopReason === 'auth' || stopReason === 'clock' || stopReason === 'forbidden') return EXIT.usage;
   if (stopReason === 'interrupt') return EXIT.interrupted;
   return rows.every(rowOk) ? EXIT.ok : EXIT.rowsFailed;
 }

@@ -1,9 +1,16 @@
 // Exclusive inter-process lock on a state file: `<state>.lock` with owner identity, a content heartbeat, safe takeover.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readlinkSync, unlinkSync } from 'node:fs';
-import { link, open, readFile, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
+import { link, lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { StateError } from '../errors.js';
-import { assertRegularOrAbsent, FILE_MODE, tempName } from './fsutil.js';
+import { assertRegularOrAbsent, FILE_MODE, readRegularFile, tempName } from './fsutil.js';
+
+/** Lock files are a few hundred bytes; read without following links and without blocking on a planted FIFO. */
+async function readLockFile(path: string): Promise<string> {
+  const buf = await readRegularFile(path, 'lock file', 64 * 1024);
+  if (buf === undefined) throw Object.assign(new Error(`${path} is gone`), { code: 'ENOENT' });
+  return buf.toString('utf8');
+}
 
 /**
  * What the lock file says. `bootId`, `pidNs` and `pidStart` make "is the holder alive?" answerable on the same
@@ -176,7 +183,7 @@ export class Lock {
     const sleep = opts.sleep ?? realSleep;
     await assertRegularOrAbsent(lockPath, 'lock file');
     if (opts.forceUnlock) {
-      const prior = await readFile(lockPath, 'utf8').catch(() => undefined);
+      const prior = await readLockFile(lockPath).catch(() => undefined);
       if (prior !== undefined) {
         await unlink(lockPath).catch((e: unknown) => {
           if (code(e) !== 'ENOENT') throw e;
@@ -252,7 +259,7 @@ export class Lock {
         // other's fresh locks. So removing a lock happens only under a short takeover mutex, after a re-check that
         // the file is still exactly the one judged stale.
         const outcome = await withTakeoverMutex(lockPath, info, opts, observer, async () => {
-          const again = await readFile(lockPath, 'utf8').catch(() => undefined);
+          const again = await readLockFile(lockPath).catch(() => undefined);
           if (again === undefined) return 'retry' as const;
           if (again !== seen.raw) return 'retry' as const;
           await unlink(lockPath).catch((e: unknown) => {
@@ -313,7 +320,7 @@ export class Lock {
     if (this.released || this.lost) return;
     let raw: string | undefined;
     try {
-      raw = await readFile(this.path, 'utf8');
+      raw = await readLockFile(this.path);
     } catch (e) {
       if (code(e) !== 'ENOENT') return; // transient read problem: try again next beat
     }
@@ -337,7 +344,7 @@ export class Lock {
     await this.beating;
     heldHere.delete(this.info.nonce);
     // Never delete a lock that another process legitimately holds now.
-    const raw = await readFile(this.path, 'utf8').catch(() => undefined);
+    const raw = await readLockFile(this.path).catch(() => undefined);
     if (raw !== undefined && parseInfo(raw)?.nonce === this.info.nonce) await unlink(this.path).catch(() => undefined);
     await this.fh.close().catch(() => undefined);
   }
@@ -349,7 +356,12 @@ export class Lock {
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     heldHere.delete(this.info.nonce);
     try {
-      if (parseInfo(readFileSync(this.path, 'utf8'))?.nonce === this.info.nonce) unlinkSync(this.path);
+      const fd = openSync(this.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+      try {
+        if (fstatSync(fd).isFile() && parseInfo(readFileSync(fd, 'utf8'))?.nonce === this.info.nonce) unlinkSync(this.path);
+      } finally {
+        closeSync(fd);
+      }
     } catch {
       // Already gone.
     }
@@ -416,8 +428,8 @@ async function inspect(lockPath: string, opts: LockOptions, staleMs: number, obs
   let raw: string;
   let mtimeMs: number;
   try {
-    raw = await readFile(lockPath, 'utf8');
-    mtimeMs = (await stat(lockPath)).mtimeMs;
+    raw = await readLockFile(lockPath);
+    mtimeMs = (await lstat(lockPath)).mtimeMs;
   } catch (e) {
     if (code(e) === 'ENOENT') return undefined;
     throw e;
@@ -470,7 +482,7 @@ async function withTakeoverMutex<T>(
   try {
     return await fn();
   } finally {
-    const raw = await readFile(mutex, 'utf8').catch(() => undefined);
+    const raw = await readLockFile(mutex).catch(() => undefined);
     if (raw === content) await unlink(mutex).catch(() => undefined);
   }
 }
@@ -482,7 +494,7 @@ async function removeIfSame(path: string, seen: Seen): Promise<void> {
   } catch {
     return; // gone already
   }
-  const raw = await readFile(aside, 'utf8').catch(() => '');
+  const raw = await readLockFile(aside).catch(() => '');
   if (raw !== seen.raw) await link(aside, path).catch(() => undefined);
   await unlink(aside).catch(() => undefined);
 }

@@ -164,3 +164,19 @@ test('a process that called a trickling endpoint exits right after its call give
   // Generous slack for a loaded machine; before the fix the child never exited at all.
   assert.ok(exited - done < 3000, `exited ${exited - done} ms after its calls finished`);
 });
+
+test('Connection.close() destroys every pooled keep-alive socket of every client', async (t) => {
+  const { connect } = await import('../../src/cloud/connect.js');
+  const h = await startHostile({ behaviour: 'ok' });
+  t.after(() => h.close());
+  const conn = connect({ credentials: CREDS, endpoint: h.url, timeoutMs: 2000 });
+  await conn.clientFor('cn-hangzhou').describeRegions();
+  await conn.clientFor('cn-shanghai').createCustomerGateway({ regionId: 'cn-shanghai', ipAddress: '203.0.113.1' });
+  assert.ok(h.openSockets() >= 1, 'keep-alive keeps the socket for the next call');
+  conn.close();
+  for (let i = 0; i < 50 && h.openSockets() > 0; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(h.openSockets(), 0);
+  // Still usable afterwards (a new socket), and closable again.
+  await conn.clientFor('cn-hangzhou').describeRegions();
+  conn.close();
+});
