@@ -6,6 +6,7 @@ import { loadManifest } from '../load/index.js';
 import { planManifest } from '../plan/plan.js';
 import { emptySummary } from '../plan/summary.js';
 import { exitCodeOf, truthRows } from '../report/truth.js';
+import { scrubber } from '../secrets.js';
 import { readJournal, toPriorRows, type JournalHeader, type JournalRow } from '../state/journal.js';
 import type { Plan, PlannedRow, RowResult } from '../types.js';
 import { warn, type Context } from './context.js';
@@ -56,7 +57,8 @@ function journalOnly(file: string, rows: Map<string, JournalRow>): Plan {
 async function load(ctx: Context): Promise<Loaded> {
   const o = ctx.options;
   const sp = o.statePath!;
-  const j = await readJournal(sp);
+  // A journal written by an older version may hold a secret in an error message: scrub what it holds by value.
+  const j = await readJournal(sp, { redact: scrubber(ctx.redactor) });
   if (!j) throw new StateError(`no journal at ${sp}: nothing has been applied with this manifest yet (or pass --state FILE)`);
   for (const w of j.warnings) warn(ctx, w);
   const manifestFile = o.manifest;

@@ -1,21 +1,12 @@
 // Seeded PRNG and the fault picker: one independent stream per action so one action's traffic never shifts another's draws.
 import { createHash, randomInt } from 'node:crypto';
+import { mulberry32 } from '../random.js';
+
+export { mulberry32 };
 
 export const FAULT_KINDS = ['conflict', 'unavailable', 'internal', 'html', 'empty', 'reset', 'hang', 'commit-drop', 'throttle'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type FaultConfig = Partial<Record<FaultKind, number>>;
-
-/** mulberry32: tiny, fast, good enough for reproducible test noise (not for secrets). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Derives a 32-bit sub-seed from the run seed and a stream name, so streams are independent and stable. */
 export function subSeed(seed: number, stream: string): number {

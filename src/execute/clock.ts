@@ -21,5 +21,5 @@ export const systemClock: Clock = {
     }),
 };
 
-/** Deterministic PRNG for reproducible jitter in tests and benchmarks (the emulator's mulberry32). */
-export { mulberry32 as seededRandom } from '../emulator/faults.js';
+/** Deterministic PRNG for reproducible jitter in tests and benchmarks. */
+export { mulberry32 as seededRandom } from '../random.js';
