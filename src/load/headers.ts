@@ -49,7 +49,7 @@ export const EXPECTED_HEADERS = 'region, ip (or "IP Address"), and optionally na
  * filtered to its failed rows and saved is meant to be the next manifest, so these are recognised and skipped.
  */
 export const RESULT_HEADERS: ReadonlySet<string> = new Set([
-  'line', 'status', 'customergatewayid', 'errorcode', 'errormessage', 'errorclass', 'requestid', 'requestids', 'attempts', 'durationms', 'inthisrun',
+  'line', 'status', 'customergatewayid', 'errorcode', 'errormessage', 'errorclass', 'requestid', 'requestids', 'attempts', 'durationms', 'planaction', 'inthisrun', 'runnote',
 ]);
 
 const TAG_PREFIX = /^tag\s*:/i;

@@ -46,9 +46,9 @@ export const RESULT_COLUMNS = [
   'request_ids',
   'attempts',
   'duration_ms',
-  'action',
+  'plan_action',
   'in_this_run',
-  'note',
+  'run_note',
 ] as const;
 const OWN = new Set<string>(['line', ...RESULT_COLUMNS]);
 
@@ -116,9 +116,9 @@ export function resultsJson(input: ReportInput): string {
       request_ids: r.requestIds,
       attempts: r.attempts,
       duration_ms: r.durationMs,
-      action: r.action,
+      plan_action: r.action,
       in_this_run: r.inRun,
-      note: r.note ? cleanMessage(r.note) : null,
+      run_note: r.note ? cleanMessage(r.note) : null,
     })),
   };
   return JSON.stringify(doc, null, 2) + '\n';

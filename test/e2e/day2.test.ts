@@ -235,7 +235,7 @@ test('import adopts matching gateways without creating any and reports no-match 
     assert.equal(st('198.18.2.3')?.status, 'invalid');
     assert.equal(st('198.18.2.3')?.error_code, 'InvalidIpAddress.AlreadyExist');
     assert.equal(st('198.18.2.4')?.status, 'pending');
-    assert.match(st('198.18.2.4')?.note ?? '', /nothing to import \(apply creates it\)/);
+    assert.match(st('198.18.2.4')?.run_note ?? '', /nothing to import \(apply creates it\)/);
     const status = JSON.parse((await runCli(['status', csv, '--format', 'json'], { env })).stdout);
     assert.equal(status.rows.length, 20, 'status lists every manifest row');
     assert.deepEqual(status.rows.filter((x: any) => x.status === 'adopted').map((x: any) => x.ip), ['198.18.2.1', '198.18.2.2']);

@@ -60,7 +60,7 @@ test('case 15: results.csv escapes name, description, error message and note; BO
     assert.equal(rec[col('name')], "'" + v);
     assert.equal(rec[col('description')], "'" + v);
     assert.equal(rec[col('error_message')]!.startsWith("'"), true, `message for ${JSON.stringify(v)}`);
-    assert.equal(rec[col('note')]!.startsWith("'"), true, `note for ${JSON.stringify(v)}`);
+    assert.equal(rec[col('run_note')]!.startsWith("'"), true, `note for ${JSON.stringify(v)}`);
     assert.equal(rec[col('attempts')], '1');
   });
   // Raw text: the line number first, attempts and duration bare, every string quoted.
@@ -118,12 +118,12 @@ test('case 16: csv-parse reads results.csv back to the same values apart from th
 
 test('echo columns that collide with ours are prefixed input:, and missing echo cells are empty', () => {
   const input: ReportInput = {
-    columns: ['ip', 'Status', 'line', 'note'],
+    columns: ['ip', 'Status', 'line', 'run_note'],
     results: [result({ line: 2, echo: { ip: '1.1.1.1', Status: 'planned' } })],
     manifest: 'm.csv',
   };
   const [header, row] = parseCsv(resultsCsv(input));
-  assert.deepEqual(header, ['line', 'ip', 'input:Status', 'input:line', 'input:note', ...RESULT_COLUMNS]);
+  assert.deepEqual(header, ['line', 'ip', 'input:Status', 'input:line', 'input:run_note', ...RESULT_COLUMNS]);
   assert.deepEqual(row!.slice(0, 6), ['2', '1.1.1.1', 'planned', '', '', 'created']);
 });
 
@@ -208,15 +208,15 @@ test('results.json: every row with its truth, the run block apart, and a summary
     request_ids: ['req-0', 'req-1'],
     attempts: 2,
     duration_ms: 120,
-    action: 'create',
+    plan_action: 'create',
     in_this_run: true,
-    note: null,
+    run_note: null,
   });
   assert.equal(doc.rows[0].customer_gateway_id, 'cgw-2');
   // A row --only left out keeps its real error, marked as not in this run.
   assert.equal(doc.rows[2].in_this_run, false);
   assert.equal(doc.rows[2].error_code, 'Resource.QuotaFull');
-  assert.match(doc.rows[2].note, /not in this run/);
+  assert.match(doc.rows[2].run_note, /not in this run/);
   assert.equal(JSON.parse(resultsJson({ columns: [], results: [], manifest: 'm.csv' })).run, null);
 });
 
