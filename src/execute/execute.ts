@@ -125,13 +125,18 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     stopReason = reason;
     emit({ type: 'run:stopping', reason, message });
     stop.abort();
+    // Rows waiting for a send slot give it up now; only requests already on the wire are waited for.
+    for (const l of lanes.values()) l.scheduler.close();
   };
   const onSoftStop = () => requestStop('interrupt', 'interrupted: finishing requests in flight, launching nothing new');
+  const lanes = new Map<string, Lane>();
   if (opts.stopSignal?.aborted) onSoftStop();
   opts.stopSignal?.addEventListener('abort', onSoftStop, { once: true });
   const hard = opts.abortSignal;
-
-  const lanes = new Map<string, Lane>();
+  const onHardStop = () => {
+    for (const l of lanes.values()) l.scheduler.close();
+  };
+  hard?.addEventListener('abort', onHardStop, { once: true });
   const laneFor = (region: string): Lane => {
     let lane = lanes.get(region);
     if (!lane) {
@@ -141,9 +146,9 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
         opts.clientFor(region),
         clock,
         opts.random,
-        { initialRate: opts.rate ?? opts.initialRate ?? 2, ceiling: opts.rate },
-        opts.concurrency ?? 16,
+        { rate: opts.rate, publishedRate: opts.initialRate ?? 2, maxConcurrency: opts.concurrency ?? 16 },
       );
+      if (stop.signal.aborted || hard?.aborted) lane.scheduler.close();
       lanes.set(region, lane);
     }
     return lane;
@@ -164,7 +169,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   };
 
   const rateTimer = setInterval(() => {
-    for (const l of lanes.values()) emit({ type: 'lane:rate', lane: l.name, ratePerSec: l.pacer.rate, inFlight: l.inFlight });
+    for (const l of lanes.values()) emit({ type: 'lane:rate', lane: l.name, ratePerSec: l.scheduler.rate, inFlight: l.scheduler.inFlight });
   }, 1000);
   rateTimer.unref();
 
@@ -183,7 +188,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   type Special<T> = { retry: true } | { ok: true; value: T } | { fail: true; message?: string; cls?: string } | undefined;
 
   /**
-   * One API call under the lane's pacer with the run's retry rules: throttling slows the lane, conflicts and
+   * One API call under the lane's scheduler with the run's retry rules: throttling slows the lane, conflicts and
    * transient errors back off with full jitter, auth stops the run. `special` sees each error first.
    */
   const send = async <T>(
@@ -197,22 +202,23 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       if (hard?.aborted || (st.attempts > 0 && stop.signal.aborted && stopReason !== 'max-failures')) {
         return { ok: false, interrupted: true };
       }
-      if (!(await lane.pacer.acquire(hard))) continue;
+      // The lane decides when this request may leave; a stop cancels the wait (nothing was sent).
+      const ticket = await lane.scheduler.acquire();
+      if (!ticket) return { ok: false, interrupted: true };
       st.attempts++;
       requests++;
       emit({ type: 'row:start', lane: lane.name, key: row.key, line: row.line, attempt: st.attempts });
-      lane.inFlight++;
       let err: CloudError;
       try {
         const value = await call();
-        lane.inFlight--;
-        lane.pacer.onSuccess();
+        ticket.release({ kind: 'ok' });
         budget.refund();
         if (value.requestId) st.requestIds.push(value.requestId);
         return { ok: true, value };
       } catch (e) {
-        lane.inFlight--;
         err = toCloudError(e);
+        // Throttling slows the lane and pauses it for the server's retry-after hint; any other error says nothing about the rate.
+        ticket.release(err.errorClass === 'throttled' ? { kind: 'throttled', retryAfterMs: err.retryAfterMs } : { kind: 'error' });
         if (err.requestId) st.requestIds.push(err.requestId);
       }
       const s = special ? await special(err) : undefined;
@@ -231,7 +237,6 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
         case 'throttled':
           throttled++;
           st.throttled++;
-          lane.pacer.onThrottle(err.retryAfterMs);
           if (st.throttled >= retry.maxThrottledAttempts) return { ok: false, err, message: `${err.message} (still throttled after ${st.throttled} attempts)` };
           if (!budget.trySpend(err)) {
             requestStop('retry-budget', 'stopping: the retry budget is spent (the API keeps failing)');
@@ -615,6 +620,8 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   } finally {
     clearInterval(rateTimer);
     opts.stopSignal?.removeEventListener('abort', onSoftStop);
+    hard?.removeEventListener('abort', onHardStop);
+    for (const l of lanes.values()) l.scheduler.close();
   }
   if (stopReason === undefined && opts.stopSignal?.aborted) stopReason = 'interrupt';
   return { results, stopReason, authError, requests, throttled };

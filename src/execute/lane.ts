@@ -1,16 +1,16 @@
-// One lane per (account, region): its pacer, its concurrency cap, and a coalesced inventory listing for reconciliation.
+// One lane per (account, region): its send scheduler, its row cap, and a coalesced inventory listing for reconciliation.
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { CloudError } from '../cloud/errors.js';
 import { toCloudError } from '../cloud/errors.js';
 import type { CustomerGateway, VpcClient } from '../cloud/types.js';
 import type { Clock } from './clock.js';
-import { Pacer, type PacerOptions } from './pacer.js';
+import { LaneScheduler, type SchedulerOptions } from './scheduler.js';
 import { backoffMs, type RetryPolicy } from './retry.js';
 
 export class Lane {
-  readonly pacer: Pacer;
+  readonly scheduler: LaneScheduler;
+  /** Rows in progress (waiting for a send slot, on the wire or backing off); the scheduler caps requests on the wire. */
   readonly limit: LimitFunction;
-  inFlight = 0;
   total = 0;
   private listing: { startedAt: number; promise: Promise<CustomerGateway[]> } | undefined;
 
@@ -20,11 +20,10 @@ export class Lane {
     readonly client: VpcClient,
     private readonly clock: Clock,
     private readonly random: () => number,
-    pacer: PacerOptions,
-    concurrency: number,
+    scheduler: Omit<SchedulerOptions, 'clock' | 'random'>,
   ) {
-    this.pacer = new Pacer(clock, pacer);
-    this.limit = pLimit(Math.max(1, concurrency));
+    this.scheduler = new LaneScheduler({ ...scheduler, clock, random });
+    this.limit = pLimit(Math.max(1, scheduler.maxConcurrency));
   }
 
   /**
