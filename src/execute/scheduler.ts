@@ -96,6 +96,8 @@ export class LaneScheduler {
   private believed: number;
   /** After an unexplained throttle: the rate to climb back to. */
   private recoverTo: number;
+  /** Adaptive: the limit our clean answers prove (a lower bound); `believed` may sit a little above it. */
+  private proven = 0;
   private paceRate: number;
 
   private readonly queue: Waiter[] = [];
@@ -137,6 +139,7 @@ export class LaneScheduler {
     this.onRate = opts.onRate;
     this.believed = opts.rate ?? opts.publishedRate;
     this.recoverTo = this.believed;
+    this.proven = opts.rate === undefined ? opts.publishedRate : 0;
     this.floor = Math.min(0.1, this.believed);
     this.paceRate = this.believed * (1 - this.aim);
     this.probing = opts.rate === undefined;
@@ -210,7 +213,7 @@ export class LaneScheduler {
       const now = this.clock.now();
       if (!this.probing && now >= this.nextRoundAt) this.startRound();
       // Full: a release will pump, or the oldest request's age will raise the limit.
-      if (this.out.size >= this.concurrencyLimit) return this.setTimer(this.limitRisesAt());
+      if (this.out.size >= this.concurrencyLimit) return this.setTimer(Math.max(now + 1, this.limitRisesAt()));
       const at = this.earliestSafe(now);
       let probe = false;
       if (at > now) {
@@ -300,16 +303,17 @@ export class LaneScheduler {
     if (outcome.kind === 'ok') {
       if (t.probe) {
         // A probe answered after its round ended (by another request's throttle) is still evidence.
-        const proven = this.evidence(send);
-        if (proven > this.believed) {
+        const { bound, estimate } = this.evidence(send);
+        this.proven = Math.max(this.proven, bound);
+        if (estimate > this.believed) {
           // Widen the window only once the limit is clearly above where the round started: near the old limit
           // a single probe at a time finds the edge with a single throttle.
-          if (this.probing && proven >= ESCALATE * this.roundFrom) {
+          if (this.probing && estimate >= ESCALATE * this.roundFrom) {
             this.raisedThisRound = true;
             this.window = Math.min(this.maxConcurrency, this.window + 1);
           }
-          this.setBelieved(proven);
-          this.recoverTo = Math.max(this.recoverTo, proven);
+          this.setBelieved(estimate);
+          this.recoverTo = Math.max(this.recoverTo, estimate);
         }
       } else if (this.believed < this.recoverTo) {
         const step = Math.max(0.01 * this.recoverTo, 0.1 * (this.recoverTo - this.believed));
@@ -319,11 +323,14 @@ export class LaneScheduler {
       if (this.probing) {
         this.endRound(now);
       } else if (!t.probe && !t.inRound && t.epoch === this.epoch) {
-        // Not a probe, and the shadow said the server had room: someone else spends this bucket, or the limit fell.
+        // Not a probe, and the shadow said the server had room: the estimate was too high (fall back to what
+        // is proven), or someone else spends this bucket or the limit fell (slow down by 15 %).
         this.epoch++;
         this.evidenceFrom = now;
-        this.recoverTo = this.told ?? this.believed;
-        this.setBelieved(Math.max(this.floor, this.believed * DECREASE));
+        const next = this.told === undefined && this.believed > this.proven ? this.proven : this.believed * DECREASE;
+        this.recoverTo = this.told ?? next;
+        this.proven = Math.min(this.proven, next);
+        this.setBelieved(Math.max(this.floor, next));
       }
       if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > 0) {
         this.pausedUntil = Math.max(this.pausedUntil, now + Math.min(outcome.retryAfterMs, 60_000));
@@ -333,13 +340,16 @@ export class LaneScheduler {
   }
 
   /**
-   * The largest rate our accepted sends prove: n of them within s seconds fit a bucket of rate L and capacity
-   * L x burst only if L >= n / (burst + s). Arrival times are uncertain by the latency spread, so s is widened
-   * by it. Windows end at the send just answered or at the latest accepted one.
+   * What our accepted sends say about the limit: n of them within s seconds fit a bucket of rate L and
+   * capacity L x burst only if L >= n / (burst + s). Arrival times are uncertain by the latency spread:
+   * `bound` widens s by all of it (a proven lower bound), `estimate` by half (the likely value, which the
+   * lane holds; one throttle above it falls back to the bound). Windows end at the send just answered or at
+   * the latest accepted one.
    */
-  private evidence(answered: Send): number {
+  private evidence(answered: Send): { bound: number; estimate: number } {
     const spreadS = this.spreadMs() / 1000;
-    let best = 0;
+    let bound = 0;
+    let estimate = 0;
     let latestOk: Send | undefined;
     for (const s of this.history) if (s.state === 'ok' && s.at >= this.evidenceFrom && (!latestOk || s.at >= latestOk.at)) latestOk = s;
     for (const end of latestOk && latestOk !== answered ? [answered, latestOk] : [answered]) {
@@ -349,10 +359,12 @@ export class LaneScheduler {
         if (s.at > end.at || s.state !== 'ok') continue;
         if (s.at < this.evidenceFrom) break;
         n++;
-        best = Math.max(best, n / (this.burstS + (end.at - s.at) / 1000 + spreadS));
+        const span = this.burstS + (end.at - s.at) / 1000;
+        bound = Math.max(bound, n / (span + spreadS));
+        estimate = Math.max(estimate, n / (span + spreadS / 2));
       }
     }
-    return best;
+    return { bound, estimate };
   }
 
   private startRound(): void {
