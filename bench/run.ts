@@ -1,7 +1,9 @@
-// `npm run bench`: cgw-batch against its peers on the same emulator configuration, plus plan and startup figures.
-// Prints a table, writes bench/results/latest.json and bench/results/latest.svg.
+// `npm run bench`: cgw-batch against its peers on the same emulator configuration, pacing scenarios, plan and startup figures.
+// Prints tables; writes bench/results/latest.json, latest.svg, pacing.json and short-batches.svg.
+// BENCH_QUICK=1 skips the slow contenders (the 50 s runs at 2/s and the sequential loop);
+// BENCH_PACING_ONLY=1 runs only the pacing table (writes pacing.json and short-batches.svg).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PopVpcClient } from '../src/cloud/pop-client.js';
@@ -10,13 +12,14 @@ import { sequentialLoop, terraformLike, type BaselineRow } from './lib/baselines
 import { BENCH_REGIONS, benchCsv, benchIp, benchYaml } from './lib/manifest.js';
 import { repoRoot } from './lib/paths.js';
 import { EMULATOR_CLI_ENV, runCli } from './lib/spawn.js';
-import { lineChart, type Series } from './lib/svg.js';
+import { lineChart, ratioChart, type RatioSeries, type Series } from './lib/svg.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1000);
 const REGIONS = BENCH_REGIONS.slice(0, 4);
 const RATE = 25;
 const BOUND_MS = (Math.ceil(ROWS / REGIONS.length) / RATE) * 1000;
 const quick = process.env.BENCH_QUICK === '1';
+const pacingOnly = process.env.BENCH_PACING_ONLY === '1';
 
 const creds = EMULATOR_CLI_ENV;
 
@@ -66,14 +69,15 @@ async function contender(
   run: (url: string, dir: string, csv: string, rows: BaselineRow[]) => Promise<{ wallMs: number; done: Array<{ t: number; status: string }>; failedIps: string[] }>,
   rows = ROWS,
   bound: number | null = BOUND_MS,
+  regions: string[] = REGIONS,
 ): Promise<Row> {
   const emu = await startEmulator({ ...emuOpts, accounts: [DEFAULT_ACCOUNT] });
   const dir = mkdtempSync(join(tmpdir(), 'cgw-bench-'));
   try {
     const csv = join(dir, 'bench.csv');
-    writeFileSync(csv, benchCsv(rows, REGIONS));
+    writeFileSync(csv, benchCsv(rows, regions));
     const brows: BaselineRow[] = Array.from({ length: rows }, (_, i) => ({
-      region: REGIONS[i % REGIONS.length]!,
+      region: regions[i % regions.length]!,
       ip: benchIp(i + 1),
       name: `site-${i + 1}`,
       asn: String(64512 + ((i + 1) % 1000)),
@@ -235,9 +239,182 @@ function pad(s: string | number, n: number): string {
   return String(s).padEnd(n);
 }
 
+// ---- Pacing at the physical limit (issue 12): short and long batches at the published and a raised limit ----
+
+interface PacingScenario {
+  id: string;
+  contender: string;
+  scenario: string;
+  limit: number;
+  regions: number;
+  perRegion: number;
+  target: string;
+  /** About 50 s or more: skipped by BENCH_QUICK. */
+  slow?: boolean;
+  emulator?: Partial<EmulatorOptions>;
+  run: (url: string, dir: string, csv: string, rows: BaselineRow[]) => ReturnType<ReturnType<typeof cgwBatch>>;
+}
+
+const lossy: Partial<EmulatorOptions> = { faults: { conflict: 0.03, unavailable: 0.03 }, faultActions: ['CreateCustomerGateway'] };
+const tf = (url: string, _d: string, _c: string, rows: BaselineRow[]) => terraformLike(url, DEFAULT_ACCOUNT.accessKeyId, DEFAULT_ACCOUNT.accessKeySecret, rows);
+
+const PACING: PacingScenario[] = [
+  { id: 'l2-told-4x100', contender: 'cgw-batch --rate 2', scenario: 'limit 2/s, 4 x 100', limit: 2, regions: 4, perRegion: 100, target: '<= 1.05 x B, <= 2 % throttled', slow: true, run: cgwBatch(['--rate', '2']) },
+  { id: 'l2-adaptive-4x100', contender: 'cgw-batch (adaptive)', scenario: 'limit 2/s, 4 x 100', limit: 2, regions: 4, perRegion: 100, target: '<= 1.10 x B, <= 5 % throttled', slow: true, run: cgwBatch([]) },
+  { id: 'l2-terraform-4x100', contender: 'B: Terraform-style', scenario: 'limit 2/s, 4 x 100', limit: 2, regions: 4, perRegion: 100, target: '(baseline)', slow: true, run: tf },
+  { id: 'l2-adaptive-3x20', contender: 'cgw-batch (adaptive)', scenario: 'limit 2/s, 3 x 20', limit: 2, regions: 3, perRegion: 20, target: '<= 1.10 x B, <= 5 % throttled', run: cgwBatch([]) },
+  { id: 'l25-adaptive-4x20', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 20', limit: 25, regions: 4, perRegion: 20, target: '<= 1.5 x B', run: cgwBatch([]) },
+  { id: 'l25-adaptive-4x80', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 80', limit: 25, regions: 4, perRegion: 80, target: '<= 1.3 x B', run: cgwBatch([]) },
+  { id: 'l25-adaptive-4x250', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 250', limit: 25, regions: 4, perRegion: 250, target: '<= 1.15 x B', run: cgwBatch([]) },
+  { id: 'l25-adaptive-4x80-faults', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 80, 3 % conflict + 3 % 503', limit: 25, regions: 4, perRegion: 80, target: '<= 1.35 x B', emulator: lossy, run: cgwBatch([]) },
+  { id: 'l25-told-4x20', contender: 'cgw-batch --rate 25', scenario: 'limit 25/s, 4 x 20', limit: 25, regions: 4, perRegion: 20, target: '(reference)', run: cgwBatch(['--rate', '25']) },
+  { id: 'l25-told-4x80', contender: 'cgw-batch --rate 25', scenario: 'limit 25/s, 4 x 80', limit: 25, regions: 4, perRegion: 80, target: '(reference)', run: cgwBatch(['--rate', '25']) },
+];
+
+interface PacingRow extends Row {
+  id: string;
+  target: string;
+  boundMs: number;
+  total: number;
+}
+
+interface InterruptRow {
+  id: string;
+  scenario: string;
+  /** SIGINT to process exit. */
+  sigintToExitMs: number;
+  /** Requests that left after SIGINT (row:start events). */
+  sentAfterSigint: number;
+  /** Rows with a request sent and no final answer when SIGINT arrived (on the wire or backing off). */
+  rowsStartedNotDoneAtSigint: number;
+  exitCode: number | null;
+  target: string;
+}
+
+async function pacingRow(sc: PacingScenario): Promise<PacingRow> {
+  const regions = BENCH_REGIONS.slice(0, sc.regions);
+  const total = sc.regions * sc.perRegion;
+  const boundMs = (sc.perRegion / sc.limit) * 1000;
+  const emu: EmulatorOptions = { rates: { CreateCustomerGateway: sc.limit }, latency: { minMs: 20, maxMs: 80 }, seed: 42, quota: 100_000, ...sc.emulator };
+  const row = await contender(sc.contender, sc.scenario, emu, sc.run, total, boundMs, regions);
+  return { ...row, id: sc.id, target: sc.target, boundMs, total };
+}
+
+/**
+ * Ctrl-C at 4/s in one region: after 2 s, 16 rows hold a slot (the default --concurrency) and wait for the
+ * pacer; SIGINT must cancel them at once and only wait for requests already on the wire (20-80 ms).
+ */
+async function interruptRow(): Promise<InterruptRow> {
+  const emu = await startEmulator({ accounts: [DEFAULT_ACCOUNT], rates: { CreateCustomerGateway: 4 }, latency: { minMs: 20, maxMs: 80 }, seed: 42, quota: 100_000 });
+  const dir = mkdtempSync(join(tmpdir(), 'cgw-bench-int-'));
+  try {
+    const csv = join(dir, 'bench.csv');
+    writeFileSync(csv, benchCsv(200, ['cn-hangzhou']));
+    const r = await runCli(
+      ['apply', csv, '--endpoint', emu.url, '--yes', '--format', 'json', '--state', join(dir, 'state.jsonl'), '--report-dir', join(dir, 'reports'), '--quota', '100000', '--rate', '4'],
+      creds,
+      { interruptAfterMs: 2500 },
+    );
+    const at = r.interruptedAt ?? r.wallMs;
+    const open = new Set<string>();
+    let sentAfter = 0;
+    r.events.forEach((e: any, i) => {
+      const t = r.eventTimes[i] ?? 0;
+      if (e.type === 'row:start') {
+        if (t > at) sentAfter++;
+        else open.add(String(e.key));
+      }
+      if (e.type === 'row:done' && t <= at) open.delete(String(e.result?.key));
+    });
+    return {
+      id: 'interrupt-4ps',
+      scenario: 'Ctrl-C at 4/s, 1 region, 16 rows waiting',
+      sigintToExitMs: Math.round(r.wallMs - at),
+      sentAfterSigint: sentAfter,
+      rowsStartedNotDoneAtSigint: open.size,
+      exitCode: r.code,
+      target: 'under 1 s + the slowest request on the wire',
+    };
+  } finally {
+    await emu.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface PacingFile {
+  at: string;
+  node: string;
+  commit?: string;
+  rows: PacingRow[];
+  interrupt?: InterruptRow;
+}
+
+function readPacingFile(name: string): PacingFile | undefined {
+  const f = join(repoRoot, 'bench', 'results', name);
+  if (!existsSync(f)) return undefined;
+  try {
+    return JSON.parse(readFileSync(f, 'utf8')) as PacingFile;
+  } catch {
+    return undefined;
+  }
+}
+
+function gitHead(): string | undefined {
+  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+async function runPacing(log: (s: string) => void): Promise<{ file: PacingFile; lines: string[]; chart: string }> {
+  const rows: PacingRow[] = [];
+  for (const sc of PACING) {
+    if (quick && sc.slow) continue;
+    log(`running ${sc.contender} [${sc.scenario}] ...`);
+    rows.push(await pacingRow(sc));
+  }
+  log('running Ctrl-C at 4/s ...');
+  const interrupt = await interruptRow();
+  const before = readPacingFile('pacing-before.json');
+  const today = (id: string) => before?.rows.find((r) => r.id === id);
+  const fmt = (r: PacingRow | undefined) => (r ? `${r.ratio} x B, ${r.throttledPct} %` : '-');
+  const lines = [
+    `pacing: ratios x B in this run (B = rows per region / limit); emulator latency 20-80 ms${before ? `; "today" from bench/results/pacing-before.json (${before.commit ?? '?'}, ${before.at.slice(0, 10)})` : ''}`,
+    `${pad('contender', 24)}${pad('scenario', 44)}${pad('wall s', 9)}${pad('x B', 7)}${pad('req', 6)}${pad('throttled', 13)}${pad('failed', 8)}${pad('dupes', 7)}${pad('today', 22)}target`,
+    ...rows.map(
+      (r) =>
+        `${pad(r.contender, 24)}${pad(r.scenario, 44)}${pad((r.wallMs / 1000).toFixed(2), 9)}${pad(r.ratio ?? '-', 7)}${pad(r.requests, 6)}${pad(`${r.throttled} (${r.throttledPct}%)`, 13)}${pad(r.failed, 8)}${pad(r.duplicates, 7)}${pad(fmt(today(r.id)), 22)}${r.target}`,
+    ),
+    `${pad('cgw-batch --rate 4', 24)}${pad(interrupt.scenario, 44)}SIGINT to exit ${interrupt.sigintToExitMs} ms, ${interrupt.sentAfterSigint} requests sent after SIGINT, exit ${interrupt.exitCode}` +
+      `${before?.interrupt ? ` (today: ${before.interrupt.sigintToExitMs} ms, ${before.interrupt.sentAfterSigint} sent after)` : ''}; target ${interrupt.target}`,
+  ];
+  const file: PacingFile = { at: new Date().toISOString(), node: process.version, rows, interrupt };
+  const head = gitHead();
+  if (head) file.commit = head;
+  const short = ['l2-adaptive-3x20', 'l25-adaptive-4x20', 'l25-adaptive-4x80', 'l25-adaptive-4x80-faults', 'l2-told-4x100'];
+  const series: RatioSeries[] = [];
+  short.forEach((id, group) => {
+    const now = rows.find((r) => r.id === id);
+    if (!now) return;
+    series.push({ label: `${now.contender.replace('cgw-batch ', '')} ${now.scenario.replace('limit ', '')}`, times: now.done, boundMs: now.boundMs, total: now.total, group });
+    const was = today(id);
+    if (was) series.push({ label: `  before (${was.ratio} x B)`, times: was.done, boundMs: was.boundMs, total: was.total, dashed: true, group });
+  });
+  const chart = ratioChart(`Short batches: rows completed vs time / B (${file.at.slice(0, 10)}; dashed: before)`, series, { maxX: 3 });
+  return { file, lines, chart };
+}
+
 async function main(): Promise<void> {
   const results: Row[] = [];
   const log = (s: string) => process.stderr.write(s + '\n');
+  const out = join(repoRoot, 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  const pacing = await runPacing(log);
+  writeFileSync(join(out, 'pacing.json'), JSON.stringify(pacing.file, null, 2) + '\n');
+  writeFileSync(join(out, 'short-batches.svg'), pacing.chart);
+  if (pacingOnly) {
+    process.stdout.write(pacing.lines.join('\n') + '\n');
+    log('wrote bench/results/pacing.json and bench/results/short-batches.svg');
+    return;
+  }
   const plan: Array<[string, string, EmulatorOptions, Parameters<typeof contender>[3], number?, (number | null)?]> = [
     ['cgw-batch --rate 25', 'limit 25/s, 20-80 ms', base, cgwBatch(['--rate', String(RATE)])],
     ['cgw-batch --rate 25', '+10% faults', faulty, cgwBatch(['--rate', String(RATE)])],
@@ -270,21 +447,21 @@ async function main(): Promise<void> {
     `plan: ${planFig.yamlRows}-gateway YAML load+plan ${planFig.yamlLoadAndPlanMs} ms`,
     `startup: cgw-batch --help ${planFig.helpStartupMsMedian} ms median (bare node ${planFig.nodeBareStartupMsMedian} ms)`,
     `online plan: ${online.regions} regions x ${online.existingPerRegion} existing: CLI plan wall ${online.cliOnlinePlanWallMs} ms; listing regions one after another ${online.sequentialListingMs} ms, slowest single region ${online.slowestRegionListingMs} ms`,
+    '',
+    ...pacing.lines,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 
-  const out = join(repoRoot, 'bench', 'results');
-  mkdirSync(out, { recursive: true });
   const stamp = new Date().toISOString();
   writeFileSync(
     join(out, 'latest.json'),
-    JSON.stringify({ at: stamp, node: process.version, rows: ROWS, regions: REGIONS.length, rate: RATE, boundMs: BOUND_MS, contenders: results, plan: planFig, onlinePlan: online }, null, 2) + '\n',
+    JSON.stringify({ at: stamp, node: process.version, rows: ROWS, regions: REGIONS.length, rate: RATE, boundMs: BOUND_MS, contenders: results, pacing: pacing.file, plan: planFig, onlinePlan: online }, null, 2) + '\n',
   );
   const series: Series[] = results
     .filter((r) => r.scenario === 'limit 25/s, 20-80 ms' || (r.scenario === '+10% faults'))
     .map((r) => ({ label: `${r.contender.replace(/ \(10 global.*\)/, '')} ${r.scenario === '+10% faults' ? '(faults)' : ''}`.trim(), times: r.done }));
   writeFileSync(join(out, 'latest.svg'), lineChart(`Rows completed over time: ${ROWS} rows, 4 regions, limit ${RATE}/s per region (${stamp.slice(0, 10)})`, series, { boundMs: BOUND_MS }));
-  log(`wrote bench/results/latest.json and bench/results/latest.svg`);
+  log(`wrote bench/results/latest.json, latest.svg, pacing.json and short-batches.svg`);
 }
 
 main().catch((e) => {

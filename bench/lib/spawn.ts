@@ -23,9 +23,17 @@ export interface CliRun {
   /** ms since spawn at which each row finished (from `row:done` events), and the row's status. */
   done: Array<{ t: number; status: string }>;
   events: Array<Record<string, unknown>>;
+  /** ms since spawn at which each event line arrived (parallel to `events`). */
+  eventTimes: number[];
+  /** ms since spawn at which SIGINT was sent (with `interruptAfterMs`). */
+  interruptedAt?: number;
 }
 
-export function runCli(args: string[], env: Record<string, string>, opts: { killAfterMs?: number; cwd?: string } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  env: Record<string, string>,
+  opts: { killAfterMs?: number; cwd?: string; interruptAfterMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(process.execPath, [join(repoRoot, 'bin', 'cgw-batch.js'), ...args], {
@@ -38,6 +46,8 @@ export function runCli(args: string[], env: Record<string, string>, opts: { kill
     let buf = '';
     const done: CliRun['done'] = [];
     const events: CliRun['events'] = [];
+    const eventTimes: number[] = [];
+    let interruptedAt: number | undefined;
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d: string) => {
@@ -51,6 +61,7 @@ export function runCli(args: string[], env: Record<string, string>, opts: { kill
         try {
           const e = JSON.parse(line) as Record<string, any>;
           events.push(e);
+          eventTimes.push(performance.now() - started);
           if (e.type === 'row:done') done.push({ t: performance.now() - started, status: String(e.result?.status) });
         } catch {
           // not an event line
@@ -60,9 +71,19 @@ export function runCli(args: string[], env: Record<string, string>, opts: { kill
     child.stderr.on('data', (d: string) => (err += d));
     let timer: NodeJS.Timeout | undefined;
     if (opts.killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), opts.killAfterMs);
+    let interrupt: NodeJS.Timeout | undefined;
+    if (opts.interruptAfterMs !== undefined) {
+      interrupt = setTimeout(() => {
+        interruptedAt = performance.now() - started;
+        child.kill('SIGINT');
+      }, opts.interruptAfterMs);
+    }
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
-      resolve({ code, signal, wallMs: performance.now() - started, stdout: out, stderr: err, done, events });
+      if (interrupt) clearTimeout(interrupt);
+      const run: CliRun = { code, signal, wallMs: performance.now() - started, stdout: out, stderr: err, done, events, eventTimes };
+      if (interruptedAt !== undefined) run.interruptedAt = interruptedAt;
+      resolve(run);
     });
   });
 }

@@ -1,0 +1,271 @@
+import '../helpers/env.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LaneScheduler, type SchedulerOptions, type Ticket } from '../../src/execute/scheduler.js';
+import { seededRandom } from '../../src/execute/clock.js';
+import { RateLimiter } from '../../src/emulator/ratelimit.js';
+import { ManualClock, drain } from '../helpers/manual-clock.js';
+
+/** The emulator's server model: one token bucket (capacity = one second's worth) on the virtual clock. */
+function server(clock: ManualClock, rate: number): { take(): number; setRate(r: number): void } {
+  const limiter = new RateLimiter({ CreateCustomerGateway: rate }, () => clock.now());
+  return {
+    take: () => limiter.take('acct', 'cn-hangzhou', 'CreateCustomerGateway'),
+    setRate: (r) => limiter.setRates({ CreateCustomerGateway: r }),
+  };
+}
+
+interface SimResult {
+  /** Send times of every request (ms), and whether the server accepted it. */
+  sends: Array<{ t: number; ok: boolean }>;
+  throttled: number;
+  wallMs: number;
+  maxInFlight: number;
+  rates: Array<{ t: number; rate: number }>;
+}
+
+/**
+ * `rows` rows through one lane, as the executor drives it: `workers` rows at a time, each sends until accepted;
+ * the request reaches the server after 20-80 ms (the emulator adds its latency before the rate check).
+ */
+async function simulate(o: {
+  rows: number;
+  limit: number;
+  told?: number;
+  workers?: number;
+  latency?: (random: () => number) => number;
+  seed?: number;
+  onTick?: (clock: ManualClock, s: LaneScheduler, srv: ReturnType<typeof server>) => void;
+  opts?: Partial<SchedulerOptions>;
+}): Promise<SimResult & { scheduler: LaneScheduler }> {
+  const clock = new ManualClock();
+  const random = seededRandom(o.seed ?? 7);
+  const srv = server(clock, o.limit);
+  const rates: SimResult['rates'] = [];
+  const s = new LaneScheduler({ clock, rate: o.told, publishedRate: 2, maxConcurrency: 16, onRate: (rate) => rates.push({ t: clock.now(), rate }), ...o.opts });
+  const sends: SimResult['sends'] = [];
+  const latency = o.latency ?? ((rnd) => 20 + rnd() * 60);
+  let next = 0;
+  let done = 0;
+  let maxInFlight = 0;
+  const worker = async () => {
+    while (next < o.rows) {
+      next++;
+      for (;;) {
+        const ticket = await s.acquire();
+        assert.ok(ticket);
+        maxInFlight = Math.max(maxInFlight, s.inFlight);
+        const entry = { t: clock.now(), ok: false };
+        sends.push(entry);
+        await clock.sleep(latency(random));
+        const wait = srv.take();
+        if (wait === 0) {
+          entry.ok = true;
+          ticket.release({ kind: 'ok' });
+          break;
+        }
+        ticket.release({ kind: 'throttled', retryAfterMs: wait });
+      }
+      done++;
+      o.onTick?.(clock, s, srv);
+    }
+  };
+  const all = Promise.all(Array.from({ length: o.workers ?? 16 }, worker));
+  await clock.runUntil(() => done === o.rows);
+  await all;
+  const throttled = sends.filter((x) => !x.ok).length;
+  return { sends, throttled, wallMs: clock.now(), maxInFlight, rates, scheduler: s };
+}
+
+const pct = (r: SimResult) => (100 * r.throttled) / r.sends.length;
+
+test('told rate: never more than one request per 1/rate over any window, and no throttling at the published limit', async () => {
+  const r = await simulate({ rows: 60, limit: 5, told: 5 });
+  const t = r.sends.map((x) => x.t).sort((a, b) => a - b);
+  for (let i = 0; i < t.length; i++) {
+    for (let j = i + 1; j < t.length; j++) {
+      const count = j - i + 1;
+      assert.ok(count <= 1 + (5 * (t[j]! - t[i]!)) / 1000 + 1e-9, `${count} sends within ${t[j]! - t[i]!} ms`);
+    }
+  }
+  assert.equal(r.throttled, 0);
+});
+
+test('told 2/s at the published limit: a long run throttles at most 2 % and takes at most 1.05 x B', async () => {
+  const r = await simulate({ rows: 200, limit: 2, told: 2 });
+  assert.ok(pct(r) <= 2, `${r.throttled} of ${r.sends.length} throttled`);
+  const bound = (200 / 2) * 1000;
+  assert.ok(r.wallMs <= 1.05 * bound, `wall ${r.wallMs} ms vs B ${bound} ms`);
+});
+
+test('adaptive at the published 2/s limit: under 5 % throttled over 100 rows, at most one throttle over 20 rows', async () => {
+  const long = await simulate({ rows: 100, limit: 2 });
+  assert.ok(pct(long) < 5, `${long.throttled} of ${long.sends.length} throttled`);
+  assert.ok(long.wallMs <= 1.1 * 50_000, `wall ${long.wallMs}`);
+  for (const seed of [1, 2, 3]) {
+    const short = await simulate({ rows: 20, limit: 2, seed });
+    assert.ok(short.throttled <= 1, `seed ${seed}: ${short.throttled} throttled`);
+    assert.ok(short.wallMs <= 1.1 * 10_000, `seed ${seed}: wall ${short.wallMs}`);
+  }
+});
+
+test('adaptive finds a raised 25/s limit within about a second, then throttles rarely', async () => {
+  const r = await simulate({ rows: 250, limit: 25 });
+  const reached = r.rates.find((x) => x.rate >= 0.85 * 25);
+  assert.ok(reached && reached.t <= 1000, `rate reached ${reached?.rate} at ${reached?.t} ms`);
+  const late = r.sends.filter((x) => !x.ok && x.t > 2000).length;
+  assert.ok(late <= 2, `${late} throttled after the first 2 s`);
+  assert.ok(r.wallMs <= 1.15 * 10_000, `wall ${r.wallMs}`);
+  assert.ok(r.scheduler.rate <= 25, `holds under the limit (${r.scheduler.rate})`);
+  // Small batches: 20 rows at 25/s finish in a few round trips, not at the published 2/s.
+  const small = await simulate({ rows: 20, limit: 25 });
+  assert.ok(small.wallMs <= 600, `20 rows took ${small.wallMs} ms`);
+});
+
+test('a rate increase shortens waits already queued: 16 rows queued at the 2/s start all leave within half a second', async () => {
+  const r = await simulate({ rows: 16, limit: 25 });
+  const last = Math.max(...r.sends.map((x) => x.t));
+  // A token bucket that reserves slots at the moment of asking would send the 16th at 7.5 s.
+  assert.ok(last <= 500, `16th send at ${last} ms`);
+});
+
+test('a throttle and a pause move every queued request back at once; a clean answer moves them forward again', async () => {
+  const clock = new ManualClock();
+  const s = new LaneScheduler({ clock, rate: 10, publishedRate: 2, maxConcurrency: 16 });
+  const granted: number[] = [];
+  const tickets: Ticket[] = [];
+  for (let i = 0; i < 6; i++) {
+    void s.acquire().then((t) => {
+      assert.ok(t);
+      granted.push(clock.now());
+      tickets.push(t);
+    });
+  }
+  await drain();
+  assert.deepEqual(granted, [0]);
+  await clock.advance(150);
+  assert.equal(granted.length, 2);
+  tickets[0]!.release({ kind: 'ok', latencyMs: 50 });
+  // The server says Throttling with a 1 s hint: the four queued requests wait it out.
+  tickets[1]!.release({ kind: 'throttled', retryAfterMs: 1000, latencyMs: 50 });
+  const rateAfterThrottle = s.rate;
+  assert.ok(rateAfterThrottle < 9.7, `rate dropped to ${rateAfterThrottle}`);
+  await clock.advance(900);
+  assert.equal(granted.length, 2, 'nothing leaves during the retry-after pause');
+  await clock.advance(200);
+  assert.equal(granted.length, 3);
+  assert.ok(granted[2]! >= 1150);
+  s.pause(2000);
+  await clock.advance(1900);
+  assert.equal(granted.length, 3, 'pause() holds the queue');
+  await clock.advance(200);
+  assert.equal(granted.length, 4);
+  // Clean answers climb back towards the told rate; the queue speeds up without re-queuing.
+  tickets[2]!.release({ kind: 'ok', latencyMs: 50 });
+  tickets[3]!.release({ kind: 'ok', latencyMs: 50 });
+  assert.ok(s.rate > rateAfterThrottle);
+  await clock.advance(1000);
+  assert.equal(granted.length, 6);
+  assert.equal(s.waiting, 0);
+});
+
+test('close() cancels every queued request at once; only granted ones are on the wire', async () => {
+  const clock = new ManualClock();
+  const s = new LaneScheduler({ clock, rate: 1, publishedRate: 2, maxConcurrency: 16 });
+  const results: Array<Ticket | undefined> = [];
+  const waits = Array.from({ length: 10 }, () => s.acquire().then((t) => (results.push(t), t)));
+  await drain();
+  assert.equal(results.length, 1);
+  assert.equal(s.waiting, 9);
+  s.close();
+  s.close();
+  await drain();
+  assert.equal(clock.now(), 0, 'no virtual time passed');
+  assert.equal(results.length, 10);
+  assert.equal(results.filter((t) => t === undefined).length, 9);
+  assert.equal(s.waiting, 0);
+  assert.equal(clock.pending, 0, 'no timer left behind');
+  assert.equal(await s.acquire(), undefined, 'new requests are refused');
+  results[0]!.release({ kind: 'ok', latencyMs: 30 });
+  assert.equal(s.inFlight, 0);
+  await Promise.all(waits);
+});
+
+test('80 waiters: FIFO, one timer, no listener per waiter', async () => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const clock = new ManualClock();
+    const s = new LaneScheduler({ clock, rate: 100, publishedRate: 2, maxConcurrency: 16 });
+    const order: number[] = [];
+    const all = Array.from({ length: 80 }, (_, i) =>
+      s.acquire().then((t) => {
+        order.push(i);
+        // Answer after 20 ms so the concurrency cap releases.
+        void clock.sleep(20).then(() => t!.release({ kind: 'ok' }));
+      }),
+    );
+    await drain();
+    assert.ok(clock.pending <= 2, `${clock.pending} timers pending`);
+    await clock.runUntil(() => order.length === 80);
+    await Promise.all(all);
+    assert.deepEqual(order, Array.from({ length: 80 }, (_, i) => i));
+    await drain();
+    assert.deepEqual(warnings.map((w) => w.name), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
+test('concurrency follows rate x latency, capped by maxConcurrency', async () => {
+  const fixed = (ms: number) => () => ms;
+  const slow = await simulate({ rows: 30, limit: 1000, told: 20, latency: fixed(400) });
+  // 20/s x 0.4 s = 8 requests on the wire are needed; the limit adds half again plus one.
+  assert.ok(slow.maxInFlight >= 7 && slow.maxInFlight <= 14, `max in flight ${slow.maxInFlight}`);
+  assert.equal(slow.scheduler.concurrencyLimit, Math.ceil((20 * 0.97 * 400 * 1.5) / 1000) + 1);
+  assert.ok(slow.wallMs <= (30 / 20) * 1000 * 1.1 + 400, `wall ${slow.wallMs}`);
+  const gentle = await simulate({ rows: 10, limit: 1000, told: 2, latency: fixed(400) });
+  assert.ok(gentle.maxInFlight <= 3, `max in flight ${gentle.maxInFlight}`);
+  const capped = await simulate({ rows: 60, limit: 1000, told: 100, latency: fixed(400), opts: { maxConcurrency: 6 } });
+  assert.equal(capped.maxInFlight, 6);
+  assert.equal(capped.scheduler.concurrencyLimit, 6);
+});
+
+test('errors carry no rate signal; an unexplained throttle in told mode slows the lane, then it climbs back', async () => {
+  const clock = new ManualClock();
+  const s = new LaneScheduler({ clock, rate: 10, publishedRate: 2, maxConcurrency: 16 });
+  const start = s.rate;
+  for (let i = 0; i < 5; i++) {
+    const t = await s.acquire();
+    t!.release({ kind: 'error', latencyMs: 40 });
+    await clock.advance(110);
+  }
+  assert.equal(s.rate, start);
+  const t = await s.acquire();
+  t!.release({ kind: 'throttled', latencyMs: 40 });
+  assert.ok(Math.abs(s.rate - start * 0.85) < 1e-9, `rate ${s.rate}`);
+  for (let i = 0; i < 60; i++) {
+    const next = s.acquire();
+    await clock.runUntil(() => s.inFlight > 0);
+    (await next)!.release({ kind: 'ok', latencyMs: 40 });
+  }
+  assert.equal(s.rate, start, 'back at the told rate, never above it');
+});
+
+test('adaptive: a limit raised mid-run is found by a later probe', async () => {
+  let raised = false;
+  const r = await simulate({
+    rows: 400,
+    limit: 2,
+    onTick: (clock, _s, srv) => {
+      if (!raised && clock.now() >= 20_000) {
+        raised = true;
+        srv.setRate(10);
+      }
+    },
+  });
+  assert.ok(raised);
+  assert.ok(r.scheduler.rate >= 8, `rate ${r.scheduler.rate}`);
+  assert.ok(pct(r) < 5, `${r.throttled} of ${r.sends.length} throttled`);
+});
