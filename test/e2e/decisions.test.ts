@@ -153,6 +153,7 @@ describe('scenario matrix', () => {
       ...Array.from({ length: 3 }, (_, i): [string, string, string] => ['cn-qingdao', `198.19.3.${i + 101}`, `r${i}`]),
     ];
     const t = tempDir({ 'm.csv': csv(rows) });
+    let full = 0;
     try {
       // The account's real quota (3, beijing already holds 0) is lower than the planner assumes (100).
       emu.configure({ quota: 3 });
@@ -162,22 +163,28 @@ describe('scenario matrix', () => {
       assert.equal(first.applyCode, 1);
       const byStatus = (region: string) => first.apply.results.filter((r) => r.ref.region === region).map((r) => r.errorCode ?? r.status);
       assert.equal(byStatus('cn-beijing').filter((s) => s === 'created').length, 3);
-      assert.equal(byStatus('cn-beijing').filter((s) => s === 'Resource.QuotaFull').length, 1, 'one QuotaFull, then the region stops');
-      assert.equal(byStatus('cn-beijing').filter((s) => s === 'NotStarted').length, 6);
+      // After the first QuotaFull nothing more is sent in that region: only requests already on the wire may fail too.
+      full = byStatus('cn-beijing').filter((s) => s === 'Resource.QuotaFull').length;
+      assert.ok(full >= 1 && full <= 3, `${full} QuotaFull answers`);
+      assert.equal(byStatus('cn-beijing').filter((s) => s === 'NotStarted').length, 7 - full);
       assert.deepEqual(byStatus('cn-qingdao'), ['created', 'created', 'created'], 'the other lane goes on');
-      assert.equal(requests('CreateCustomerGateway'), 7);
+      assert.equal(requests('CreateCustomerGateway'), 3 + full + 3, 'rows not started sent nothing');
 
       emu.configure({ quota: 1000 });
       const blocked = await planThenApply(t.path('m.csv'));
       assert.equal(blocked.planCode, 1, 'a quota failure is not "No errors"');
       const b = blocked.plan.filter((r) => r.action === 'blocked');
-      assert.deepEqual(b.map((r) => r.needs), ['--retry-failed']);
+      assert.equal(b.length, full, 'each quota-failed row is blocked');
+      assert.ok(b.every((r) => r.needs === '--retry-failed'));
       assert.match(b[0]!.reason, /Resource\.QuotaFull/);
       assert.match(blocked.stderr, /--retry-failed/);
 
       const retried = await planThenApply(t.path('m.csv'), ['--retry-failed']);
       assert.equal(retried.planCode, 0);
-      assert.deepEqual(retried.plan.filter((r) => r.action !== 'skip').map((r) => r.action).sort(), ['create', 'create', 'create', 'create', 'create', 'create', 'retry']);
+      const todo = retried.plan.filter((r) => r.action !== 'skip').map((r) => r.action);
+      assert.equal(todo.length, 7);
+      assert.equal(todo.filter((a) => a === 'retry').length, full);
+      assert.ok(todo.every((a) => a === 'create' || a === 'retry') && todo.includes('retry'), JSON.stringify(todo));
       assert.equal(retried.applyCode, 0);
       assert.equal(gateways('198.19.3.').length, 13);
     } finally {
