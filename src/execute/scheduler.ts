@@ -123,6 +123,9 @@ export class LaneScheduler {
   private evidenceFrom = -Infinity;
 
   private readonly latencies: number[] = [];
+  /** Recomputed when a latency sample arrives: the slowest recent answer and the spread (hot path reads these). */
+  private latencyHi = DEFAULT_LATENCY_MS;
+  private spread = DEFAULT_SPREAD_MS;
 
   private timerGen = 0;
   private timerAt = Infinity;
@@ -163,7 +166,7 @@ export class LaneScheduler {
   get concurrencyLimit(): number {
     // Requests still out count with their age, so a few slow ones cannot stall the lane.
     const now = this.clock.now();
-    let lat = this.latencies.length ? Math.max(...this.latencies) : DEFAULT_LATENCY_MS;
+    let lat = this.latencyHi;
     for (const s of this.out) lat = Math.max(lat, now - s.at);
     const base = Math.ceil((this.paceRate * lat * 1.5) / 1000) + 1 + (this.probing ? this.window : 0);
     return Math.min(this.maxConcurrency, Math.max(1, base));
@@ -297,6 +300,7 @@ export class LaneScheduler {
     if (Number.isFinite(latency) && latency >= 0) {
       this.latencies.push(latency);
       if (this.latencies.length > LATENCY_SAMPLES) this.latencies.shift();
+      this.updateLatencyStats();
     }
     send.state = outcome.kind === 'ok' ? 'ok' : outcome.kind === 'throttled' ? 'throttled' : 'error';
 
@@ -394,12 +398,21 @@ export class LaneScheduler {
 
   /** Arrival-time uncertainty: the spread of recent latencies (wide until enough answers are in). */
   private spreadMs(): number {
-    const xs = this.latencies;
-    if (xs.length === 0) return DEFAULT_SPREAD_MS;
-    const hi = Math.max(...xs);
-    if (xs.length < SPREAD_WARMUP) return Math.max(DEFAULT_SPREAD_MS, hi);
-    return Math.max(MIN_SPREAD_MS, hi - Math.min(...xs));
+    return this.spread;
   }
+
+  private updateLatencyStats(): void {
+    const xs = this.latencies;
+    let hi = -Infinity;
+    let lo = Infinity;
+    for (const x of xs) {
+      if (x > hi) hi = x;
+      if (x < lo) lo = x;
+    }
+    this.latencyHi = hi;
+    this.spread = xs.length < SPREAD_WARMUP ? Math.max(DEFAULT_SPREAD_MS, hi) : Math.max(MIN_SPREAD_MS, hi - lo);
+  }
+
 
   /**
    * Drops anchors that can no longer bind: once the shadow says the bucket refilled to `cap` after an anchor,
