@@ -28,7 +28,7 @@ async function dispatch(ctx: Context, command: Options['command']): Promise<numb
     case 'status':
       return (await import('./commands/status.js')).runStatus(ctx);
     case 'report':
-      return (await import('./commands/status.js')).runReport(ctx);
+      return (await import('./commands/report.js')).runReport(ctx);
     case 'export':
       return (await import('./commands/export.js')).runExport(ctx);
     case 'init':

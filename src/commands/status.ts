@@ -1,17 +1,17 @@
-// `cgw-batch status` and `cgw-batch report`: every row's truth from the journal (and the manifest, when given, so rows
-// never started are listed too); no lock, no network.
+// `cgw-batch status`: every row's truth from the journal (and the manifest, when given, so rows never started are
+// listed too); no lock, no network.
 import { existsSync } from 'node:fs';
 import { EXIT, StateError } from '../errors.js';
 import { loadManifest } from '../load/index.js';
 import { planManifest } from '../plan/plan.js';
 import { emptySummary } from '../plan/summary.js';
-import { exitCodeOf, truthRows } from '../report/truth.js';
+import { truthRows } from '../report/truth.js';
 import { scrubber } from '../secrets.js';
 import { readJournal, toPriorRows, type JournalHeader, type JournalRow } from '../state/journal.js';
 import type { Plan, PlannedRow, RowResult } from '../types.js';
 import { warn, type Context } from './context.js';
 import { planFlags } from './planning.js';
-import { checkReports, columnsOf, writeReports } from './reporting.js';
+import { columnsOf } from './reporting.js';
 
 /** What a status line says about a row's state, in words. */
 export function statusWords(r: RowResult): string {
@@ -28,7 +28,7 @@ export function statusWords(r: RowResult): string {
   }
 }
 
-interface Loaded {
+export interface Loaded {
   header: JournalHeader;
   rows: Map<string, JournalRow>;
   plan: Plan;
@@ -54,7 +54,8 @@ function journalOnly(file: string, rows: Map<string, JournalRow>): Plan {
   };
 }
 
-async function load(ctx: Context): Promise<Loaded> {
+/** The journal (scrubbed), and the plan-shaped list of rows to tell the truth about: the manifest's, else the journal's. */
+export async function loadTruth(ctx: Context): Promise<Loaded> {
   const o = ctx.options;
   const sp = o.statePath!;
   // A journal written by an older version may hold a secret in an error message: scrub what it holds by value.
@@ -75,7 +76,7 @@ async function load(ctx: Context): Promise<Loaded> {
 
 export async function runStatus(ctx: Context): Promise<number> {
   const o = ctx.options;
-  const { header, rows: journal, plan } = await load(ctx);
+  const { header, rows: journal, plan } = await loadTruth(ctx);
   // Status shows the journal's truth for every row; the plan's own view (invalid, orphan) only fills the gaps.
   const rows = truthRows(plan, journal).map((r) => ({ ...r, inRun: true }));
   if (o.format === 'json') {
@@ -120,13 +121,4 @@ export async function runStatus(ctx: Context): Promise<number> {
   }
   const pendingLike = rows.some((r) => r.status === 'failed' || r.status === 'in-flight' || r.status === 'unknown' || r.status === 'pending' || r.status === 'invalid');
   return pendingLike ? EXIT.rowsFailed : EXIT.ok;
-}
-
-export async function runReport(ctx: Context): Promise<number> {
-  const { header, rows: journal, plan, columns } = await load(ctx);
-  await checkReports(ctx, 'apply');
-  const rows = truthRows(plan, journal).map((r) => ({ ...r, inRun: true, note: r.note === 'from the journal' ? undefined : r.note }));
-  const files = await writeReports(ctx, 'apply', { columns, results: rows, runId: header.runId, manifest: plan.manifest.file, command: 'report' });
-  ctx.out.write(`reports: ${files.join(', ')}\n`);
-  return files.length > 0 ? exitCodeOf([], undefined) : EXIT.usage;
 }

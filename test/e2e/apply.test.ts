@@ -200,3 +200,18 @@ test('plan --format json follows the contract and exits 1 on invalid rows', asyn
     t.cleanup();
   }
 });
+
+test('a normal run of 80 rows with retries prints no Node warning (no listener growth, nothing hidden globally)', async () => {
+  const rows = Array.from({ length: 80 }, (_, i) => `${i % 2 ? 'cn-hangzhou' : 'cn-shanghai'},198.51.${100 + Math.floor(i / 200)}.${(i % 200) + 1},w${i}`);
+  const t = tempDir({ 'w.csv': 'region,ip,name\n' + rows.join('\n') + '\n' });
+  try {
+    // Conflicts make many rows sleep in backoff at once: the case that used to add a listener per sleeping row.
+    emu.configure({ faults: { conflict: 0.4 }, faultActions: ['CreateCustomerGateway'] });
+    const r = await runCli(['apply', t.path('w.csv'), '--endpoint', emu.url, '--yes', '--quiet'], { env: { ...creds, CGW_BATCH_RETRY_BASE_MS: '20' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /\(node:\d+\)|Warning:/, r.stderr);
+  } finally {
+    emu.configure({ faults: {}, faultActions: undefined });
+    t.cleanup();
+  }
+});
