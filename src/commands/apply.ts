@@ -64,7 +64,7 @@ export async function runApply(ctx: Context): Promise<number> {
         }
         exec = await carryOut(ctx, session, lock, { path: manifest.file, hash: manifest.hash }, rows, 'apply');
       } else if (o.format !== 'json') {
-        ctx.out.write('nothing to do: every row is up to date.\n');
+        ctx.out.write('nothing to do: no row of this run needs a change.\n');
       }
       return finishRun(ctx, runEnd('apply', plan, manifest.columns, exec, startedAt));
     });

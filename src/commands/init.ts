@@ -19,6 +19,6 @@ export async function runInit(ctx: Context): Promise<number> {
     return EXIT.ok;
   }
   await writeNewFile(o.output, content);
-  ctx.err.write(`wrote a ${format} manifest template to ${o.output}; fill it in, then: cgw-batch plan ${o.output}\n`);
+  ctx.err.write(`wrote a manifest template (${format}) to ${o.output}; fill it in, then: cgw-batch plan ${o.output}\n`);
   return EXIT.ok;
 }

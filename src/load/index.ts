@@ -1,5 +1,6 @@
 // Manifest entry point: picks the CSV, YAML or xlsx reader, caps the file size before reading, warns about readable AuthKeys.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { readRegularFile } from '../state/fsutil.js';
 import { extname } from 'node:path';
 import { ManifestError } from '../errors.js';
 import type { Manifest, ManifestFormat } from '../types.js';
@@ -17,9 +18,17 @@ export async function loadManifest(path: string, opts: LoadOptions): Promise<Man
   try {
     const st = await stat(path);
     if (st.isDirectory()) throw new ManifestError(path, undefined, 'is a directory, not a manifest file');
+    // A FIFO, device or socket would block the read (or never end): refused from stat, which does not open it.
+    if (!st.isFile()) throw new ManifestError(path, undefined, 'is not a regular file (a FIFO, device or socket); give the path of the manifest file itself');
     if (st.size > maxBytes) throw new ManifestError(path, undefined, `the file is ${st.size} bytes, over the ${maxBytes}-byte limit`);
     mode = st.mode;
-    bytes = await readFile(path);
+    // Opened without blocking and checked again on the open file: a swap after the stat cannot make it hang.
+    const read = await readRegularFile(path, 'the manifest', maxBytes, {
+      followSymlinks: true,
+      makeError: (m) => new ManifestError(path, undefined, m.replace(`the manifest ${path} `, '')),
+    });
+    if (!read) throw new ManifestError(path, undefined, 'cannot read the file (no such file)');
+    bytes = read;
   } catch (e) {
     if (e instanceof ManifestError) throw e;
     throw new ManifestError(path, undefined, `cannot read the file (${describeFsError(e)})`);

@@ -1,6 +1,7 @@
 // loadManifest: format by extension or sniffing, fs errors, size cap before reading, permission warning.
 import assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, symlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadManifest } from '../../src/load/index.js';
 import { ManifestError } from '../../src/errors.js';
@@ -50,6 +51,20 @@ test('a group/other-readable manifest with literal AuthKeys warns; env: referenc
     assert.ok(!(await loadManifest(t.path('env.yaml'), { env: { K: 'abcd' } })).issues.some((i) => i.code === 'Cgw.ManifestReadable'));
     chmodSync(t.path('lit.csv'), 0o600);
     assert.ok(!(await loadManifest(t.path('lit.csv'), { env: {} })).issues.some((i) => i.code === 'Cgw.ManifestReadable'));
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a FIFO (or a device) as the manifest is refused at once, without blocking; a symlink to a file is read', async () => {
+  const t = tempDir({ 'real.csv': CSV });
+  try {
+    execFileSync('mkfifo', [t.path('pipe.csv')]);
+    // Nothing ever writes to the FIFO: a read would wait forever, so a refusal that resolves is the proof.
+    await assert.rejects(loadManifest(t.path('pipe.csv'), { env: {} }), (e) => e instanceof ManifestError && /is not a regular file \(a FIFO/.test(e.message));
+    await assert.rejects(loadManifest('/dev/zero', { env: {} }), (e) => e instanceof ManifestError && /not a regular file/.test(e.message));
+    symlinkSync(t.path('real.csv'), t.path('link.csv'));
+    assert.equal((await loadManifest(t.path('link.csv'), { env: {} })).rows.length, 1);
   } finally {
     t.cleanup();
   }
