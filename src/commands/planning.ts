@@ -44,9 +44,21 @@ export async function readState(ctx: Context, session: Session | undefined): Pro
   return journal ? { header: journal.header, rows: journal.rows } : undefined;
 }
 
+/** A listing longer than this shows its progress on stderr (one line per thousand gateways). */
+const LONG_LISTING = 1000;
+
 /** Every gateway of the regions (listing progress on stderr for long listings). */
 export async function listRegions(ctx: Context, session: Session, regions: Iterable<string>): Promise<Map<string, CustomerGateway[]>> {
-  return fetchInventory([...new Set(regions)], (r) => session.conn.clientFor(r));
+  const shown = new Map<string, number>();
+  return fetchInventory([...new Set(regions)], (r) => session.conn.clientFor(r), {
+    onProgress: (region, listed, total) => {
+      if (total <= LONG_LISTING) return;
+      const step = Math.floor(listed / LONG_LISTING);
+      if (listed < total && step === (shown.get(region) ?? 0)) return;
+      shown.set(region, step);
+      ctx.err.write(`listing ${region}: ${listed} of ${total} gateways\n`);
+    },
+  });
 }
 
 /** Reads the manifest: first of all, so a manifest that cannot be read costs no request at all. */

@@ -392,3 +392,28 @@ describe('flags, reports and the account', () => {
     }
   });
 });
+
+describe('large inventories', () => {
+  it('a long listing shows its progress on stderr (one line per thousand gateways) and plans against all of it', async () => {
+    const { seedDataFile } = await import('../hostile/seed.js');
+    const t = tempDir({ 'm.csv': csv([['cn-hangzhou', '198.19.13.1', 'big']]) });
+    try {
+      seedDataFile(t.path('data.json'), { accountId: DEFAULT_ACCOUNT.accountId, regionId: 'cn-hangzhou', count: 2400 });
+      const big = await startEmulator({ accounts: [DEFAULT_ACCOUNT], dataFile: t.path('data.json'), rates: { DescribeCustomerGateways: 500 }, quota: 5000, seed: 2 });
+      try {
+        const r = await runCli(['plan', t.path('m.csv'), '--endpoint', big.url, '--quota', '5000', '--format', 'json'], { env: creds() });
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(r.stderr.split('\n').filter((l) => l.startsWith('listing')), [
+          'listing cn-hangzhou: 1000 of 2400 gateways',
+          'listing cn-hangzhou: 2000 of 2400 gateways',
+          'listing cn-hangzhou: 2400 of 2400 gateways',
+        ]);
+        assert.deepEqual(JSON.parse(r.stdout).quota, [{ region: 'cn-hangzhou', creates: 1, deletes: 0, quota: 5000, existing: 2400 }]);
+      } finally {
+        await big.close();
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+});
