@@ -1,11 +1,5 @@
 // Plain data shared by every stage: manifest rows, issues, plans and row results. No behaviour here.
 
-/** Where a row or an issue comes from. Lines are 1-based physical lines of the source file. */
-export interface SourceRef {
-  file: string;
-  line: number;
-}
-
 export type Severity = 'error' | 'warning' | 'info';
 
 /**

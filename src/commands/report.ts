@@ -8,7 +8,7 @@ import { loadTruth } from './status.js';
 export async function runReport(ctx: Context): Promise<number> {
   const { header, rows: journal, plan, columns } = await loadTruth(ctx);
   await checkReports(ctx, 'apply');
-  const rows = truthRows(plan, journal).map((r) => ({ ...r, inRun: true, note: r.note === 'from the journal' ? undefined : r.note }));
+  const rows = truthRows(plan, journal);
   const files = await writeReports(ctx, 'apply', { columns, results: rows, runId: header.runId, manifest: plan.manifest.file, command: 'report' });
   ctx.out.write(`reports: ${files.join(', ')}\n`);
   return files.length > 0 ? EXIT.ok : EXIT.usage;

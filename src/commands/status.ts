@@ -39,7 +39,7 @@ export interface Loaded {
 function journalOnly(file: string, rows: Map<string, JournalRow>): Plan {
   const planned: PlannedRow[] = [...rows.values()]
     .sort((a, b) => a.line - b.line || (a.key < b.key ? -1 : 1))
-    .map((j) => ({ ref: { key: j.key, file, line: j.line, region: j.region, ip: j.ip }, action: 'skip', reason: 'from the journal', issues: [], inRun: true }));
+    .map((j) => ({ ref: { key: j.key, file, line: j.line, region: j.region, ip: j.ip }, action: 'skip', reason: '', issues: [], inRun: true }));
   return {
     version: 2,
     command: 'plan',
@@ -78,7 +78,7 @@ export async function runStatus(ctx: Context): Promise<number> {
   const o = ctx.options;
   const { header, rows: journal, plan } = await loadTruth(ctx);
   // Status shows the journal's truth for every row; the plan's own view (invalid, orphan) only fills the gaps.
-  const rows = truthRows(plan, journal).map((r) => ({ ...r, inRun: true }));
+  const rows = truthRows(plan, journal);
   if (o.format === 'json') {
     ctx.out.write(
       JSON.stringify({

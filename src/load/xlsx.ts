@@ -175,11 +175,6 @@ export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): 
   return { manifest: { file, format: 'xlsx', hash, columns: echoColumns(columns), rows, issues: fileIssues }, literalAuthKeys: literal };
 }
 
-/** The sheet names of a workbook (for `--sheet` help and errors), without parsing any sheet. */
-export function xlsxSheets(bytes: Buffer): string[] {
-  return selectSheet(bytes, undefined).sheets.map((s) => s.name);
-}
-
 function notAWorkbook(b: Buffer): string {
   if (b.length >= 8 && b.readUInt32BE(0) === 0xd0cf11e0 && b.readUInt32BE(4) === 0xa1b11ae1) {
     return 'this is an encrypted workbook or an old .xls file (OLE format), not .xlsx: remove the password and save it as "Excel Workbook (.xlsx)", or export CSV UTF-8';

@@ -117,7 +117,6 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
   const quota = Number.isFinite(ctx.quota) && ctx.quota >= 0 ? ctx.quota : DEFAULT_QUOTA;
   const vopts: ValidateOptions = ctx.online && ctx.regions ? { knownRegions: ctx.regions, regionCode: 'InvalidRegionId.NotFound' } : {};
   const select = ctx.select ?? (() => true);
-  const fp = ctx.fingerprint;
 
   // region -> ip -> gateway and region -> ids, built once so each row is a constant-time lookup.
   const byIp = new Map<string, Map<string, CustomerGateway>>();
@@ -247,7 +246,7 @@ function decide(st: RowState, ctx: PlanContext & { flags: PlanFlags }, issue: (r
       }
       return existing(r, spec, gw, issue);
     }
-    if (prior.specHash !== undefined && prior.specHash !== specHash(spec, spec.authKey && fp ? fp(spec.authKey) : undefined)) {
+    if (changedSince(prior, spec, fp)) {
       return { action: 'resume', reason: `${what} and made no gateway; the row changed since: create it with a new ClientToken`, generation: gen + 1 };
     }
     return { action: 'resume', reason: `${what} and made no gateway: create it with the same ClientToken`, generation: gen };
@@ -256,13 +255,17 @@ function decide(st: RowState, ctx: PlanContext & { flags: PlanFlags }, issue: (r
   if (gw) return existing(r, spec, gw, issue);
 
   if (prior?.status === 'failed') {
-    const changed = prior.specHash !== undefined && prior.specHash !== specHash(spec, spec.authKey && fp ? fp(spec.authKey) : undefined);
-    if (changed) return { action: 'retry', reason: `failed earlier (${prior.errorCode ?? 'error'}); the row changed since: create it with a new ClientToken`, generation: gen + 1 };
+    if (changedSince(prior, spec, fp)) return { action: 'retry', reason: `failed earlier (${prior.errorCode ?? 'error'}); the row changed since: create it with a new ClientToken`, generation: gen + 1 };
     if (ctx.flags.retryFailed) return { action: 'retry', reason: `failed earlier with ${failedWith(prior)}; retried (--retry-failed)`, generation: gen + 1 };
     return { action: 'blocked', reason: `failed earlier with ${failedWith(prior)}; fix the row, or pass --retry-failed to try again`, needs: '--retry-failed' };
   }
   if (prior?.status === 'deleted') return { action: 'create', reason: 'deleted by an earlier run: create it again (new ClientToken)', generation: gen + 1 };
   return { action: 'create', reason: 'new gateway', generation: gen };
+}
+
+/** Whether the row asks for something else than the create the journal recorded (its spec hash differs). */
+function changedSince(prior: PriorRow, spec: GatewaySpec, fp: ((k: string) => string) | undefined): boolean {
+  return prior.specHash !== undefined && prior.specHash !== specHash(spec, spec.authKey && fp ? fp(spec.authKey) : undefined);
 }
 
 /** A row whose IP already has a gateway we do not own: adopt it when name and ASN agree, else a conflict. */

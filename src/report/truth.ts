@@ -51,9 +51,9 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
       if (j.errorMessage !== undefined) out.errorMessage = j.errorMessage;
       if (j.errorClass !== undefined) out.errorClass = j.errorClass;
     }
-    // An invalid row's reason is its validation error, already in the error columns.
+    // An invalid row's reason is its validation error, already in the error columns; an empty reason says nothing.
     const note = !pr.inRun ? 'not in this run (--only): last state kept' : (ran?.note ?? (pr.action === 'invalid' ? undefined : pr.reason));
-    if (note !== undefined) out.note = note;
+    if (note) out.note = note;
     return out;
   });
 }

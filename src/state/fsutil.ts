@@ -1,7 +1,7 @@
 // Durable, non-following file primitives: regular-file checks, 0600 temp files, fsync of files and directories, orphans.
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { StateError } from '../errors.js';
 
@@ -185,18 +185,6 @@ export async function writeTempDurable(target: string, data: string | Buffer): P
   }
   await fh.close();
   return tmp;
-}
-
-/** temp + fsync + rename + directory fsync: the target is either the old or the new complete file. */
-export async function replaceDurable(target: string, data: string | Buffer): Promise<void> {
-  const tmp = await writeTempDurable(target, data);
-  try {
-    await rename(tmp, target);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fsyncDir(dirname(target));
 }
 
 /**

@@ -330,10 +330,11 @@ export function checkAccount(path: string, h: JournalHeader, endpoint: string, c
  * endpoint does not). No journal: nothing to check.
  */
 export async function checkJournalEndpoint(path: string, endpoint: string): Promise<void> {
-  const j = await readJournal(path);
-  if (j && normalizeEndpoint(j.header.endpoint) !== normalizeEndpoint(endpoint)) {
+  // The header line only: the rows are read (and checked) later, once, by the command's own read.
+  const recorded = (await peekHeader(path))?.['endpoint'];
+  if (typeof recorded === 'string' && normalizeEndpoint(recorded) !== normalizeEndpoint(endpoint)) {
     throw new StateError(
-      `state file ${path} belongs to endpoint ${j.header.endpoint}, not ${normalizeEndpoint(endpoint)}; its ClientTokens and gateway ids mean nothing there; use another --state`,
+      `state file ${path} belongs to endpoint ${recorded}, not ${normalizeEndpoint(endpoint)}; its ClientTokens and gateway ids mean nothing there; use another --state`,
     );
   }
 }
@@ -385,8 +386,11 @@ function redactRows(rows: Map<string, JournalRow>, redact: (s: string) => string
 /** A journal is a few hundred bytes per row; a file far beyond any real one is not ours to slurp. */
 const MAX_JOURNAL_BYTES = 1024 * 1024 * 1024;
 
-/** The run id from the header line, if readable, so the lock can name the run. Never fails. */
-async function peekRunId(path: string): Promise<string | undefined> {
+/**
+ * The header record (the first line) alone, without reading the rest of the journal; undefined when there is no
+ * readable header (absent, not a regular file, corrupt: the full read says why). Never fails, never blocks.
+ */
+async function peekHeader(path: string): Promise<Record<string, unknown> | undefined> {
   let fh: FileHandle | undefined;
   try {
     fh = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
@@ -394,13 +398,19 @@ async function peekRunId(path: string): Promise<string | undefined> {
     const buf = Buffer.alloc(4096);
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     const first = buf.subarray(0, bytesRead).toString('utf8').split('\n')[0] ?? '';
-    const runId = (JSON.parse(first) as { runId?: unknown }).runId;
-    return typeof runId === 'string' ? runId : undefined;
+    const v = JSON.parse(first) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   } finally {
     await fh?.close();
   }
+}
+
+/** The run id from the header line, if readable, so the lock can name the run. Never fails. */
+async function peekRunId(path: string): Promise<string | undefined> {
+  const runId = (await peekHeader(path))?.['runId'];
+  return typeof runId === 'string' ? runId : undefined;
 }
 
 /** Reads a journal without locking it (plan, status, report). `undefined` when there is none. */
