@@ -90,3 +90,98 @@ test('scrubber() is a plain function over the same registrations (the journal re
   r.add('late-registered-key');
   assert.equal(scrub(`"late-registered-key"`), '"***"');
 });
+
+// Issue 17: every-byte %XX, \u escapes, &#NN; / &#xNN; references, hex, another letter case, and any mix of them.
+test('a registered secret is masked whole in every encoding, letter case and mix of them', async () => {
+  const { exactForms, blobForms } = await import('./hostile/encodings.js');
+  const keys = [KEY, 'Hk"q\\/+=x7Z%&<>-AuthKey', 'plainAuthKey0123'];
+  const r = new Redactor();
+  for (const k of keys) assert.equal(r.add(k), true);
+  const misses: string[] = [];
+  for (const k of keys) {
+    for (const [label, form] of exactForms(k)) {
+      const out = r.redact(`x:[${form}]:y`);
+      if (out !== 'x:[***]:y') misses.push(`${label} of ${JSON.stringify(k)}: ${JSON.stringify(form)} -> ${JSON.stringify(out)}`);
+    }
+    for (const [label, blob] of blobForms(k)) {
+      const out = r.redact(`blob ${blob} end`);
+      // Only the characters that mix in the neighbouring bytes may stay: at most a group of 4 on each side, plus the
+      // base64 of the surrounding bytes themselves (at most 12 bytes here -> 16 characters).
+      const kept = out.replace('***', '').length - 'blob  end'.length;
+      if (!out.includes('***') || kept > 16 + 8) misses.push(`${label} of ${JSON.stringify(k)}: ${blob} -> ${out}`);
+    }
+  }
+  assert.deepEqual(misses, []);
+});
+
+test('several encoded secrets in one string, beside ordinary escaped text, are each masked and nothing else', () => {
+  const r = new Redactor();
+  r.add('FirstSecret-1234');
+  r.add('second/secret+5678');
+  const text = `{"Message":"a \\u0022quoted\\u0022 word, %2Fpath, &lt;tag&gt;, ` +
+    `FIRSTSECRET-1234 and second%2Fsecret%2B5678 and &#70;irstSecret&#x2d;1234 and ` +
+    `${Buffer.from('second/secret+5678').toString('hex').toUpperCase()}"}`;
+  assert.equal(r.redact(text), `{"Message":"a \\u0022quoted\\u0022 word, %2Fpath, &lt;tag&gt;, *** and *** and *** and ***"}`);
+});
+
+test('short or common fragments of escaped text are not mangled by decoding', () => {
+  const r = new Redactor();
+  r.add('abcd1234');
+  for (const s of ['%41%42%43%44', '&#97;&#98;&#99;&#100;12', 'ABCD123', '\\u0061bcd123', '61626364313233', 'abcd 1234', '%%%%&&&&\\\\\\\\']) {
+    assert.equal(r.redact(s), s);
+  }
+});
+
+/** CPU time (not wall time) of `fn`, the least of `n` runs: a loaded machine slows both sides alike. */
+function cpuMicros(fn: () => void, n = 3): number {
+  let best = Infinity;
+  for (let i = 0; i < n; i++) {
+    const t0 = process.cpuUsage();
+    fn();
+    const d = process.cpuUsage(t0);
+    best = Math.min(best, d.user + d.system);
+  }
+  return Math.max(best, 1);
+}
+
+/** The cheapest honest scan of a string in JavaScript: touch every code unit once. */
+function plainScan(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+test('redaction of 1 MB strings, hostile ones included, is linear: bounded by a plain scan, no quadratic blow-up', () => {
+  const r = new Redactor();
+  r.add('Hk"q\\/+=x7Z%&<>-AuthKey');
+  r.add('a'.repeat(39_999) + 'b'); // a long secret whose prefix repeats through the text below
+  r.add('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa');
+  const MB = 1 << 20;
+  const fill = (unit: string, n: number) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
+  const inputs: Array<[string, (n: number) => string]> = [
+    ['prose', (n) => fill('The quick brown fox jumps over the lazy dog. ', n)],
+    ['all a', (n) => fill('a', n)],
+    ['%25 chains', (n) => fill('%25', n)],
+    ['unterminated &#000', (n) => '&#' + fill('0', n - 2)],
+    ['&#x starts', (n) => fill('&#x4', n)],
+    ['backslashes', (n) => fill('\\', n)],
+    ['\\u without digits', (n) => fill('\\u00', n)],
+    ['doubled quotes', (n) => fill('"', n)],
+    ['encoded secret prefixes', (n) => fill('%48%6b%22%71\\u005c&#47;+=x7Z', n)],
+  ];
+  const report: string[] = [];
+  for (const [label, make] of inputs) {
+    const big = make(MB);
+    const quarter = make(MB / 4);
+    let out = '';
+    const tBig = cpuMicros(() => void (out = r.redact(big)));
+    const tQuarter = cpuMicros(() => void r.redact(quarter));
+    const tPlain = cpuMicros(() => void plainScan(big));
+    report.push(`${label}: redact 1 MB ${tBig} us, 256 KB ${tQuarter} us, plain scan ${tPlain} us`);
+    assert.ok(out.length <= big.length, label);
+    // Linear: four times the input costs about four times the time (quadratic would be 16x).
+    assert.ok(tBig < 10 * tQuarter + 20_000, report.join('\n'));
+    // And a bounded multiple of touching every character once (a quadratic scan of 1 MB would be ~10^5 times more).
+    assert.ok(tBig < 400 * tPlain + 50_000, report.join('\n'));
+  }
+});

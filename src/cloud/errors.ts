@@ -206,7 +206,9 @@ export function toCloudError(e: unknown, scrub?: (text: string) => string): Clou
           ? 'The specified BGP authentication key is malformed.'
           : cls === 'clock'
             ? CLOCK_MESSAGE
-            : (scrub ?? same)(sanitizeMessage(typeof data.Message === 'string' ? data.Message : code)),
+            : // By value first: sanitizeMessage collapses whitespace and cuts at 500 characters, which could split an
+              // encoded secret into a fragment no longer recognisable.
+              sanitizeMessage((scrub ?? same)(typeof data.Message === 'string' ? data.Message : code)),
       status,
       requestId: typeof data.RequestId === 'string' ? data.RequestId : undefined,
       errorClass: cls,
