@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { quoteAll } from './encodings.js';
 
 export const BEHAVIOURS = [
   'ok',
@@ -35,6 +36,8 @@ export interface HostileOptions {
 export interface Hit {
   action: string;
   at: number;
+  /** When the server saw the exchange end (answered, or the client closed the socket). */
+  closedAt?: number;
   params: Record<string, string>;
 }
 
@@ -64,7 +67,14 @@ export function gzipBomb(mb = 1536): Buffer {
   return b;
 }
 
-/** The AuthKey a request carried, quoted back in five encodings (prose, JSON, URL-encoded, + form, base64). */
+/**
+ * The AuthKey a request carried, quoted back in every spelling of test/hostile/encodings.ts: %XX for every byte (upper
+ * and lower hex), JSON \u escapes (every character or some), XML &#NN; / &#xNN; references (with leading zeros), hex,
+ * base64, other letter cases, nested and mixed encodings.
+ */
+export { quoteAll };
+
+/** The five encodings the suite began with (test/cloud/pop-client.test.ts checks its own assertion against it). */
 export function quoteFive(key: string): string {
   return [
     `The AuthKey ${key} contains invalid characters.`,
@@ -175,8 +185,8 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
         return json(res, 400, {
           RequestId: requestId,
           Code: 'InvalidParameter',
-          Message: `Rejected: ${quoteFive(key)}`,
-          Recommend: `https://example.invalid/?AuthKey=${encodeURIComponent(key)}`,
+          Message: `Rejected: ${quoteAll(key)}`,
+          Recommend: `https://example.invalid/?AuthKey=${encodeURIComponent(key)}&k=${Buffer.from(key).toString('hex').toUpperCase()}`,
         });
       }
     }
@@ -185,7 +195,9 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
   const server: Server = createServer((req, res) => {
     void readForm(req).then((p) => {
       const action = p['Action'] ?? String(req.headers['x-acs-action'] ?? '');
-      hits.push({ action, at: Date.now(), params: p });
+      const hit: Hit = { action, at: Date.now(), params: p };
+      hits.push(hit);
+      res.on('close', () => (hit.closedAt = Date.now()));
       if (actions.includes(action) && (opts.failFirst === undefined || misbehaved++ < opts.failFirst)) return misbehave(req, res, p);
       const requestId = randomUUID().toUpperCase();
       switch (action) {
