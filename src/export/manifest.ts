@@ -1,7 +1,8 @@
 // `cgw-batch export`: existing gateways -> a manifest (CSV, YAML or xlsx) that adopts them and plans with no change.
 // Pure. An AuthKey is never written: a gateway that has one gets `env:NAME`, and the names are returned to print.
 import type { CustomerGateway } from '../cloud/types.js';
-import { csvField, defaultSchemaRef, manifestWorkbook, type TemplateFormat } from '../init/template.js';
+import { defaultSchemaRef, manifestWorkbook, type TemplateFormat } from '../init/template.js';
+import { csvManifest, needsFormulaEscape } from '../report/csv.js';
 import type { Tag } from '../types.js';
 
 export interface ExportedManifest {
@@ -24,7 +25,6 @@ export function authKeyEnvName(gw: Pick<CustomerGateway, 'regionId' | 'ip'>): st
 
 // Tags Alibaba Cloud manages itself: the API refuses them in requests, so they cannot be part of a manifest.
 const SYSTEM_TAG = /^(aliyun|acs:)/i;
-const FORMULA_START = /^[=+\-@\t\r]/;
 
 interface Flat {
   region: string;
@@ -60,9 +60,12 @@ export async function exportManifest(gateways: readonly CustomerGateway[], forma
   });
   if (systemTags > 0) notes.push(`${systemTags} tag(s) managed by Alibaba Cloud (aliyun*, acs:*) are not exported; they stay on the gateways`);
   if (format === 'csv') {
-    const risky = flat.filter((f) => [f.name, f.description, ...f.tags.map((t) => t.value)].some((v) => v !== undefined && FORMULA_START.test(v)));
+    // The same test the CSV writer escapes by: every escaped cell is counted, once per gateway.
+    const risky = flat.filter((f) => [f.name, f.description, ...f.tags.map((t) => t.value)].some((v) => v !== undefined && needsFormulaEscape(v)));
     if (risky.length > 0) {
-      notes.push(`${risky.length} gateway(s) have a name, description or tag starting with = + - or @, which a spreadsheet opening the CSV may evaluate; use --format xlsx to edit in a spreadsheet`);
+      notes.push(
+        `${risky.length} gateway(s) have a name, description or tag that a spreadsheet would run as a formula (it starts with = + - @, a tab or line break, or their full-width forms); the CSV has them with a leading ' so they stay text, and plan and import read them back without it. Use --format xlsx to edit in a spreadsheet`,
+      );
     }
   }
 
@@ -96,8 +99,8 @@ async function toTable(flat: readonly Flat[], format: 'csv' | 'xlsx'): Promise<s
     return [...base, ...tagKeys.map((k) => tags.get(k) ?? '')];
   });
   if (format === 'xlsx') return manifestWorkbook({ columns, rows });
-  // UTF-8 with BOM (Excel reads UTF-8 only with it; the loader strips it), CRLF.
-  return '\uFEFF' + [columns, ...rows].map((r) => r.map(csvField).join(',')).join('\r\n') + '\r\n';
+  // UTF-8 with BOM (Excel reads UTF-8 only with it; the loader strips it), CRLF, formula-escaped (report/csv.ts).
+  return csvManifest([columns, ...rows]);
 }
 
 function toYaml(flat: readonly Flat[], schema: string): string {

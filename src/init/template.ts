@@ -3,6 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
 import { KNOWN_REGIONS } from '../plan/regions.js';
+import { csvField } from '../report/csv.js';
 
 export type TemplateFormat = 'csv' | 'yaml' | 'xlsx';
 
@@ -68,10 +69,6 @@ gateways:
 `;
 }
 
-/** A CSV field, quoted when it holds a delimiter, quote, line break or edge spaces. */
-export function csvField(v: string): string {
-  return /[",;\r\n\t]/.test(v) || v !== v.trim() ? `"${v.replace(/"/g, '""')}"` : v;
-}
 
 // --- the manifest workbook --------------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 // Shared by the CSV and xlsx readers: header checks, header-level issues, and one WrittenRow from a row of cells.
 import { ManifestError } from '../errors.js';
+import { unescapeFormula } from '../report/csv.js';
 import type { Field, Issue, Tag, WrittenRow } from '../types.js';
 import { echoAuthKey, resolveAuthKey } from './authkey.js';
 import { EXPECTED_HEADERS, hasRequired, mapHeaders, type Column } from './headers.js';
@@ -89,7 +90,9 @@ export function buildRow(
   let authEnv: string | undefined;
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i]!;
-    const v = record[i] ?? '';
+    const raw = record[i] ?? '';
+    // A `'` that cgw-batch's CSV writer put before a formula-like value is not part of it; an AuthKey is taken as is.
+    const v = c.kind === 'auth_key_env' || (c.kind === 'field' && c.field === 'auth_key') ? raw : unescapeFormula(raw);
     switch (c.kind) {
       case 'field':
         if (c.field === 'auth_key') {

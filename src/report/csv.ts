@@ -1,4 +1,4 @@
-// CSV cells for spreadsheets: formula-injection escaping (OWASP), every string quoted, numbers bare, CRLF, BOM.
+// CSV cells for spreadsheets: formula-injection escaping (OWASP) for every CSV cgw-batch writes, quoting, CRLF, BOM.
 
 /**
  * A cell is dangerous when it starts with `=` `+` `-` `@`, TAB, CR, LF or NUL, a full-width `＝＋－＠`, or with
@@ -15,16 +15,29 @@ export function needsFormulaEscape(value: string): boolean {
   return DANGEROUS.test(value);
 }
 
-export function escapeFormula(value: string): string {
-  return needsFormulaEscape(value) ? FORMULA_PREFIX + value : value;
+/** The value without its leading `'`s: what decides whether a `'` in front is ours. */
+function afterQuotes(value: string): string {
+  let i = 0;
+  while (value.charCodeAt(i) === 39) i++;
+  return i === 0 ? value : value.slice(i);
 }
 
 /**
- * Undoes escapeFormula for a value read back from a report. Ambiguous only for an original value that itself
- * began with `'` followed by a dangerous character; reports are for people, the journal is the machine record.
+ * A dangerous value gets a leading `'`. So does a value that already starts with `'`s followed by a dangerous start
+ * (`'=x` -> `''=x`): then the escape is always undone exactly, and a `'=x` typed into a gateway's name in the console
+ * survives the round trip through a CSV.
+ */
+export function escapeFormula(value: string): string {
+  return needsFormulaEscape(afterQuotes(value)) ? FORMULA_PREFIX + value : value;
+}
+
+/**
+ * Undoes escapeFormula for a value read back from a CSV cgw-batch wrote (an export, a results file) or from a
+ * workbook saved from one. Takes one `'` off a value whose first character after its `'`s would start a formula;
+ * a manifest typed by hand with `'=x` therefore means `=x`, as Excel reads `'=x` typed into a cell.
  */
 export function unescapeFormula(value: string): string {
-  return value.startsWith(FORMULA_PREFIX) && needsFormulaEscape(value.slice(1)) ? value.slice(1) : value;
+  return value.charCodeAt(0) === 39 && needsFormulaEscape(afterQuotes(value)) ? value.slice(1) : value;
 }
 
 export type Cell = string | number | null | undefined;
@@ -36,10 +49,24 @@ export function csvCell(v: Cell): string {
   return '"' + escapeFormula(v).replace(/"/g, '""') + '"';
 }
 
+/**
+ * A manifest cell (export, init template): escaped like csvCell, but quoted only when the cell needs it, so the file
+ * stays readable as text. An escaped cell is quoted as well.
+ */
+export function csvField(v: string): string {
+  const e = escapeFormula(v);
+  return e !== v || /[",;\r\n\t]/.test(e) || e !== e.trim() ? `"${e.replace(/"/g, '""')}"` : e;
+}
+
 export const BOM = '\uFEFF';
 export const CRLF = '\r\n';
 
 /** Whole document: UTF-8 BOM (Excel reads UTF-8 reliably only with it) and CRLF record ends. */
 export function csvDocument(header: string[], rows: Cell[][]): string {
   return BOM + [header, ...rows].map((r) => r.map(csvCell).join(',') + CRLF).join('');
+}
+
+/** A manifest-shaped document (export): BOM, CRLF, cells through csvField. */
+export function csvManifest(rows: readonly (readonly string[])[]): string {
+  return BOM + rows.map((r) => r.map(csvField).join(',') + CRLF).join('');
 }

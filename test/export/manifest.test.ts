@@ -11,6 +11,8 @@ import { loadManifest } from '../../src/load/index.js';
 import { asnValue } from '../../src/plan/rules.js';
 import { validateRow } from '../../src/plan/validate.js';
 import { tempDir } from '../helpers/tmp.js';
+import { parse } from 'csv-parse/sync';
+import { needsFormulaEscape } from '../../src/report/csv.js';
 
 const KEYS = ['SECRET-MARKER-1234', 'k3y-0123'];
 let emu: Emulator;
@@ -78,10 +80,82 @@ test('system tags are left out with a note; a CSV with formula-like values says 
   assert.deepEqual(csv.envVars, []);
   assert.equal(csv.notes.length, 2);
   assert.match(csv.notes[0]!, /2 tag\(s\) managed by Alibaba Cloud/);
-  assert.match(csv.notes[1]!, /starting with = \+ - or @.*--format xlsx/);
+  assert.match(csv.notes[1]!, /^1 gateway\(s\) .*formula.*leading '/);
   assert.match(String(csv.content), /^\uFEFFregion,ip,name,description,asn,auth_key,resource_group_id,tag:yes\r\n/);
   const yaml = String((await exportManifest([gw], 'yaml', { schemaRef: 'S' })).content);
   assert.match(yaml, /^# yaml-language-server: \$schema=S\n/);
   assert.match(yaml, /\n {6}"yes": "no"\n/);
   assert.doesNotMatch(yaml, /asn:/, 'ASN 0 means none');
+});
+
+// Issue 17: names, descriptions and tag values anyone can edit in the console, each a formula to a spreadsheet.
+const LIVE = [
+  '=HYPERLINK("http://evil.example/?q","click")',
+  '@SUM(1+1)',
+  ' =1+1',
+  '\t=2+2',
+  '＝1+1',
+  '＋1',
+  '－1',
+  '＠SUM(A1)',
+  '\r=3',
+  '\n=4',
+  '+1 branch',
+  '-1 branch',
+  '  \t@cmd',
+];
+/** Not formulas, but a ' already in front of a formula-like start: escaped once more so the escape is reversible. */
+const QUOTED = ["'=already quoted", "''@twice"];
+const TAME = ["'plain apostrophe", 'a=b', 'x-1', 'ok @ home'];
+
+test('csv: no cell is a live formula; every such value reads back as itself; the note counts every gateway with one', async () => {
+  const client = new PopVpcClient({ endpoint: emu.url, credentials: { accessKeyId: DEFAULT_ACCOUNT.accessKeyId, accessKeySecret: DEFAULT_ACCOUNT.accessKeySecret }, timeoutMs: 5000 });
+  const region = 'cn-beijing';
+  const values = [...LIVE, ...QUOTED, ...TAME];
+  // One gateway per value, the value once as name, description or tag value in turn; every third a tame one.
+  for (const [i, v] of values.entries()) {
+    const where = i % 3;
+    await client.createCustomerGateway({
+      regionId: region,
+      ipAddress: `198.51.100.${i + 10}`,
+      asn: '65000',
+      clientToken: `live-${i}`,
+      ...(where === 0 ? { name: v } : where === 1 ? { description: v } : {}),
+      tags: where === 2 ? [{ key: 'note', value: v }] : [],
+    });
+  }
+  const gws = await client.listCustomerGateways(region);
+  assert.equal(gws.length, values.length);
+  const out = await exportManifest(gws, 'csv');
+  const text = String(out.content);
+  assert.ok(text.startsWith('\uFEFF') && text.endsWith('\r\n'));
+
+  // 1. As a spreadsheet reads it: no cell starts a formula (the escape is a leading ').
+  const cells = (parse(text, { bom: true, relax_column_count: false }) as string[][]).flat();
+  const live = cells.filter((c) => needsFormulaEscape(c));
+  assert.deepEqual(live, []);
+  for (const v of [...LIVE, ...QUOTED]) assert.ok(cells.includes(`'${v}`), `${JSON.stringify(v)} escaped`);
+  for (const v of TAME) assert.ok(cells.includes(v), `${JSON.stringify(v)} left as it is`);
+
+  // 2. The note counts every gateway with such a value (none is missed, none counted twice).
+  const expected = gws.filter((g) => [g.name, g.description, ...g.tags.map((t) => t.value)].some((x) => x !== undefined && LIVE.includes(x))).length;
+  assert.equal(expected, LIVE.length);
+  const note = out.notes.find((n) => /formula/.test(n));
+  assert.ok(note, out.notes.join('\n'));
+  assert.match(note, new RegExp(`^${expected} gateway\\(s\\) `));
+
+  // 3. plan and import read the original values back: the manifest asks for exactly what exists.
+  const t = tempDir({ 'live.csv': out.content });
+  try {
+    const m = await loadManifest(t.path('live.csv'), { env: {} });
+    assert.equal(m.rows.length, gws.length);
+    for (const w of m.rows) {
+      const gw = gws.find((g) => g.ip === w.fields.ip)!;
+      assert.equal(w.fields.name, gw.name || undefined, `line ${w.line} name`);
+      assert.equal(w.fields.description, gw.description || undefined, `line ${w.line} description`);
+      assert.deepEqual(w.tags, gw.tags, `line ${w.line} tags`);
+    }
+  } finally {
+    t.cleanup();
+  }
 });
