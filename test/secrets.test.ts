@@ -185,3 +185,22 @@ test('redaction of 1 MB strings, hostile ones included, is linear: bounded by a 
     assert.ok(tBig < 400 * tPlain + 50_000, report.join('\n'));
   }
 });
+
+// Issue 17 (control characters): the sinks will pass values from files and servers through a terminal sanitizer that
+// writes control characters as escapes (`\x1b`, `\u202e`, `\t`). Whichever runs first, the secret stays masked: the
+// sanitizer's escapes are spellings the redactor decodes.
+test('a value escaped for the terminal (\\xNN, \\uNNNN, \\t \\n \\r) still has its secret masked, and the escapes around it stay', () => {
+  const terminalEscape = (s: string): string =>
+    // eslint-disable-next-line no-control-regex
+    s.replace(/[\u0000-\u001f\u007f-\u009f\u200b\u202a-\u202e\u2066-\u2069]/g, (c) =>
+      c === '\t' ? '\\t' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : c.charCodeAt(0) <= 0xff ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  const secret = 'proxy\tpass\u001b[0m\u202eword-42';
+  const r = new Redactor();
+  r.add(secret);
+  const value = `\u001b[2J name ${secret} \u009b31m`;
+  // Sanitized first, then masked (the sink masks every byte it is given) ...
+  assert.equal(r.redact(terminalEscape(value)), '\\x1b[2J name *** \\x9b31m');
+  // ... or masked first, then sanitized (the order a leaf should use).
+  assert.equal(terminalEscape(r.redact(value)), '\\x1b[2J name *** \\x9b31m');
+});
