@@ -356,35 +356,46 @@ function scan(v: View, ix: Index, prefix: Int32Array, spans: number[]): void {
   const w = ix.window;
   if (n < w) return;
   const { filter, filterMask, windowPow } = ix;
-  prefix[0] = 0;
-  for (let i = 0; i < n; i++) prefix[i + 1] = (Math.imul(prefix[i]!, BASE) + u[i]!) | 0;
+  // The window's hash rolls along; the prefix hashes (for whole-needle hashes) are computed only once a window
+  // matches some needle's start, which most strings never do.
+  let hw = 0;
+  for (let i = 0; i < w; i++) hw = (Math.imul(hw, BASE) + u[i]!) | 0;
+  let prefixed = false;
   let lastFrom = -1;
   let lastTo = -1;
-  for (let i = 0; i + w <= n; i++) {
-    const hw = (prefix[i + w]! - Math.imul(prefix[i]!, windowPow)) | 0;
-    if ((filter[(hw & filterMask) >>> 3]! & (1 << (hw & 7))) === 0) continue;
-    const cands = ix.byWindow.get(hw);
-    if (!cands) continue;
-    for (let c = 0; c < cands.length; c++) {
-      const nd = cands[c]!;
-      const len = nd.units.length;
-      if (i + len > n) continue;
-      if (((prefix[i + len]! - Math.imul(prefix[i]!, nd.pow)) | 0) !== nd.hash) continue;
-      if (len <= EXACT_COMPARE_MAX) {
-        let k = 0;
-        while (k < len && u[i + k] === nd.units[k]) k++;
-        if (k < len) continue;
-      }
-      // A long needle matched by its 32-bit hash only: a collision would mask too much, never too little.
-      const from = v.from ? v.from[i]! : i;
-      const to = v.to ? v.to[i + len - 1]! : i + len;
-      if (from <= lastTo) lastTo = Math.max(lastTo, to);
-      else {
-        if (lastTo >= 0) spans.push(lastFrom, lastTo);
-        lastFrom = from;
-        lastTo = to;
+  for (let i = 0; ; i++) {
+    if ((filter[(hw & filterMask) >>> 3]! & (1 << (hw & 7))) !== 0) {
+      const cands = ix.byWindow.get(hw);
+      if (cands) {
+        if (!prefixed) {
+          prefix[0] = 0;
+          for (let k = 0; k < n; k++) prefix[k + 1] = (Math.imul(prefix[k]!, BASE) + u[k]!) | 0;
+          prefixed = true;
+        }
+        for (let c = 0; c < cands.length; c++) {
+          const nd = cands[c]!;
+          const len = nd.units.length;
+          if (i + len > n) continue;
+          if (((prefix[i + len]! - Math.imul(prefix[i]!, nd.pow)) | 0) !== nd.hash) continue;
+          if (len <= EXACT_COMPARE_MAX) {
+            let k = 0;
+            while (k < len && u[i + k] === nd.units[k]) k++;
+            if (k < len) continue;
+          }
+          // A long needle matched by its 32-bit hash only: a collision would mask too much, never too little.
+          const from = v.from ? v.from[i]! : i;
+          const to = v.to ? v.to[i + len - 1]! : i + len;
+          if (from <= lastTo) lastTo = Math.max(lastTo, to);
+          else {
+            if (lastTo >= 0) spans.push(lastFrom, lastTo);
+            lastFrom = from;
+            lastTo = to;
+          }
+        }
       }
     }
+    if (i + w >= n) break;
+    hw = (Math.imul(hw, BASE) + u[i + w]! - Math.imul(u[i]!, windowPow)) | 0;
   }
   if (lastTo >= 0) spans.push(lastFrom, lastTo);
 }
