@@ -692,7 +692,9 @@ function spawnEmulator(args: string[], onOut?: (s: string, stop: () => void) => 
     });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    // Only a safety net against an emulator that never stops: the first run includes a whole apply, which a loaded
+    // 2-core machine may take tens of seconds to start and finish. Nothing here asserts a duration.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       stdout += d;
       onOut?.(stdout, () => child.kill('SIGINT'));
