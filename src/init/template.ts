@@ -69,7 +69,6 @@ gateways:
 `;
 }
 
-
 // --- the manifest workbook --------------------------------------------------------------------------------------
 
 const NOTES: Record<string, string> = {
