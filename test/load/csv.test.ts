@@ -64,6 +64,13 @@ test('case 3: Windows-1252 byte -> "save as CSV UTF-8" at the line of the bad by
   expectManifestError(() => parseCsv(bytes, 'w.csv', opts), 3, /not UTF-8.*CSV UTF-8/);
 });
 
+test('a Windows-1252 CSV with German and French names (Zürich, Köln, Genève) is diagnosed as Windows-1252, not a CJK code page', () => {
+  const latin1 = (s: string) => Buffer.from(s, 'latin1');
+  const bytes = latin1('region,ip,name,description\ncn-hangzhou,203.0.113.1,Zürich,Köln office\ncn-shanghai,203.0.113.2,Genève,Straße 1\n');
+  const e = expectManifestError(() => parseCsv(bytes, 'w.csv', opts), 2, /not UTF-8 \(it looks like Windows-1252 or another 8-bit code page\)/);
+  assert.doesNotMatch(e.message, /GBK|Big5|Shift-JIS/);
+});
+
 test('case 4: mixed line endings: no trailing \\r, rows not merged; lone CR also ends a line', () => {
   const a = csv('region,ip\ncn-hangzhou,203.0.113.1\r\ncn-hangzhou,203.0.113.2\r\n');
   assert.deepEqual(a.rows.map((r) => [r.line, r.fields.ip]), [[2, '203.0.113.1'], [3, '203.0.113.2']]);

@@ -251,8 +251,10 @@ test('unreadable files: ManifestError naming the file, never a stack or a quoted
   await rejects(load(good.subarray(0, good.length >> 1)), /^sites\.xlsx: cannot read the workbook: the ZIP directory is missing/);
   await rejects(load(Buffer.from('region,ip\ncn-hangzhou,203.0.113.1\n')), /not an \.xlsx workbook \(not a ZIP package\)/);
   await rejects(load(Buffer.from('d0cf11e0a1b11ae10000000000000000', 'hex')), /encrypted workbook or an old \.xls/);
-  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', () => '<<garbage')), /the sheet part is not a worksheet/);
-  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', (x) => x.replace(/<v>\d+<\/v>/, '<v>99999</v>'))), /cannot read sheet "Sites" of the workbook \(damaged file\?\)/);
+  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', () => '<<garbage')), /the sheet part is damaged \(a tag is not closed/);
+  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', () => '<chartsheet/>')), /the sheet part is not a worksheet/);
+  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', (x) => x.replace(/<v>\d+<\/v>/, '<v>99999</v>'))), /cell Sites!A1 refers to shared string 99999, but the workbook has only \d+ \(damaged file\?\)/);
+  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', (x) => x.replace(/t="s"><v>\d+<\/v>/, 't="str"><v>&bogus;</v>'))), /cannot read sheet "Sites" of the workbook \(damaged file\?\)/);
   await rejects(load(withPart(good, 'xl/workbook.xml', (x) => x.replace(/<sheets>.*<\/sheets>/, '<sheets></sheets>'))), /lists no sheets/);
   const noBook = rawZip(parts(good).filter((p) => p.name !== 'xl/workbook.xml').map((p) => ({ name: p.name, data: p.data, method: 0, size: p.data.length })));
   await rejects(load(noBook), /has no xl\/workbook\.xml part/);
