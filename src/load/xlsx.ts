@@ -77,7 +77,7 @@ export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): 
   if (candidates.length === 0) throw new ManifestError(file, undefined, `sheet "${sheetName}" is empty`);
   const header = candidates.find((c) => hasRequired(c.cells)) ?? candidates[0]!;
   const headerLine = header.line;
-  const columns = prepareHeader(header.cells, file, headerLine);
+  const columns = prepareHeader(header.cells, file, headerLine, (i) => `cell ${at(i + 1, headerLine)}`);
   const colOf = columnLookup(columns);
 
   const fileIssues: Issue[] = headerIssues(columns, file, headerLine);

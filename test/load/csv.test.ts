@@ -71,6 +71,26 @@ test('a Windows-1252 CSV with German and French names (Zürich, Köln, Genève) 
   assert.doesNotMatch(e.message, /GBK|Big5|Shift-JIS/);
 });
 
+test("a misspelt column stops the file naming the likely field; extra columns of the user's own stay warnings and are echoed", () => {
+  const e = expectManifestError(() => csv('region,ip,nmae\ncn-hangzhou,203.0.113.1,hz-01\n'), 1, /column 3 "nmae" is not a column cgw-batch knows: did you mean name\?/);
+  assert.match(e.message, /Rename the header/);
+  expectManifestError(() => csv('region,ip,Descripton,BGP ASN,Auth Kye\ncn-hangzhou,203.0.113.1,d,65001,env:K\n'), 1, /column 3 "Descripton" .*did you mean description\?; column 5 "Auth Kye" .*did you mean auth_key\?/);
+  // A required column misspelt: the missing-columns error says which one.
+  expectManifestError(() => csv('regoin,ip\ncn-hangzhou,203.0.113.1\n'), 1, /found: "regoin", "ip" \("regoin": did you mean region\?\)/);
+  const m = csv('region,ip,name,Site Code,id,note,nome\ncn-hangzhou,203.0.113.1,hz-01,HZ1,7,n,x\n');
+  assert.deepEqual(m.issues.map((i) => [i.severity, i.code]), [['warning', 'Cgw.UnknownColumn']]);
+  assert.match(m.issues[0]!.message, /Site Code, id, note, nome/);
+  assert.deepEqual(m.rows[0]!.echo, { region: 'cn-hangzhou', ip: '203.0.113.1', name: 'hz-01', 'Site Code': 'HZ1', id: '7', note: 'n', nome: 'x' });
+});
+
+test('header cells holding terminal control characters are printed escaped', () => {
+  const m = csv('region,ip,\u001b[2Jx\u0007\ncn-hangzhou,203.0.113.1,v\n');
+  assert.match(m.issues[0]!.message, /\\x1b\[2Jx\\x07/);
+  assert.ok(!m.issues[0]!.message.includes('\u001b'));
+  const e = expectManifestError(() => csv('\u001b]0;title\u0007,ip\ncn-hangzhou,203.0.113.1\n'), 1, /found: "\\x1b\]0;title\\x07", "ip"/);
+  assert.ok(!/[\u0000-\u001f]/.test(e.message));
+});
+
 test('case 4: mixed line endings: no trailing \\r, rows not merged; lone CR also ends a line', () => {
   const a = csv('region,ip\ncn-hangzhou,203.0.113.1\r\ncn-hangzhou,203.0.113.2\r\n');
   assert.deepEqual(a.rows.map((r) => [r.line, r.fields.ip]), [[2, '203.0.113.1'], [3, '203.0.113.2']]);

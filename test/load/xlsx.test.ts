@@ -10,7 +10,7 @@ import type { Manifest } from '../../src/types.js';
 import { validateRow } from '../../src/plan/validate.js';
 import { tempDir } from '../helpers/tmp.js';
 import { MARKER } from './helpers.js';
-import { parts, rawZip, withPart, workbook, type CellValue } from './workbook.js';
+import { inlineRow, parts, rawZip, withPart, workbook, xmlWorkbook, type CellValue } from './workbook.js';
 
 const opts = { env: {} as Record<string, string | undefined> };
 const HEAD = ['region', 'ip', 'name', 'asn', 'tag:Env'];
@@ -201,6 +201,23 @@ test('sheets: first visible by default, --sheet by name (case-insensitive if uni
   assert.ok(old.issues.some((i) => i.code === 'Cgw.HiddenSheet'));
   await rejects(load(bytes, { env: {}, sheet: 'Sites' }), /no sheet named "Sites"; its sheets are "Old", "Branch sites", "Lists"/);
   await rejects(load(bytes, { env: {}, sheet: 'Lists' }), /header must name the columns/, 1);
+});
+
+test('a misspelt header cell stops the workbook naming the cell and the likely field; other extra columns stay warnings', async () => {
+  await rejects(load(await workbook({ Sites: [['region', 'ip', 'nmae'], ['cn-hangzhou', '203.0.113.1', 'hz-01']] })), /cell Sites!C1 "nmae" is not a column cgw-batch knows: did you mean name\?/, 1);
+  const m = await load(await workbook({ Sites: [['region', 'ip', 'Site Code'], ['cn-hangzhou', '203.0.113.1', 'HZ1']] }));
+  assert.deepEqual(issuesOf(m), ['warning Cgw.UnknownColumn -']);
+  assert.equal(m.rows[0]!.echo['Site Code'], 'HZ1');
+});
+
+test('a sheet name holding terminal control characters is printed escaped, in messages and cell addresses', async () => {
+  const bytes = xmlWorkbook({ sheetName: '&#27;[2J&#27;]0;x&#7;', sheetData: inlineRow(1, ['region', 'ip', 'name']) + '<row r="2"><c r="A2" t="inlineStr"><is><t>cn-hangzhou</t></is></c><c r="B2" t="inlineStr"><is><t>203.0.113.1</t></is></c><c r="C2"><v>12</v></c></row>' });
+  const m = await load(bytes);
+  const issue = m.rows[0]!.issues[0]!;
+  assert.equal(issue.cell, "'\\x1b[2J\\x1b]0;x\\x07'!C2");
+  const wrong = await rejects(load(bytes, { env: {}, sheet: 'Nope' }), /its sheets are "\\x1b\[2J\\x1b\]0;x\\x07"/);
+  const empty = await rejects(load(xmlWorkbook({ sheetName: 'a&#27;[2J', sheetData: '' })), /sheet "a\\x1b\[2J" is empty/);
+  for (const text of [issue.cell!, issue.message, wrong.message, empty.message]) assert.ok(!/[\u0000-\u001f\u007f]/.test(text), JSON.stringify(text));
 });
 
 test('results columns written by cgw-batch are ignored with one note; a value under no header is an error at its cell', async () => {
