@@ -223,13 +223,19 @@ test('auth_key: literal, env:NAME, auth_key_env column; registered with the reda
   assert.equal(redactor.redact(`x ${MARKER} from-env-9876`), 'x *** ***');
 });
 
-test('an auth_key_env cell holding a 60 KB paste is named by its start and length, not echoed', () => {
-  const m = csv(`region,ip,auth_key_env\ncn-hangzhou,203.0.113.1,${'A'.repeat(60_000)}\n`);
-  assert.equal(m.rows[0]!.echo['auth_key_env'], '(AuthKey not copied)');
-  const issue = m.rows[0]?.issues[0];
-  assert.equal(issue?.code, 'Cgw.AuthKeyEnvMissing');
-  assert.ok((issue?.message.length ?? 0) < 200, issue?.message);
-  assert.match(issue?.message ?? '', /AAAA\.\.\. \(60000 characters\) is not set/);
+test('an auth_key_env cell or env: reference that is not a variable name (a 60 KB paste, the key itself) is never printed', () => {
+  const redactor = new Redactor();
+  const m = csv(`region,ip,asn,auth_key_env,auth_key\ncn-hangzhou,203.0.113.1,65000,${'A'.repeat(60_000)},\ncn-hangzhou,203.0.113.2,65000,${MARKER},\ncn-hangzhou,203.0.113.3,65000,,env:${MARKER}\n`, { env: {}, redactor });
+  assert.deepEqual(m.rows.map((r) => r.echo['auth_key_env']), ['(AuthKey not copied)', '(AuthKey not copied)', '']);
+  for (const r of m.rows) {
+    const issue = r.issues[0];
+    assert.equal(issue?.code, 'Cgw.AuthKeyEnvMissing');
+    assert.ok((issue?.message.length ?? 0) < 250, issue?.message);
+    assert.match(issue?.message ?? '', /is not an environment variable name .*never the key itself/);
+    assert.ok(!issue!.message.includes('AAAA') && !issue!.message.includes(MARKER), issue!.message);
+  }
+  // A value that may be the key is masked wherever it might surface later.
+  assert.equal(redactor.redact(`x ${MARKER}`), 'x ***');
 });
 
 test('both auth_key and auth_key_env on one row is a row error', () => {
