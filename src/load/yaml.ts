@@ -294,6 +294,7 @@ function syntaxError(e: unknown, file: string, opts: LoadOptions): ManifestError
   // e.g. `undeclared tag handle "!x"`, `tag name cannot contain such characters: X`: keep the words, drop the quote.
   reason = reason.replace(/"[^"]*"|`[^`]*`/g, '').replace(/:\s.*$/s, '').replace(/\s+/g, ' ').trim() || 'invalid YAML';
   if (opts.redactor) reason = opts.redactor.redact(reason);
+  reason = printable(reason);
   if (typeof mark?.line === 'number' && typeof mark.column === 'number') return new YamlSyntaxError(file, mark.line + 1, mark.column + 1, reason);
   return new ManifestError(file, undefined, reason);
 }
