@@ -350,7 +350,10 @@ export function rewriteSheet(source: string, sheetRef: string, dates: Uint8Array
           continue;
         }
         const ra = t.attrs();
-        rowNumber = ra.r !== undefined && /^\d{1,10}$/.test(ra.r) ? Number(ra.r) : rowNumber + 1;
+        const numbered = ra.r !== undefined && /^\d{1,10}$/.test(ra.r);
+        rowNumber = numbered ? Number(ra.r) : rowNumber + 1;
+        // A row without its number takes it from its first cell's reference, when that has one.
+        let placed = numbered;
         if (rowNumber < 1) throw new PackageError(`the sheet has a row numbered ${printable(ra.r ?? '')}; rows start at 1`);
         const hidden = ra.hidden === '1' || ra.hidden === 'true';
         if (t.selfClosing) continue; // a formatted row without cells
@@ -372,10 +375,12 @@ export function rewriteSheet(source: string, sheetRef: string, dates: Uint8Array
             if (!m) throw new PackageError(`the sheet has a cell with an invalid reference "${printable(ca.r.slice(0, 20))}" in row ${rowNumber}`);
             col = colNumber(m[1]!.toUpperCase());
             row = Number(m[2]);
+            if (!placed) rowNumber = row;
             if (row !== rowNumber && row <= XLSX_LIMITS.maxSheetRows && rowNumber <= XLSX_LIMITS.maxSheetRows) {
               throw new PackageError(`${at(col, row)} is written inside row ${rowNumber} (damaged file?); open it in Excel or LibreOffice and save it again`);
             }
           } else col++;
+          placed = true;
           if (row > XLSX_LIMITS.maxSheetRows) throw new PackageError(`${at(col, row)} is past the last row a sheet can have (1,048,576); the file was not saved by a spreadsheet program, or is damaged`);
           if (col > XLSX_LIMITS.maxColumns || col < 1) throw new PackageError(`${at(col, row)} is past the last column a sheet can have (XFD); the file was not saved by a spreadsheet program, or is damaged`);
           if (t.selfClosing) continue; // style only, no value

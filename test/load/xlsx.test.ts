@@ -314,6 +314,9 @@ test('cells and rows without r= references (allowed by the format) are placed by
   const good = await sites(['cn-hangzhou', '203.0.113.1', 'n']);
   const m = await load(withPart(good, 'xl/worksheets/sheet1.xml', (x) => x.replace(/ r="[A-Z]*\d+"/g, '')));
   assert.deepEqual(m.rows[0]!.fields, { region: 'cn-hangzhou', ip: '203.0.113.1', name: 'n' });
+  // Rows without numbers whose cells have references (row 1, then row 4) are placed by the cells.
+  const cellsOnly = await load(withPart(good, 'xl/worksheets/sheet1.xml', (x) => x.replace(/<row r="\d+"/g, '<row').replace(/([A-Z])2"/g, '$14"')));
+  assert.deepEqual(cellsOnly.rows.map((r) => [r.line, r.fields.ip]), [[4, '203.0.113.1']]);
 });
 
 test('loadManifest: .xlsx and .xlsm by extension or ZIP magic; .xls, .xlsb, .ods refused by name', async () => {
