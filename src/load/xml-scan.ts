@@ -13,8 +13,8 @@ export class TagScanner {
   /** The current tag: `<` at `start`, `>` at `end - 1`. */
   start = 0;
   end = 0;
-  /** Local name (after any `prefix:`). */
-  name = '';
+  /** Where the local name (after any `prefix:`) starts; it ends at nameEnd. */
+  localStart = 0;
   /** `</name>` */
   closing = false;
   /** `<name .../>` */
@@ -60,7 +60,7 @@ export class TagScanner {
         if (c === 0x3a) colon = p;
       }
       if (p === nameStart) throw new XmlScanError('a tag has no name');
-      this.name = s.slice(colon >= 0 ? colon + 1 : nameStart, p);
+      this.localStart = colon >= 0 ? colon + 1 : nameStart;
       this.nameEnd = p;
       // To the closing '>' outside quotes; a '<' outside quotes means the tag was never closed.
       let quote = 0;
@@ -79,6 +79,80 @@ export class TagScanner {
       this.selfClosing = !this.closing && s.charCodeAt(p - 1) === 0x2f;
       this.pos = this.end;
       return true;
+    }
+  }
+
+  /** Local name of the current tag (after any `prefix:`). */
+  get name(): string {
+    return this.s.slice(this.localStart, this.nameEnd);
+  }
+
+  /** The current tag's local name is `n` (compared in place: the hot path allocates nothing). */
+  is(n: string): boolean {
+    return this.nameEnd - this.localStart === n.length && this.s.startsWith(n, this.localStart);
+  }
+
+  /** One attribute of the current tag by local name, entity-decoded; undefined when absent. */
+  attr(n: string): string | undefined {
+    return findAttribute(this.s, this.nameEnd, this.selfClosing ? this.end - 2 : this.end - 1, n);
+  }
+
+  /**
+   * Several attributes in one pass over the tag: `out[i]` gets the decoded value of `names[i]` (local name), or
+   * undefined. For the hot path (a cell's r, t and s): no objects, no closures.
+   */
+  pick(names: readonly string[], out: Array<string | undefined>): void {
+    this.pickSpans(names, spans);
+    for (let i = 0; i < names.length; i++) {
+      const a = spans[2 * i]!;
+      out[i] = a < 0 ? undefined : decodeXml(this.s.slice(a, spans[2 * i + 1]));
+    }
+  }
+
+  /**
+   * Where the values of `names` are: `out[2i]` and `out[2i + 1]` are the start and end of names[i]'s value as
+   * written (entities not decoded), or -1 and -1. Nothing is allocated.
+   */
+  pickSpans(names: readonly string[], out: Int32Array): void {
+    const s = this.s;
+    const to = this.selfClosing ? this.end - 2 : this.end - 1;
+    out.fill(-1, 0, names.length * 2);
+    let p = this.nameEnd;
+    while (p < to) {
+      let c = s.charCodeAt(p);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) {
+        p++;
+        continue;
+      }
+      let localStart = p;
+      while (p < to) {
+        c = s.charCodeAt(p);
+        if (c === 0x3d || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) break;
+        if (c === 0x3a) localStart = p + 1;
+        p++;
+      }
+      const nameEnd = p;
+      while (p < to && s.charCodeAt(p) !== 0x3d) {
+        c = s.charCodeAt(p);
+        if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) throw new XmlScanError('an attribute has no value');
+        p++;
+      }
+      p++;
+      while (p < to && (s.charCodeAt(p) === 0x20 || s.charCodeAt(p) === 0x09 || s.charCodeAt(p) === 0x0a || s.charCodeAt(p) === 0x0d)) p++;
+      const q = s.charCodeAt(p);
+      if (q !== 0x22 && q !== 0x27) throw new XmlScanError('an attribute value is not quoted');
+      const end = s.indexOf(q === 0x22 ? '"' : "'", p + 1);
+      if (end < 0 || end > to) throw new XmlScanError('an attribute value is not closed');
+      const len = nameEnd - localStart;
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i]!;
+        if (out[2 * i]! < 0 && n.length === len && s.startsWith(n, localStart)) {
+          out[2 * i] = p + 1;
+          out[2 * i + 1] = end;
+          break;
+        }
+      }
+      p = end + 1;
     }
   }
 
@@ -109,6 +183,9 @@ export class TagScanner {
   }
 }
 
+// pick() works through pickSpans(); no tag asks for more than 8 attributes at once.
+const spans = new Int32Array(16);
+
 /** `<!-- -->`, `<![CDATA[ ]]>` or a declaration (`<!DOCTYPE ...>`, whose internal subset is refused). */
 function skipDeclaration(s: string, lt: number): number {
   if (s.startsWith('<!--', lt)) {
@@ -129,9 +206,32 @@ function skipDeclaration(s: string, lt: number): number {
   return gt + 1;
 }
 
+/** The attribute `want` (local name) in s[from, to), decoded, without building the others. */
+function findAttribute(s: string, from: number, to: number, want: string): string | undefined {
+  let found: string | undefined;
+  eachAttribute(s, from, to, (localStart, nameEnd, valueStart, valueEnd) => {
+    if (found === undefined && nameEnd - localStart === want.length && s.startsWith(want, localStart)) found = decodeXml(s.slice(valueStart, valueEnd));
+  });
+  return found;
+}
+
 /** Attributes in s[from, to): a character loop (no backtracking), values entity-decoded, names local. */
 export function parseAttributes(s: string, from: number, to: number): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
+  eachAttribute(s, from, to, (localStart, nameEnd, valueStart, valueEnd, qnameStart) => {
+    const qname = s.slice(qnameStart, nameEnd);
+    if (qname === 'xmlns' || qname.startsWith('xmlns:')) return;
+    // `r:id` and `id` both land on `id`; the first one written wins, as no part here writes both.
+    const local = s.slice(localStart, nameEnd);
+    if (!(local in out)) out[local] = decodeXml(s.slice(valueStart, valueEnd));
+  });
+  return out;
+}
+
+type AttributeVisitor = (localStart: number, nameEnd: number, valueStart: number, valueEnd: number, qnameStart: number) => void;
+
+/** Walks the attributes in s[from, to) once, with positions only. */
+function eachAttribute(s: string, from: number, to: number, visit: AttributeVisitor): void {
   let p = from;
   while (p < to) {
     let c = s.charCodeAt(p);
@@ -147,7 +247,7 @@ export function parseAttributes(s: string, from: number, to: number): Record<str
       if (c === 0x3a) colon = p;
       p++;
     }
-    const qname = s.slice(nameStart, p);
+    const nameEnd = p;
     while (p < to && s.charCodeAt(p) !== 0x3d) {
       c = s.charCodeAt(p);
       if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) throw new XmlScanError('an attribute has no value');
@@ -159,14 +259,9 @@ export function parseAttributes(s: string, from: number, to: number): Record<str
     if (q !== 0x22 && q !== 0x27) throw new XmlScanError('an attribute value is not quoted');
     const end = s.indexOf(q === 0x22 ? '"' : "'", p + 1);
     if (end < 0 || end > to) throw new XmlScanError('an attribute value is not closed');
-    if (qname !== 'xmlns' && !qname.startsWith('xmlns:')) {
-      // `r:id` and `id` both land on `id`; the first one written wins, as no part here writes both.
-      const local = colon >= 0 ? qname.slice(colon - nameStart + 1) : qname;
-      if (!(local in out)) out[local] = decodeXml(s.slice(p + 1, end));
-    }
+    visit(colon >= 0 ? colon + 1 : nameStart, nameEnd, p + 1, end, nameStart);
     p = end + 1;
   }
-  return out;
 }
 
 /** The five predefined entities and character references; anything else is left as written. */
