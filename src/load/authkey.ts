@@ -77,6 +77,19 @@ export function resolveAuthKey(
     return { value: written, literal: true };
   } else return { literal: false };
 
+  if (name !== '' && !ENV_NAME.test(name)) {
+    // Not a variable name: perhaps the key itself, pasted where its variable's name belongs. Never printed.
+    opts.redactor?.add(name);
+    issues.push({
+      severity: 'error',
+      code: 'Cgw.AuthKeyEnvMissing',
+      field: 'auth_key',
+      message: `the ${hasEnv ? 'auth_key_env value' : 'env: reference'} is not an environment variable name (letters, digits and _, not starting with a digit); write the variable's name there, never the key itself`,
+      file,
+      line,
+    });
+    return { literal: false };
+  }
   const value = name === '' ? undefined : opts.env[name];
   if (value === undefined || value === '') {
     issues.push({
@@ -86,7 +99,7 @@ export function resolveAuthKey(
       message:
         name === ''
           ? 'auth_key env: reference has no variable name (write env:NAME)'
-          : `environment variable ${shortName(name)} is not set (or is empty); export it before running, or remove the auth_key`,
+          : `environment variable ${name} is not set (or is empty); export it before running, or remove the auth_key`,
       file,
       line,
     });
@@ -94,9 +107,4 @@ export function resolveAuthKey(
   }
   opts.redactor?.add(value);
   return { value, literal: false };
-}
-
-// A variable name is echoed; a pasted value in its place could be huge (the loader caps a value at 64 K characters).
-function shortName(name: string): string {
-  return name.length <= 130 ? name : `${name.slice(0, 40)}... (${name.length} characters)`;
 }

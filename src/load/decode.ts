@@ -70,9 +70,10 @@ export function sniffUtf16(b: Buffer): 'utf-16le' | 'utf-16be' | undefined {
 }
 
 /**
- * A best guess at what the bytes are, for the error message only (error path, so plain loops are fine). Pairs of high
- * bytes (lead 0x81-0xFE, trail 0x40-0xFE) are what GBK, Big5 and Shift-JIS write for each CJK character; lone high
- * bytes between ASCII letters are an 8-bit code page such as Windows-1252.
+ * A best guess at what the bytes are, for the error message only (error path, so plain loops are fine). Windows-1252
+ * (and Latin-1) writes an accented letter as one byte 0xC0-0xFF between ASCII letters (`Z\xFCrich`, `K\xF6ln`).
+ * GBK, Big5 and Shift-JIS write each CJK character as two bytes (lead 0x81-0xFE, trail 0x40-0xFE), so their high
+ * bytes come in runs, or as lone leads below 0xC0 before an ASCII trail (Shift-JIS katakana, Big5).
  */
 export function guessEncoding(b: Buffer, bad: number): string {
   if (b.length >= 4 && b[0] === 0x50 && b[1] === 0x4b && b[2] === 0x03 && b[3] === 0x04) {
@@ -84,15 +85,21 @@ export function guessEncoding(b: Buffer, bad: number): string {
   if (control > sample.length * 0.05) return 'it looks like binary data, not text';
   let pairs = 0;
   let lone = 0;
+  let latinLetters = 0;
   for (let i = 0; i < sample.length; i++) {
     const c = sample[i]!;
     if (c < 0x80) continue;
+    const prev = i > 0 ? sample[i - 1]! : 0x20;
+    const next = i + 1 < sample.length ? sample[i + 1]! : 0x20;
+    // One high byte between ASCII bytes, in the range where Windows-1252 keeps its accented letters.
+    if (c >= 0xc0 && prev < 0x80 && next < 0x80) latinLetters++;
     const d = sample[i + 1];
     if (c >= 0x81 && c <= 0xfe && d !== undefined && d >= 0x40 && d <= 0xfe && d !== 0x7f) {
       pairs++;
       i++;
     } else lone++;
   }
+  if (latinLetters > 0 && latinLetters * 2 >= pairs + lone) return 'it looks like Windows-1252 or another 8-bit code page';
   if (pairs >= 2 && pairs >= lone * 4) return 'the bytes look like a Chinese or Japanese code page: GBK, Big5 or Shift-JIS';
   if (cutOff(b, bad)) return 'it ends in the middle of a character: is the file cut off?';
   return 'it looks like Windows-1252 or another 8-bit code page';

@@ -1,5 +1,6 @@
 // Values that carry a spreadsheet's fingerprints (scientific notation, made-up dates, `?` for lost letters, UTF-8 read
 // as Windows-1252, 15-digit rounding, asdot ASNs missing a trailing zero): Cgw.SpreadsheetChanged warnings with the likely original and the fix.
+import { printable } from '../text.js';
 import type { Issue, WrittenRow } from '../types.js';
 import type { CappedIssues } from './capped.js';
 
@@ -121,7 +122,7 @@ function cap(s: string): string {
  */
 export function spreadsheetFingerprints(rows: readonly WrittenRow[], sink: CappedIssues, locate?: Locate): void {
   const warn = (row: WrittenRow, field: string, kind: string, f: Finding, fix = KEEP_AS_TEXT) => {
-    const issue: Issue = { severity: 'warning', code: SPREADSHEET_CHANGED, field, message: `${f.message}; ${fix}`, file: row.file, line: row.line };
+    const issue: Issue = { severity: 'warning', code: SPREADSHEET_CHANGED, field, message: printable(`${f.message}; ${fix}`), file: row.file, line: row.line };
     const cell = locate?.(row, field);
     if (cell !== undefined) issue.cell = cell;
     sink.add(row.issues, issue, `${SPREADSHEET_CHANGED}|${field}|${kind}`);

@@ -1,5 +1,6 @@
 // CSV header names -> canonical columns: normalisation, aliases, `tag:<Key>` columns, duplicates and unknown names.
 import type { Field } from '../types.js';
+import { closest } from './suggest.js';
 
 export type ColumnKind =
   | { kind: 'field'; field: Exclude<Field, 'tags'> }
@@ -132,4 +133,17 @@ export function hasRequired(cells: readonly string[]): boolean {
 export function stripQuotes(s: string): string {
   const t = s.trim();
   return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1).replace(/""/g, '"') : t;
+}
+
+const ALIAS_KEYS = Object.keys(ALIASES);
+
+/**
+ * The field an unknown header most likely misspells (`nmae` -> name, `IP Adress` -> ip, `regoin` -> region), or
+ * undefined when it is not close to any accepted header name (an extra column of the user's own).
+ */
+export function likelyField(header: string): string | undefined {
+  const norm = normaliseHeader(header);
+  if (norm === '' || RESULT_HEADERS.has(norm)) return undefined;
+  const key = closest(norm, ALIAS_KEYS);
+  return key === undefined ? undefined : ALIASES[key];
 }

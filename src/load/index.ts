@@ -1,7 +1,8 @@
 // Manifest entry point: picks the CSV, YAML or xlsx reader, caps the file size before reading, warns about readable AuthKeys.
 import { stat } from 'node:fs/promises';
 import { readRegularFile } from '../state/fsutil.js';
-import { extname } from 'node:path';
+import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { printable } from '../text.js';
 import { ManifestError } from '../errors.js';
 import type { Manifest, ManifestFormat } from '../types.js';
 import { readCsv } from './csv.js';
@@ -10,43 +11,60 @@ import { readYaml } from './yaml.js';
 
 export type { LoadOptions } from './options.js';
 
-/** Reads a manifest file. Format by extension (.csv .tsv .txt / .yaml .yml / .xlsx), else sniffed from the content. */
+/**
+ * Reads a manifest file. Format by extension (.csv .tsv .txt / .yaml .yml / .xlsx), else sniffed from the content.
+ * Errors, issues and rows name the file as `shownPath` does; the returned Manifest.file is `path` as given.
+ */
 export async function loadManifest(path: string, opts: LoadOptions): Promise<Manifest> {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  const shown = shownPath(path, opts.cwd);
   let mode: number;
   let bytes: Buffer;
   try {
     const st = await stat(path);
-    if (st.isDirectory()) throw new ManifestError(path, undefined, 'is a directory, not a manifest file');
+    if (st.isDirectory()) throw new ManifestError(shown, undefined, 'is a directory, not a manifest file');
     // A FIFO, device or socket would block the read (or never end): refused from stat, which does not open it.
-    if (!st.isFile()) throw new ManifestError(path, undefined, 'is not a regular file (a FIFO, device or socket); give the path of the manifest file itself');
-    if (st.size > maxBytes) throw new ManifestError(path, undefined, `the file is ${st.size} bytes, over the ${maxBytes}-byte limit`);
+    if (!st.isFile()) throw new ManifestError(shown, undefined, 'is not a regular file (a FIFO, device or socket); give the path of the manifest file itself');
+    if (st.size > maxBytes) throw new ManifestError(shown, undefined, `the file is ${st.size} bytes, over the ${maxBytes}-byte limit`);
     mode = st.mode;
     // Opened without blocking and checked again on the open file: a swap after the stat cannot make it hang.
     const read = await readRegularFile(path, 'the manifest', maxBytes, {
       followSymlinks: true,
-      makeError: (m) => new ManifestError(path, undefined, m.replace(`the manifest ${path} `, '')),
+      makeError: (m) => new ManifestError(shown, undefined, m.replace(`the manifest ${path} `, '')),
     });
-    if (!read) throw new ManifestError(path, undefined, 'cannot read the file (no such file)');
+    if (!read) throw new ManifestError(shown, undefined, 'cannot read the file (no such file)');
     bytes = read;
   } catch (e) {
     if (e instanceof ManifestError) throw e;
-    throw new ManifestError(path, undefined, `cannot read the file (${describeFsError(e)})`);
+    throw new ManifestError(shown, undefined, `cannot read the file (${describeFsError(e)})`);
   }
-  const format = formatOf(path, bytes);
-  const { manifest, literalAuthKeys } = format === 'csv' ? readCsv(bytes, path, opts) : format === 'yaml' ? readYaml(bytes, path, opts) : await readWorkbook(bytes, path, opts);
+  const format = formatOf(shown, bytes);
+  const { manifest, literalAuthKeys } = format === 'csv' ? readCsv(bytes, shown, opts) : format === 'yaml' ? readYaml(bytes, shown, opts) : await readWorkbook(bytes, shown, opts);
   // Only a file that holds keys needs tight permissions; env: references are not secrets.
   if (literalAuthKeys && process.platform !== 'win32' && (mode & 0o044) !== 0) {
     manifest.issues.push({
       severity: 'warning',
       code: 'Cgw.ManifestReadable',
       field: 'auth_key',
-      message: `the manifest holds AuthKeys and is readable by other users; chmod 600 ${path} or use auth_key: env:NAME`,
-      file: path,
+      message: `the manifest holds AuthKeys and is readable by other users; chmod 600 ${shown} or use auth_key: env:NAME`,
+      file: shown,
       line: 0,
     });
   }
+  // The journal keys on the path as given; what people read (rows, issues, errors) uses the shown one.
+  manifest.file = path;
   return manifest;
+}
+
+/**
+ * How messages name the manifest: relative to `cwd` when the file is inside it (`branches.csv`, `sites/a.xlsx`),
+ * else as given; control characters escaped.
+ */
+export function shownPath(path: string, cwd: string | undefined): string {
+  if (cwd === undefined) return printable(path);
+  const rel = relative(resolve(cwd), resolve(cwd, path));
+  const inside = rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+  return printable(inside ? rel : path);
 }
 
 /** Pure CSV reader (no fs): bytes of a CSV/TSV file -> Manifest. */

@@ -14,6 +14,11 @@ export interface LoadOptions {
   sheet?: string;
   /** xlsx: data rows allowed (default 50,000: the parser holds the sheet in memory). */
   maxRows?: number;
+  /**
+   * The caller's working directory (cli.ts: io.cwd). When given and the manifest is under it, messages, issues and
+   * rows name the file by its path relative to it (`sites/branches.csv:4`); Manifest.file stays the path as given.
+   */
+  cwd?: string;
 }
 
 export const DEFAULT_MAX_BYTES = 50 * 1024 * 1024;

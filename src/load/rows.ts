@@ -3,19 +3,40 @@ import { ManifestError } from '../errors.js';
 import { unescapeFormula } from '../report/csv.js';
 import type { Field, Issue, Tag, WrittenRow } from '../types.js';
 import { echoAuthKey, resolveAuthKey } from './authkey.js';
-import { EXPECTED_HEADERS, hasRequired, mapHeaders, type Column } from './headers.js';
+import { printable } from '../text.js';
+import { EXPECTED_HEADERS, columnIdentity, hasRequired, likelyField, mapHeaders, type Column } from './headers.js';
 import type { LoadOptions } from './options.js';
 import { parseTagCell } from './tags.js';
 
-/** Header checks that need the parsed cells: required columns, duplicates, empty `tag:` keys. */
-export function prepareHeader(record: readonly string[], file: string, line: number): Column[] {
+/**
+ * Header checks that need the parsed cells: required columns, duplicates, empty `tag:` keys, and unknown columns
+ * that are a typo away from a field (`nmae`): those would create gateways without the field, so they stop the file.
+ * `where(i)` names header cell i (CSV: `column 3`; xlsx: `cell Sites!C1`).
+ */
+export function prepareHeader(record: readonly string[], file: string, line: number, where: (i: number) => string = (i) => `column ${i + 1}`): Column[] {
   const { columns, problem } = mapHeaders(record);
   if (problem?.duplicate) {
     const [a, b] = problem.duplicate;
-    throw new ManifestError(file, line, `duplicate columns "${a}" and "${b}" name the same field; keep one`);
+    throw new ManifestError(file, line, `duplicate columns "${printable(a)}" and "${printable(b)}" name the same field; keep one`);
   }
-  if (problem?.emptyTagKey !== undefined) throw new ManifestError(file, line, `column "${problem.emptyTagKey}" has no tag key; write tag:<Key>`);
+  if (problem?.emptyTagKey !== undefined) throw new ManifestError(file, line, `column "${printable(problem.emptyTagKey)}" has no tag key; write tag:<Key>`);
   if (!hasRequired(record)) throw missingColumns(record, file, line);
+  const present = new Set(columns.map(columnIdentity));
+  const typos: string[] = [];
+  for (const c of columns) {
+    if (c.kind !== 'unknown') continue;
+    const field = likelyField(c.header);
+    // A column for a field the header already has is the user's own (e.g. "nome" beside "name"), not a typo.
+    if (field === undefined || present.has(field)) continue;
+    typos.push(`${where(c.index)} "${printable(shortHeader(c.header))}" is not a column cgw-batch knows: did you mean ${field}?`);
+  }
+  if (typos.length > 0) {
+    throw new ManifestError(
+      file,
+      line,
+      `${typos.join('; ')} Rename the header (the rows would otherwise be planned without that field); a column of your own needs a name that is not this close to a field's`,
+    );
+  }
   return columns;
 }
 
@@ -23,7 +44,17 @@ export function missingColumns(cells: readonly string[], file: string, line: num
   const found = cells.map((c) => c.trim()).filter((c) => c !== '');
   let hint = '';
   if (found.length === 1 && /[;\t|]/.test(found[0]!)) hint = ' (the header is one column: is the file delimited by something other than , ; or tab?)';
-  return new ManifestError(file, line, `header must name the columns ${EXPECTED_HEADERS}; found: ${found.map((f) => `"${f}"`).join(', ') || 'nothing'}${hint}`);
+  const typos = found.flatMap((f) => {
+    const field = likelyField(f);
+    return field === 'region' || field === 'ip' ? [`"${printable(shortHeader(f))}": did you mean ${field}?`] : [];
+  });
+  if (typos.length > 0) hint += ` (${typos.join('; ')})`;
+  return new ManifestError(file, line, `header must name the columns ${EXPECTED_HEADERS}; found: ${found.map((f) => `"${printable(shortHeader(f))}"`).join(', ') || 'nothing'}${hint}`);
+}
+
+// Header cells are printed in messages: bound them (a data row taken for a header may hold long values).
+function shortHeader(h: string): string {
+  return h.length > 60 ? `${h.slice(0, 57)}...` : h;
 }
 
 /**
@@ -44,7 +75,7 @@ export function headerIssues(columns: readonly Column[], file: string, line: num
       severity: 'warning',
       code: 'Cgw.UnknownColumn',
       field: 'columns',
-      message: `column${unknown.length > 1 ? 's' : ''} not used by cgw-batch (kept in reports): ${unknown.join(', ')}`,
+      message: `column${unknown.length > 1 ? 's' : ''} not used by cgw-batch (kept in reports): ${unknown.map((h) => printable(shortHeader(h))).join(', ')}`,
       file,
       line,
     });
@@ -55,7 +86,7 @@ export function headerIssues(columns: readonly Column[], file: string, line: num
       severity: 'info',
       code: 'Cgw.ResultColumns',
       field: 'columns',
-      message: `column${ours.length > 1 ? 's' : ''} written by cgw-batch into results files ignored: ${ours.join(', ')}`,
+      message: `column${ours.length > 1 ? 's' : ''} written by cgw-batch into results files ignored: ${ours.map((h) => printable(h)).join(', ')}`,
       file,
       line,
     });

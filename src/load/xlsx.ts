@@ -9,7 +9,8 @@ import { FORMAT_AS_TEXT, spreadsheetFingerprints } from './fingerprints.js';
 import { hasRequired, type Column } from './headers.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
 import { buildRow, echoColumns, headerIssues, prepareHeader } from './rows.js';
-import { PackageError, XLSX_LIMITS, colLetters, selectSheet } from './xlsx-package.js';
+import { printable } from '../text.js';
+import { PackageError, XLSX_LIMITS, cellKey, colLetters, decodeEscapes, quoteSheetName, selectSheet, type CellNote } from './xlsx-package.js';
 
 export { colLetters } from './xlsx-package.js';
 
@@ -56,23 +57,27 @@ export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): 
     await wb.xlsx.load(selected.pkg as unknown as ArrayBuffer);
   } catch {
     // exceljs messages quote XML (cell values, possibly an AuthKey): only say where.
-    throw new ManifestError(file, undefined, `cannot read sheet "${selected.sheet.name}" of the workbook (damaged file?); open it in Excel or LibreOffice and save it again`);
+    throw new ManifestError(file, undefined, `cannot read sheet "${printable(selected.sheet.name)}" of the workbook (damaged file?); open it in Excel or LibreOffice and save it again`);
   }
   const ws = wb.worksheets[0];
-  if (!ws) throw new ManifestError(file, undefined, `cannot read sheet "${selected.sheet.name}" of the workbook`);
+  const sheetName = printable(selected.sheet.name);
+  if (!ws) throw new ManifestError(file, undefined, `cannot read sheet "${sheetName}" of the workbook`);
   const sheetRef = quoteSheet(selected.sheet.name);
+  const notes = selected.notes;
+  const date1904 = selected.date1904;
+  const readCell = (cell: ExcelJS.Cell): CellRead => readCellNoted(cell, notes, date1904);
   const at = (col: number, row: number) => `${sheetRef}!${colLetters(col)}${row}`;
 
   // Header: among the first rows with values, the first that names region and ip (a title row above it is common in
   // workbooks); if none does, the first row, so the error lists what it holds.
   const candidates: Array<{ line: number; cells: string[] }> = [];
   ws.eachRow((row) => {
-    if (candidates.length < HEADER_SEARCH && rowHasValue(row)) candidates.push({ line: row.number, cells: rowTexts(row) });
+    if (candidates.length < HEADER_SEARCH && rowHasValue(row, readCell)) candidates.push({ line: row.number, cells: rowTexts(row, readCell) });
   });
-  if (candidates.length === 0) throw new ManifestError(file, undefined, `sheet "${selected.sheet.name}" is empty`);
+  if (candidates.length === 0) throw new ManifestError(file, undefined, `sheet "${sheetName}" is empty`);
   const header = candidates.find((c) => hasRequired(c.cells)) ?? candidates[0]!;
   const headerLine = header.line;
-  const columns = prepareHeader(header.cells, file, headerLine);
+  const columns = prepareHeader(header.cells, file, headerLine, (i) => `cell ${at(i + 1, headerLine)}`);
   const colOf = columnLookup(columns);
 
   const fileIssues: Issue[] = headerIssues(columns, file, headerLine);
@@ -110,9 +115,9 @@ export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): 
 
   let dataRows = 0;
   ws.eachRow((row, rowNumber) => {
-    if (rowNumber <= headerLine || !rowHasValue(row)) return;
+    if (rowNumber <= headerLine || !rowHasValue(row, readCell)) return;
     if (++dataRows > maxRows) {
-      throw new ManifestError(file, rowNumber, `sheet "${selected.sheet.name}" has more than ${maxRows} rows; split it into several workbooks or export CSV UTF-8`);
+      throw new ManifestError(file, rowNumber, `sheet "${sheetName}" has more than ${maxRows} rows; split it into several workbooks or export CSV UTF-8`);
     }
     const record: string[] = [];
     const cellIssues: Issue[] = [];
@@ -157,14 +162,14 @@ export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): 
       severity: 'warning',
       code: 'Cgw.HiddenColumn',
       field: fieldName(c),
-      message: `column ${colLetters(c.index + 1)} (${c.header}) is hidden but read; unhide it to check its values`,
+      message: `column ${colLetters(c.index + 1)} (${printable(c.header)}) is hidden but read; unhide it to check its values`,
       file,
       line: headerLine,
       cell: at(c.index + 1, headerLine),
     });
   }
   if (selected.sheet.state !== 'visible') {
-    fileIssues.push({ severity: 'info', code: 'Cgw.HiddenSheet', field: 'sheet', message: `sheet "${selected.sheet.name}" is hidden in the workbook`, file, line: 0 });
+    fileIssues.push({ severity: 'info', code: 'Cgw.HiddenSheet', field: 'sheet', message: `sheet "${sheetName}" is hidden in the workbook`, file, line: 0 });
   }
 
   spreadsheetFingerprints(rows, sink, (row, field) => {
@@ -185,7 +190,7 @@ function notAWorkbook(b: Buffer): string {
 /** How many rows with values may come before the header (titles, notes). */
 const HEADER_SEARCH = 10;
 
-function rowTexts(row: ExcelJS.Row): string[] {
+function rowTexts(row: ExcelJS.Row, readCell: (c: ExcelJS.Cell) => CellRead): string[] {
   const cells: string[] = [];
   row.eachCell((cell, col) => {
     cells[col - 1] = readCell(cell).text;
@@ -194,7 +199,7 @@ function rowTexts(row: ExcelJS.Row): string[] {
   return cells;
 }
 
-function rowHasValue(row: ExcelJS.Row): boolean {
+function rowHasValue(row: ExcelJS.Row, readCell: (c: ExcelJS.Cell) => CellRead): boolean {
   let found = false;
   row.eachCell((cell) => {
     if (!found && cell.type !== V.Merge && readCell(cell).text !== '') found = true;
@@ -251,7 +256,10 @@ function judgeCell(c: CellRead, column: Column, col: number, cell: string, file:
   const judge = judgeOf(column);
   if (judge === 'none') return;
   const field = fieldName(column);
-  const what = judge === 'secret' ? 'the AuthKey cell' : `the ${field} cell`;
+  // What came from the file is shown with its control characters escaped.
+  const name = printable(field);
+  const text = printable(c.text);
+  const what = judge === 'secret' ? 'the AuthKey cell' : `the ${name} cell`;
   const issue = (severity: Severity, code: string, message: string) => add({ severity, code, field, message, file, line, cell });
 
   if (c.formula) {
@@ -259,41 +267,41 @@ function judgeCell(c: CellRead, column: Column, col: number, cell: string, file:
       issue('error', 'Cgw.FormulaCell', `${what} holds a formula with no saved result (the file was written by a program that does not calculate); open and save it in Excel or LibreOffice, or type the value`);
       return;
     }
-    issue('warning', 'Cgw.FormulaCell', `${what} holds a formula; its saved result${judge === 'secret' ? '' : ` "${c.text}"`} is used. Replace the formula by its value (Paste Special > Values) so the manifest says what is sent`);
+    issue('warning', 'Cgw.FormulaCell', `${what} holds a formula; its saved result${judge === 'secret' ? '' : ` "${text}"`} is used. Replace the formula by its value (Paste Special > Values) so the manifest says what is sent`);
   }
   switch (c.kind) {
     case 'number': {
       const integer = /^-?\d+$/.test(c.text);
       if (judge === 'asn') {
-        if (integer) issue('warning', 'Cgw.NumberCell', `the ASN cell is the number ${c.text}, read as ${c.text}; a number cell shows asdot ${c.text}.0 as ${c.text} too: if you meant asdot, ${FORMAT_AS_TEXT}`);
-        else issue('error', 'Cgw.NumberCell', `the ASN cell is the number ${c.text}; a number cell drops trailing zeros, so asdot ${c.text}0 would also show as ${c.text}. If you meant asdot ${c.text}, ${FORMAT_AS_TEXT}`);
+        if (integer) issue('warning', 'Cgw.NumberCell', `the ASN cell is the number ${text}, read as ${text}; a number cell shows asdot ${text}.0 as ${text} too: if you meant asdot, ${FORMAT_AS_TEXT}`);
+        else issue('error', 'Cgw.NumberCell', `the ASN cell is the number ${text}; a number cell drops trailing zeros, so asdot ${text}0 would also show as ${text}. If you meant asdot ${text}, ${FORMAT_AS_TEXT}`);
       } else if (judge === 'secret') {
         issue('error', 'Cgw.NumberCell', `the AuthKey cell is a number: a number cell drops leading zeros and rounds long digit strings, so the key may have changed; ${FORMAT_AS_TEXT}`);
       } else if (judge === 'strict') {
-        issue('error', 'Cgw.NumberCell', `the ${field} cell is the number ${c.text}; a ${field} is text. ${cap(FORMAT_AS_TEXT)}`);
+        issue('error', 'Cgw.NumberCell', `the ${name} cell is the number ${text}; a ${name} is text. ${cap(FORMAT_AS_TEXT)}`);
       } else {
         const lost = integer ? 'leading zeros (0123 shows as 123)' : 'trailing zeros (1.10 shows as 1.1)';
-        issue('warning', 'Cgw.NumberCell', `the ${field} cell is the number ${c.text}, read as "${c.text}"; a number cell drops ${lost}: if you typed something else, ${FORMAT_AS_TEXT}`);
+        issue('warning', 'Cgw.NumberCell', `the ${name} cell is the number ${text}, read as "${text}"; a number cell drops ${lost}: if you typed something else, ${FORMAT_AS_TEXT}`);
       }
       return;
     }
     case 'date':
-      issue('error', 'Cgw.DateCell', `${what} is a date${judge === 'secret' ? '' : ` (${c.text})`}: the spreadsheet turned what was typed (e.g. 12/31 or 1-2) into a date and the original text is lost; ${FORMAT_AS_TEXT}`);
+      issue('error', 'Cgw.DateCell', `${what} is a date${judge === 'secret' ? '' : ` (${text})`}: the spreadsheet turned what was typed (e.g. 12/31 or 1-2) into a date and the original text is lost; ${FORMAT_AS_TEXT}`);
       return;
     case 'boolean':
-      if (judge === 'label') issue('warning', 'Cgw.BooleanCell', `the ${field} cell is the logical value ${c.text}; read as "${c.text}" (the sheet may have shown true, yes or 1); ${FORMAT_AS_TEXT}`);
-      else issue('error', 'Cgw.BooleanCell', `${what} is the logical value${judge === 'secret' ? '' : ` ${c.text}`}, not text; ${FORMAT_AS_TEXT}`);
+      if (judge === 'label') issue('warning', 'Cgw.BooleanCell', `the ${name} cell is the logical value ${text}; read as "${text}" (the sheet may have shown true, yes or 1); ${FORMAT_AS_TEXT}`);
+      else issue('error', 'Cgw.BooleanCell', `${what} is the logical value${judge === 'secret' ? '' : ` ${text}`}, not text; ${FORMAT_AS_TEXT}`);
       return;
     case 'error':
-      issue('error', 'Cgw.ErrorCell', `${what} shows the error ${judge === 'secret' ? 'value' : c.text}; fix the formula or type the value`);
+      issue('error', 'Cgw.ErrorCell', `${what} shows the error ${judge === 'secret' ? 'value' : text}; fix the formula or type the value`);
       return;
     case 'merged': {
       const m = c.master!;
       // Merged down a column (a value "for all these rows"): the rows below the first have no value of their own.
       if (m.col === col) {
-        issue('error', 'Cgw.MergedCell', `${what} is merged into ${m.address} above it, so this row's ${field} is empty; unmerge the cells (Home > Merge > Unmerge) and fill the value into every row`);
+        issue('error', 'Cgw.MergedCell', `${what} is merged into ${m.address} above it, so this row's ${name} is empty; unmerge the cells (Home > Merge > Unmerge) and fill the value into every row`);
       } else {
-        issue('warning', 'Cgw.MergedCell', `${what} is merged into ${m.address} and read as empty; unmerge the cells if this row needs a ${field}`);
+        issue('warning', 'Cgw.MergedCell', `${what} is merged into ${m.address} and read as empty; unmerge the cells if this row needs a ${name}`);
       }
       return;
     }
@@ -306,8 +314,13 @@ function cap(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-/** A cell as text plus what kind of value it holds; formulas are judged by their cached result. */
-function readCell(cell: ExcelJS.Cell): CellRead {
+/**
+ * A cell as text plus what kind of value it holds; formulas are judged by their saved result. `notes` corrects what
+ * the parser reads wrong: dates (ISO date cells, serial numbers under a date format), `_xHHHH_` escapes in inline and
+ * `t="str"` text, and a formula whose saved result is the empty string.
+ */
+function readCellNoted(cell: ExcelJS.Cell, notes: ReadonlyMap<number, CellNote>, date1904: boolean): CellRead {
+  const note = notes.size === 0 ? undefined : notes.get(cellKey(Number(cell.row), Number(cell.col)));
   switch (cell.type) {
     case V.Null:
       return { kind: 'empty', text: '' };
@@ -316,14 +329,38 @@ function readCell(cell: ExcelJS.Cell): CellRead {
       return { kind: 'merged', text: '', master: { address: m.address, row: Number(m.row), col: Number(m.col) } };
     }
     case V.Formula: {
-      const v = cell.value as ExcelJS.CellFormulaValue | ExcelJS.CellSharedFormulaValue;
-      const result = v.result;
-      if (result === undefined || result === null) return { kind: 'empty', text: '', formula: { cached: false } };
-      return { ...plain(result), formula: { cached: true } };
+      // `cell.result`, not `cell.value.result`: the value's copy drops a saved 0, FALSE or "".
+      const result: unknown = cell.result;
+      if (result === undefined || result === null) {
+        if (note?.emptyResult) return { kind: 'empty', text: '', formula: { cached: true } };
+        return { kind: 'empty', text: '', formula: { cached: false } };
+      }
+      return { ...noted(plain(result), result, note, date1904), formula: { cached: true } };
     }
     default:
-      return plain(cell.value);
+      return noted(plain(cell.value), cell.value, note, date1904);
   }
+}
+
+function noted(read: CellRead, raw: unknown, note: CellNote | undefined, date1904: boolean): CellRead {
+  if (note === undefined) return read;
+  if (note.date?.iso !== undefined) return { kind: 'date', text: isoText(note.date.iso) };
+  if (note.date && typeof raw === 'number') return { kind: 'date', text: dateText(serialDate(raw, date1904)) };
+  if (note.escaped && typeof raw === 'string') return plain(decodeEscapes(raw));
+  return read;
+}
+
+/** A date serial number as a Date (1900 system: day 25569 is 1970-01-01; 1904 system: 1462 days later). */
+function serialDate(serial: number, date1904: boolean): Date {
+  return new Date(Math.round((serial - 25569 + (date1904 ? 1462 : 0)) * 86_400_000));
+}
+
+/** An ISO date cell's text for messages: the date alone when the time is midnight. */
+function isoText(iso: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(iso);
+  if (!m) return iso.slice(0, 40);
+  const time = m[2];
+  return time === undefined || /^00:00(:00)?$/.test(time) ? m[1]! : `${m[1]} ${time.length === 5 ? `${time}:00` : time}`;
 }
 
 function plain(v: unknown): CellRead {
@@ -354,7 +391,7 @@ function dateText(d: Date): string {
   return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.slice(0, 19).replace('T', ' ');
 }
 
-/** A sheet name as Excel writes it in a reference: quoted when it is not a plain word. */
+/** A sheet name as Excel writes it in a reference: quoted when it is not a plain word; control characters escaped. */
 export function quoteSheet(name: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_.]*$/.test(name) ? name : `'${name.replace(/'/g, "''")}'`;
+  return quoteSheetName(name);
 }

@@ -6,6 +6,8 @@ import { FIELDS, type Field, type Issue, type Manifest, type Tag, type WrittenRo
 import { resolveAuthKey } from './authkey.js';
 import { toText } from './decode.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
+import { printable } from '../text.js';
+import { closest } from './suggest.js';
 import { formatTags, mergeTags } from './tags.js';
 
 /** A parse error shown as file:line:col + reason (ManifestError's message has no column, so it is rebuilt here). */
@@ -25,6 +27,16 @@ type YNode = YScalar | YMap | YSeq;
 type ScalarKey = Exclude<Field, 'tags'>;
 const SCALAR_KEYS: readonly string[] = ['region', 'ip', 'ip_address', 'name', 'description', 'asn', 'auth_key', 'auth_key_env', 'resource_group_id'];
 const ALLOWED = [...SCALAR_KEYS, 'tags'].join(', ');
+const TOP_KEYS = ['defaults', 'gateways'];
+
+/** ` (did you mean 'name'?)` when `key` is a typo of one of `known` (case, spaces, `_` and `-` aside), else ''. */
+function didYouMean(key: string, known: readonly string[]): string {
+  const norm = (k: string) => k.normalize('NFKC').toLowerCase().replace(/[\s_\-]+/g, '');
+  const byNorm = new Map(known.map((k) => [norm(k), k]));
+  const n = norm(key);
+  const hit = byNorm.get(n) ?? byNorm.get(closest(n, byNorm.keys()) ?? '');
+  return hit === undefined ? '' : ` (did you mean '${hit}'?)`;
+}
 
 export interface YamlResult {
   manifest: Manifest;
@@ -57,7 +69,7 @@ export function readYaml(bytes: Buffer, file: string, opts: LoadOptions): YamlRe
         if (e.value.k !== 'map' && !isNull(e.value)) throw new ManifestError(file, lines.lineAt(e.keyPos), 'defaults must be a map of field: value');
         if (e.value.k === 'map') defaultsNode = e.value;
       } else if (e.key === 'gateways') gatewaysNode = e.value;
-      else throw new ManifestError(file, lines.lineAt(e.keyPos), `unknown top-level key '${shortKey(e.key)}'; allowed: defaults, gateways (or a bare list of gateways)`);
+      else throw new ManifestError(file, lines.lineAt(e.keyPos), `unknown top-level key '${shortKey(e.key)}'${didYouMean(e.key, TOP_KEYS)}; allowed: defaults, gateways (or a bare list of gateways)`);
     }
     if (gatewaysNode === undefined) throw new ManifestError(file, lines.lineAt(root.pos), 'no gateways: list (write gateways: followed by - items)');
   } else throw new ManifestError(file, lines.lineAt(root.pos), 'manifest must be a list of gateways or a map with defaults: and gateways:');
@@ -129,7 +141,7 @@ function readItem(map: YMap, text: string, file: string, lines: LineIndex): Item
       }
       continue;
     }
-    if (!SCALAR_KEYS.includes(key)) throw new ManifestError(file, at, `unknown field '${shortKey(key)}'; allowed: ${ALLOWED}`);
+    if (!SCALAR_KEYS.includes(key)) throw new ManifestError(file, at, `unknown field '${shortKey(key)}'${didYouMean(key, [...SCALAR_KEYS, 'tags'])}; allowed: ${ALLOWED}`);
     if (value.k !== 'scalar') throw new ManifestError(file, at, `field '${key}' must be a single value, not a ${value.k === 'map' ? 'map' : 'list'}`);
     if (key === 'ip' || key === 'ip_address') {
       if (ipKey !== undefined) throw new ManifestError(file, at, `both '${ipKey}' and '${key}' are given; keep one`);
@@ -177,7 +189,7 @@ function isNull(n: YNode): boolean {
 
 // Keys are printed in messages; bound them so a pasted secret used as a key cannot print at length.
 function shortKey(k: string): string {
-  return k.length > 40 ? `${k.slice(0, 37)}...` : k;
+  return printable(k.length > 40 ? `${k.slice(0, 37)}...` : k);
 }
 
 const KNOWN_TAGS = new Set(
@@ -282,6 +294,7 @@ function syntaxError(e: unknown, file: string, opts: LoadOptions): ManifestError
   // e.g. `undeclared tag handle "!x"`, `tag name cannot contain such characters: X`: keep the words, drop the quote.
   reason = reason.replace(/"[^"]*"|`[^`]*`/g, '').replace(/:\s.*$/s, '').replace(/\s+/g, ' ').trim() || 'invalid YAML';
   if (opts.redactor) reason = opts.redactor.redact(reason);
+  reason = printable(reason);
   if (typeof mark?.line === 'number' && typeof mark.column === 'number') return new YamlSyntaxError(file, mark.line + 1, mark.column + 1, reason);
   return new ManifestError(file, undefined, reason);
 }

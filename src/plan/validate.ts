@@ -15,7 +15,10 @@ import {
   hasSmartQuotes,
 } from './rules.js';
 
-/** Shortest AuthKey we accept (issue 11: weak keys are refused rather than masked unreliably). */
+/**
+ * AuthKeys shorter than this get a warning: the API accepts 1-64 characters and existing BGP peers use short keys,
+ * but they are easy to guess. (They are never printed: reports and the journal never hold a key.)
+ */
 export const MIN_AUTH_KEY = 8;
 
 export interface ValidateOptions {
@@ -138,8 +141,12 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowR
     const bad = checkAuthKey(authKey);
     if (bad) add('error', 'InvalidAuthkey.Malformed', 'auth_key', bad.message);
     else if (authKey.length < MIN_AUTH_KEY) {
-      // A short key is weak, and too short to be masked reliably in logs without masking ordinary words.
-      add('error', 'Cgw.WeakAuthKey', 'auth_key', `the AuthKey has ${authKey.length} characters; use at least ${MIN_AUTH_KEY} (short keys are weak and cannot be masked reliably in logs)`);
+      add(
+        'warning',
+        'Cgw.WeakAuthKey',
+        'auth_key',
+        `the AuthKey has ${authKey.length} character${authKey.length === 1 ? '' : 's'}: the API accepts it, but a key this short is easy to guess; use ${MIN_AUTH_KEY} or more where the BGP peer allows`,
+      );
     }
     if (asn === undefined) {
       add(

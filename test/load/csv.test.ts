@@ -64,6 +64,33 @@ test('case 3: Windows-1252 byte -> "save as CSV UTF-8" at the line of the bad by
   expectManifestError(() => parseCsv(bytes, 'w.csv', opts), 3, /not UTF-8.*CSV UTF-8/);
 });
 
+test('a Windows-1252 CSV with German and French names (Zürich, Köln, Genève) is diagnosed as Windows-1252, not a CJK code page', () => {
+  const latin1 = (s: string) => Buffer.from(s, 'latin1');
+  const bytes = latin1('region,ip,name,description\ncn-hangzhou,203.0.113.1,Zürich,Köln office\ncn-shanghai,203.0.113.2,Genève,Straße 1\n');
+  const e = expectManifestError(() => parseCsv(bytes, 'w.csv', opts), 2, /not UTF-8 \(it looks like Windows-1252 or another 8-bit code page\)/);
+  assert.doesNotMatch(e.message, /GBK|Big5|Shift-JIS/);
+});
+
+test("a misspelt column stops the file naming the likely field; extra columns of the user's own stay warnings and are echoed", () => {
+  const e = expectManifestError(() => csv('region,ip,nmae\ncn-hangzhou,203.0.113.1,hz-01\n'), 1, /column 3 "nmae" is not a column cgw-batch knows: did you mean name\?/);
+  assert.match(e.message, /Rename the header/);
+  expectManifestError(() => csv('region,ip,Descripton,BGP ASN,Auth Kye\ncn-hangzhou,203.0.113.1,d,65001,env:K\n'), 1, /column 3 "Descripton" .*did you mean description\?; column 5 "Auth Kye" .*did you mean auth_key\?/);
+  // A required column misspelt: the missing-columns error says which one.
+  expectManifestError(() => csv('regoin,ip\ncn-hangzhou,203.0.113.1\n'), 1, /found: "regoin", "ip" \("regoin": did you mean region\?\)/);
+  const m = csv('region,ip,name,Site Code,id,note,nome\ncn-hangzhou,203.0.113.1,hz-01,HZ1,7,n,x\n');
+  assert.deepEqual(m.issues.map((i) => [i.severity, i.code]), [['warning', 'Cgw.UnknownColumn']]);
+  assert.match(m.issues[0]!.message, /Site Code, id, note, nome/);
+  assert.deepEqual(m.rows[0]!.echo, { region: 'cn-hangzhou', ip: '203.0.113.1', name: 'hz-01', 'Site Code': 'HZ1', id: '7', note: 'n', nome: 'x' });
+});
+
+test('header cells holding terminal control characters are printed escaped', () => {
+  const m = csv('region,ip,\u001b[2Jx\u0007\ncn-hangzhou,203.0.113.1,v\n');
+  assert.match(m.issues[0]!.message, /\\x1b\[2Jx\\x07/);
+  assert.ok(!m.issues[0]!.message.includes('\u001b'));
+  const e = expectManifestError(() => csv('\u001b]0;title\u0007,ip\ncn-hangzhou,203.0.113.1\n'), 1, /found: "\\x1b\]0;title\\x07", "ip"/);
+  assert.ok(!/[\u0000-\u001f]/.test(e.message));
+});
+
 test('case 4: mixed line endings: no trailing \\r, rows not merged; lone CR also ends a line', () => {
   const a = csv('region,ip\ncn-hangzhou,203.0.113.1\r\ncn-hangzhou,203.0.113.2\r\n');
   assert.deepEqual(a.rows.map((r) => [r.line, r.fields.ip]), [[2, '203.0.113.1'], [3, '203.0.113.2']]);
@@ -196,13 +223,19 @@ test('auth_key: literal, env:NAME, auth_key_env column; registered with the reda
   assert.equal(redactor.redact(`x ${MARKER} from-env-9876`), 'x *** ***');
 });
 
-test('an auth_key_env cell holding a 60 KB paste is named by its start and length, not echoed', () => {
-  const m = csv(`region,ip,auth_key_env\ncn-hangzhou,203.0.113.1,${'A'.repeat(60_000)}\n`);
-  assert.equal(m.rows[0]!.echo['auth_key_env'], '(AuthKey not copied)');
-  const issue = m.rows[0]?.issues[0];
-  assert.equal(issue?.code, 'Cgw.AuthKeyEnvMissing');
-  assert.ok((issue?.message.length ?? 0) < 200, issue?.message);
-  assert.match(issue?.message ?? '', /AAAA\.\.\. \(60000 characters\) is not set/);
+test('an auth_key_env cell or env: reference that is not a variable name (a 60 KB paste, the key itself) is never printed', () => {
+  const redactor = new Redactor();
+  const m = csv(`region,ip,asn,auth_key_env,auth_key\ncn-hangzhou,203.0.113.1,65000,${'A'.repeat(60_000)},\ncn-hangzhou,203.0.113.2,65000,${MARKER},\ncn-hangzhou,203.0.113.3,65000,,env:${MARKER}\n`, { env: {}, redactor });
+  assert.deepEqual(m.rows.map((r) => r.echo['auth_key_env']), ['(AuthKey not copied)', '(AuthKey not copied)', '']);
+  for (const r of m.rows) {
+    const issue = r.issues[0];
+    assert.equal(issue?.code, 'Cgw.AuthKeyEnvMissing');
+    assert.ok((issue?.message.length ?? 0) < 250, issue?.message);
+    assert.match(issue?.message ?? '', /is not an environment variable name .*never the key itself/);
+    assert.ok(!issue!.message.includes('AAAA') && !issue!.message.includes(MARKER), issue!.message);
+  }
+  // A value that may be the key is masked wherever it might surface later.
+  assert.equal(redactor.redact(`x ${MARKER}`), 'x ***');
 });
 
 test('both auth_key and auth_key_env on one row is a row error', () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyHeader, mapHeaders, normaliseHeader } from '../../src/load/headers.js';
+import { classifyHeader, likelyField, mapHeaders, normaliseHeader } from '../../src/load/headers.js';
+import { editDistance } from '../../src/load/suggest.js';
 
 test('normalisation: case, NBSP, spaces, _ and - collapse', () => {
   assert.equal(normaliseHeader(' IP Address '), 'ipaddress');
@@ -40,4 +41,23 @@ test('duplicates after normalisation are reported by their original names', () =
   assert.equal(mapHeaders(['region', 'ip', 'tag:env', 'tag:Env']).problem, undefined);
   assert.equal(mapHeaders(['region', 'ip', '', '']).problem, undefined);
   assert.deepEqual(mapHeaders(['region', 'ip', 'tag:']).problem, { emptyTagKey: 'tag:' });
+});
+
+test('likelyField: typos of a field are recognised, unrelated or short look-alike columns are not', () => {
+  const typos: Array<[string, string]> = [
+    ['nmae', 'name'], ['nam', 'name'], ['Names', 'name'], ['IP Adress', 'ip'], ['pi', 'ip'], ['regoin', 'region'], ['Regin', 'region'],
+    ['descripton', 'description'], ['Auth Kye', 'auth_key'], ['san', 'asn'], ['tag', 'tags'], ['Resource Grup', 'resource_group_id'], ['Gateway Nmae', 'name'],
+  ];
+  for (const [h, f] of typos) assert.equal(likelyField(h), f, h);
+  for (const h of ['id', 'note', 'notes', 'date', 'zone', 'owner', 'Site Code', 'city', 'comment', 'asn2', 'status', 'error_code', 'VLAN', 'type', '']) {
+    assert.equal(likelyField(h), undefined, h);
+  }
+});
+
+test('editDistance: insertions, deletions, substitutions and adjacent swaps count one each; it stops past max', () => {
+  assert.equal(editDistance('nmae', 'name'), 1);
+  assert.equal(editDistance('regoin', 'region'), 1);
+  assert.equal(editDistance('kitten', 'sitting'), 3);
+  assert.equal(editDistance('', 'abc'), 3);
+  assert.equal(editDistance('a'.repeat(5000), 'name', 2), 3);
 });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadManifest } from '../../src/load/index.js';
 import { ManifestError } from '../../src/errors.js';
@@ -65,6 +66,24 @@ test('a FIFO (or a device) as the manifest is refused at once, without blocking;
     await assert.rejects(loadManifest('/dev/zero', { env: {} }), (e) => e instanceof ManifestError && /not a regular file/.test(e.message));
     symlinkSync(t.path('real.csv'), t.path('link.csv'));
     assert.equal((await loadManifest(t.path('link.csv'), { env: {} })).rows.length, 1);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('with the caller\'s cwd, messages, issues and rows name a file under it by its relative path; Manifest.file stays as given', async () => {
+  const t = tempDir({ 'sites/a.csv': 'region,ip,Site Code\ncn-hangzhou,203.0.113.1,x\n', 'sites/bad.csv': 'region,ip,nmae\n', 'sites/w.yaml': '- region: cn-hangzhou\n  ipp: 1\n' });
+  try {
+    const m = await loadManifest(t.path('sites/a.csv'), { env: {}, cwd: t.dir });
+    assert.equal(m.file, t.path('sites/a.csv'));
+    assert.deepEqual([m.rows[0]!.file, m.issues[0]!.file], ['sites/a.csv', 'sites/a.csv']);
+    await assert.rejects(loadManifest(t.path('sites/bad.csv'), { env: {}, cwd: t.dir }), (e) => e instanceof ManifestError && e.message.startsWith('sites/bad.csv:1: column 3 "nmae"'));
+    await assert.rejects(loadManifest(t.path('sites/w.yaml'), { env: {}, cwd: t.path('sites') }), (e) => e instanceof ManifestError && e.message.startsWith("w.yaml:2: unknown field 'ipp'"));
+    await assert.rejects(loadManifest(t.path('sites/none.csv'), { env: {}, cwd: t.dir }), (e) => e instanceof ManifestError && e.message === 'sites/none.csv: cannot read the file (no such file)');
+    // Outside the working directory (or without one): the path as given.
+    const outside = await loadManifest(t.path('sites/a.csv'), { env: {}, cwd: join(t.dir, 'elsewhere') });
+    assert.equal(outside.rows[0]!.file, t.path('sites/a.csv'));
+    assert.equal((await loadManifest(t.path('sites/a.csv'), { env: {} })).rows[0]!.file, t.path('sites/a.csv'));
   } finally {
     t.cleanup();
   }

@@ -1,5 +1,6 @@
 // Builds real .xlsx workbooks in memory with exceljs (the library the loader reads with) and edits their parts.
 import ExcelJS from 'exceljs';
+import { deflateRawSync } from 'node:zlib';
 import { listZip, readEntry, storeZip } from '../../src/load/zip.js';
 
 export type CellValue = ExcelJS.CellValue;
@@ -76,4 +77,52 @@ export function rawZip(entries: RawEntry[]): Buffer {
   end.writeUInt32LE(cdBuf.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...chunks, cdBuf, end]);
+}
+
+const MAIN = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+const PKG = 'http://schemas.openxmlformats.org/package/2006/relationships';
+
+/** Escapes text for an XML text node or attribute value. */
+export function xmlText(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** An inline-string cell, as XlsxWriter (constant_memory) and SheetJS write text. */
+export function inline(ref: string, text: string): string {
+  return `<c r="${ref}" t="inlineStr"><is><t>${xmlText(text)}</t></is></c>`;
+}
+
+/** A row of inline-string cells from column A on. */
+export function inlineRow(row: number, texts: string[]): string {
+  return `<row r="${row}">${texts.map((t, i) => inline(`${String.fromCharCode(65 + i)}${row}`, t)).join('')}</row>`;
+}
+
+/**
+ * A workbook written part by part from XML text, deflated (so a part of tens of MB is a small file): `sheetData` is
+ * the inside of <sheetData> (or the whole worksheet when it starts with `<worksheet`), `sst` the inside of <sst>,
+ * `styles` the inside of <styleSheet>. `sheetName` is written as given (already XML-escaped).
+ */
+export function xmlWorkbook(p: { sheetData: string; sst?: string; styles?: string; sheetName?: string; date1904?: boolean }): Buffer {
+  const sheet = p.sheetData.startsWith('<worksheet') ? p.sheetData : `<worksheet xmlns="${MAIN}"><sheetData>${p.sheetData}</sheetData></worksheet>`;
+  const rels = [`<Relationship Id="rId1" Type="${REL}/worksheet" Target="worksheets/sheet1.xml"/>`];
+  if (p.sst !== undefined) rels.push(`<Relationship Id="rId2" Type="${REL}/sharedStrings" Target="sharedStrings.xml"/>`);
+  if (p.styles !== undefined) rels.push(`<Relationship Id="rId3" Type="${REL}/styles" Target="styles.xml"/>`);
+  const parts: Array<[string, string]> = [
+    ['_rels/.rels', `<Relationships xmlns="${PKG}"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>`],
+    [
+      'xl/workbook.xml',
+      `<workbook xmlns="${MAIN}" xmlns:r="${REL}">${p.date1904 ? '<workbookPr date1904="1"/>' : ''}<sheets><sheet name="${p.sheetName ?? 'Sites'}" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+    ],
+    ['xl/_rels/workbook.xml.rels', `<Relationships xmlns="${PKG}">${rels.join('')}</Relationships>`],
+    ['xl/worksheets/sheet1.xml', sheet],
+  ];
+  if (p.sst !== undefined) parts.push(['xl/sharedStrings.xml', `<sst xmlns="${MAIN}">${p.sst}</sst>`]);
+  if (p.styles !== undefined) parts.push(['xl/styles.xml', `<styleSheet xmlns="${MAIN}">${p.styles}</styleSheet>`]);
+  return rawZip(
+    parts.map(([name, text]) => {
+      const data = Buffer.from(`<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n${text}`, 'utf8');
+      return { name, data: deflateRawSync(data, { level: 9 }), method: 8 as const, size: data.length };
+    }),
+  );
 }

@@ -10,7 +10,7 @@ import type { Manifest } from '../../src/types.js';
 import { validateRow } from '../../src/plan/validate.js';
 import { tempDir } from '../helpers/tmp.js';
 import { MARKER } from './helpers.js';
-import { parts, rawZip, withPart, workbook, type CellValue } from './workbook.js';
+import { inlineRow, parts, rawZip, withPart, workbook, xmlWorkbook, type CellValue } from './workbook.js';
 
 const opts = { env: {} as Record<string, string | undefined> };
 const HEAD = ['region', 'ip', 'name', 'asn', 'tag:Env'];
@@ -203,6 +203,23 @@ test('sheets: first visible by default, --sheet by name (case-insensitive if uni
   await rejects(load(bytes, { env: {}, sheet: 'Lists' }), /header must name the columns/, 1);
 });
 
+test('a misspelt header cell stops the workbook naming the cell and the likely field; other extra columns stay warnings', async () => {
+  await rejects(load(await workbook({ Sites: [['region', 'ip', 'nmae'], ['cn-hangzhou', '203.0.113.1', 'hz-01']] })), /cell Sites!C1 "nmae" is not a column cgw-batch knows: did you mean name\?/, 1);
+  const m = await load(await workbook({ Sites: [['region', 'ip', 'Site Code'], ['cn-hangzhou', '203.0.113.1', 'HZ1']] }));
+  assert.deepEqual(issuesOf(m), ['warning Cgw.UnknownColumn -']);
+  assert.equal(m.rows[0]!.echo['Site Code'], 'HZ1');
+});
+
+test('a sheet name holding terminal control characters is printed escaped, in messages and cell addresses', async () => {
+  const bytes = xmlWorkbook({ sheetName: '&#27;[2J&#27;]0;x&#7;', sheetData: inlineRow(1, ['region', 'ip', 'name']) + '<row r="2"><c r="A2" t="inlineStr"><is><t>cn-hangzhou</t></is></c><c r="B2" t="inlineStr"><is><t>203.0.113.1</t></is></c><c r="C2"><v>12</v></c></row>' });
+  const m = await load(bytes);
+  const issue = m.rows[0]!.issues[0]!;
+  assert.equal(issue.cell, "'\\x1b[2J\\x1b]0;x\\x07'!C2");
+  const wrong = await rejects(load(bytes, { env: {}, sheet: 'Nope' }), /its sheets are "\\x1b\[2J\\x1b\]0;x\\x07"/);
+  const empty = await rejects(load(xmlWorkbook({ sheetName: 'a&#27;[2J', sheetData: '' })), /sheet "a\\x1b\[2J" is empty/);
+  for (const text of [issue.cell!, issue.message, wrong.message, empty.message]) assert.ok(!/[\u0000-\u001f\u007f]/.test(text), JSON.stringify(text));
+});
+
 test('results columns written by cgw-batch are ignored with one note; a value under no header is an error at its cell', async () => {
   const m = await load(await workbook({ Sites: [['line', ...HEAD, 'status', 'error_code', 'Error Message'], [2, 'cn-hangzhou', '203.0.113.1', 'n', '65001', 'x', 'failed', 'Throttling', 'slow down']] }));
   assert.deepEqual(m.columns, HEAD);
@@ -251,8 +268,10 @@ test('unreadable files: ManifestError naming the file, never a stack or a quoted
   await rejects(load(good.subarray(0, good.length >> 1)), /^sites\.xlsx: cannot read the workbook: the ZIP directory is missing/);
   await rejects(load(Buffer.from('region,ip\ncn-hangzhou,203.0.113.1\n')), /not an \.xlsx workbook \(not a ZIP package\)/);
   await rejects(load(Buffer.from('d0cf11e0a1b11ae10000000000000000', 'hex')), /encrypted workbook or an old \.xls/);
-  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', () => '<<garbage')), /the sheet part is not a worksheet/);
-  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', (x) => x.replace(/<v>\d+<\/v>/, '<v>99999</v>'))), /cannot read sheet "Sites" of the workbook \(damaged file\?\)/);
+  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', () => '<<garbage')), /the sheet part is damaged \(a tag is not closed/);
+  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', () => '<chartsheet/>')), /the sheet part is not a worksheet/);
+  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', (x) => x.replace(/<v>\d+<\/v>/, '<v>99999</v>'))), /cell Sites!A1 refers to shared string 99999, but the workbook has only \d+ \(damaged file\?\)/);
+  await rejects(load(withPart(good, 'xl/worksheets/sheet1.xml', (x) => x.replace(/t="s"><v>\d+<\/v>/, 't="str"><v>&bogus;</v>'))), /cannot read sheet "Sites" of the workbook \(damaged file\?\)/);
   await rejects(load(withPart(good, 'xl/workbook.xml', (x) => x.replace(/<sheets>.*<\/sheets>/, '<sheets></sheets>'))), /lists no sheets/);
   const noBook = rawZip(parts(good).filter((p) => p.name !== 'xl/workbook.xml').map((p) => ({ name: p.name, data: p.data, method: 0, size: p.data.length })));
   await rejects(load(noBook), /has no xl\/workbook\.xml part/);
@@ -295,6 +314,9 @@ test('cells and rows without r= references (allowed by the format) are placed by
   const good = await sites(['cn-hangzhou', '203.0.113.1', 'n']);
   const m = await load(withPart(good, 'xl/worksheets/sheet1.xml', (x) => x.replace(/ r="[A-Z]*\d+"/g, '')));
   assert.deepEqual(m.rows[0]!.fields, { region: 'cn-hangzhou', ip: '203.0.113.1', name: 'n' });
+  // Rows without numbers whose cells have references (row 1, then row 4) are placed by the cells.
+  const cellsOnly = await load(withPart(good, 'xl/worksheets/sheet1.xml', (x) => x.replace(/<row r="\d+"/g, '<row').replace(/([A-Z])2"/g, '$14"')));
+  assert.deepEqual(cellsOnly.rows.map((r) => [r.line, r.fields.ip]), [[4, '203.0.113.1']]);
 });
 
 test('loadManifest: .xlsx and .xlsm by extension or ZIP magic; .xls, .xlsb, .ods refused by name', async () => {

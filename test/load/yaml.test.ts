@@ -73,8 +73,8 @@ test('case 23: !!js/function, !Ref, !!binary are errors with a line', () => {
 test('case 24: __proto__ and unknown keys are rejected; no prototype pollution', () => {
   expectManifestError(() => load('proto-key.yaml'), 4, /unknown field '__proto__'; allowed: region, ip/);
   expectManifestError(() => yaml('- region: cn-hangzhou\n  ip: 203.0.113.1\n  constructor: x\n'), 3, /unknown field 'constructor'/);
-  expectManifestError(() => yaml('defaults:\n  regoin: cn-hangzhou\ngateways:\n  - ip: 203.0.113.1\n'), 2, /unknown field 'regoin'/);
-  expectManifestError(() => yaml('gateway:\n  - ip: 203.0.113.1\n'), 1, /unknown top-level key 'gateway'/);
+  expectManifestError(() => yaml('defaults:\n  regoin: cn-hangzhou\ngateways:\n  - ip: 203.0.113.1\n'), 2, /unknown field 'regoin' \(did you mean 'region'\?\)/);
+  expectManifestError(() => yaml('gateway:\n  - ip: 203.0.113.1\n'), 1, /unknown top-level key 'gateway' \(did you mean 'gateways'\?\)/);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
@@ -146,4 +146,16 @@ test('empty value means "not given" so defaults still apply', () => {
 test('UTF-8 BOM and CRLF YAML', () => {
   const m = parseYaml(Buffer.from('\uFEFF- region: cn-hangzhou\r\n  ip: 203.0.113.1\r\n- region: cn-hangzhou\r\n  ip: 203.0.113.2\r\n'), 'c.yaml', { env: {} });
   assert.deepEqual(m.rows.map((r) => r.line), [1, 3]);
+});
+
+test('did you mean: a misspelt YAML key names the likely field (gateways and defaults alike); an unrelated key does not guess', () => {
+  expectManifestError(() => yaml('- region: cn-hangzhou\n  ip: 203.0.113.1\n  nmae: hz-01\n'), 3, /unknown field 'nmae' \(did you mean 'name'\?\); allowed:/);
+  expectManifestError(() => yaml('defaults:\n  Descripton: x\ngateways:\n  - region: cn-hangzhou\n    ip: 203.0.113.1\n'), 2, /unknown field 'Descripton' \(did you mean 'description'\?\)/);
+  expectManifestError(() => yaml('- region: cn-hangzhou\n  IP Address: 203.0.113.1\n'), 2, /unknown field 'IP Address' \(did you mean 'ip_address'\?\)/);
+  expectManifestError(() => yaml('- region: cn-hangzhou\n  ip: 203.0.113.1\n  tag: {env: prod}\n'), 3, /unknown field 'tag' \(did you mean 'tags'\?\)/);
+  const other = expectManifestError(() => yaml('- region: cn-hangzhou\n  ip: 203.0.113.1\n  owner: netops\n'), 3, /unknown field 'owner'; allowed:/);
+  assert.doesNotMatch(other.message, /did you mean/);
+  // A key holding terminal control characters is shown escaped.
+  const esc = expectManifestError(() => yaml('- region: cn-hangzhou\n  ip: 203.0.113.1\n  "x\\e[2Jy": 1\n'), 3, /unknown field 'x\\x1b\[2Jy'/);
+  assert.ok(!esc.message.includes('\x1b'));
 });

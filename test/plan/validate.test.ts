@@ -214,10 +214,15 @@ describe('validateRow: AuthKey', () => {
     assertValid({ asn: '65000', auth_key: chars(64, '~') });
     assertValid({ asn: '65000', auth_key: '!#$%&()*+,-./:;<=>@[]^_`{|}' });
   });
-  it('refuses weak keys under 8 characters (Cgw.WeakAuthKey), never quoting them', () => {
-    const i = assertCode({ asn: '65000', auth_key: 'k3y!k3y' }, 'Cgw.WeakAuthKey');
-    assert.match(i.message, /7 characters; use at least 8/);
-    assert.ok(!i.message.includes('k3y!k3y'));
+  it('accepts keys of 1-7 characters as the API does, with a warning (Cgw.WeakAuthKey) that never quotes them', () => {
+    for (const key of ['~', '~^', 'Zq7^x~]']) {
+      const v = validateRow(wrow({ asn: '65000', auth_key: key }));
+      assert.ok(v.row, `${key} is valid`);
+      assert.equal(v.row.spec.authKey, key);
+      assert.deepEqual(v.issues.map((i) => [i.severity, i.code]), [['warning', 'Cgw.WeakAuthKey']]);
+      assert.match(v.issues[0]!.message, new RegExp(`has ${key.length} characters?: the API accepts it`));
+      assert.ok(!v.issues[0]!.message.includes(key), v.issues[0]!.message);
+    }
   });
   it('rejects space, ?, non-ASCII, over 64', () => {
     assert.match(bad('a b').message, /space/);
