@@ -131,3 +131,32 @@ export function signedQuery(params: Record<string, string>, opts: { method?: str
   const sig = v1Sign(opts.secret ?? CREDS.accessKeySecret, v1StringToSign(opts.method ?? 'GET', all));
   return [...all.entries(), ['Signature', sig] as const].map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
 }
+
+/** One admin API call with the emulator's token, as an embedding process or the bench makes it. */
+export function admin(emu: Emulator, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return raw(emu, {
+    method,
+    path,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { authorization: `Bearer ${emu.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+  });
+}
+
+/** A clock the test moves by hand: VPN tasks end when the test says so, never by sleeping. */
+export function manualClock(start = Date.now()): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+/** A single-tunnel and a dual-tunnel VPN gateway in REGION (IPs in 47.96/16, away from the tests' customer gateways). */
+export const SINGLE_GW = 'vpn-single0000000000000';
+export const DUAL_GW = 'vpn-dual00000000000000';
+export const VPN_FIXTURES = [
+  { RegionId: REGION, VpnGatewayId: SINGLE_GW, InternetIp: '47.96.0.1' },
+  { RegionId: REGION, VpnGatewayId: DUAL_GW, InternetIp: '47.96.0.2', DisasterRecoveryInternetIp: '47.96.0.3' },
+];
+
+/** pop-core (v1, POST) with the raw parameter names, answering the parsed body or throwing the SDK's error. */
+export function call(emu: Emulator, action: string, params: Record<string, unknown>, creds: Credentials = CREDS): Promise<any> {
+  return rpc(emu, creds).request(action, { RegionId: REGION, ...params }, { method: 'POST' });
+}
