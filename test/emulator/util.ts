@@ -21,7 +21,7 @@ export function pop(emu: Emulator, creds: Credentials = CREDS, timeoutMs = 2000)
 }
 
 /** Raw pop-core client (POST), for calls where the wrapper would hide what we want to see. */
-export function rpc(emu: Emulator, creds: Credentials = CREDS): any {
+export function rpc(emu: Emulator, creds: Credentials = CREDS, timeoutMs = 2000): any {
   const Ctor = RPCClient as unknown as new (config: object) => any;
   return new Ctor({
     endpoint: emu.url,
@@ -29,7 +29,7 @@ export function rpc(emu: Emulator, creds: Credentials = CREDS): any {
     accessKeyId: creds.accessKeyId,
     accessKeySecret: creds.accessKeySecret,
     securityToken: creds.securityToken,
-    opts: { method: 'POST', timeout: 2000 },
+    opts: { method: 'POST', timeout: timeoutMs },
   });
 }
 
@@ -157,6 +157,8 @@ export const VPN_FIXTURES = [
 ];
 
 /** pop-core (v1, POST) with the raw parameter names, answering the parsed body or throwing the SDK's error. */
-export function call(emu: Emulator, action: string, params: Record<string, unknown>, creds: Credentials = CREDS): Promise<any> {
-  return rpc(emu, creds).request(action, { RegionId: REGION, ...params }, { method: 'POST' });
+export async function call(emu: Emulator, action: string, params: Record<string, unknown>, creds: Credentials = CREDS): Promise<any> {
+  const out = await rpc(emu, creds).request(action, { RegionId: REGION, ...params }, { method: 'POST' });
+  // pop-core's JSON parser hands back null-prototype objects; plain ones compare with deepEqual.
+  return JSON.parse(JSON.stringify(out));
 }
