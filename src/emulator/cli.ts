@@ -160,6 +160,15 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorIo): Promis
     return 2;
   }
   const running = emu;
+  // The handler is in place before the banner: whoever reads the banner may stop us at once.
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
+    io.onSignal(() => {
+      if (stopping) return;
+      stopping = true;
+      running.close().then(resolve, resolve);
+    });
+  });
   io.stdout(`emulator listening on ${running.url}\n`);
   // Only the built-in sandbox secret is public; a secret given with --account is never echoed (logs, CI output).
   for (const a of opts.accounts ?? [DEFAULT_ACCOUNT]) {
@@ -168,13 +177,6 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorIo): Promis
   }
   // Whoever reads this output may drive the admin API; anyone else (a web page, another host name) may not.
   io.stdout(`admin token: ${running.adminToken}\n`);
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    io.onSignal(() => {
-      if (stopping) return;
-      stopping = true;
-      running.close().then(resolve, resolve);
-    });
-  });
+  await stopped;
   return 0;
 }
