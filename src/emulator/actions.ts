@@ -14,12 +14,12 @@ import {
 } from './action-kit.js';
 import { REGIONS, regionEndpoint } from './regions.js';
 import { hashParams, type GatewayRecord } from './store.js';
-import { matchesTags } from './validate.js';
 import { connectionsUsing, startGatewayTasks, VPN_ACTIONS } from './vpn-actions.js';
 import {
   collectList,
   collectTags,
   intParam,
+  matchesTags,
   validateCreate,
   validateModify,
   validateTagFilters,

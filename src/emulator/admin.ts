@@ -34,18 +34,20 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * Host must name this server: an IP literal or `localhost` (or the --host name) with the listening port. A DNS
- * rebinding attack needs a name of the attacker's, so IP literals are safe to accept.
+ * Host must name this server with its port: the listening address, or a loopback name (`localhost`, 127.x, [::1]);
+ * on a wildcard address (0.0.0.0, ::) any IP literal. A DNS-rebinding page can only send a name of its own.
  */
 export function hostAllowed(hostHeader: string | undefined, listenHost: string, port: number): boolean {
   if (hostHeader === undefined) return false;
   const m = /^(\[[0-9A-Fa-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(hostHeader.trim());
   if (!m) return false;
-  const name = (m[1] ?? '').toLowerCase();
   if ((m[2] === undefined ? 80 : Number(m[2])) !== port) return false;
-  if (name === 'localhost' || isIP(name) === 4) return true;
-  if (name.startsWith('[') && isIP(name.slice(1, -1)) === 6) return true;
-  return name === listenHost.toLowerCase();
+  const raw = (m[1] ?? '').toLowerCase();
+  const name = raw.startsWith('[') ? raw.slice(1, -1) : raw;
+  if (name === 'localhost' || name === '::1' || (isIP(name) === 4 && name.startsWith('127.'))) return true;
+  const listen = listenHost.toLowerCase().replace(/^\[|\]$/g, '');
+  if (name === listen) return true;
+  return (listen === '0.0.0.0' || listen === '::') && isIP(name) !== 0;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();

@@ -6,7 +6,7 @@ import { Lock } from '../state/lock.js';
 import type { NegotiationQuery, NegotiationSource } from './action-kit.js';
 import { EmulatorServer, type ConfigPatch, type EmulatorStats } from './server.js';
 import { DEFAULT_RATES } from './ratelimit.js';
-import type { AccountFlags, EmulatorStateDump, SecretShown } from './store.js';
+import type { AccountFlags, DumpedConnection, DumpedGateway, EmulatorStateDump, SecretShown } from './store.js';
 import type { FaultConfig } from './faults.js';
 import { checkVpnGatewaySpec, sandboxGatewayId, sandboxGatewaySpecs, type VpnGatewaySpec } from './vpn-fixtures.js';
 import type { NegotiationStatus, VpnGatewayRecord } from './vpn-model.js';
@@ -14,6 +14,8 @@ import type { NegotiationStatus, VpnGatewayRecord } from './vpn-model.js';
 export type {
   AccountFlags,
   ConfigPatch,
+  DumpedConnection,
+  DumpedGateway,
   EmulatorStateDump,
   EmulatorStats,
   FaultConfig,

@@ -2,7 +2,7 @@
 import { closeSync, constants, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { TagKV } from './validate.js';
-import type { VpnConnectionRecord, VpnGatewayRecord } from './vpn-model.js';
+import type { IkeSettings, TunnelRecord, VpnConnectionRecord, VpnGatewayRecord } from './vpn-model.js';
 
 export interface GatewayRecord {
   CustomerGatewayId: string;
@@ -68,13 +68,18 @@ export interface SecretShown {
 }
 
 export type DumpedGateway = Omit<GatewayRecord, 'AuthKey'> & { AuthKey?: SecretShown };
+export type DumpedIke = Omit<IkeSettings, 'Psk'> & { Psk: SecretShown };
+export type DumpedConnection = Omit<VpnConnectionRecord, 'Ike' | 'Tunnels'> & {
+  Ike?: DumpedIke;
+  Tunnels?: Array<Omit<TunnelRecord, 'Ike'> & { Ike: DumpedIke }>;
+};
 
 export interface EmulatorStateDump {
   accounts: Record<
     string,
     {
       flags?: AccountFlags;
-      regions: Record<string, { gateways: DumpedGateway[]; vpnGateways: VpnGatewayRecord[]; vpnConnections: unknown[] }>;
+      regions: Record<string, { gateways: DumpedGateway[]; vpnGateways: VpnGatewayRecord[]; vpnConnections: DumpedConnection[] }>;
     }
   >;
 }
@@ -342,18 +347,14 @@ export class Store {
   }
 }
 
-/** A connection with its PSKs (and the AuthKey-free rest) as the dump shows it. */
-function hidePsks(c: VpnConnectionRecord, shown: (s: string) => SecretShown): unknown {
-  const ike = (x: { Psk: string } | undefined) => {
-    if (!x) return x;
-    const { Psk, ...rest } = x;
-    return { ...rest, Psk: shown(Psk) };
-  };
-  return {
-    ...c,
-    ...(c.Ike ? { Ike: ike(c.Ike) } : {}),
-    ...(c.Tunnels ? { Tunnels: c.Tunnels.map((t) => ({ ...t, Ike: ike(t.Ike) })) } : {}),
-  };
+/** A connection with its PSKs shown as fingerprints. */
+function hidePsks(c: VpnConnectionRecord, shown: (s: string) => SecretShown): DumpedConnection {
+  const ike = (x: IkeSettings): DumpedIke => ({ ...x, Psk: shown(x.Psk) });
+  const { Ike, Tunnels, ...rest } = c;
+  const out: DumpedConnection = { ...rest };
+  if (Ike) out.Ike = ike(Ike);
+  if (Tunnels) out.Tunnels = Tunnels.map((t) => ({ ...t, Ike: ike(t.Ike) }));
+  return out;
 }
 
 /** temp file (0600) + fsync + rename, so a crash leaves either the old or the new file, never half of one. */

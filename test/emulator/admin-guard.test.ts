@@ -51,7 +51,11 @@ test('a Host header that does not name the emulator is refused even with the tok
     assert.equal((await admin(emu, 'GET', '/__emulator/stats', undefined, { host })).status, 200, `Host: ${host}`);
   }
   assert.equal(hostAllowed(`[::1]:${port}`, '127.0.0.1', port), true);
-  assert.equal(hostAllowed(`10.1.2.3:${port}`, '0.0.0.0', port), true, 'any IP literal: rebinding needs a name');
+  assert.equal(hostAllowed(`10.1.2.3:${port}`, '0.0.0.0', port), true, 'on a wildcard address any IP literal: rebinding needs a name');
+  assert.equal(hostAllowed(`[fd00::1]:${port}`, '::', port), true);
+  assert.equal(hostAllowed(`10.1.2.3:${port}`, '127.0.0.1', port), false, 'not the listening address');
+  assert.equal(hostAllowed(`10.1.2.3:${port}`, '10.1.2.3', port), true);
+  assert.equal(hostAllowed(`127.0.0.2:${port}`, '10.1.2.3', port), true, 'loopback');
   assert.equal(hostAllowed(`emu.internal:${port}`, 'emu.internal', port), true, 'the --host name itself');
   assert.equal(hostAllowed(`emu.internal:${port}`, '127.0.0.1', port), false);
   assert.equal(hostAllowed(undefined, '127.0.0.1', port), false);
