@@ -203,7 +203,7 @@ export class EmulatorServer {
     };
     if (tunnelId !== undefined) {
       const t = c.Tunnels?.find((x) => x.TunnelId === tunnelId);
-      if (!t) throw new NotFoundError(`no tunnel ${tunnelId} on ${vpnConnectionId}`);
+      if (!t) throw new NotFoundError(`no such tunnel on ${vpnConnectionId}`);
       set(t);
     } else if (c.Tunnels) {
       for (const t of c.Tunnels) set(t);
