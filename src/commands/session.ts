@@ -30,7 +30,8 @@ async function startSandbox(ctx: Context): Promise<{ credentials: Credentials; u
   const home = ctx.io.env.HOME ?? ctx.io.cwd;
   const dataFile = o.sandboxData ?? join(home, '.cgw-batch', 'sandbox.json');
   mkdirSync(dirname(dataFile), { recursive: true, mode: 0o700 });
-  const emu = await startEmulator({ dataFile, port: 0, ...(o.quotaGiven ? { quota: o.quota } : {}) });
+  // sandbox: one VPN gateway per region and a short gateway task (README, "The emulator").
+  const emu = await startEmulator({ dataFile, port: 0, sandbox: true, ...(o.quotaGiven ? { quota: o.quota } : {}) });
   ctx.err.write(`SANDBOX: talking to the embedded emulator at ${emu.url} (data: ${dataFile}); nothing is created in Alibaba Cloud\n`);
   return {
     credentials: { accessKeyId: DEFAULT_ACCOUNT.accessKeyId, accessKeySecret: DEFAULT_ACCOUNT.accessKeySecret },

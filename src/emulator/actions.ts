@@ -1,11 +1,25 @@
-// The VPC actions: state rules on top of validate.ts. Each handler returns the response fields (no RequestId) or throws ApiError.
+// The customer-gateway, tag and region actions, and the registry of every action (VPN ones in vpn-actions.ts).
 import { err, missing } from './api-error.js';
+import {
+  cgwNotFound,
+  defaultResourceGroup,
+  flags,
+  region,
+  remember,
+  replay,
+  tokenOf,
+  type ActionContext,
+  type ActionDef,
+  type Body,
+} from './action-kit.js';
 import { REGIONS, regionEndpoint } from './regions.js';
-import { hashParams, type AccountFlags, type GatewayRecord, type RegionState, type Store } from './store.js';
+import { hashParams, type GatewayRecord } from './store.js';
+import { connectionsUsing, startGatewayTasks, VPN_ACTIONS } from './vpn-actions.js';
 import {
   collectList,
   collectTags,
   intParam,
+  matchesTags,
   validateCreate,
   validateModify,
   validateTagFilters,
@@ -13,81 +27,6 @@ import {
   type Params,
   type TagKV,
 } from './validate.js';
-
-export interface ActionSettings {
-  quota: number;
-  tokenRetentionMs: number;
-  duplicateIpCheckBeforeToken: boolean;
-}
-
-export interface ActionContext {
-  accountId: string;
-  regionId: string;
-  params: Params;
-  store: Store;
-  settings: ActionSettings;
-  now: number;
-  newGatewayId: () => string;
-}
-
-type Body = Record<string, unknown>;
-
-export interface ActionDef {
-  /** Parameters checked with Missing<Name> before anything else (RegionId is handled by the server). */
-  required: string[];
-  /** Whether RegionId is required (DescribeRegions takes it optionally). */
-  regionRequired: boolean;
-  /** The SubUser code this action documents: Create/DescribeCustomerGateway spell it right, the others `Forbbiden`. */
-  subUserCode?: 'Forbidden.SubUser' | 'Forbbiden.SubUser' | 'Forbidden';
-  run: (ctx: ActionContext) => Body;
-}
-
-const notFound = () =>
-  err(404, 'InvalidCustomerGatewayInstanceId.NotFound', 'The specified customer gateway instance id does not exist.');
-
-function flags(ctx: ActionContext): AccountFlags {
-  return ctx.store.account(ctx.accountId).flags;
-}
-
-function region(ctx: ActionContext): RegionState {
-  return ctx.store.region(ctx.accountId, ctx.regionId);
-}
-
-/** A stable default resource group per account, shaped like real ids (`rg-acfm` + 14 chars). */
-export function defaultResourceGroup(accountId: string): string {
-  return 'rg-acfm' + hashParams(['rg', accountId]).slice(0, 14);
-}
-
-function tokenOf(ctx: ActionContext): string | undefined {
-  const t = ctx.params.get('ClientToken');
-  if (t === undefined || t === '') return undefined;
-  if (t.length > 64 || !/^[\x20-\x7e]+$/.test(t)) throw err(400, 'InvalidClientToken.Malformed', 'The specified ClientToken is not valid.');
-  return t;
-}
-
-/** Same token + same normalised params -> the stored response; same token + other params -> mismatch. */
-function replay(ctx: ActionContext, action: string, token: string | undefined, paramsHash: string): Body | undefined {
-  if (token === undefined) return undefined;
-  const r = region(ctx);
-  const rec = r.tokens.get(`${action}\n${token}`);
-  if (!rec) return undefined;
-  if (ctx.now - rec.at > ctx.settings.tokenRetentionMs) {
-    r.tokens.delete(`${action}\n${token}`);
-    return undefined;
-  }
-  if (rec.paramsHash !== paramsHash)
-    throw err(
-      400,
-      'IdempotentParameterMismatch',
-      'The request uses the same client token as a previous, but non-identical request. Do not reuse a client token with different requests, unless the requests are identical.',
-    );
-  return structuredClone(rec.response);
-}
-
-function remember(ctx: ActionContext, action: string, token: string | undefined, paramsHash: string, response: Body): void {
-  if (token === undefined) return;
-  region(ctx).tokens.set(`${action}\n${token}`, { action, paramsHash, response: structuredClone(response), at: ctx.now });
-}
 
 function gatewayView(g: GatewayRecord): Body {
   const out: Body = {
@@ -149,9 +88,6 @@ function writeView(g: GatewayRecord): Body {
   return { CustomerGatewayId: g.CustomerGatewayId, IpAddress: g.IpAddress, Name: g.Name, Description: g.Description, CreateTime: g.CreateTime };
 }
 
-function matchesTags(g: GatewayRecord, filters: Array<{ Key: string; Value: string | undefined }>): boolean {
-  return filters.every((f) => g.Tags.some((t) => t.Key === f.Key && (f.Value === undefined || t.Value === f.Value)));
-}
 
 function describeCustomerGateways(ctx: ActionContext): Body {
   // Out-of-range paging is refused (InvalidParameter 400) rather than clamped: a client bug should be loud.
@@ -177,7 +113,7 @@ function describeCustomerGateways(ctx: ActionContext): Body {
 
 function describeCustomerGateway(ctx: ActionContext): Body {
   const g = region(ctx).gateways.get(ctx.params.get('CustomerGatewayId') ?? '');
-  if (!g) throw notFound();
+  if (!g) throw cgwNotFound();
   return gatewayView(g);
 }
 
@@ -189,7 +125,7 @@ function modifyCustomerGatewayAttribute(ctx: ActionContext): Body {
   const replayed = replay(ctx, 'ModifyCustomerGatewayAttribute', token, paramsHash);
   if (replayed) return replayed;
   const g = region(ctx).gateways.get(id);
-  if (!g) throw notFound();
+  if (!g) throw cgwNotFound();
   const f = flags(ctx);
   if (f.financialLocked)
     throw err(400, 'OperationDenied.VpnFinancialLocked', 'The operation is not allowed because the VPN gateway has overdue payments.');
@@ -201,6 +137,11 @@ function modifyCustomerGatewayAttribute(ctx: ActionContext): Body {
       'OperationDenied.MissingAsn',
       'The ASN of the customer gateway is mandatory when a BGP authentication key is specified.',
     );
+  // With an AuthKey the change is asynchronous: every VPN gateway with a connection on this customer gateway
+  // reconfigures (vpc-api.md §6), and none may be busy already.
+  const gatewayIds = input.AuthKey !== undefined ? [...new Set(connectionsUsing(region(ctx), id).map((c) => c.VpnGatewayId))] : [];
+  if (!startGatewayTasks(ctx, gatewayIds))
+    throw err(400, 'OperationDenied.VpnConfiguring', 'The operation is not allowed because the VPN gateway is being configured.');
   if (input.Name !== undefined) g.Name = input.Name;
   if (input.Description !== undefined) g.Description = input.Description;
   if (input.AuthKey !== undefined) g.AuthKey = input.AuthKey;
@@ -218,10 +159,11 @@ function deleteCustomerGateway(ctx: ActionContext): Body {
   if (replayed) return replayed;
   const r = region(ctx);
   const g = r.gateways.get(id);
-  if (!g) throw notFound();
+  if (!g) throw cgwNotFound();
   if (flags(ctx).vpnConfiguring)
     throw err(400, 'VpnGateway.task.conflict', 'The VPN is in the configuration state, please try again later.');
-  if (g.Attached)
+  // A connection being deleted still counts until its task is over.
+  if (connectionsUsing(r, id).length > 0)
     throw err(400, 'DependencyViolation.VpnConnection', 'There are vpn connections on specified customer gateway not deleted.');
   r.gateways.delete(id); // its tags go with it
   remember(ctx, 'DeleteCustomerGateway', token, paramsHash, {});
@@ -229,11 +171,41 @@ function deleteCustomerGateway(ctx: ActionContext): Body {
   return {};
 }
 
-/** ResourceType is case-insensitive; only customer gateways exist in this emulator. */
-function checkResourceType(ctx: ActionContext): void {
-  const t = ctx.params.get('ResourceType') ?? '';
-  if (t.toUpperCase() !== 'CUSTOMERGATEWAY')
-    throw err(400, 'InvalidInstanceType.NotFound', 'The specified ResourceType is not supported.');
+/** The tag APIs' resource types this emulator has (case-insensitive on the wire, upper case in answers). */
+type TaggableType = 'CUSTOMERGATEWAY' | 'VPNCONNECTION' | 'VPNGATEWAY';
+
+interface Taggable {
+  id: string;
+  Tags: TagKV[];
+}
+
+function resourceType(ctx: ActionContext): TaggableType {
+  const t = (ctx.params.get('ResourceType') ?? '').toUpperCase();
+  if (t === 'CUSTOMERGATEWAY' || t === 'VPNCONNECTION' || t === 'VPNGATEWAY') return t;
+  throw err(400, 'InvalidInstanceType.NotFound', 'The specified ResourceType is not supported.');
+}
+
+/** Every resource of the type in the region, in listing order. */
+function taggables(ctx: ActionContext, type: TaggableType): Map<string, Taggable> {
+  const r = region(ctx);
+  const out = new Map<string, Taggable>();
+  if (type === 'CUSTOMERGATEWAY') for (const g of r.gateways.values()) out.set(g.CustomerGatewayId, tagHandle(g, g.CustomerGatewayId));
+  if (type === 'VPNCONNECTION') for (const c of r.connections.values()) out.set(c.VpnConnectionId, tagHandle(c, c.VpnConnectionId));
+  if (type === 'VPNGATEWAY') for (const g of r.vpnGateways.values()) out.set(g.VpnGatewayId, tagHandle(g, g.VpnGatewayId));
+  return out;
+}
+
+/** A live view of a record's tags: setting `Tags` on the handle sets them on the record. */
+function tagHandle(rec: { Tags: TagKV[] }, id: string): Taggable {
+  return {
+    id,
+    get Tags() {
+      return rec.Tags;
+    },
+    set Tags(v: TagKV[]) {
+      rec.Tags = v;
+    },
+  };
 }
 
 function resourceIds(ctx: ActionContext, required: boolean): string[] {
@@ -243,18 +215,17 @@ function resourceIds(ctx: ActionContext, required: boolean): string[] {
   return ids;
 }
 
-function existingGateways(ctx: ActionContext, ids: string[]): GatewayRecord[] {
-  const r = region(ctx);
+function existing(ctx: ActionContext, type: TaggableType, ids: string[]): Taggable[] {
+  const all = taggables(ctx, type);
   return [...new Set(ids)].map((id) => {
-    const g = r.gateways.get(id);
+    const g = all.get(id);
     if (!g) throw err(400, 'InvalidInstanceIds.NotFound', 'The specified resource ids are not found.');
     return g;
   });
 }
 
 function tagResources(ctx: ActionContext): Body {
-  checkResourceType(ctx);
-  const gws = existingGateways(ctx, resourceIds(ctx, true));
+  const gws = existing(ctx, resourceType(ctx), resourceIds(ctx, true));
   const tags = validateTagResourcesTags(ctx.params);
   // All-or-nothing: check every resource's resulting tag count before changing any of them.
   const merged = gws.map((g) => {
@@ -273,8 +244,7 @@ function tagResources(ctx: ActionContext): Body {
 }
 
 function unTagResources(ctx: ActionContext): Body {
-  checkResourceType(ctx);
-  const gws = existingGateways(ctx, resourceIds(ctx, true));
+  const gws = existing(ctx, resourceType(ctx), resourceIds(ctx, true));
   const keys = collectList(ctx.params, 'TagKey');
   if (keys.length > 20) throw err(400, 'SizeLimitExceeded.TagNum', 'The maximum number of tags is exceeded.');
   const allRaw = (ctx.params.get('All') ?? '').toLowerCase();
@@ -287,8 +257,10 @@ function unTagResources(ctx: ActionContext): Body {
   return {};
 }
 
+const NEXT_TOKEN_PREFIX: Record<TaggableType, string> = { CUSTOMERGATEWAY: 'cgwnt-', VPNCONNECTION: 'vcont-', VPNGATEWAY: 'vpnnt-' };
+
 function listTagResources(ctx: ActionContext): Body {
-  checkResourceType(ctx);
+  const type = resourceType(ctx);
   const ids = resourceIds(ctx, false);
   const rawFilters = collectTags(ctx.params, 'Tag');
   if (rawFilters.length > 20) throw err(400, 'SizeLimitExceeded.TagNum', 'The maximum number of tags is exceeded.');
@@ -300,23 +272,22 @@ function listTagResources(ctx: ActionContext): Body {
     throw err(400, 'BothEmpty.TagsAndResources', 'ResourceId and Tag cannot both be empty.');
   const maxResults = intParam(ctx.params, 'MaxResults', 1, 50) ?? 50;
   const next = ctx.params.get('NextToken') ?? '';
+  const prefix = NEXT_TOKEN_PREFIX[type];
   let offset = 0;
   if (next !== '') {
-    const m = /^cgwnt-(\d{1,9})$/.exec(next);
-    if (!m) throw err(400, 'InvalidNextToken', 'The specified NextToken is not valid.');
-    offset = Number(m[1]);
+    const m = /^([a-z]+nt-)(\d{1,9})$/.exec(next);
+    if (!m || m[1] !== prefix) throw err(400, 'InvalidNextToken', 'The specified NextToken is not valid.');
+    offset = Number(m[2]);
   }
-  const r = region(ctx);
-  const gws = ids.length > 0 ? [...new Set(ids)].flatMap((id) => r.gateways.get(id) ?? []) : [...r.gateways.values()];
+  const all = taggables(ctx, type);
+  const gws = ids.length > 0 ? [...new Set(ids)].flatMap((id) => all.get(id) ?? []) : [...all.values()];
   // Resources that match every filter are listed with all their tags.
   const rows = gws
     .filter((g) => matchesTags(g, filters))
-    .flatMap((g) =>
-      g.Tags.map((t) => ({ ResourceType: 'CUSTOMERGATEWAY', ResourceId: g.CustomerGatewayId, TagKey: t.Key, TagValue: t.Value })),
-    );
+    .flatMap((g) => g.Tags.map((t) => ({ ResourceType: type, ResourceId: g.id, TagKey: t.Key, TagValue: t.Value })));
   const page = rows.slice(offset, offset + maxResults);
   const end = offset + maxResults;
-  return { NextToken: end < rows.length ? `cgwnt-${end}` : '', TagResources: { TagResource: page } };
+  return { NextToken: end < rows.length ? `${prefix}${end}` : '', TagResources: { TagResource: page } };
 }
 
 function describeRegions(ctx: ActionContext): Body {
@@ -329,20 +300,24 @@ function describeRegions(ctx: ActionContext): Body {
 }
 
 export const ACTIONS: ReadonlyMap<string, ActionDef> = new Map<string, ActionDef>([
-  ['CreateCustomerGateway', { required: ['IpAddress'], regionRequired: true, subUserCode: 'Forbidden.SubUser', run: createCustomerGateway }],
+  ['CreateCustomerGateway', { required: ['IpAddress'], regionRequired: true, subUserCode: 'Forbidden.SubUser', mutates: true, run: createCustomerGateway }],
   ['DescribeCustomerGateways', { required: [], regionRequired: true, subUserCode: 'Forbbiden.SubUser', run: describeCustomerGateways }],
   ['DescribeCustomerGateway', { required: ['CustomerGatewayId'], regionRequired: true, subUserCode: 'Forbidden.SubUser', run: describeCustomerGateway }],
   [
     'ModifyCustomerGatewayAttribute',
-    { required: ['CustomerGatewayId'], regionRequired: true, subUserCode: 'Forbbiden.SubUser', run: modifyCustomerGatewayAttribute },
+    { required: ['CustomerGatewayId'], regionRequired: true, subUserCode: 'Forbbiden.SubUser', mutates: true, run: modifyCustomerGatewayAttribute },
   ],
-  ['DeleteCustomerGateway', { required: ['CustomerGatewayId'], regionRequired: true, subUserCode: 'Forbbiden.SubUser', run: deleteCustomerGateway }],
+  [
+    'DeleteCustomerGateway',
+    { required: ['CustomerGatewayId'], regionRequired: true, subUserCode: 'Forbbiden.SubUser', mutates: true, run: deleteCustomerGateway },
+  ],
   // The tag APIs document only `Forbidden` (403) for permission problems.
-  ['TagResources', { required: ['ResourceType'], regionRequired: true, subUserCode: 'Forbidden', run: tagResources }],
-  ['UnTagResources', { required: ['ResourceType'], regionRequired: true, subUserCode: 'Forbidden', run: unTagResources }],
+  ['TagResources', { required: ['ResourceType'], regionRequired: true, subUserCode: 'Forbidden', mutates: true, run: tagResources }],
+  ['UnTagResources', { required: ['ResourceType'], regionRequired: true, subUserCode: 'Forbidden', mutates: true, run: unTagResources }],
   ['ListTagResources', { required: ['ResourceType'], regionRequired: true, subUserCode: 'Forbidden', run: listTagResources }],
   ['DescribeRegions', { required: [], regionRequired: false, run: describeRegions }],
+  ...VPN_ACTIONS,
 ]);
 
-/** Mutating actions: the ones commit-drop applies to (and whose success is worth persisting). */
-export const MUTATIONS = new Set(['CreateCustomerGateway', 'ModifyCustomerGatewayAttribute', 'DeleteCustomerGateway', 'TagResources', 'UnTagResources']);
+/** Mutating actions: the ones commit-drop and commit-500 apply to (and whose success is worth persisting). */
+export const MUTATIONS: ReadonlySet<string> = new Set([...ACTIONS].filter(([, d]) => d.mutates).map(([name]) => name));

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { FAULT_KINDS, type FaultConfig, type FaultKind } from './faults.js';
 import { ACTIONS } from './actions.js';
 import { DEFAULT_ACCOUNT, startEmulator, type EmulatorAccount, type EmulatorOptions } from './index.js';
+import { FixtureError, parseVpnGatewayFlag } from './vpn-fixtures.js';
 
 export interface EmulatorIo {
   stdout: (s: string) => void;
@@ -12,7 +13,9 @@ export interface EmulatorIo {
 
 export const EMULATOR_USAGE = `usage: cgw-batch emulator [options]
 
-Runs a local Alibaba Cloud VPC API emulator (customer gateways) for tests and sandbox runs.
+Runs a local Alibaba Cloud VPC API emulator (customer gateways, VPN gateways, IPsec connections) for tests and
+sandbox runs. It prints its URL, the access keys and the admin token (the /__emulator/* API needs
+"Authorization: Bearer <token>").
 
   --host HOST              listen address (default 127.0.0.1)
   --port N                 port, 0 = any free port (default 0)
@@ -24,6 +27,11 @@ Runs a local Alibaba Cloud VPC API emulator (customer gateways) for tests and sa
   --latency MIN-MAX        added latency in ms, e.g. 5-50
   --seed N                 seed for faults, latency and ids (reproducible runs)
   --quota N                customer gateways per account and region (default 100)
+  --vpn-gateway REGION:ID:INTERNET_IP[:DR_IP]
+                           a VPN gateway (repeatable); a second IP makes it dual-tunnel
+  --vpn-task-ms N          how long a VPN gateway stays updating after a connection write (default 2000)
+  --quota-vpn-connections N
+                           IPsec connections per VPN gateway (default 10)
   -h, --help               show this help
 `;
 
@@ -50,7 +58,7 @@ function parseRate(s: string): [string, number] {
 function parseFaults(s: string): FaultConfig {
   const out: FaultConfig = {};
   for (const part of s.split(',').filter((x) => x !== '')) {
-    const m = /^([a-z-]+)=(\d*\.?\d+)$/.exec(part);
+    const m = /^([a-z0-9-]+)=(\d*\.?\d+)$/.exec(part);
     const kind = m?.[1] as FaultKind | undefined;
     if (!m || !kind || !(FAULT_KINDS as readonly string[]).includes(kind))
       throw new UsageError(`--faults: expected kind=probability with kind one of ${FAULT_KINDS.join(', ')}`);
@@ -86,6 +94,9 @@ export function parseEmulatorArgs(argv: string[]): EmulatorOptions | 'help' {
         latency: { type: 'string' },
         seed: { type: 'string' },
         quota: { type: 'string' },
+        'vpn-gateway': { type: 'string', multiple: true },
+        'vpn-task-ms': { type: 'string' },
+        'quota-vpn-connections': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -113,6 +124,18 @@ export function parseEmulatorArgs(argv: string[]): EmulatorOptions | 'help' {
   }
   if (values.seed !== undefined) opts.seed = parseIntFlag('seed', values.seed, 0, 2 ** 32 - 1);
   if (values.quota !== undefined) opts.quota = parseIntFlag('quota', values.quota, 0, 1_000_000);
+  if (values['vpn-gateway']) {
+    try {
+      opts.vpnGateways = values['vpn-gateway'].map(parseVpnGatewayFlag);
+    } catch (e) {
+      throw new UsageError(e instanceof FixtureError ? `--vpn-gateway: ${e.message}` : 'invalid --vpn-gateway');
+    }
+    const ids = opts.vpnGateways.map((g) => g.VpnGatewayId);
+    if (new Set(ids).size !== ids.length) throw new UsageError('--vpn-gateway: the same id twice');
+  }
+  if (values['vpn-task-ms'] !== undefined) opts.vpnTaskMs = parseIntFlag('vpn-task-ms', values['vpn-task-ms'], 0, 3_600_000);
+  if (values['quota-vpn-connections'] !== undefined)
+    opts.vpnConnectionQuota = parseIntFlag('quota-vpn-connections', values['quota-vpn-connections'], 0, 1000);
   return opts;
 }
 
@@ -137,13 +160,8 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorIo): Promis
     return 2;
   }
   const running = emu;
-  io.stdout(`emulator listening on ${running.url}\n`);
-  // Only the built-in sandbox secret is public; a secret given with --account is never echoed (logs, CI output).
-  for (const a of opts.accounts ?? [DEFAULT_ACCOUNT]) {
-    const shown = a.accessKeySecret === DEFAULT_ACCOUNT.accessKeySecret ? a.accessKeySecret : '(as given with --account)';
-    io.stdout(`access key: ${a.accessKeyId} secret: ${shown}\n`);
-  }
-  await new Promise<void>((resolve) => {
+  // The handler is in place before the banner: whoever reads the banner may stop us at once.
+  const stopped = new Promise<void>((resolve) => {
     let stopping = false;
     io.onSignal(() => {
       if (stopping) return;
@@ -151,5 +169,14 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorIo): Promis
       running.close().then(resolve, resolve);
     });
   });
+  io.stdout(`emulator listening on ${running.url}\n`);
+  // Only the built-in sandbox secret is public; a secret given with --account is never echoed (logs, CI output).
+  for (const a of opts.accounts ?? [DEFAULT_ACCOUNT]) {
+    const shown = a.accessKeySecret === DEFAULT_ACCOUNT.accessKeySecret ? a.accessKeySecret : '(as given with --account)';
+    io.stdout(`access key: ${a.accessKeyId} secret: ${shown}\n`);
+  }
+  // Whoever reads this output may drive the admin API; anyone else (a web page, another host name) may not.
+  io.stdout(`admin token: ${running.adminToken}\n`);
+  await stopped;
   return 0;
 }

@@ -1,15 +1,34 @@
 // Public API of the local Alibaba Cloud VPC emulator: startEmulator() and the types other parts code against.
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { assertRegularOrAbsent } from '../state/fsutil.js';
 import { Lock } from '../state/lock.js';
+import type { NegotiationQuery, NegotiationSource } from './action-kit.js';
 import { EmulatorServer, type ConfigPatch, type EmulatorStats } from './server.js';
 import { DEFAULT_RATES } from './ratelimit.js';
-import type { AccountFlags, EmulatorStateDump } from './store.js';
+import type { AccountFlags, DumpedConnection, DumpedGateway, EmulatorStateDump, SecretShown } from './store.js';
 import type { FaultConfig } from './faults.js';
+import { checkVpnGatewaySpec, sandboxGatewayId, sandboxGatewaySpecs, type VpnGatewaySpec } from './vpn-fixtures.js';
+import type { NegotiationStatus, VpnGatewayRecord } from './vpn-model.js';
 
-export type { AccountFlags, EmulatorStateDump, EmulatorStats, FaultConfig };
-export { DEFAULT_RATES };
+export type {
+  AccountFlags,
+  ConfigPatch,
+  DumpedConnection,
+  DumpedGateway,
+  EmulatorStateDump,
+  EmulatorStats,
+  FaultConfig,
+  NegotiationQuery,
+  NegotiationSource,
+  NegotiationStatus,
+  SecretShown,
+  VpnGatewayRecord,
+  VpnGatewaySpec,
+};
+export { DEFAULT_RATES, sandboxGatewayId, sandboxGatewaySpecs };
 export { FAULT_KINDS, type FaultKind } from './faults.js';
+export { NEGOTIATION_STATUSES } from './vpn-model.js';
 
 export interface EmulatorAccount {
   accessKeyId: string;
@@ -38,6 +57,22 @@ export interface EmulatorOptions {
   quota?: number;
   tokenRetentionMs?: number;
   duplicateIpCheckBeforeToken?: boolean;
+  /** How long a VPN gateway stays `updating` after each connection write (default 2000 ms; 100 with `sandbox`). */
+  vpnTaskMs?: number;
+  /** IPsec connections per VPN gateway (default 10). */
+  vpnConnectionQuota?: number;
+  /** VPN gateway fixtures (the first account's unless a spec names another). */
+  vpnGateways?: VpnGatewaySpec[];
+  /** The `--sandbox` emulator: one dual-tunnel VPN gateway per region (README), a short gateway task. */
+  sandbox?: boolean;
+  /**
+   * Where negotiation statuses come from (a later issue asks strongSwan responders). Undefined answers, throws and
+   * unknown values fall back to the status set through the admin API, else `ike_sa_not_established`.
+   */
+  negotiationStatus?: NegotiationSource;
+  /** The admin API's bearer token (at least 16 characters); default: 32 random characters, see Emulator.adminToken. */
+  adminToken?: string;
+  /** The emulator's clock (ms): signatures' timestamps, token retention, rate limits and VPN tasks all read it. */
   clock?: () => number;
   log?: (line: string) => void;
   /**
@@ -51,12 +86,20 @@ export interface Emulator {
   url: string;
   host: string;
   port: number;
+  /** Bearer token of the admin API (`Authorization: Bearer <token>` on every `/__emulator/*` request). */
+  adminToken: string;
   close(): Promise<void>;
+  /** The state, AuthKeys and PSKs shown as `{fingerprint, length}` (compare with fingerprint()). */
   state(): EmulatorStateDump;
   stats(): EmulatorStats;
   configure(patch: ConfigPatch): void;
   setAccountFlags(accountId: string, flags: Partial<AccountFlags>): void;
-  setAttached(accountId: string, regionId: string, gatewayId: string, attached: boolean): void;
+  /** Adds or updates a VPN gateway fixture; throws on a bad spec. */
+  addVpnGateway(spec: VpnGatewaySpec): VpnGatewayRecord;
+  /** Sets (null clears) a connection's negotiation status, or one tunnel's; throws for an unknown id. */
+  setConnectionStatus(vpnConnectionId: string, status: NegotiationStatus | null, tunnelId?: string): void;
+  /** The fingerprint state() shows for a secret. */
+  fingerprint(secret: string): string;
   forgetTokens(): void;
   resetStats(): void;
 }
@@ -86,7 +129,17 @@ async function lockDataFile(dataFile: string, opts: EmulatorOptions, onLost: (me
   });
 }
 
+/** Flags and embedders make mistakes; a bad fixture or token stops the start with a message. */
+function checkOptions(opts: EmulatorOptions): void {
+  if (opts.adminToken !== undefined && !/^[\x21-\x7e]{16,200}$/.test(opts.adminToken))
+    throw new Error('adminToken must be 16-200 printable ASCII characters without spaces');
+  for (const [k, v] of [['vpnTaskMs', opts.vpnTaskMs], ['vpnConnectionQuota', opts.vpnConnectionQuota]] as const)
+    if (v !== undefined && !(Number.isInteger(v) && v >= 0)) throw new Error(`${k} must be a whole number >= 0`);
+  for (const spec of opts.vpnGateways ?? []) checkVpnGatewaySpec(spec);
+}
+
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
+  checkOptions(opts);
   const accounts = (opts.accounts && opts.accounts.length > 0 ? opts.accounts : [DEFAULT_ACCOUNT]).map((a) => ({ ...a }));
   let server: EmulatorServer | undefined;
   // Before the data file is read: what we load must be what nobody else is writing.
@@ -116,6 +169,12 @@ function createServer(opts: EmulatorOptions, accounts: EmulatorAccount[]): Emula
     quota: opts.quota ?? 100,
     tokenRetentionMs: opts.tokenRetentionMs ?? DEFAULT_TOKEN_RETENTION_MS,
     duplicateIpCheckBeforeToken: opts.duplicateIpCheckBeforeToken ?? false,
+    vpnTaskMs: opts.vpnTaskMs ?? (opts.sandbox ? 100 : 2000),
+    vpnConnectionQuota: opts.vpnConnectionQuota ?? 10,
+    vpnGateways: (opts.vpnGateways ?? []).map(checkVpnGatewaySpec),
+    sandbox: opts.sandbox ?? false,
+    negotiation: opts.negotiationStatus,
+    adminToken: opts.adminToken ?? randomBytes(24).toString('base64url'),
     clock: opts.clock ?? Date.now,
     log: opts.log,
   });
@@ -128,6 +187,7 @@ async function started(server: EmulatorServer, lock: Lock | undefined): Promise<
     url: `http://${urlHost}:${port}`,
     host,
     port,
+    adminToken: server.adminToken,
     close: async () => {
       try {
         await server.close();
@@ -139,8 +199,10 @@ async function started(server: EmulatorServer, lock: Lock | undefined): Promise<
     stats: () => server.stats(),
     configure: (patch) => server.configure(patch),
     setAccountFlags: (accountId, flags) => server.setAccountFlags(accountId, flags),
-    setAttached: (accountId, regionId, gatewayId, attached) => server.setAttached(accountId, regionId, gatewayId, attached),
-    forgetTokens: () => server.store.forgetTokens(),
+    addVpnGateway: (spec) => server.addVpnGateway(checkVpnGatewaySpec(spec)),
+    setConnectionStatus: (id, status, tunnelId) => server.setConnectionStatus(id, status, tunnelId),
+    fingerprint: (secret) => server.fingerprint(secret),
+    forgetTokens: () => server.forgetTokens(),
     resetStats: () => server.resetStats(),
   };
 }

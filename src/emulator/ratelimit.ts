@@ -1,6 +1,10 @@
 // Per (account, region, action) token buckets: capacity = one second's worth, refilled continuously from the injected clock.
 
-/** Published limits as requests per second per (main account, region, API) (vpc-api.md §10). */
+/**
+ * Published limits as requests per second per (main account, region, API) (vpc-api.md §10, site-to-site.md §1.6).
+ * Not published, our choice: DescribeCustomerGateway and TagResources (by analogy), DescribeVpnGateways (as
+ * DescribeVpnGateway), and the connection writes (as the customer-gateway writes, 120 per minute).
+ */
 export const DEFAULT_RATES: Readonly<Record<string, number>> = {
   CreateCustomerGateway: 2,
   DeleteCustomerGateway: 2,
@@ -11,6 +15,15 @@ export const DEFAULT_RATES: Readonly<Record<string, number>> = {
   UnTagResources: 5,
   TagResources: 5,
   DescribeRegions: 10,
+  DescribeVpnGateway: 10,
+  DescribeVpnGateways: 10,
+  DescribeVpnConnection: 10,
+  DescribeVpnConnections: 10,
+  CreateVpnConnection: 2,
+  ModifyVpnConnectionAttribute: 2,
+  DeleteVpnConnection: 2,
+  // 30 per 60 s: with a bucket of one second's worth (at least one token), one call every 2 s.
+  DownloadVpnConnectionConfig: 0.5,
 };
 
 interface Bucket {

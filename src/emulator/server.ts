@@ -1,15 +1,19 @@
-// HTTP layer: reads and decodes the request, then auth -> rate limit -> faults -> region/flags -> action; plus the admin API.
-import { createHash } from 'node:crypto';
+// HTTP layer: reads and decodes the request, then auth -> rate limit -> faults -> region/flags -> action; admin API in admin.ts.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ACTIONS, MUTATIONS, type ActionSettings } from './actions.js';
+import type { ActionSettings, NegotiationSource } from './action-kit.js';
+import { ACTIONS, MUTATIONS } from './actions.js';
+import { handleAdmin, NotFoundError } from './admin.js';
 import { ApiError, err, missing } from './api-error.js';
 import { authenticate, NonceCache, type AuthAccount } from './auth.js';
-import { pickFault, RandomStreams, type FaultConfig, type FaultKind } from './faults.js';
+import { FAULT_KINDS, pickFault, RandomStreams, type FaultConfig, type FaultKind } from './faults.js';
 import { DEFAULT_RATES, RateLimiter } from './ratelimit.js';
 import { isKnownRegion } from './regions.js';
 import { NO_FLAGS, Store, type AccountFlags, type EmulatorStateDump } from './store.js';
 import { callerIdentity, STS_ACTION, STS_VERSION } from './sts.js';
+import { sandboxGatewaySpecs, upsertVpnGateway, type VpnGatewaySpec } from './vpn-fixtures.js';
+import { NEGOTIATION_STATUSES, type NegotiationStatus, type VpnGatewayRecord } from './vpn-model.js';
 import { errorBody, newRequestId, parseForm, toXml } from './wire.js';
 
 export const API_VERSION = '2016-04-28';
@@ -32,6 +36,14 @@ export interface EmulatorConfig {
   quota: number;
   tokenRetentionMs: number;
   duplicateIpCheckBeforeToken: boolean;
+  vpnTaskMs: number;
+  vpnConnectionQuota: number;
+  /** VPN gateway fixtures added at start (after the sandbox's, if any). */
+  vpnGateways: VpnGatewaySpec[];
+  /** One VPN gateway per region, for `--sandbox`. */
+  sandbox: boolean;
+  negotiation?: NegotiationSource;
+  adminToken: string;
   clock: () => number;
   log?: (line: string) => void;
 }
@@ -39,7 +51,17 @@ export interface EmulatorConfig {
 export type ConfigPatch = Partial<
   Pick<
     EmulatorConfig,
-    'faults' | 'faultActions' | 'latency' | 'rates' | 'rateLimits' | 'retryAfterHeader' | 'quota' | 'tokenRetentionMs' | 'duplicateIpCheckBeforeToken'
+    | 'faults'
+    | 'faultActions'
+    | 'latency'
+    | 'rates'
+    | 'rateLimits'
+    | 'retryAfterHeader'
+    | 'quota'
+    | 'tokenRetentionMs'
+    | 'duplicateIpCheckBeforeToken'
+    | 'vpnTaskMs'
+    | 'vpnConnectionQuota'
   >
 >;
 
@@ -70,6 +92,9 @@ export class EmulatorServer {
   private counts: EmulatorStats = { total: 0, actions: {} };
   private closing = false;
   private lastTokenSweep = 0;
+  private listeningPort = 0;
+  /** Keys the state dump's fingerprints: stable for this process, useless to anyone without it. */
+  private readonly fingerprintKey = randomBytes(32);
 
   constructor(private readonly cfg: EmulatorConfig) {
     this.store = new Store(cfg.dataFile);
@@ -79,6 +104,11 @@ export class EmulatorServer {
       this.byKey.set(a.accessKeyId, a);
       this.store.account(a.accountId);
     }
+    const first = cfg.accounts[0]?.accountId ?? '';
+    // The sandbox's gateways are added once; a data file that has them keeps them (and their state) as they are.
+    if (cfg.sandbox)
+      for (const spec of sandboxGatewaySpecs()) if (!this.store.findVpnGateway(spec.VpnGatewayId)) upsertVpnGateway(this.store, spec, first, cfg.clock());
+    for (const spec of cfg.vpnGateways) upsertVpnGateway(this.store, spec, first, cfg.clock());
     this.server = createServer((req, res) => {
       this.handle(req, res).catch(() => {
         // Last resort: a bug in a handler must cost one request, never the process.
@@ -103,6 +133,7 @@ export class EmulatorServer {
         this.server.off('error', reject);
         const addr = this.server.address();
         const port = typeof addr === 'object' && addr ? addr.port : this.cfg.port;
+        this.listeningPort = port;
         resolve({ host: this.cfg.host, port });
       });
     });
@@ -132,24 +163,68 @@ export class EmulatorServer {
     if (patch.quota !== undefined) c.quota = patch.quota;
     if (patch.tokenRetentionMs !== undefined) c.tokenRetentionMs = patch.tokenRetentionMs;
     if (patch.duplicateIpCheckBeforeToken !== undefined) c.duplicateIpCheckBeforeToken = patch.duplicateIpCheckBeforeToken;
+    if (patch.vpnTaskMs !== undefined) c.vpnTaskMs = patch.vpnTaskMs;
+    if (patch.vpnConnectionQuota !== undefined) c.vpnConnectionQuota = patch.vpnConnectionQuota;
   }
 
-  setAccountFlags(accountId: string, flags: Partial<AccountFlags>): void {
+  forgetTokens(): void {
+    this.store.forgetTokens();
+  }
+
+  configureJson(input: Record<string, unknown>): void {
+    this.configure(checkPatch(input));
+  }
+
+  setAccountFlags(accountId: string, flags: Partial<AccountFlags>): AccountFlags {
     const a = this.store.account(accountId);
     for (const k of Object.keys(NO_FLAGS) as Array<keyof AccountFlags>) if (typeof flags[k] === 'boolean') a.flags[k] = flags[k];
     this.store.changed();
+    return { ...a.flags };
   }
 
-  setAttached(accountId: string, regionId: string, gatewayId: string, attached: boolean): void {
-    const g = this.store.region(accountId, regionId).gateways.get(gatewayId);
-    if (!g) throw new Error(`no gateway ${gatewayId} in ${accountId}/${regionId}`);
-    if (attached) g.Attached = true;
-    else delete g.Attached;
+  /** Adds or updates a VPN gateway fixture (see vpn-fixtures.ts); throws FixtureError for a bad one. */
+  addVpnGateway(spec: VpnGatewaySpec): VpnGatewayRecord {
+    return structuredClone(upsertVpnGateway(this.store, spec, this.cfg.accounts[0]?.accountId ?? '', this.cfg.clock()));
+  }
+
+  /**
+   * Sets (or with null clears) the negotiation status of a connection, or of one tunnel. Without a TunnelId, a
+   * dual-tunnel connection's tunnels all get it. An override wins over the status source.
+   */
+  setConnectionStatus(vpnConnectionId: string, status: NegotiationStatus | null, tunnelId?: string): void {
+    if (status !== null && !(NEGOTIATION_STATUSES as readonly string[]).includes(status)) throw new Error(`unknown negotiation status`);
+    this.store.settle(this.cfg.clock());
+    const found = this.store.findConnection(vpnConnectionId);
+    if (!found) throw new NotFoundError(`no IPsec connection ${vpnConnectionId}`);
+    const c = found.item;
+    const set = (o: { StatusOverride?: NegotiationStatus }) => {
+      if (status === null) delete o.StatusOverride;
+      else o.StatusOverride = status;
+    };
+    if (tunnelId !== undefined) {
+      const t = c.Tunnels?.find((x) => x.TunnelId === tunnelId);
+      if (!t) throw new NotFoundError(`no such tunnel on ${vpnConnectionId}`);
+      set(t);
+    } else if (c.Tunnels) {
+      for (const t of c.Tunnels) set(t);
+    } else {
+      set(c);
+    }
     this.store.changed();
   }
 
+  /** A keyed fingerprint of a secret, as the state dump shows AuthKeys and PSKs. */
+  fingerprint(secret: string): string {
+    return 'hmac-sha256:' + createHmac('sha256', this.fingerprintKey).update(secret).digest('hex').slice(0, 16);
+  }
+
+  get adminToken(): string {
+    return this.cfg.adminToken;
+  }
+
   state(): EmulatorStateDump {
-    return this.store.dump();
+    this.store.settle(this.cfg.clock());
+    return this.store.dump((s) => this.fingerprint(s));
   }
 
   stats(): EmulatorStats {
@@ -170,23 +245,34 @@ export class EmulatorServer {
     );
   }
 
-  private newGatewayId = (): string => {
-    const rand = this.random.stream('ids');
+  private newGatewayId = (): string => this.newId('cgw-', 21);
+
+  /** Ids from one seeded stream per prefix, so connections never shift the customer gateways' ids. */
+  private newId = (prefix: string, length: number): string => {
+    const rand = this.random.stream(prefix === 'cgw-' ? 'ids' : `ids:${prefix}`);
     for (;;) {
-      let id = 'cgw-';
-      for (let i = 0; i < 21; i++) id += ID_ALPHABET[Math.floor(rand() * ID_ALPHABET.length)] ?? 'a';
-      if (!this.store.hasGatewayId(id)) return id;
+      let id = prefix;
+      for (let i = 0; i < length; i++) id += ID_ALPHABET[Math.floor(rand() * ID_ALPHABET.length)] ?? 'a';
+      if (!this.store.hasId(id)) return id;
     }
   };
 
-  private send(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  /** The service's generated PSK: 16 characters (letters and digits, so any device syntax takes it). */
+  private newPsk = (): string => {
+    const rand = this.random.stream('psk');
+    let out = '';
+    for (let i = 0; i < 16; i++) out += PSK_ALPHABET[Math.floor(rand() * PSK_ALPHABET.length)] ?? 'a';
+    return out;
+  };
+
+  send(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
     if (res.destroyed || this.closing) return;
     res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
     res.end(body);
     void req;
   }
 
-  private readBody(req: IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
+  readBody(req: IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -209,7 +295,8 @@ export class EmulatorServer {
     const qi = url.indexOf('?');
     const path = qi < 0 ? url : url.slice(0, qi);
     const rawQuery = qi < 0 ? '' : url.slice(qi + 1);
-    if (path.startsWith('/__emulator/')) return this.admin(req, res, path);
+    if (path.startsWith('/__emulator/'))
+      return handleAdmin(req, res, path, this, { token: this.cfg.adminToken, listenHost: this.cfg.host, port: () => this.listeningPort });
 
     const { body, tooLarge } = await this.readBody(req);
     if (req.socket.destroyed) return;
@@ -291,7 +378,7 @@ export class EmulatorServer {
 
       const faultOn = !this.cfg.faultActions || this.cfg.faultActions.includes(action);
       const fault: FaultKind | undefined = faultOn ? pickFault(this.random.stream(`fault:${action}`), this.cfg.faults) : undefined;
-      if (fault && fault !== 'commit-drop') return this.injectFault(fault, req, res, o, startedAt, fail);
+      if (fault && !AFTER_COMMIT.has(fault)) return this.injectFault(fault, req, res, o, startedAt, fail);
 
       if (def.regionRequired && regionId === '') throw missing('RegionId');
       if (regionId !== '' && !isKnownRegion(regionId))
@@ -315,7 +402,12 @@ export class EmulatorServer {
         quota: this.cfg.quota,
         tokenRetentionMs: this.cfg.tokenRetentionMs,
         duplicateIpCheckBeforeToken: this.cfg.duplicateIpCheckBeforeToken,
+        vpnTaskMs: this.cfg.vpnTaskMs,
+        vpnConnectionQuota: this.cfg.vpnConnectionQuota,
       };
+      // Tasks whose time is over are finished first: what a call sees depends on the clock alone.
+      this.store.settle(now);
+      const negotiation = this.cfg.negotiation;
       const result = def.run({
         accountId: account.accountId,
         regionId,
@@ -324,6 +416,17 @@ export class EmulatorServer {
         settings,
         now,
         newGatewayId: this.newGatewayId,
+        newId: this.newId,
+        newPsk: this.newPsk,
+        negotiation: (q) => {
+          // A source that throws or answers nonsense must not cost the request its answer.
+          try {
+            const s = negotiation?.(q);
+            return s !== undefined && (NEGOTIATION_STATUSES as readonly string[]).includes(s) ? s : undefined;
+          } catch {
+            return undefined;
+          }
+        },
       });
       if (MUTATIONS.has(action) && now - this.lastTokenSweep > 60_000) {
         // Expired tokens are ignored on lookup anyway; sweeping keeps memory and the data file bounded.
@@ -336,6 +439,17 @@ export class EmulatorServer {
         o.status = 0;
         this.count(o, startedAt);
         req.socket.destroy();
+        return;
+      }
+      if (fault === 'commit-500' && MUTATIONS.has(action)) {
+        // The change is made, then the gateway answers 500 (terraform-provider-alicloud #4808).
+        const e = err(500, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.');
+        const b = errorBody(e, requestId);
+        o.outcome = 'fault:commit-500';
+        o.status = 500;
+        this.count(o, startedAt);
+        if (xml) this.send(req, res, 500, { 'content-type': 'text/xml;charset=utf-8' }, toXml('Error', b));
+        else this.send(req, res, 500, { 'content-type': 'application/json;charset=utf-8' }, JSON.stringify(b));
         return;
       }
       const out = { RequestId: requestId, ...result };
@@ -366,7 +480,7 @@ export class EmulatorServer {
     );
     r.o.accountId = account.accountId;
     const fault = this.cfg.faultActions?.includes(STS_ACTION) ? pickFault(this.random.stream(`fault:${STS_ACTION}`), this.cfg.faults) : undefined;
-    if (fault && fault !== 'commit-drop') {
+    if (fault && !AFTER_COMMIT.has(fault)) {
       return this.injectFault(fault, req, res, r.o, r.startedAt, (e, extra) => {
         r.o.outcome = e.code;
         r.o.status = e.status;
@@ -413,66 +527,31 @@ export class EmulatorServer {
     }
     // 'hang': no answer at all; close() destroys the socket.
   }
-
-  private async admin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    const json = (status: number, v: unknown) =>
-      this.send(req, res, status, { 'content-type': 'application/json;charset=utf-8' }, JSON.stringify(v));
-    const { body, tooLarge } = await this.readBody(req);
-    if (tooLarge) return json(413, { error: 'body too large' });
-    let input: any = {};
-    if (req.method === 'POST' && body.length > 0) {
-      try {
-        input = JSON.parse(body.toString('utf8'));
-      } catch {
-        return json(400, { error: 'body is not JSON' });
-      }
-      if (!input || typeof input !== 'object' || Array.isArray(input)) return json(400, { error: 'body must be a JSON object' });
-    }
-    try {
-      if (req.method === 'GET' && path === '/__emulator/state') return json(200, this.state());
-      if (req.method === 'GET' && path === '/__emulator/stats') return json(200, this.stats());
-      if (req.method === 'POST') {
-        if (path === '/__emulator/config') {
-          this.configure(checkPatch(input));
-          return json(200, { ok: true });
-        }
-        const m = /^\/__emulator\/accounts\/([A-Za-z0-9_.-]{1,64})$/.exec(path);
-        if (m) {
-          this.setAccountFlags(m[1] ?? '', input as Partial<AccountFlags>);
-          return json(200, { ok: true, flags: this.store.account(m[1] ?? '').flags });
-        }
-        if (path === '/__emulator/attach') {
-          const { accountId, regionId, gatewayId, attached } = input as Record<string, unknown>;
-          if (typeof accountId !== 'string' || typeof regionId !== 'string' || typeof gatewayId !== 'string' || typeof attached !== 'boolean')
-            return json(400, { error: 'need {accountId, regionId, gatewayId, attached}' });
-          try {
-            this.setAttached(accountId, regionId, gatewayId, attached);
-          } catch {
-            return json(404, { error: 'no such gateway' });
-          }
-          return json(200, { ok: true });
-        }
-        if (path === '/__emulator/forget-tokens') {
-          this.store.forgetTokens();
-          return json(200, { ok: true });
-        }
-        if (path === '/__emulator/reset-stats') {
-          this.resetStats();
-          return json(200, { ok: true });
-        }
-      }
-      return json(404, { error: 'unknown admin endpoint' });
-    } catch (e) {
-      return json(400, { error: e instanceof Error ? e.message : 'bad request' });
-    }
-  }
 }
 
 function throttled(): ApiError {
   return err(400, 'Throttling.User', 'Request was denied due to user flow control.');
 }
 
-const PATCH_KEYS = new Set(['faults', 'faultActions', 'latency', 'rates', 'rateLimits', 'retryAfterHeader', 'quota', 'tokenRetentionMs', 'duplicateIpCheckBeforeToken']);
+const PATCH_KEYS = new Set([
+  'faults',
+  'faultActions',
+  'latency',
+  'rates',
+  'rateLimits',
+  'retryAfterHeader',
+  'quota',
+  'tokenRetentionMs',
+  'duplicateIpCheckBeforeToken',
+  'vpnTaskMs',
+  'vpnConnectionQuota',
+]);
+
+/** Faults decided after the action ran: they need its change committed first. */
+const AFTER_COMMIT: ReadonlySet<FaultKind> = new Set(['commit-drop', 'commit-500']);
+
+/** The generated PSK's characters (a subset of the allowed ones, safe in every device syntax). */
+const PSK_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** Shape-checks an admin config patch, so a typo is a 400 instead of a silently ignored setting. */
 export function checkPatch(input: Record<string, unknown>): ConfigPatch {
@@ -480,6 +559,9 @@ export function checkPatch(input: Record<string, unknown>): ConfigPatch {
   const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
   const rec = (v: unknown) => !!v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every(num);
   if ('faults' in input && !rec(input.faults)) throw new Error('faults must map kinds to probabilities');
+  if ('faults' in input)
+    for (const k of Object.keys(input.faults as object))
+      if (!(FAULT_KINDS as readonly string[]).includes(k)) throw new Error(`unknown fault kind; kinds are ${FAULT_KINDS.join(', ')}`);
   if ('rates' in input && !rec(input.rates)) throw new Error('rates must map actions to numbers');
   if ('faultActions' in input && !(Array.isArray(input.faultActions) && input.faultActions.every((x) => typeof x === 'string')))
     throw new Error('faultActions must be a list of action names');
@@ -489,7 +571,7 @@ export function checkPatch(input: Record<string, unknown>): ConfigPatch {
   }
   for (const k of ['rateLimits', 'retryAfterHeader', 'duplicateIpCheckBeforeToken'])
     if (k in input && typeof input[k] !== 'boolean') throw new Error(`${k} must be a boolean`);
-  for (const k of ['quota', 'tokenRetentionMs']) if (k in input && !num(input[k])) throw new Error(`${k} must be a number`);
+  for (const k of ['quota', 'tokenRetentionMs', 'vpnTaskMs', 'vpnConnectionQuota']) if (k in input && !num(input[k])) throw new Error(`${k} must be a number`);
   return input as ConfigPatch;
 }
 

@@ -1,7 +1,8 @@
-// Server state per (account, region): gateways, remembered ClientTokens, flags; optional atomic JSON persistence.
+// Server state per (account, region): customer gateways, VPN gateways, IPsec connections, ClientTokens, flags; atomic JSON file.
 import { closeSync, constants, existsSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { TagKV } from './validate.js';
+import type { IkeSettings, TunnelRecord, VpnConnectionRecord, VpnGatewayRecord } from './vpn-model.js';
 
 export interface GatewayRecord {
   CustomerGatewayId: string;
@@ -15,8 +16,6 @@ export interface GatewayRecord {
   Tags: TagKV[];
   /** ClientTokens of the Create calls that produced this gateway (one, or none if created without a token). */
   ClientTokens: string[];
-  /** An IPsec connection still uses it (set through the admin API): Delete answers DependencyViolation.VpnConnection. */
-  Attached?: boolean;
 }
 
 export interface TokenRecord {
@@ -47,8 +46,12 @@ export const NO_FLAGS: AccountFlags = {
 };
 
 export interface RegionState {
-  /** Insertion (creation) order is the listing order. */
+  /** Customer gateways; insertion (creation) order is the listing order. */
   gateways: Map<string, GatewayRecord>;
+  /** VPN gateways: fixtures (admin API, --vpn-gateway, the sandbox), never created through the API. */
+  vpnGateways: Map<string, VpnGatewayRecord>;
+  /** IPsec connections, in creation order; a deleted one stays until its task is over. */
+  connections: Map<string, VpnConnectionRecord>;
   /** Keyed by `<Action>\n<ClientToken>`. */
   tokens: Map<string, TokenRecord>;
 }
@@ -58,10 +61,26 @@ export interface AccountState {
   flags: AccountFlags;
 }
 
+/** A secret as the state dump shows it: a keyed fingerprint and the length, never the value. */
+export interface SecretShown {
+  fingerprint: string;
+  length: number;
+}
+
+export type DumpedGateway = Omit<GatewayRecord, 'AuthKey'> & { AuthKey?: SecretShown };
+export type DumpedIke = Omit<IkeSettings, 'Psk'> & { Psk: SecretShown };
+export type DumpedConnection = Omit<VpnConnectionRecord, 'Ike' | 'Tunnels'> & {
+  Ike?: DumpedIke;
+  Tunnels?: Array<Omit<TunnelRecord, 'Ike'> & { Ike: DumpedIke }>;
+};
+
 export interface EmulatorStateDump {
   accounts: Record<
     string,
-    { flags?: AccountFlags; regions: Record<string, { gateways: Array<Omit<GatewayRecord, 'Attached'> & { Attached?: boolean }> }> }
+    {
+      flags?: AccountFlags;
+      regions: Record<string, { gateways: DumpedGateway[]; vpnGateways: VpnGatewayRecord[]; vpnConnections: DumpedConnection[] }>;
+    }
   >;
 }
 
@@ -70,8 +89,23 @@ interface FileShape {
   accounts: Array<{
     accountId: string;
     flags: AccountFlags;
-    regions: Array<{ regionId: string; gateways: GatewayRecord[]; tokens: Array<[string, TokenRecord]> }>;
+    regions: Array<{
+      regionId: string;
+      gateways: GatewayRecord[];
+      tokens: Array<[string, TokenRecord]>;
+      /** Absent in files written before VPN gateways existed. */
+      vpnGateways?: VpnGatewayRecord[];
+      connections?: VpnConnectionRecord[];
+    }>;
   }>;
+}
+
+/** Where a connection or VPN gateway lives (ids are unique across accounts and regions, as in the cloud). */
+export interface Located<T> {
+  accountId: string;
+  regionId: string;
+  region: RegionState;
+  item: T;
 }
 
 export function hashParams(v: unknown): string {
@@ -103,16 +137,86 @@ export class Store {
     const a = this.account(accountId);
     let r = a.regions.get(regionId);
     if (!r) {
-      r = { gateways: new Map(), tokens: new Map() };
+      r = { gateways: new Map(), vpnGateways: new Map(), connections: new Map(), tokens: new Map() };
       a.regions.set(regionId, r);
     }
     return r;
   }
 
-  /** Every gateway id in use anywhere, so generated ids never collide (seeded ids repeat across restarts). */
-  hasGatewayId(id: string): boolean {
-    for (const a of this.accounts.values()) for (const r of a.regions.values()) if (r.gateways.has(id)) return true;
+  private *allRegions(): Generator<{ accountId: string; regionId: string; region: RegionState }> {
+    for (const [accountId, a] of this.accounts) for (const [regionId, region] of a.regions) yield { accountId, regionId, region };
+  }
+
+  /** Every resource id in use anywhere, so generated ids never collide (seeded ids repeat across restarts). */
+  hasId(id: string): boolean {
+    for (const { region: r } of this.allRegions()) {
+      if (r.gateways.has(id) || r.vpnGateways.has(id) || r.connections.has(id)) return true;
+      for (const c of r.connections.values()) if (c.Tunnels?.some((t) => t.TunnelId === id)) return true;
+    }
     return false;
+  }
+
+  findVpnGateway(id: string): Located<VpnGatewayRecord> | undefined {
+    for (const { accountId, regionId, region } of this.allRegions()) {
+      const item = region.vpnGateways.get(id);
+      if (item) return { accountId, regionId, region, item };
+    }
+    return undefined;
+  }
+
+  findConnection(id: string): Located<VpnConnectionRecord> | undefined {
+    for (const { accountId, regionId, region } of this.allRegions()) {
+      const item = region.connections.get(id);
+      if (item) return { accountId, regionId, region, item };
+    }
+    return undefined;
+  }
+
+  /** The earliest moment a running task ends (Infinity when none runs): settle() is free until then. */
+  private nextDue = Infinity;
+
+  /** A task was started: settle() must look again at `until`. */
+  taskStarted(until: number): void {
+    if (until < this.nextDue) this.nextDue = until;
+  }
+
+  /**
+   * Finishes every task whose time has come: created and modified connections become active, deleted ones disappear
+   * (their tags with them), and their VPN gateways are active again. Called before each request and each dump, so
+   * the emulator's clock alone decides what a client sees: tests move that clock instead of sleeping.
+   */
+  settle(now: number): void {
+    if (now < this.nextDue) return;
+    let next = Infinity;
+    let changed = false;
+    for (const { region } of this.allRegions()) {
+      for (const [id, c] of region.connections) {
+        if (!c.task) continue;
+        if (c.task.until > now) {
+          next = Math.min(next, c.task.until);
+          continue;
+        }
+        changed = true;
+        if (c.task.kind === 'delete') {
+          region.connections.delete(id);
+          continue;
+        }
+        c.State = 'active';
+        for (const t of c.Tunnels ?? []) t.State = 'active';
+        delete c.task;
+      }
+      for (const g of region.vpnGateways.values()) {
+        if (!g.task) continue;
+        if (g.task.until > now) {
+          next = Math.min(next, g.task.until);
+          continue;
+        }
+        changed = true;
+        delete g.task;
+      }
+    }
+    this.nextDue = next;
+    if (changed) this.changed();
   }
 
   /** Drops tokens older than the retention window. */
@@ -127,12 +231,24 @@ export class Store {
     this.changed();
   }
 
-  dump(): EmulatorStateDump {
+  /**
+   * Everything, for tests and the admin API, with every AuthKey and PSK replaced by `{fingerprint, length}`: the dump
+   * is reachable over HTTP, and sandbox users try their real keys.
+   */
+  dump(fingerprint: (secret: string) => string): EmulatorStateDump {
+    const shown = (s: string): SecretShown => ({ fingerprint: fingerprint(s), length: [...s].length });
     const out: EmulatorStateDump = { accounts: {} };
     for (const [accountId, a] of [...this.accounts.entries()].sort((x, y) => x[0].localeCompare(y[0]))) {
       const regions: EmulatorStateDump['accounts'][string]['regions'] = {};
       for (const [regionId, r] of [...a.regions.entries()].sort((x, y) => x[0].localeCompare(y[0]))) {
-        regions[regionId] = { gateways: [...r.gateways.values()].map((g) => structuredClone(g)) };
+        regions[regionId] = {
+          gateways: [...r.gateways.values()].map((g) => {
+            const { AuthKey, ...rest } = structuredClone(g);
+            return AuthKey === undefined ? rest : { ...rest, AuthKey: shown(AuthKey) };
+          }),
+          vpnGateways: [...r.vpnGateways.values()].map((g) => structuredClone(g)),
+          vpnConnections: [...r.connections.values()].map((c) => hidePsks(structuredClone(c), shown)),
+        };
       }
       out.accounts[accountId] = { flags: { ...a.flags }, regions };
     }
@@ -189,6 +305,8 @@ export class Store {
           regionId,
           gateways: [...r.gateways.values()],
           tokens: [...r.tokens.entries()],
+          vpnGateways: [...r.vpnGateways.values()],
+          connections: [...r.connections.values()],
         })),
       })),
     };
@@ -210,11 +328,33 @@ export class Store {
       acc.flags = { ...NO_FLAGS, ...(a.flags ?? {}) };
       for (const r of a.regions ?? []) {
         const reg = this.region(String(a.accountId), String(r.regionId));
-        for (const g of r.gateways ?? []) reg.gateways.set(g.CustomerGatewayId, g);
+        for (const g of r.gateways ?? []) {
+          // Files of older versions may carry the retired admin `Attached` flag: a real connection replaces it.
+          delete (g as GatewayRecord & { Attached?: unknown }).Attached;
+          reg.gateways.set(g.CustomerGatewayId, g);
+        }
         for (const [k, t] of r.tokens ?? []) reg.tokens.set(k, t);
+        for (const g of r.vpnGateways ?? []) {
+          reg.vpnGateways.set(g.VpnGatewayId, g);
+          if (g.task) this.taskStarted(g.task.until);
+        }
+        for (const c of r.connections ?? []) {
+          reg.connections.set(c.VpnConnectionId, c);
+          if (c.task) this.taskStarted(c.task.until);
+        }
       }
     }
   }
+}
+
+/** A connection with its PSKs shown as fingerprints. */
+function hidePsks(c: VpnConnectionRecord, shown: (s: string) => SecretShown): DumpedConnection {
+  const ike = (x: IkeSettings): DumpedIke => ({ ...x, Psk: shown(x.Psk) });
+  const { Ike, Tunnels, ...rest } = c;
+  const out: DumpedConnection = { ...rest };
+  if (Ike) out.Ike = ike(Ike);
+  if (Tunnels) out.Tunnels = Tunnels.map((t) => ({ ...t, Ike: ike(t.Ike) }));
+  return out;
 }
 
 /** temp file (0600) + fsync + rename, so a crash leaves either the old or the new file, never half of one. */

@@ -224,6 +224,11 @@ export function validateTagResourcesTags(p: Params): TagKV[] {
   });
 }
 
+/** A resource matches when it has every filter's key (and value, when the filter gives one). */
+export function matchesTags(g: { Tags: TagKV[] }, filters: Array<{ Key: string; Value: string | undefined }>): boolean {
+  return filters.every((f) => g.Tags.some((t) => t.Key === f.Key && (f.Value === undefined || t.Value === f.Value)));
+}
+
 /** Strict positive integer parse for paging parameters; undefined when absent. */
 export function intParam(p: Params, name: string, min: number, max: number): number | undefined {
   const v = present(p, name);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import RPCClient from '@alicloud/pop-core';
 import { connect } from '../../src/cloud/connect.js';
 import { DEFAULT_ACCOUNT, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { runCli as run, type CliResult } from '../helpers/cli.js';
@@ -33,6 +34,9 @@ before(async () => {
     accounts: [DEFAULT_ACCOUNT],
     rates: { CreateCustomerGateway: 500, DescribeCustomerGateways: 500, DeleteCustomerGateway: 500, ModifyCustomerGatewayAttribute: 500, TagResources: 500, UnTagResources: 500 },
     seed: 11,
+    // A VPN gateway for the connection that holds a customer gateway in destroy; its tasks end at once.
+    vpnGateways: [{ RegionId: 'cn-hangzhou', VpnGatewayId: 'vpn-day2gateway0000000', InternetIp: '47.96.0.1' }],
+    vpnTaskMs: 0,
   });
 });
 after(async () => {
@@ -45,7 +49,7 @@ interface Gw {
   IpAddress: string;
   Name?: string;
   Description?: string;
-  AuthKey?: string;
+  AuthKey?: { fingerprint: string; length: number };
   Tags: Array<{ Key: string; Value: string }>;
 }
 function gateways(region?: string): Gw[] {
@@ -134,7 +138,7 @@ test('converge: 5 changed rows plan exactly those actions, apply converges, refr
     assert.equal(sent['CreateCustomerGateway'], 1);
     assert.equal(byIp('198.18.1.2')?.Name, 'site-1-2-renamed');
     assert.deepEqual(tagsOf(byIp('198.18.1.3')), ['env=staging', 'owner=neteng', 'site=s3']);
-    assert.equal(byIp('198.18.1.5')?.AuthKey, KEY_B);
+    assert.equal(byIp('198.18.1.5')?.AuthKey?.fingerprint, emu.fingerprint(KEY_B));
     assert.equal(byIp('198.18.1.6'), undefined, 'the old IP is gone');
     assert.notEqual(byIp('198.18.1.105')?.CustomerGatewayId, undefined);
     assert.notEqual(byIp('198.18.1.105')?.CustomerGatewayId, oldReplaced);
@@ -281,7 +285,13 @@ test('destroy deletes exactly the journal gateways; a dependency fails its row; 
 
     // An IPsec connection still uses one gateway: that row fails, the rest go on.
     const attachedId = byIp('198.18.3.4')!.CustomerGatewayId;
-    emu.setAttached(DEFAULT_ACCOUNT.accountId, 'cn-hangzhou', attachedId, true);
+    const Rpc = RPCClient as unknown as new (config: object) => { request(action: string, params: object, opts: object): Promise<any> };
+    const rpc = new Rpc({ endpoint: emu.url, apiVersion: '2016-04-28', ...DEFAULT_ACCOUNT, opts: { timeout: 5000 } });
+    const vco = await rpc.request(
+      'CreateVpnConnection',
+      { RegionId: 'cn-hangzhou', VpnGatewayId: 'vpn-day2gateway0000000', CustomerGatewayId: attachedId, LocalSubnet: '10.0.0.0/24', RemoteSubnet: '192.168.0.0/24' },
+      { method: 'POST' },
+    );
     // Slow deletes down so the kill lands mid-run.
     emu.configure({ rates: { DeleteCustomerGateway: 4 } });
     let killed = false;
@@ -305,7 +315,7 @@ test('destroy deletes exactly the journal gateways; a dependency fails its row; 
     assert.deepEqual(gateways().filter((g) => ours.has(g.CustomerGatewayId)).map((g) => g.CustomerGatewayId), [attachedId]);
     assert.ok(gateways().some((g) => g.CustomerGatewayId === foreign.id), 'a gateway the journal does not own is left alone');
 
-    emu.setAttached(DEFAULT_ACCOUNT.accountId, 'cn-hangzhou', attachedId, false);
+    await rpc.request('DeleteVpnConnection', { RegionId: 'cn-hangzhou', VpnConnectionId: vco.VpnConnectionId }, { method: 'POST' });
     const done = await runCli(['destroy', csv, '--endpoint', emu.url, '--yes', '--quiet'], { env });
     assert.equal(done.code, 0, done.stderr + done.stdout);
     assert.equal(gateways().filter((g) => ours.has(g.CustomerGatewayId)).length, 0);

@@ -7,7 +7,7 @@ import { REGION, caught, emulator, model, pop, rpc, vpc3 } from './util.js';
 const ACCOUNT = '1234567890123456';
 
 test('PopVpcClient round trip: create 23, page, filter, modify, tag, untag, delete', async (t) => {
-  const emu = await emulator();
+  const emu = await emulator({ vpnGateways: [{ RegionId: REGION, VpnGatewayId: 'vpn-roundtrip00000000000', InternetIp: '47.96.1.1' }], vpnTaskMs: 0 });
   t.after(() => emu.close());
   const c = pop(emu);
   const ids: string[] = [];
@@ -96,12 +96,16 @@ test('PopVpcClient round trip: create 23, page, filter, modify, tag, untag, dele
   assert.equal(badType.code, 'InvalidInstanceType.NotFound');
   await rpc(emu).request('TagResources', { RegionId: REGION, ResourceType: 'customerGateway', 'ResourceId.1': ids[2], 'Tag.1.Key': 'a', 'Tag.1.Value': 'b' }, { method: 'POST' });
 
-  // delete: attached -> DependencyViolation; configuring -> task.conflict; then gone, tags with it
-  emu.setAttached(ACCOUNT, REGION, id, true);
+  // delete: an IPsec connection uses it -> DependencyViolation; configuring -> task.conflict; then gone, tags with it
+  const vco = await rpc(emu).request(
+    'CreateVpnConnection',
+    { RegionId: REGION, VpnGatewayId: 'vpn-roundtrip00000000000', CustomerGatewayId: id, LocalSubnet: '10.0.0.0/16', RemoteSubnet: '192.168.0.0/24' },
+    { method: 'POST' },
+  );
   const dep = await caught(c.deleteCustomerGateway({ regionId: REGION, id }));
   assert.equal(dep.code, 'DependencyViolation.VpnConnection');
   assert.equal(dep.status, 400);
-  emu.setAttached(ACCOUNT, REGION, id, false);
+  await rpc(emu).request('DeleteVpnConnection', { RegionId: REGION, VpnConnectionId: vco.VpnConnectionId }, { method: 'POST' });
   emu.setAccountFlags(ACCOUNT, { vpnConfiguring: true });
   assert.equal((await caught(c.deleteCustomerGateway({ regionId: REGION, id }))).code, 'VpnGateway.task.conflict');
   assert.equal((await caught(c.modifyCustomerGatewayAttribute({ regionId: REGION, id, name: 'x' }))).code, 'OperationDenied.VpnConfiguring');

@@ -21,7 +21,7 @@ export function pop(emu: Emulator, creds: Credentials = CREDS, timeoutMs = 2000)
 }
 
 /** Raw pop-core client (POST), for calls where the wrapper would hide what we want to see. */
-export function rpc(emu: Emulator, creds: Credentials = CREDS): any {
+export function rpc(emu: Emulator, creds: Credentials = CREDS, timeoutMs = 2000): any {
   const Ctor = RPCClient as unknown as new (config: object) => any;
   return new Ctor({
     endpoint: emu.url,
@@ -29,7 +29,7 @@ export function rpc(emu: Emulator, creds: Credentials = CREDS): any {
     accessKeyId: creds.accessKeyId,
     accessKeySecret: creds.accessKeySecret,
     securityToken: creds.securityToken,
-    opts: { method: 'POST', timeout: 2000 },
+    opts: { method: 'POST', timeout: timeoutMs },
   });
 }
 
@@ -130,4 +130,35 @@ export function signedQuery(params: Record<string, string>, opts: { method?: str
   );
   const sig = v1Sign(opts.secret ?? CREDS.accessKeySecret, v1StringToSign(opts.method ?? 'GET', all));
   return [...all.entries(), ['Signature', sig] as const].map(([k, v]) => `${percentEncode(k)}=${percentEncode(v)}`).join('&');
+}
+
+/** One admin API call with the emulator's token, as an embedding process or the bench makes it. */
+export function admin(emu: Emulator, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return raw(emu, {
+    method,
+    path,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { authorization: `Bearer ${emu.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+  });
+}
+
+/** A clock the test moves by hand: VPN tasks end when the test says so, never by sleeping. */
+export function manualClock(start = Date.now()): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+/** A single-tunnel and a dual-tunnel VPN gateway in REGION (IPs in 47.96/16, away from the tests' customer gateways). */
+export const SINGLE_GW = 'vpn-single0000000000000';
+export const DUAL_GW = 'vpn-dual00000000000000';
+export const VPN_FIXTURES = [
+  { RegionId: REGION, VpnGatewayId: SINGLE_GW, InternetIp: '47.96.0.1' },
+  { RegionId: REGION, VpnGatewayId: DUAL_GW, InternetIp: '47.96.0.2', DisasterRecoveryInternetIp: '47.96.0.3' },
+];
+
+/** pop-core (v1, POST) with the raw parameter names, answering the parsed body or throwing the SDK's error. */
+export async function call(emu: Emulator, action: string, params: Record<string, unknown>, creds: Credentials = CREDS): Promise<any> {
+  const out = await rpc(emu, creds).request(action, { RegionId: REGION, ...params }, { method: 'POST' });
+  // pop-core's JSON parser hands back null-prototype objects; plain ones compare with deepEqual.
+  return JSON.parse(JSON.stringify(out));
 }
