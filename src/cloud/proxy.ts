@@ -14,9 +14,12 @@ export interface ProxySettings {
 export const NO_PROXY_SETTINGS: ProxySettings = { noProxy: [] };
 
 /** Lower case first, as curl and wget read them; the upper-case spelling is honoured too. */
-function envVar(env: Record<string, string | undefined>, name: string): string | undefined {
-  const v = env[name.toLowerCase()] ?? env[name.toUpperCase()];
-  return v !== undefined && v.trim() !== '' ? v.trim() : undefined;
+function envVar(env: Record<string, string | undefined>, name: string): { name: string; value: string } | undefined {
+  for (const n of [name.toLowerCase(), name.toUpperCase()]) {
+    const v = env[n];
+    if (v !== undefined && v.trim() !== '') return { name: n, value: v.trim() };
+  }
+  return undefined;
 }
 
 /** A proxy URL as curl takes it (no scheme means http://); only plain HTTP proxies: CONNECT tunnels TLS to the API. */
@@ -38,14 +41,14 @@ export function parseProxyUrl(value: string, source: string): URL {
 export function proxySettings(env: Record<string, string | undefined>, flag?: string): ProxySettings {
   const read = (name: string): URL | undefined => {
     const v = envVar(env, name);
-    return v === undefined ? undefined : parseProxyUrl(v, name);
+    return v === undefined ? undefined : parseProxyUrl(v.value, v.name);
   };
   const all = read('all_proxy');
   return {
     explicit: flag !== undefined ? parseProxyUrl(flag, '--proxy') : undefined,
     https: read('https_proxy') ?? all,
     http: read('http_proxy') ?? all,
-    noProxy: (envVar(env, 'no_proxy') ?? '')
+    noProxy: (envVar(env, 'no_proxy')?.value ?? '')
       .split(/[,\s]+/)
       .map((s) => s.trim().toLowerCase())
       .filter(Boolean),

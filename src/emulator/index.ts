@@ -6,6 +6,7 @@ import { EmulatorServer, type ConfigPatch, type EmulatorStats } from './server.j
 import { DEFAULT_RATES } from './ratelimit.js';
 import type { AccountFlags, EmulatorStateDump } from './store.js';
 import type { FaultConfig } from './faults.js';
+import type { StsOptions } from './sts.js';
 
 export type { AccountFlags, EmulatorStateDump, EmulatorStats, FaultConfig };
 export { DEFAULT_RATES };
@@ -45,6 +46,8 @@ export interface EmulatorOptions {
    * locked like a journal: two sandboxes on one file would otherwise overwrite each other's gateways.
    */
   lockWaitMs?: number;
+  /** STS AssumeRole / AssumeRoleWithOIDC settings (token lifetime, OIDC providers). */
+  sts?: StsOptions;
 }
 
 export interface Emulator {
@@ -118,6 +121,7 @@ function createServer(opts: EmulatorOptions, accounts: EmulatorAccount[]): Emula
     duplicateIpCheckBeforeToken: opts.duplicateIpCheckBeforeToken ?? false,
     clock: opts.clock ?? Date.now,
     log: opts.log,
+    sts: opts.sts,
   });
 }
 
