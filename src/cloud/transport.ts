@@ -186,8 +186,6 @@ function adopting<T>(req: ClientRequest, open: () => T): T {
   }
 }
 
-type ConnectFn = (req: ClientRequest, opts: unknown) => Promise<unknown>;
-
 /** HTTPS through an HTTP proxy (CONNECT tunnel), bounded like a direct request. */
 class BoundedHttpsProxyAgent extends HttpsProxyAgent<string> {
   constructor(
@@ -211,8 +209,8 @@ class BoundedHttpProxyAgent extends HttpProxyAgent<string> {
   ) {
     super(proxy.href, opts);
   }
-  override connect(req: ClientRequest, opts: Parameters<HttpProxyAgent<string>['connect']>[1]): ReturnType<HttpProxyAgent<string>['connect']> {
-    return adopting(req, () => (HttpProxyAgent.prototype.connect as unknown as ConnectFn).call(this, req, opts)) as ReturnType<HttpProxyAgent<string>['connect']>;
+  override connect(req: Parameters<HttpProxyAgent<string>['connect']>[0], opts: Parameters<HttpProxyAgent<string>['connect']>[1]): ReturnType<HttpProxyAgent<string>['connect']> {
+    return adopting(req, () => super.connect(req, opts));
   }
 }
 

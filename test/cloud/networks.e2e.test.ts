@@ -46,10 +46,18 @@ test("--network vpc: every region's calls name vpc-vpc.<region>, STS names sts-v
   // TLS ends here; the bytes (Host header included) go on to the emulator unchanged.
   const terminator = tls.createServer({ key: readFileSync(dir.path('key.pem')), cert: readFileSync(dir.path('cert.pem')) }, (s) => {
     const up = net.connect(emu.port, '127.0.0.1');
+    track(up);
     s.pipe(up).pipe(s);
     s.on('error', () => up.destroy());
     up.on('error', () => s.destroy());
   });
+  // Every socket of the test's servers, destroyed at the end: a tunnel left open must never hold close() (and the test) forever.
+  const open = new Set<net.Socket>();
+  const track = (sock: net.Socket) => {
+    open.add(sock);
+    sock.on('close', () => open.delete(sock));
+  };
+  terminator.on('connection', track);
   terminator.listen(0, '127.0.0.1');
   await once(terminator, 'listening');
   // The test's proxy: every CONNECT (whatever host it names) is tunnelled to the terminator, and recorded.
@@ -57,6 +65,7 @@ test("--network vpc: every region's calls name vpc-vpc.<region>, STS names sts-v
   const proxy = http.createServer();
   proxy.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     tunnels.push(String(req.url));
+    track(client);
     const up = net.connect((terminator.address() as AddressInfo).port, '127.0.0.1', () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) up.write(head);
@@ -67,10 +76,12 @@ test("--network vpc: every region's calls name vpc-vpc.<region>, STS names sts-v
   });
   proxy.listen(0, '127.0.0.1');
   await once(proxy, 'listening');
+  proxy.on('connection', track);
   t.after(async () => {
+    const closed = Promise.all([new Promise<void>((r) => proxy.close(() => r())), new Promise<void>((r) => terminator.close(() => r()))]);
+    for (const sock of open) sock.destroy();
     proxy.closeAllConnections();
-    await new Promise<void>((r) => proxy.close(() => r()));
-    await new Promise<void>((r) => terminator.close(() => r()));
+    await closed;
     await emu.close();
   });
 
@@ -113,7 +124,13 @@ test('a real proxy with a password in --proxy: every call passes through it, the
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   const dir = tempDir({ 'branches.csv': manifest(['cn-hangzhou', 'cn-beijing'], 2) });
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (sock: net.Socket) => {
+    sockets.add(sock);
+    sock.on('close', () => sockets.delete(sock));
+  });
   t.after(async () => {
+    for (const sock of sockets) sock.destroy();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
     await emu.close();
