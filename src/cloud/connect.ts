@@ -22,11 +22,6 @@ export function credentialProvider(src: CredentialSource, net: CredentialNet): C
   return p;
 }
 
-/** The first credentials of a source (static ones as they are; temporary ones fetched once). */
-export async function resolveCredentials(src: CredentialSource, net?: Partial<CredentialNet>): Promise<Credentials> {
-  return credentialProvider(src, { timeoutMs: 10_000, sts: () => 'https://sts.aliyuncs.com', ...net }).get();
-}
-
 export interface Connection {
   /** A label for messages and the journal: the single endpoint, the template, or the regional pattern. */
   endpoint: string;
