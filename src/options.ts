@@ -19,7 +19,10 @@ interface FlagSpec {
 const FLAGS = {
   sandbox: { type: 'boolean', help: 'use the embedded emulator (data in ~/.cgw-batch/sandbox.json); nothing reaches Alibaba Cloud' },
   'sandbox-data': { type: 'string', arg: 'FILE', help: 'data file for --sandbox' },
-  endpoint: { type: 'string', arg: 'URL', help: 'send every request to this endpoint (default https://vpc.<region>.aliyuncs.com)' },
+  endpoint: { type: 'string', arg: 'URL', help: 'send VPC requests here: one URL, or a template with {region} (default https://vpc.<region>.aliyuncs.com)' },
+  network: { type: 'string', arg: 'public|vpc', help: "vpc: Alibaba Cloud's VPC-internal endpoints (vpc-vpc.<region>, sts-vpc.<region>) from inside a VPC" },
+  'sts-endpoint': { type: 'string', arg: 'URL', help: 'where STS calls go (default: by --network and ALIBABA_CLOUD_STS_REGION, else https://sts.aliyuncs.com)' },
+  proxy: { type: 'string', arg: 'URL', help: 'HTTP proxy for every call (default: HTTPS_PROXY / HTTP_PROXY; NO_PROXY applies)' },
   profile: { type: 'string', arg: 'NAME', help: 'aliyun CLI profile (~/.aliyun/config.json); default: env ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET' },
   timeout: { type: 'string', arg: 'MS', help: 'total time per request (connect, headers and body; default 10000)' },
   offline: { type: 'boolean', help: 'plan without the API (no inventory, region or quota checks)' },
@@ -50,7 +53,7 @@ const FLAGS = {
 } as const satisfies Record<string, FlagSpec>;
 type Flag = keyof typeof FLAGS;
 
-const CONNECTION: Flag[] = ['sandbox', 'sandbox-data', 'endpoint', 'profile', 'timeout'];
+const CONNECTION: Flag[] = ['sandbox', 'sandbox-data', 'endpoint', 'network', 'sts-endpoint', 'proxy', 'profile', 'timeout'];
 const DECISION: Flag[] = ['only', 'allow-replace', 'prune', 'retry-failed', 'skip-invalid'];
 const RUN: Flag[] = ['yes', 'dry-run', 'rate', 'concurrency', 'max-failures', 'force-unlock', 'report-dir', 'quiet'];
 const COMMON: Flag[] = ['no-color', 'help'];
@@ -124,6 +127,11 @@ export interface Options {
   sandbox: boolean;
   sandboxData?: string;
   endpoint?: string;
+  /** --network: which of Alibaba Cloud's endpoints (src/cloud/endpoints.ts). */
+  network: 'public' | 'vpc';
+  stsEndpoint?: string;
+  /** --proxy (checked and combined with the proxy env variables in src/cloud/proxy.ts). */
+  proxy?: string;
   profile?: string;
   timeoutMs: number;
   offline: boolean;
@@ -296,6 +304,9 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const endpoint = str('endpoint');
   if (bool('sandbox') && endpoint) throw new UsageError('--sandbox and --endpoint cannot be used together');
   if (endpoint && !/^https?:\/\/[^\s/]+/.test(endpoint)) throw new UsageError(`--endpoint must be an http(s) URL, got '${endpoint}'`);
+  const network = str('network') ?? 'public';
+  if (network !== 'public' && network !== 'vpc') throw new UsageError(`--network must be public or vpc, got '${network}'`);
+  if (bool('sandbox') && (str('network') !== undefined || str('sts-endpoint') !== undefined)) throw new UsageError('--sandbox talks to the embedded emulator: --network and --sts-endpoint do not apply');
   const regions = ((v.region as string[] | undefined) ?? []).flatMap((r) => r.split(',')).map((r) => r.trim()).filter(Boolean);
   if (command === 'export' && regions.length === 0) throw new UsageError('cgw-batch export needs --region R[,R...]: the regions whose gateways to write');
 
@@ -325,6 +336,9 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     sandbox: bool('sandbox'),
     sandboxData: abs(str('sandbox-data')),
     endpoint,
+    network,
+    stsEndpoint: str('sts-endpoint'),
+    proxy: str('proxy'),
     profile: str('profile'),
     timeoutMs: positiveNumber('timeout', str('timeout'), true) ?? 10_000,
     offline: bool('offline'),

@@ -1,72 +1,32 @@
-// Credentials (env, aliyun CLI profile, SDK default chain) and one client per region endpoint.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import credentialsModule, { CLIProfileCredentialsProvider } from '@alicloud/credentials';
+// The connection a command works over: a credential provider, the endpoints, the proxy, one client per endpoint.
 import { AuthError } from '../errors.js';
+import { resolveProvider, staticProvider, type CredentialNet, type CredentialProvider, type CredentialSource } from './credentials.js';
+import { resolveEndpoints, type Endpoints } from './endpoints.js';
 import { PopVpcClient, type Credentials } from './pop-client.js';
+import { NO_PROXY_SETTINGS, proxyFor, type ProxySettings } from './proxy.js';
 import type { VpcClient } from './types.js';
 
-// The package is CommonJS with `exports.default = Credential`; ESM's default import is the exports object.
-type CredentialCtor = new () => { getCredential(): Promise<{ accessKeyId?: string; accessKeySecret?: string; securityToken?: string }> };
-const Credential: CredentialCtor = (credentialsModule as unknown as { default?: CredentialCtor }).default ?? (credentialsModule as unknown as CredentialCtor);
+export type { CredentialSource };
 
-export interface CredentialSource {
-  env: Record<string, string | undefined>;
-  profile?: string;
-  home?: string;
-}
+const NO_CREDENTIALS =
+  'no Alibaba Cloud credentials found: export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, ' +
+  'or pass --profile NAME (aliyun CLI config), or try the tool locally with --sandbox';
 
 /**
- * Order: explicit env keys, then `--profile` from ~/.aliyun/config.json, then the SDK default chain (only when
- * some credential source is configured: a bare chain would probe the ECS metadata service and fail slowly).
- * Error messages never echo what the providers said (they can quote config values).
+ * The credential provider for a run (see resolveProvider for the order), or an AuthError saying how to configure one.
+ * Error messages never echo a configuration value: they can be secrets.
  */
-export async function resolveCredentials(src: CredentialSource): Promise<Credentials> {
-  const { env } = src;
-  const id = env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? env.ALICLOUD_ACCESS_KEY;
-  const secret = env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? env.ALICLOUD_SECRET_KEY;
-  if (id && secret && !src.profile) {
-    return { accessKeyId: id, accessKeySecret: secret, securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN || env.ALICLOUD_SECURITY_TOKEN || undefined };
-  }
-  const home = src.home ?? env.HOME ?? '';
-  if (src.profile) {
-    try {
-      const provider = CLIProfileCredentialsProvider.builder().withProfileName(src.profile).build();
-      const c = await provider.getCredentials();
-      return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken || undefined };
-    } catch {
-      throw new AuthError(
-        `could not read credentials of profile '${src.profile}' from ${join(home, '.aliyun', 'config.json')}; ` +
-          'check the profile name with `aliyun configure list`',
-      );
-    }
-  }
-  const configured =
-    existsSync(join(home, '.aliyun', 'config.json')) ||
-    existsSync(env.ALIBABA_CLOUD_CREDENTIALS_FILE ?? join(home, '.alibabacloud', 'credentials')) ||
-    Boolean(env.ALIBABA_CLOUD_ROLE_ARN && env.ALIBABA_CLOUD_OIDC_TOKEN_FILE) ||
-    Boolean(env.ALIBABA_CLOUD_ECS_METADATA) ||
-    Boolean(env.ALIBABA_CLOUD_CREDENTIALS_URI);
-  if (configured) {
-    try {
-      const c = await new Credential().getCredential();
-      if (c.accessKeyId && c.accessKeySecret) {
-        return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, securityToken: c.securityToken || undefined };
-      }
-    } catch {
-      // fall through to the message below
-    }
-  }
-  throw new AuthError(
-    'no Alibaba Cloud credentials found: export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, ' +
-      'or pass --profile NAME (aliyun CLI config), or try the tool locally with --sandbox',
-  );
+export function credentialProvider(src: CredentialSource, net: CredentialNet): CredentialProvider {
+  const p = resolveProvider(src, net);
+  if (!p) throw new AuthError(NO_CREDENTIALS);
+  return p;
 }
 
 export interface Connection {
-  /** A label for messages and the journal: the single endpoint, or the regional pattern. */
+  /** A label for messages and the journal: the single endpoint, the template, or the regional pattern. */
   endpoint: string;
   accessKeyId: string;
+  credentials: CredentialProvider;
   clientFor(region: string): VpcClient;
   /**
    * Destroys every client's sockets. Call it when the command is done: afterwards nothing of the connection keeps
@@ -75,18 +35,35 @@ export interface Connection {
   close(): void;
 }
 
-/** One pop-core client per endpoint (each has its own keep-alive pool); `--endpoint` sends every region to one URL. */
-export function connect(opts: { credentials: Credentials; endpoint?: string; timeoutMs: number; label?: string }): Connection {
+export interface ConnectOptions {
+  credentials: Credentials | CredentialProvider;
+  /** `--endpoint`: one URL for every region (as before), or a {region} template. Ignored when `endpoints` is given. */
+  endpoint?: string;
+  endpoints?: Endpoints;
+  proxy?: ProxySettings;
+  timeoutMs: number;
+  label?: string;
+}
+
+function isProvider(c: Credentials | CredentialProvider): c is CredentialProvider {
+  return typeof (c as CredentialProvider).get === 'function';
+}
+
+/** One pop-core client per endpoint URL (each has its own keep-alive pool and, if proxied, its own proxy agent). */
+export function connect(opts: ConnectOptions): Connection {
   const clients = new Map<string, PopVpcClient>();
-  const endpointFor = (region: string) => opts.endpoint ?? `https://vpc.${region}.aliyuncs.com`;
+  const endpoints = opts.endpoints ?? resolveEndpoints({ endpoint: opts.endpoint, network: 'public' });
+  const provider = isProvider(opts.credentials) ? opts.credentials : staticProvider(opts.credentials, 'given');
+  const firstKey = isProvider(opts.credentials) ? '' : opts.credentials.accessKeyId;
   return {
-    endpoint: opts.label ?? opts.endpoint ?? 'https://vpc.<region>.aliyuncs.com',
-    accessKeyId: opts.credentials.accessKeyId,
+    endpoint: opts.label ?? endpoints.label,
+    accessKeyId: firstKey,
+    credentials: provider,
     clientFor(region: string): VpcClient {
-      const url = endpointFor(region);
+      const url = endpoints.vpc(region);
       let c = clients.get(url);
       if (!c) {
-        c = new PopVpcClient({ endpoint: url, credentials: opts.credentials, timeoutMs: opts.timeoutMs });
+        c = new PopVpcClient({ endpoint: url, credentials: provider, timeoutMs: opts.timeoutMs, proxy: proxyFor(url, opts.proxy ?? NO_PROXY_SETTINGS) });
         clients.set(url, c);
       }
       return c;

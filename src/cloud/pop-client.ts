@@ -26,11 +26,22 @@ export interface Credentials {
   accessKeyId: string;
   accessKeySecret: string;
   securityToken?: string;
+  /** Temporary credentials: when they expire (epoch ms). */
+  expiration?: number;
+}
+
+/** What refreshes credentials (src/cloud/credentials.ts); declared here so the client needs no import of it. */
+export interface CredentialSupplier {
+  get(): Promise<Credentials>;
+  refresh(): Promise<Credentials>;
+  readonly refreshable: boolean;
 }
 
 export interface PopClientOptions {
   endpoint: string;
-  credentials: Credentials;
+  credentials: Credentials | CredentialSupplier;
+  /** The proxy for this endpoint (already checked against NO_PROXY). */
+  proxy?: URL;
   /** Total deadline per request: connect + headers + body. pop-core's default is 3 s; the API can be slower under load. */
   timeoutMs?: number;
   /** Response size cap (default MAX_RESPONSE_BYTES, 1 MB). */
@@ -125,19 +136,60 @@ export async function callRpc(rpc: any, action: string, params: Params, opts: Rp
     result = await Promise.race([sent, ex.failed]);
     ok = true;
   } catch (e) {
-    throw transportError(e, ex, scrubber);
+    throw proxyRefusal(ex) ?? viaProxy(transportError(e, ex, scrubber), ex);
   } finally {
     ex.finish(ok);
     off?.();
   }
+  const refused = proxyRefusal(ex);
+  if (refused) throw refused;
   const [body, entry] = Array.isArray(result) ? result : [result, undefined];
   const status: number | undefined = (entry as any)?.response?.statusCode ?? ex.status;
   const requestId = body && typeof body === 'object' ? str((body as any).RequestId) : undefined;
-  if (status !== undefined && (status < 200 || status >= 300)) throw statusError(status, ex, requestId);
+  if (status !== undefined && (status < 200 || status >= 300)) throw viaProxy(statusError(status, ex, requestId), ex);
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw badResponse('InvalidResponse', 'the server answered with an empty or non-object body', requestId);
   }
   return plain(body);
+}
+
+/**
+ * The proxy refused the request itself: CONNECT answered with anything but 200, or a 407 from a forwarding proxy
+ * (no API endpoint sends 407). Nothing reached the endpoint, so the outcome is known: nothing happened.
+ */
+function proxyRefusal(ex: Exchange): CloudError | undefined {
+  if (ex.proxy === undefined) return undefined;
+  const status = ex.proxyStatus !== undefined && ex.proxyStatus !== 200 ? ex.proxyStatus : ex.status === 407 ? 407 : undefined;
+  if (status === undefined) return undefined;
+  if (status === 407) {
+    return new CloudError({
+      code: 'ProxyAuthenticationRequired',
+      message: `the proxy ${ex.proxy} refused the request: HTTP 407 (proxy authentication required); check the user and password in --proxy or HTTPS_PROXY`,
+      status,
+      errorClass: 'auth',
+    });
+  }
+  return new CloudError({
+    code: `Proxy.Http${status}`,
+    message: `the proxy ${ex.proxy} answered HTTP ${status} instead of opening a tunnel to the endpoint${status >= 500 ? ' (it could not reach the endpoint)' : ''}`,
+    status,
+    errorClass: status >= 500 ? 'transient' : 'invalid',
+  });
+}
+
+/** Transport failures through a proxy say so: the proxy is the first suspect. */
+function viaProxy(e: CloudError, ex: Exchange): CloudError {
+  if (ex.proxy === undefined || e.errorClass === 'auth' || e.errorClass === 'clock' || e.requestId !== undefined) return e;
+  const refused = e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN';
+  return new CloudError({
+    code: e.code,
+    message: refused ? `cannot connect to the proxy ${ex.proxy} (${e.code})` : `${e.message} (through the proxy ${ex.proxy})`,
+    status: e.status,
+    requestId: e.requestId,
+    errorClass: e.errorClass,
+    retryAfterMs: e.retryAfterMs,
+    outcomeUnknown: e.outcomeUnknown,
+  });
 }
 
 /** A non-2xx answer without an API error Code (pop-core resolved it): never a success. */
@@ -207,22 +259,51 @@ function transportError(e: unknown, ex: Exchange, scrubber: Redactor): CloudErro
   return err;
 }
 
+/** Static credentials as a supplier, so one code path serves both. */
+export function supplierOf(c: Credentials | CredentialSupplier): CredentialSupplier {
+  if (typeof (c as CredentialSupplier).get === 'function') return c as CredentialSupplier;
+  const fixed = c as Credentials;
+  return { refreshable: false, get: async () => fixed, refresh: async () => fixed };
+}
+
+/**
+ * Runs one signed call with the supplier's current credentials. If the server says the token expired (a clock
+ * ahead of ours, a token revoked early), the credentials are fetched again and the call is sent once more: a
+ * request refused at authentication did nothing, so sending it again is safe even for a create.
+ */
+export async function withCredentials<T>(supplier: CredentialSupplier, call: (c: Credentials) => Promise<T>): Promise<T> {
+  const c = await supplier.get();
+  try {
+    return await call(c);
+  } catch (e) {
+    if (!(e instanceof CloudError) || e.code !== 'InvalidSecurityToken.Expired' || !supplier.refreshable) throw e;
+    return call(await supplier.refresh());
+  }
+}
+
 export class PopVpcClient implements VpcClient {
   readonly endpoint: string;
-  readonly accessKeyId: string;
   private readonly rpc: any;
   private readonly agent: Agent;
   private readonly timeoutMs: number;
   private readonly maxResponseBytes: number | undefined;
-  private readonly credentials: Credentials;
+  private readonly supplier: CredentialSupplier;
+  /** The credentials of the request being signed (pop-core asks for them right before signing). */
+  private signing: Credentials | undefined;
+  private lastKey: string;
+
+  /** The access key of the latest request (temporary keys change on refresh). */
+  get accessKeyId(): string {
+    return this.lastKey;
+  }
 
   constructor(opts: PopClientOptions) {
     this.endpoint = opts.endpoint.replace(/\/+$/, '');
-    this.accessKeyId = opts.credentials.accessKeyId;
-    this.credentials = opts.credentials;
+    this.supplier = supplierOf(opts.credentials);
+    this.lastKey = typeof (opts.credentials as Credentials).accessKeyId === 'string' ? (opts.credentials as Credentials).accessKeyId : '';
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxResponseBytes = opts.maxResponseBytes;
-    this.agent = boundedAgent(this.endpoint);
+    this.agent = boundedAgent(this.endpoint, opts.proxy);
     // verbose=true makes request() resolve to [body, entry], so we can see the HTTP status:
     // pop-core resolves a 5xx whose body has no Code as if it had succeeded.
     const Ctor = RPCClient as unknown as new (config: object, verbose?: boolean) => any;
@@ -230,9 +311,8 @@ export class PopVpcClient implements VpcClient {
       {
         endpoint: this.endpoint,
         apiVersion: API_VERSION,
-        accessKeyId: opts.credentials.accessKeyId,
-        accessKeySecret: opts.credentials.accessKeySecret,
-        securityToken: opts.credentials.securityToken || undefined,
+        // Asked on every request: the credentials of that request, fetched (and refreshed) by call() just before.
+        credentialsProvider: { getCredentials: async () => this.signing ?? (await this.supplier.get()) },
         // Our agent replaces pop-core's own keep-alive pool; httpx never follows redirects, so nothing signed
         // is ever sent to a host other than the endpoint.
         opts: { method: 'POST', timeout: this.timeoutMs, agent: this.agent },
@@ -248,13 +328,31 @@ export class PopVpcClient implements VpcClient {
 
   /** One API call. Every failure leaves as a CloudError; every success as plain data from a 2xx JSON object. */
   async call(action: string, params: Params, opts?: CallOptions): Promise<any> {
-    return callRpc(this.rpc, action, params, {
-      timeoutMs: opts?.timeoutMs ?? this.timeoutMs,
-      signal: opts?.signal,
-      maxResponseBytes: this.maxResponseBytes,
-      // The secrets this request carries, in every encoding: a server may quote them back in its message.
-      secrets: [this.credentials.accessKeySecret, this.credentials.securityToken, typeof params.AuthKey === 'string' ? params.AuthKey : undefined],
-    });
+    return withCredentials(this.supplier, (c) =>
+      callRpc(
+        { request: (a: string, p: object, o: object) => this.signed(c, () => this.rpc.request(a, p, o)) },
+        action,
+        params,
+        {
+          timeoutMs: opts?.timeoutMs ?? this.timeoutMs,
+          signal: opts?.signal,
+          maxResponseBytes: this.maxResponseBytes,
+          // The secrets this request carries, in every encoding: a server may quote them back in its message.
+          secrets: [c.accessKeySecret, c.securityToken, typeof params.AuthKey === 'string' ? params.AuthKey : undefined],
+        },
+      ),
+    );
+  }
+
+  /** pop-core reads the credentials synchronously at the start of request(): hand it exactly `c`. */
+  private signed<T>(c: Credentials, send: () => Promise<T>): Promise<T> {
+    this.signing = c;
+    this.lastKey = c.accessKeyId;
+    try {
+      return send();
+    } finally {
+      this.signing = undefined;
+    }
   }
 
   async createCustomerGateway(input: CreateGatewayInput, opts?: CallOptions): Promise<CreateGatewayOutput> {

@@ -1,7 +1,7 @@
 // STS GetCallerIdentity over pop-core and the bounded transport: which account the credentials belong to.
 import RPCClient from '@alicloud/pop-core';
 import { CloudError } from './errors.js';
-import { callRpc, plain, type Credentials } from './pop-client.js';
+import { callRpc, plain, supplierOf, withCredentials, type CredentialSupplier, type Credentials } from './pop-client.js';
 import { boundedAgent } from './transport.js';
 
 export const STS_API_VERSION = '2015-04-01';
@@ -20,9 +20,11 @@ export interface CallerIdentity {
 }
 
 export interface CallerIdentityOptions {
-  credentials: Credentials;
+  credentials: Credentials | CredentialSupplier;
   /** Default STS_ENDPOINT. */
   endpoint?: string;
+  /** The proxy for this endpoint (already checked against NO_PROXY). */
+  proxy?: URL;
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -39,25 +41,23 @@ function text(v: unknown): string | undefined {
  */
 export async function getCallerIdentity(opts: CallerIdentityOptions): Promise<CallerIdentity> {
   const endpoint = (opts.endpoint ?? STS_ENDPOINT).replace(/\/+$/, '');
-  const agent = boundedAgent(endpoint);
+  const agent = boundedAgent(endpoint, opts.proxy);
   const Ctor = RPCClient as unknown as new (config: object, verbose?: boolean) => any;
-  const rpc = new Ctor(
-    {
-      endpoint,
-      apiVersion: STS_API_VERSION,
-      accessKeyId: opts.credentials.accessKeyId,
-      accessKeySecret: opts.credentials.accessKeySecret,
-      securityToken: opts.credentials.securityToken || undefined,
-      opts: { method: 'POST', timeout: opts.timeoutMs, agent },
-    },
-    true,
-  );
   try {
     const r = plain<Record<string, unknown>>(
-      await callRpc(rpc, 'GetCallerIdentity', {}, {
-        timeoutMs: opts.timeoutMs,
-        signal: opts.signal,
-        secrets: [opts.credentials.accessKeySecret, opts.credentials.securityToken],
+      await withCredentials(supplierOf(opts.credentials), (c) => {
+        const rpc = new Ctor(
+          {
+            endpoint,
+            apiVersion: STS_API_VERSION,
+            accessKeyId: c.accessKeyId,
+            accessKeySecret: c.accessKeySecret,
+            securityToken: c.securityToken || undefined,
+            opts: { method: 'POST', timeout: opts.timeoutMs, agent },
+          },
+          true,
+        );
+        return callRpc(rpc, 'GetCallerIdentity', {}, { timeoutMs: opts.timeoutMs, signal: opts.signal, secrets: [c.accessKeySecret, c.securityToken] });
       }),
     );
     const accountId = text(r.AccountId);

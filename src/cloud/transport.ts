@@ -2,8 +2,12 @@
 // no transparent decompression, and that records what came back (status, headers) for the caller to judge.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import http, { type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import diagnostics from 'node:diagnostics_channel';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { proxyLabel } from './proxy.js';
 
 /** Far above any real answer (a 50-gateway page is about 30 KB); anything larger is a broken or hostile endpoint. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -22,11 +26,17 @@ export class Exchange {
   encoded = false;
   bytes = 0;
   failure: ExchangeFailure | undefined;
+  /** The proxy this request went through (as messages name it), if any. */
+  proxy: string | undefined;
+  /** The proxy's answer to CONNECT (200 when the tunnel opened). */
+  proxyStatus: number | undefined;
   readonly failed: Promise<never>;
   private reject!: (e: Error) => void;
   private req: ClientRequest | undefined;
   private res: IncomingMessage | undefined;
   private socket: Socket | undefined;
+  /** Sockets a proxy agent opened for this request before the request had one (the CONNECT handshake). */
+  private readonly handshake = new Set<Socket>();
   private timer: NodeJS.Timeout | undefined;
   private finished = false;
   private readonly onData = (chunk: Buffer) => {
@@ -47,9 +57,16 @@ export class Exchange {
   }
 
   /** Called by the agent for each request made in this exchange's async context (pop-core makes one). */
-  attach(req: ClientRequest): void {
+  attach(req: ClientRequest, proxy?: string): void {
     if (this.finished) return;
     this.req = req;
+    this.proxy = proxy;
+    (req as ClientRequest & { [EXCHANGE]?: Exchange })[EXCHANGE] = this;
+    // https-proxy-agent emits it once the proxy answered CONNECT, before the tunnel is handed to the request.
+    req.once('proxyConnect', (res: { statusCode?: number }) => {
+      this.proxyStatus = res.statusCode;
+      this.releaseHandshake();
+    });
     // Runs before httpx's own listener, so the status is known even when pop-core later fails to parse the body.
     req.prependListener('response', (res: IncomingMessage) => {
       this.res = res;
@@ -65,11 +82,31 @@ export class Exchange {
     });
     req.once('socket', (socket: Socket) => {
       if (this.finished) return;
+      this.releaseHandshake();
       this.socket = socket;
       // Counted on the socket: a 'data' listener on the response would start it flowing before httpx listens.
       socket.on('data', this.onData);
       if (this.failure) socket.destroy();
     });
+  }
+
+  /**
+   * A socket a proxy agent opens for this request (to the proxy): counted against the size cap while the proxy
+   * answers CONNECT, and destroyed if the exchange fails (a proxy that never answers would otherwise hold it open).
+   */
+  adopt(socket: Socket): void {
+    if (this.finished) return;
+    if (this.failure) {
+      socket.destroy();
+      return;
+    }
+    this.handshake.add(socket);
+    socket.on('data', this.onData);
+  }
+
+  /** The handshake is over: the request's own socket is counted from here on (never twice). */
+  private releaseHandshake(): void {
+    for (const s of this.handshake) s.off('data', this.onData);
   }
 
   fail(why: ExchangeFailure): void {
@@ -83,6 +120,7 @@ export class Exchange {
       else stream?.destroy();
     }
     this.socket?.destroy();
+    for (const s of this.handshake) s.destroy();
     this.reject(err);
   }
 
@@ -95,14 +133,18 @@ export class Exchange {
     this.finished = true;
     clearTimeout(this.timer);
     this.socket?.off('data', this.onData);
+    this.releaseHandshake();
     if (!ok && !this.failure) {
       this.res?.destroy();
       this.req?.destroy();
+      for (const s of this.handshake) s.destroy();
     }
+    this.handshake.clear();
   }
 }
 
 const current = new AsyncLocalStorage<Exchange>();
+const EXCHANGE = Symbol('exchange');
 
 /** Runs `fn` (one pop-core request) inside `exchange`, so the agent attaches the request it makes. */
 export function withinExchange<T>(exchange: Exchange, fn: () => Promise<T>): Promise<T> {
@@ -125,10 +167,73 @@ function bounded<T extends typeof http.Agent | typeof https.Agent>(Base: T): T {
 const BoundedHttpAgent = bounded(http.Agent);
 const BoundedHttpsAgent = bounded(https.Agent);
 
-/** One pool per client. Idle keep-alive sockets are unref'ed by Node; `destroy()` closes the rest. */
-export function boundedAgent(endpoint: string): http.Agent {
+// Node publishes every socket net.connect() creates; the proxy agents open theirs inside connect(), out of our reach.
+const clientSockets = diagnostics.channel('net.client.socket');
+
+/** Runs `open` (a proxy agent's connect) and hands every socket it creates synchronously to the request's exchange. */
+function adopting<T>(req: ClientRequest, open: () => T): T {
+  const ex = (req as ClientRequest & { [EXCHANGE]?: Exchange })[EXCHANGE];
+  if (!ex) return open();
+  const adopt = (message: unknown): void => {
+    const socket = (message as { socket?: Socket }).socket;
+    if (socket) ex.adopt(socket);
+  };
+  clientSockets.subscribe(adopt);
+  try {
+    return open();
+  } finally {
+    clientSockets.unsubscribe(adopt);
+  }
+}
+
+/** HTTPS through an HTTP proxy (CONNECT tunnel), bounded like a direct request. */
+class BoundedHttpsProxyAgent extends HttpsProxyAgent<string> {
+  constructor(
+    proxy: URL,
+    opts: http.AgentOptions,
+    readonly proxyName: string,
+  ) {
+    super(proxy.href, opts);
+  }
+  override connect(req: ClientRequest, opts: Parameters<HttpsProxyAgent<string>['connect']>[1]): ReturnType<HttpsProxyAgent<string>['connect']> {
+    return adopting(req, () => super.connect(req, opts));
+  }
+}
+
+/** Plain HTTP through an HTTP proxy (absolute-URI requests), bounded like a direct request. */
+class BoundedHttpProxyAgent extends HttpProxyAgent<string> {
+  constructor(
+    proxy: URL,
+    opts: http.AgentOptions,
+    readonly proxyName: string,
+  ) {
+    super(proxy.href, opts);
+  }
+  override connect(req: Parameters<HttpProxyAgent<string>['connect']>[0], opts: Parameters<HttpProxyAgent<string>['connect']>[1]): ReturnType<HttpProxyAgent<string>['connect']> {
+    return adopting(req, () => super.connect(req, opts));
+  }
+}
+
+for (const Agent of [BoundedHttpsProxyAgent, BoundedHttpProxyAgent]) {
+  const base = (Object.getPrototypeOf(Agent.prototype) as { addRequest: AddRequest }).addRequest;
+  (Agent.prototype as unknown as { addRequest: AddRequest }).addRequest = function (this: { proxyName: string }, req, options) {
+    current.getStore()?.attach(req, this.proxyName);
+    base.call(this, req, options);
+  };
+}
+
+/**
+ * One pool per client. Idle keep-alive sockets are unref'ed by Node; `destroy()` closes the rest. With `proxy`, the
+ * requests go through it (CONNECT for https, absolute URIs for http) under the same deadline and size cap.
+ */
+export function boundedAgent(endpoint: string, proxy?: URL): http.Agent {
   const opts = { keepAlive: true, keepAliveMsecs: 3000 };
-  return endpoint.startsWith('https:') ? new BoundedHttpsAgent(opts) : new BoundedHttpAgent(opts);
+  const secure = endpoint.startsWith('https:');
+  if (proxy) {
+    const name = proxyLabel(proxy);
+    return secure ? new BoundedHttpsProxyAgent(proxy, opts, name) : new BoundedHttpProxyAgent(proxy, opts, name);
+  }
+  return secure ? new BoundedHttpsAgent(opts) : new BoundedHttpAgent(opts);
 }
 
 /**

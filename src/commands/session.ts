@@ -2,8 +2,11 @@
 // account from STS GetCallerIdentity (the journal belongs to the account, not to a key).
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { connect, resolveCredentials, type Connection } from '../cloud/connect.js';
+import { connect, credentialProvider, type Connection } from '../cloud/connect.js';
+import { staticProvider, type CredentialProvider } from '../cloud/credentials.js';
+import { checkEndpointUrl, resolveEndpoints, type EndpointOptions } from '../cloud/endpoints.js';
 import type { Credentials } from '../cloud/pop-client.js';
+import { NO_PROXY_SETTINGS, proxyFor, proxySecrets, proxySettings } from '../cloud/proxy.js';
 import { getCallerIdentity } from '../cloud/sts.js';
 import { AuthError } from '../errors.js';
 import { checkJournalEndpoint, type Caller } from '../state/journal.js';
@@ -48,27 +51,52 @@ async function startSandbox(ctx: Context): Promise<{ credentials: Credentials; u
  */
 export async function openSession(ctx: Context, required: boolean): Promise<Session | NoSession> {
   const o = ctx.options;
-  let credentials: Credentials;
-  let url: string | undefined = o.endpoint;
+  const env = ctx.io.env;
+  let provider: CredentialProvider;
+  let endpointOptions: EndpointOptions = { endpoint: o.endpoint, network: o.network, stsEndpoint: o.stsEndpoint };
   let label: string | undefined;
+  let proxy = NO_PROXY_SETTINGS;
   let closeSandbox: (() => Promise<void>) | undefined;
   if (o.sandbox) {
     const sb = await startSandbox(ctx);
-    credentials = sb.credentials;
-    url = sb.url;
+    provider = staticProvider(sb.credentials, 'sandbox');
+    endpointOptions = { endpoint: sb.url, network: 'public' };
     label = sb.label;
     closeSandbox = sb.close;
   } else {
+    if (o.endpoint !== undefined) checkEndpointUrl('endpoint', o.endpoint, true);
+    if (o.stsEndpoint !== undefined) checkEndpointUrl('sts-endpoint', o.stsEndpoint, false);
+    proxy = proxySettings(env, o.proxy);
+    for (const s of proxySecrets(proxy)) ctx.redactor.add(s);
+    const stsRegion = env.ALIBABA_CLOUD_STS_REGION || env.ALIBABA_CLOUD_REGION_ID || undefined;
+    endpointOptions = { ...endpointOptions, stsRegion };
+    const options = endpointOptions;
     try {
-      credentials = await resolveCredentials({ env: ctx.io.env, profile: o.profile });
+      provider = credentialProvider(
+        { env, profile: o.profile },
+        {
+          timeoutMs: o.timeoutMs,
+          proxy,
+          sts: (profileRegion) => resolveEndpoints({ ...options, stsRegion: stsRegion ?? profileRegion }).sts,
+          onSecret: (secret) => ctx.redactor.add(secret),
+        },
+      );
     } catch (e) {
       if (!required && e instanceof AuthError && !o.profile) return { offline: e.message };
       throw e;
     }
   }
+  const endpoints = resolveEndpoints(endpointOptions);
+  let credentials: Credentials;
+  try {
+    credentials = await provider.get();
+  } catch (e) {
+    await closeSandbox?.();
+    throw e;
+  }
   ctx.redactor.add(credentials.accessKeySecret);
   ctx.redactor.add(credentials.securityToken);
-  const conn = connect({ credentials, endpoint: url, timeoutMs: o.timeoutMs, label });
+  const conn = connect({ credentials: provider, endpoints, proxy, timeoutMs: o.timeoutMs, label });
   const close = async (): Promise<void> => {
     conn.close();
     await closeSandbox?.();
@@ -76,7 +104,7 @@ export async function openSession(ctx: Context, required: boolean): Promise<Sess
   try {
     // A journal of another endpoint is refused before any request (the account check needs the STS answer below).
     if (o.statePath) await checkJournalEndpoint(o.statePath, conn.endpoint);
-    const who = await getCallerIdentity({ credentials, endpoint: url ?? 'https://sts.aliyuncs.com', timeoutMs: o.timeoutMs });
+    const who = await getCallerIdentity({ credentials: provider, endpoint: endpoints.sts, proxy: proxyFor(endpoints.sts, proxy), timeoutMs: o.timeoutMs });
     return {
       conn,
       caller: { accountId: who.accountId, accessKeyId: credentials.accessKeyId, arn: who.arn },

@@ -10,6 +10,7 @@ import type { AccountFlags, DumpedConnection, DumpedGateway, EmulatorStateDump, 
 import type { FaultConfig } from './faults.js';
 import { checkVpnGatewaySpec, sandboxGatewayId, sandboxGatewaySpecs, type VpnGatewaySpec } from './vpn-fixtures.js';
 import type { NegotiationStatus, VpnGatewayRecord } from './vpn-model.js';
+import type { StsOptions } from './sts.js';
 
 export type {
   AccountFlags,
@@ -80,6 +81,8 @@ export interface EmulatorOptions {
    * locked like a journal: two sandboxes on one file would otherwise overwrite each other's gateways.
    */
   lockWaitMs?: number;
+  /** STS AssumeRole / AssumeRoleWithOIDC settings (token lifetime, OIDC providers). */
+  sts?: StsOptions;
 }
 
 export interface Emulator {
@@ -177,6 +180,7 @@ function createServer(opts: EmulatorOptions, accounts: EmulatorAccount[]): Emula
     adminToken: opts.adminToken ?? randomBytes(24).toString('base64url'),
     clock: opts.clock ?? Date.now,
     log: opts.log,
+    sts: opts.sts,
   });
 }
 

@@ -11,9 +11,9 @@ import { FAULT_KINDS, pickFault, RandomStreams, type FaultConfig, type FaultKind
 import { DEFAULT_RATES, RateLimiter } from './ratelimit.js';
 import { isKnownRegion } from './regions.js';
 import { NO_FLAGS, Store, type AccountFlags, type EmulatorStateDump } from './store.js';
-import { callerIdentity, STS_ACTION, STS_VERSION } from './sts.js';
 import { sandboxGatewaySpecs, upsertVpnGateway, type VpnGatewaySpec } from './vpn-fixtures.js';
 import { NEGOTIATION_STATUSES, type NegotiationStatus, type VpnGatewayRecord } from './vpn-model.js';
+import { ANONYMOUS_STS_ACTIONS, callerIdentity, STS_ACTION, STS_ACTIONS, STS_VERSION, StsService, type StsOptions } from './sts.js';
 import { errorBody, newRequestId, parseForm, toXml } from './wire.js';
 
 export const API_VERSION = '2016-04-28';
@@ -46,6 +46,7 @@ export interface EmulatorConfig {
   adminToken: string;
   clock: () => number;
   log?: (line: string) => void;
+  sts?: StsOptions;
 }
 
 export type ConfigPatch = Partial<
@@ -69,6 +70,8 @@ export interface EmulatorStats {
   total: number;
   /** action -> outcome (`ok`, an error Code, or `fault:<kind>`) -> count. */
   actions: Record<string, Record<string, number>>;
+  /** Host header -> `<Action> <RegionId or ->` -> count: which endpoint each request named. */
+  hosts: Record<string, Record<string, number>>;
 }
 
 interface Outcome {
@@ -77,6 +80,7 @@ interface Outcome {
   regionId?: string;
   outcome: string;
   status: number;
+  host?: string;
 }
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -89,7 +93,8 @@ export class EmulatorServer {
   private readonly limiter: RateLimiter;
   private readonly random: RandomStreams;
   private readonly byKey = new Map<string, AuthAccount>();
-  private counts: EmulatorStats = { total: 0, actions: {} };
+  private counts: EmulatorStats = { total: 0, actions: {}, hosts: {} };
+  private readonly stsService: StsService;
   private closing = false;
   private lastTokenSweep = 0;
   private listeningPort = 0;
@@ -100,6 +105,7 @@ export class EmulatorServer {
     this.store = new Store(cfg.dataFile);
     this.limiter = new RateLimiter(cfg.rates, cfg.clock);
     this.random = new RandomStreams(cfg.seed);
+    this.stsService = new StsService(cfg.sts ?? {}, (id) => cfg.accounts.some((a) => a.accountId === id));
     for (const a of cfg.accounts) {
       this.byKey.set(a.accessKeyId, a);
       this.store.account(a.accountId);
@@ -232,13 +238,18 @@ export class EmulatorServer {
   }
 
   resetStats(): void {
-    this.counts = { total: 0, actions: {} };
+    this.counts = { total: 0, actions: {}, hosts: {} };
   }
 
   private count(o: Outcome, startedAt: number): void {
     const per = (this.counts.actions[o.action] ??= {});
     per[o.outcome] = (per[o.outcome] ?? 0) + 1;
     this.counts.total++;
+    if (o.host !== undefined) {
+      const byHost = (this.counts.hosts[o.host] ??= {});
+      const key = `${o.action} ${o.regionId ?? '-'}`;
+      byHost[key] = (byHost[key] ?? 0) + 1;
+    }
     // Only names, ids and codes: never parameter values, so AuthKeys, signatures and tokens cannot reach a log.
     this.cfg.log?.(
       `${new Date(this.cfg.clock()).toISOString()} ${o.action} account=${o.accountId ?? '-'} region=${o.regionId ?? '-'} -> ${o.status} ${o.outcome} ${Date.now() - startedAt}ms`,
@@ -302,7 +313,7 @@ export class EmulatorServer {
     if (req.socket.destroyed) return;
     const requestId = newRequestId();
     let xml = /(^|&)Format=xml(&|$)/i.test(rawQuery) || /(^|&)Format=xml(&|$)/i.test(body.toString('latin1'));
-    const o: Outcome = { action: '-', outcome: 'ok', status: 200 };
+    const o: Outcome = { action: '-', outcome: 'ok', status: 200, host: String(req.headers.host ?? '').toLowerCase().slice(0, 255) || undefined };
     const fail = (e: ApiError, extra: Record<string, string> = {}): void => {
       o.outcome = e.code;
       o.status = e.status;
@@ -344,7 +355,7 @@ export class EmulatorServer {
     const action = params.get('Action') || header('x-acs-action') || '';
     const version = params.get('Version') || header('x-acs-version') || '';
     const def = ACTIONS.get(action);
-    o.action = def || action === STS_ACTION ? action : action === '' ? '-' : '(unknown)';
+    o.action = def || STS_ACTIONS.has(action) ? action : action === '' ? '-' : '(unknown)';
 
     const lat = this.cfg.latency;
     if (lat && lat.maxMs > 0) {
@@ -356,14 +367,14 @@ export class EmulatorServer {
     try {
       if (action === '') throw missing('Action');
       if (version === '') throw missing('Version');
-      if (action === STS_ACTION) return this.sts(req, res, { path, query, params, body, version, o, startedAt, requestId, xml });
+      if (STS_ACTIONS.has(action)) return this.sts(req, res, { path, query, params, body, version, o, startedAt, requestId, xml, action });
       if (version !== API_VERSION) throw err(400, 'InvalidVersion', 'Specified parameter Version is not valid.');
       if (!def) throw err(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
 
       const now = this.cfg.clock();
       const account = authenticate(
         { method: req.method ?? 'GET', path, query, params, headers: req.headers, bodySha256: createHash('sha256').update(body).digest('hex') },
-        (id) => this.byKey.get(id),
+        (id) => this.byKey.get(id) ?? this.stsService.lookup(id, now),
         this.nonces,
         now,
       );
@@ -469,17 +480,20 @@ export class EmulatorServer {
   private sts(
     req: IncomingMessage,
     res: ServerResponse,
-    r: { path: string; query: Map<string, string>; params: Map<string, string>; body: Buffer; version: string; o: Outcome; startedAt: number; requestId: string; xml: boolean },
+    r: { path: string; query: Map<string, string>; params: Map<string, string>; body: Buffer; version: string; o: Outcome; startedAt: number; requestId: string; xml: boolean; action: string },
   ): void {
     if (r.version !== STS_VERSION) throw err(400, 'InvalidVersion', 'Specified parameter Version is not valid.');
-    const account = authenticate(
-      { method: req.method ?? 'GET', path: r.path, query: r.query, params: r.params, headers: req.headers, bodySha256: createHash('sha256').update(r.body).digest('hex') },
-      (id) => this.byKey.get(id),
-      this.nonces,
-      this.cfg.clock(),
-    );
-    r.o.accountId = account.accountId;
-    const fault = this.cfg.faultActions?.includes(STS_ACTION) ? pickFault(this.random.stream(`fault:${STS_ACTION}`), this.cfg.faults) : undefined;
+    const now = this.cfg.clock();
+    const account = ANONYMOUS_STS_ACTIONS.has(r.action)
+      ? undefined
+      : authenticate(
+          { method: req.method ?? 'GET', path: r.path, query: r.query, params: r.params, headers: req.headers, bodySha256: createHash('sha256').update(r.body).digest('hex') },
+          (id) => this.byKey.get(id) ?? this.stsService.lookup(id, now),
+          this.nonces,
+          now,
+        );
+    r.o.accountId = account?.accountId;
+    const fault = this.cfg.faultActions?.includes(r.action) ? pickFault(this.random.stream(`fault:${r.action}`), this.cfg.faults) : undefined;
     if (fault && !AFTER_COMMIT.has(fault)) {
       return this.injectFault(fault, req, res, r.o, r.startedAt, (e, extra) => {
         r.o.outcome = e.code;
@@ -488,9 +502,10 @@ export class EmulatorServer {
         this.send(req, res, e.status, { 'content-type': 'application/json;charset=utf-8', ...(extra ?? {}) }, JSON.stringify(errorBody(e, r.requestId)));
       });
     }
-    const out = { RequestId: r.requestId, ...callerIdentity(account) };
+    const answer = r.action === STS_ACTION && account ? callerIdentity(account) : this.stsService.run(r.action, account, r.params, now);
+    const out = { RequestId: r.requestId, ...answer };
     this.count(r.o, r.startedAt);
-    if (r.xml) this.send(req, res, 200, { 'content-type': 'text/xml;charset=utf-8' }, toXml(`${STS_ACTION}Response`, out));
+    if (r.xml) this.send(req, res, 200, { 'content-type': 'text/xml;charset=utf-8' }, toXml(`${r.action}Response`, out));
     else this.send(req, res, 200, { 'content-type': 'application/json;charset=utf-8' }, JSON.stringify(out));
   }
 

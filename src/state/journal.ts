@@ -5,6 +5,7 @@ import { constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { StateError } from '../errors.js';
+import { sameEndpoint } from '../cloud/endpoints.js';
 import type { PriorRow } from '../types.js';
 import { writeSnapshot } from './compact.js';
 import { assertRegularOrAbsent, openAppend, readRegularFile, removeOrphans, tightenModeNoFollow } from './fsutil.js';
@@ -300,7 +301,7 @@ function checkBelongs(path: string, h: JournalHeader, manifestPath: string, endp
  */
 export function checkAccount(path: string, h: JournalHeader, endpoint: string, caller: Caller): void {
   const ep = normalizeEndpoint(endpoint);
-  if (normalizeEndpoint(h.endpoint) !== ep) {
+  if (!sameEndpoint(h.endpoint, ep)) {
     throw new StateError(
       `state file ${path} belongs to endpoint ${h.endpoint}, not ${ep}; its ClientTokens and gateway ids mean nothing there; use another --state`,
     );
@@ -332,7 +333,7 @@ export function checkAccount(path: string, h: JournalHeader, endpoint: string, c
 export async function checkJournalEndpoint(path: string, endpoint: string): Promise<void> {
   // The header line only: the rows are read (and checked) later, once, by the command's own read.
   const recorded = (await peekHeader(path))?.['endpoint'];
-  if (typeof recorded === 'string' && normalizeEndpoint(recorded) !== normalizeEndpoint(endpoint)) {
+  if (typeof recorded === 'string' && !sameEndpoint(recorded, endpoint)) {
     throw new StateError(
       `state file ${path} belongs to endpoint ${recorded}, not ${normalizeEndpoint(endpoint)}; its ClientTokens and gateway ids mean nothing there; use another --state`,
     );

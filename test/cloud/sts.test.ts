@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as OpenApi from '@alicloud/openapi-core';
 import { CloudError } from '../../src/cloud/errors.js';
+import type { Credentials } from '../../src/cloud/pop-client.js';
 import { getCallerIdentity, STS_ENDPOINT } from '../../src/cloud/sts.js';
 import { DEFAULT_ACCOUNT } from '../../src/emulator/index.js';
 import { startHostile } from '../hostile/server.js';
@@ -40,7 +41,7 @@ test('bad keys are auth errors, a skewed clock is a clock error, and no secret i
   let skew = 0;
   const emu = await emulator({ accounts: [DEFAULT_ACCOUNT, STS_KEY], clock: () => Date.now() + skew });
   t.after(() => emu.close());
-  const cases: Array<[Parameters<typeof getCallerIdentity>[0]['credentials'], string]> = [
+  const cases: Array<[Credentials, string]> = [
     [{ ...CREDS, accessKeySecret: 'wrong-secret-value' }, 'SignatureDoesNotMatch'],
     [{ accessKeyId: 'LTAInobody', accessKeySecret: 'whatever-secret' }, 'InvalidAccessKeyId.NotFound'],
     [{ ...STS_KEY, securityToken: 'forged-token-value' }, 'InvalidSecurityToken.MismatchWithAccessKey'],
