@@ -34,6 +34,7 @@ export abstract class LeaseBase implements Lease {
   private confirmedAt: number;
   private appending = false;
   private timer: NodeJS.Timeout | undefined;
+  private expiry: NodeJS.Timeout | undefined;
   private beatInFlight: Promise<void> | undefined;
   protected state: 'held' | 'released' | 'lost' = 'held';
 
@@ -57,6 +58,27 @@ export abstract class LeaseBase implements Lease {
   /** Starts the heartbeat; backends call it once their constructor is done. */
   protected start(): void {
     this.schedule();
+    this.armExpiry();
+  }
+
+  /**
+   * The self-fence as a timer: the signal aborts at the moment the lease stops being trustworthy (last confirmed
+   * contact + ttl - margin), even while a beat or an append hangs, so a caller listening to `signal` stops on time.
+   */
+  private armExpiry(): void {
+    if (this.expiry) clearTimeout(this.expiry);
+    if (this.state !== 'held') return;
+    const left = this.confirmedAt + this.timing.ttlMs - this.timing.marginMs - this.clock.now();
+    this.expiry = setTimeout(() => {
+      this.expiry = undefined;
+      try {
+        this.assertHeld();
+        this.armExpiry();
+      } catch {
+        // assertHeld has marked the lease lost and aborted the signal.
+      }
+    }, Math.max(0, left) + 1);
+    this.expiry.unref();
   }
 
   private schedule(): void {
@@ -73,7 +95,10 @@ export abstract class LeaseBase implements Lease {
 
   /** Records a confirmed contact: the request that confirmed the lease was sent at `sentAt`. */
   protected confirm(sentAt: number): void {
-    if (sentAt > this.confirmedAt) this.confirmedAt = sentAt;
+    if (sentAt > this.confirmedAt) {
+      this.confirmedAt = sentAt;
+      this.armExpiry();
+    }
   }
 
   /** Marks the lease lost (once) and aborts the signal; returns the error to throw. */
@@ -93,6 +118,8 @@ export abstract class LeaseBase implements Lease {
   private stopTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.expiry) clearTimeout(this.expiry);
+    this.expiry = undefined;
   }
 
   assertHeld(): void {

@@ -88,7 +88,7 @@ test('postgres: lock and unlock happen on the same dedicated session, which carr
     assert.equal(await show('tcp_keepalives_idle'), '1');
     assert.equal(await show('tcp_keepalives_interval'), '1');
     assert.equal(await show('tcp_keepalives_count'), '2');
-    assert.equal(await show('tcp_user_timeout'), '2s');
+    assert.equal(await show('tcp_user_timeout'), '2000'); // shown in ms, without a unit
     await lease.append(['{"t":"row","n":1}']);
     await lease.release();
     const after = await sql(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND objid = (hashtext($1))::oid`, [estateName]);
