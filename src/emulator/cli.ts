@@ -24,6 +24,7 @@ Runs a local Alibaba Cloud VPC API emulator (customer gateways) for tests and sa
   --latency MIN-MAX        added latency in ms, e.g. 5-50
   --seed N                 seed for faults, latency and ids (reproducible runs)
   --quota N                customer gateways per account and region (default 100)
+  --oss                    run the OSS emulator instead (for --state oss://...; see --oss --help)
   -h, --help               show this help
 `;
 
@@ -117,6 +118,10 @@ export function parseEmulatorArgs(argv: string[]): EmulatorOptions | 'help' {
 }
 
 export async function runEmulatorCommand(argv: string[], io: EmulatorIo): Promise<number> {
+  if (argv.includes('--oss')) {
+    const { runOssEmulatorCommand } = await import('./oss/cli.js');
+    return runOssEmulatorCommand(argv.filter((a) => a !== '--oss'), io);
+  }
   let opts: EmulatorOptions | 'help';
   try {
     opts = parseEmulatorArgs(argv);
