@@ -276,9 +276,19 @@ class OssBackend implements StateBackend {
     let seen: { sig: string; since: number } | undefined;
     let announced = false;
     let judged: { from?: HolderInfo; why: string } | undefined;
+    let last: Gen | undefined;
     for (;;) {
       a.signal?.throwIfAborted();
-      const g = await this.live();
+      // While watching a holder, a HEAD tells whether its object moved; only a change (or a takeover) needs a full read.
+      let g: Gen | undefined;
+      if (last && seen) {
+        const key = last.key;
+        const h = await this.retry('cannot read', () => this.client.head(key));
+        g = h?.length === last.length ? last : await this.live();
+      } else {
+        g = await this.live();
+      }
+      last = g;
       const now = this.clock.now();
       if (g?.held && g.lease) {
         const sig = `${g.gen}:${g.length}`;
@@ -314,6 +324,7 @@ class OssBackend implements StateBackend {
         // Someone appended first (or right after us): look again.
         seen = undefined;
         judged = undefined;
+        last = undefined;
         continue;
       }
       const log: LogRead = { records: g?.records ?? [], warnings: g?.warnings ?? [] };
