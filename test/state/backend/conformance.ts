@@ -15,6 +15,8 @@ export interface EstateFixture {
   open(): Promise<StateBackend>;
   /** Arranges that the NEXT append through backends from open() lands but its answer is lost. */
   loseNextAnswer(): Promise<void>;
+  /** How many answers were actually lost so far (the case must not pass without its fault). */
+  answersLost(): number;
   /** Writes a torn record at the end of the log as a crashed writer would; undefined when the store cannot tear. */
   tear?: (fragment: string) => Promise<void>;
   cleanup(): Promise<void>;
@@ -385,6 +387,7 @@ export function conformance(h: BackendHarness): void {
       await lease.append([rec({ n: 1 })]);
       await fx.loseNextAnswer();
       await lease.append([rec({ n: 2 }), rec({ n: 3 })]);
+      assert.equal(fx.answersLost(), 1, 'the answer was really lost');
       await lease.append([rec({ n: 4 })]);
       assert.deepEqual(rows((await (await open()).read())?.records ?? []).map((r) => r['n']), [1, 2, 3, 4]);
       lease.assertHeld();

@@ -14,6 +14,7 @@ async function estate(): Promise<EstateFixture> {
   const t = tempDir();
   const path = t.path('estate.state.jsonl');
   let lose = false;
+  let lost = 0;
   return {
     spec: { kind: 'file', path, ttlMs: TTL },
     open: async () =>
@@ -24,6 +25,7 @@ async function estate(): Promise<EstateFixture> {
           afterWrite: () => {
             if (!lose) return;
             lose = false;
+            lost++;
             throw Object.assign(new Error('EIO: i/o error, fdatasync (injected after the bytes landed)'), { code: 'EIO' });
           },
         },
@@ -31,6 +33,7 @@ async function estate(): Promise<EstateFixture> {
     loseNextAnswer: async () => {
       lose = true;
     },
+    answersLost: () => lost,
     tear: async (fragment) => appendFileSync(path, fragment),
     cleanup: async () => t.cleanup(),
   };

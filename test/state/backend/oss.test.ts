@@ -33,10 +33,19 @@ const client = () => new OssClient({ endpoint: emu.url, bucket: BUCKET, credenti
 
 async function estate(): Promise<EstateFixture> {
   const prefix = `teams/estate-${randomBytes(4).toString('hex')}`;
+  let lost = 0;
   return {
     spec: { kind: 'oss', endpoint: emu.url, bucket: BUCKET, prefix, credentials: creds, ttlMs: TTL, requestTimeoutMs: 2_000 },
     open: async () => openOssBackend(backendOpts(prefix)),
-    loseNextAnswer: async () => emu.injectNext('append', 'lost-answer'),
+    loseNextAnswer: async () => {
+      emu.injectNext('append', 'lost-answer');
+      const before = emu.stats.faults;
+      emu.onCommit = () => {
+        emu.onCommit = undefined;
+        if (emu.stats.faults > before) lost++;
+      };
+    },
+    answersLost: () => lost,
     tear: async (fragment) => {
       const c = client();
       const keys = (await c.listAll(`${prefix}/`)).map((k) => k.key).sort();

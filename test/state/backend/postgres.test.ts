@@ -46,6 +46,7 @@ async function estate(): Promise<EstateFixture> {
     spec: { kind: 'postgres', url: db, estate: name, ttlMs: TTL, queryTimeoutMs: 1_500 },
     open: async () => openPostgresBackend({ url: viaProxy(db, proxy.port), estate: name, ...timingOpts() }),
     loseNextAnswer: async () => proxy.loseAnswerTo('INSERT INTO'),
+    answersLost: () => proxy.lost,
     cleanup: async () => {
       await proxy.close();
       proxies.splice(proxies.indexOf(proxy), 1);
