@@ -33,7 +33,11 @@ export interface PostgresKeepalive {
 }
 
 export interface PostgresBackendOptions {
-  /** libpq-style URL (`postgres://user:pass@host:5432/db?sslmode=require`); the password is never printed. */
+  /**
+   * libpq-style URL (`postgres://user:pass@host:5432/db?sslmode=require`); the password is never printed. Connect
+   * directly or through session pooling: a transaction pooler (PgBouncer pool_mode=transaction) cannot keep the
+   * lease's session, so liveness breaks there (epoch fencing still holds). PostgreSQL 14 or newer.
+   */
   url: string;
   /** The estate's name: one journal, one lease. */
   estate: string;
@@ -186,6 +190,9 @@ class PostgresBackend implements StateBackend {
       return { client, backendPid: r.rows[0]?.pid ?? 0 };
     } catch (e) {
       await client.end().catch(() => undefined);
+      if (/idle_session_timeout/.test(errText(e))) {
+        throw new StateBackendError(`${this.location}: the lease needs PostgreSQL 14 or newer (its idle_session_timeout ends a silent holder's session)`);
+      }
       throw e;
     }
   }
