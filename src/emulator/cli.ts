@@ -32,6 +32,7 @@ sandbox runs. It prints its URL, the access keys and the admin token (the /__emu
   --vpn-task-ms N          how long a VPN gateway stays updating after a connection write (default 2000)
   --quota-vpn-connections N
                            IPsec connections per VPN gateway (default 10)
+  --oss                    run the OSS emulator instead (for --state oss://...; see --oss --help)
   -h, --help               show this help
 `;
 
@@ -140,6 +141,10 @@ export function parseEmulatorArgs(argv: string[]): EmulatorOptions | 'help' {
 }
 
 export async function runEmulatorCommand(argv: string[], io: EmulatorIo): Promise<number> {
+  if (argv.includes('--oss')) {
+    const { runOssEmulatorCommand } = await import('./oss/cli.js');
+    return runOssEmulatorCommand(argv.filter((a) => a !== '--oss'), io);
+  }
   let opts: EmulatorOptions | 'help';
   try {
     opts = parseEmulatorArgs(argv);
