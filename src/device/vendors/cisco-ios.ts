@@ -139,7 +139,7 @@ function tunnels(site: Site, ctx: RenderContext, out: string[]): void {
       const c = cidrParts(t.bgp.tunnelCidr);
       out.push(` ip address ${t.bgp.localIp} ${c.mask}`);
     } else out.push(` ip unnumbered ${ctx.wan}`);
-    out.push(` tunnel source ${ctx.wan}`);
+    out.push(` tunnel source ${t.localAddress}`);
     out.push(' tunnel mode ipsec ipv4');
     out.push(` tunnel destination ${t.remoteAddress}`);
     out.push(` tunnel protection ipsec profile ${n('IPSEC', t)}`);

@@ -152,7 +152,7 @@ export const huaweiVrp: Vendor = {
         if (t.bgp) out.push(` ip address ${t.bgp.localIp} ${cidrParts(t.bgp.tunnelCidr).mask}`);
         else out.push(` ip address unnumbered interface ${ctx.wan}`);
         out.push(' tunnel-protocol ipsec');
-        out.push(` source ${ctx.wan}`);
+        out.push(` source ${t.localAddress}`);
         out.push(` destination ${t.remoteAddress}`);
         out.push(` ipsec profile ${peer(t)}`);
         out.push('#');

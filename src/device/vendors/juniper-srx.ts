@@ -67,7 +67,8 @@ function tunnel(site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void 
   out.push(`set security ipsec vpn ${vpn} ike ipsec-policy ${ipsec}`);
   out.push(`set security ipsec vpn ${vpn} establish-tunnels immediately`);
   if (site.routing === 'protected') {
-    // One SA per (local, remote) pair; Junos installs the routes to the remote CIDRs itself (auto route insertion).
+    // One SA per (local, remote) pair; Junos installs the routes to the remote CIDRs itself (auto route insertion),
+    // for a dual tunnel through both st0 units: the VPN gateway itself sends by the master tunnel.
     flowPairs(site).forEach(([l, r], i) => {
       out.push(`set security ipsec vpn ${vpn} traffic-selector ts${i + 1} local-ip ${l}`);
       out.push(`set security ipsec vpn ${vpn} traffic-selector ts${i + 1} remote-ip ${r}`);
