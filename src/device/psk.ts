@@ -22,5 +22,5 @@ export function pskPlaceholder(tunnel: 1 | 2): string {
 }
 
 export function bgpKeyPlaceholder(tunnel: 1 | 2): string {
-  return `REPLACE_WITH_BGP_KEY_OF_TUNNEL_${tunnel}`;
+  return `REPLACE_BGP_KEY_${tunnel}`; // short enough for Cisco's 25-character BGP passwords
 }

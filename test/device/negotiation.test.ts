@@ -346,6 +346,14 @@ after(async () => {
 
 test('negotiation matrix', { skip: skip ?? false }, async (t) => {
   assert.ok(afterEstablish && afterTraffic && beforeTraffic && afterRekey, 'the matrix ran');
+  await t.test('no PSK in either daemon\'s log', () => {
+    assert.ok(logs.length > 100, `${logs.length} log lines`);
+    for (const p of plans) {
+      const c = p.set.connection;
+      const keys = [(c['IkeConfig'] as Record<string, unknown> | undefined)?.['Psk'], ...(((c['TunnelOptionsSpecification'] as Record<string, unknown> | undefined)?.['TunnelOptions'] as Array<Record<string, unknown>> | undefined) ?? []).map((x) => (x['TunnelIkeConfig'] as Record<string, unknown>)['Psk'])].filter((k): k is string => typeof k === 'string');
+      for (const k of keys) assert.ok(!logs.some((l) => l.msg.includes(k)), `${p.set.name}: PSK in a log line`);
+    }
+  });
   for (const p of plans) {
     const s = p.set;
     await t.test(`${s.name}: ${s.about}`, () => {

@@ -27,7 +27,7 @@ const n = (kind: string, t: Tunnel | 1 | 2) => `ALIYUN-${kind}${typeof t === 'nu
 function psk(ctx: RenderContext, t: Tunnel, lines: string[]): string {
   const key = ctx.psk(t);
   // At the interactive CLI `?` lists help; a file copied into running-config takes it as is.
-  if (key.includes('?')) lines.push('! the pre-shared key holds "?": paste with Ctrl-V before each "?", or copy this file to running-config');
+  if (t.psk.includes('?') && !ctx.options.redactPsk) lines.push('! the pre-shared key holds "?": paste with Ctrl-V before each "?", or copy this file to running-config');
   return key;
 }
 
@@ -168,7 +168,8 @@ function bgp(site: Site, ctx: RenderContext, out: string[]): void {
     out.push(` neighbor ${b.remoteIp} remote-as ${b.remoteAsn}`);
     const key = ctx.bgpKey(t);
     if (key !== undefined) {
-      if (key.length > 25 || /^\d/.test(key)) ctx.unsupported(ctx.bgpParam(t, 'AuthKey'), `${DEVICE} takes a BGP password of at most 25 characters not starting with a digit`);
+      const real = b.authKey ?? '';
+      if (real.length > 25 || /^\d/.test(real)) ctx.unsupported(ctx.bgpParam(t, 'AuthKey'), `${DEVICE} takes a BGP password of at most 25 characters not starting with a digit`);
       out.push(` neighbor ${b.remoteIp} password ${key}`);
     }
   }

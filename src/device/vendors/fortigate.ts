@@ -22,7 +22,7 @@ const ifname = (t: Tunnel) => `aliyun-${t.index}`;
 
 function phase1(t: Tunnel, ctx: RenderContext, out: string[]): void {
   const key = ctx.psk(t);
-  if (key.length < 6) ctx.unsupported(ctx.ikeParam(t, 'Psk'), `${DEVICE} takes a pre-shared key of 6 to 128 characters; this one has ${key.length}`);
+  if (t.psk.length < 6) ctx.unsupported(ctx.ikeParam(t, 'Psk'), `${DEVICE} takes a pre-shared key of 6 to 128 characters; this one has ${t.psk.length}`);
   out.push(`    edit ${quoted(ifname(t))}`);
   out.push(`        set interface ${quoted(ctx.wan)}`);
   out.push(`        set ike-version ${t.ike.version === 'ikev1' ? 1 : 2}`);
@@ -45,7 +45,7 @@ function phase1(t: Tunnel, ctx: RenderContext, out: string[]): void {
   }
   out.push(`        set local-gw ${t.localAddress}`);
   out.push(`        set remote-gw ${t.remoteAddress}`);
-  if (key.includes('?')) out.push('        # the pre-shared key holds "?": run this file as a script (at the interactive CLI type Ctrl-V before "?")');
+  if (t.psk.includes('?') && !ctx.options.redactPsk) out.push('        # the pre-shared key holds "?": run this file as a script (at the interactive CLI type Ctrl-V before "?")');
   out.push(`        set psksecret ${quoted(key)}`);
   out.push(t.dpd ? '        set dpd on-idle' : '        set dpd disable');
   if (t.dpd) out.push('        set dpd-retryinterval 10');

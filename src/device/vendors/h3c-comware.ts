@@ -16,13 +16,14 @@ const ESP_AUTH: Readonly<Record<AuthAlg, string>> = { md5: 'md5', sha1: 'sha1', 
 const name = (t: Tunnel) => `aliyun${t.index}`;
 
 /** Comware takes strings without `?` (it opens the help) and without spaces. */
-function cliString(ctx: RenderContext, value: string, parameter: string, what: string): string {
+/** Checks the real secret `value`; returns `written` (the value, or its placeholder under --redact-psk). */
+function cliString(ctx: RenderContext, value: string, parameter: string, what: string, written: string): string {
   if (value.includes('?')) ctx.unsupported(parameter, `${DEVICE} cannot take a ${what} holding "?" (the CLI reads it as a help request)`);
-  return value;
+  return written;
 }
 
 function ike(t: Tunnel, ctx: RenderContext, out: string[]): void {
-  const key = cliString(ctx, ctx.psk(t), ctx.ikeParam(t, 'Psk'), 'pre-shared key');
+  const key = cliString(ctx, t.psk, ctx.ikeParam(t, 'Psk'), 'pre-shared key', ctx.psk(t));
   if (t.ike.version === 'ikev1') {
     out.push(`ike proposal ${t.index * 10}`);
     out.push(` encryption-algorithm ${ENC[t.ike.encryption]}`);
@@ -95,7 +96,7 @@ function bgp(site: Site, ctx: RenderContext, out: string[]): void {
     if (b.localAsn !== asn) ctx.unsupported(ctx.bgpParam(t, 'PeerAsn'), `one ${DEVICE} BGP instance has one ASN; the tunnels name ${asn} and ${b.localAsn}`);
     out.push(` peer ${b.remoteIp} as-number ${b.remoteAsn}`);
     const key = ctx.bgpKey(t);
-    if (key !== undefined) out.push(` peer ${b.remoteIp} password simple ${cliString(ctx, key, ctx.bgpParam(t, 'AuthKey'), 'BGP password')}`);
+    if (key !== undefined) out.push(` peer ${b.remoteIp} password simple ${cliString(ctx, b.authKey ?? '', ctx.bgpParam(t, 'AuthKey'), 'BGP password', key)}`);
   }
   out.push(' address-family ipv4 unicast');
   const nets = ctx.bgpNetworks();

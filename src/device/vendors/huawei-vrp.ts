@@ -23,11 +23,12 @@ const ESP_AUTH: Readonly<Record<AuthAlg, string>> = { md5: 'md5', sha1: 'sha1', 
 const peer = (t: Tunnel) => `aliyun${t.index}`;
 
 /** VRP takes strings without `?` (it opens the help) and without spaces. */
-function cliString(ctx: RenderContext, value: string, parameter: string, what: string): string {
+/** Checks the real secret `value`; returns `written` (the value, or its placeholder under --redact-psk). */
+function cliString(ctx: RenderContext, value: string, parameter: string, what: string, written: string): string {
   // `cipher` takes both plain text and VRP's own ciphertext, which is wrapped in %^%#, %@%@ or %$%$.
-  if (/^%(\^%#|@%@|\$%\$)/.test(value)) ctx.unsupported(parameter, `${DEVICE} reads a ${what} starting with "${value.slice(0, 4)}" as ciphertext`);
+  if (/^%(\^%#|@%@|\$%\$)/.test(value)) ctx.unsupported(parameter, `${DEVICE} reads a ${what} that starts with one of its ciphertext markers (%^%#, %@%@, %$%$) as ciphertext`);
   if (value.includes('?')) ctx.unsupported(parameter, `${DEVICE} cannot take a ${what} holding "?" (the CLI reads it as a help request)`);
-  return value;
+  return written;
 }
 
 function ike(site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void {
@@ -45,7 +46,7 @@ function ike(site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void {
   out.push(`ike peer ${peer(t)}`);
   out.push(v2 ? ' undo version 1' : ' undo version 2');
   if (!v2 && t.ike.mode === 'aggressive') out.push(' exchange-mode aggressive');
-  out.push(` pre-shared-key cipher ${cliString(ctx, ctx.psk(t), ctx.ikeParam(t, 'Psk'), 'pre-shared key')}`);
+  out.push(` pre-shared-key cipher ${cliString(ctx, t.psk, ctx.ikeParam(t, 'Psk'), 'pre-shared key', ctx.psk(t))}`);
   out.push(` ike-proposal ${t.index * 10}`);
   if (t.ike.localId.kind === 'fqdn') {
     out.push(' local-id-type fqdn');
@@ -92,7 +93,7 @@ function bgp(site: Site, ctx: RenderContext, out: string[]): void {
     if (b.localAsn !== asn) ctx.unsupported(ctx.bgpParam(t, 'PeerAsn'), `one ${DEVICE} BGP process has one ASN; the tunnels name ${asn} and ${b.localAsn}`);
     out.push(` peer ${b.remoteIp} as-number ${b.remoteAsn}`);
     const key = ctx.bgpKey(t);
-    if (key !== undefined) out.push(` peer ${b.remoteIp} password cipher ${cliString(ctx, key, ctx.bgpParam(t, 'AuthKey'), 'BGP password')}`);
+    if (key !== undefined) out.push(` peer ${b.remoteIp} password cipher ${cliString(ctx, b.authKey ?? '', ctx.bgpParam(t, 'AuthKey'), 'BGP password', key)}`);
   }
   out.push(' ipv4-family unicast');
   const nets = ctx.bgpNetworks();

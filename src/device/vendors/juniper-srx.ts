@@ -44,8 +44,8 @@ function tunnel(site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void 
   out.push(`set security ike policy ${prop} proposals ${prop}`);
   const key = ctx.psk(t);
   // Junos takes a secret starting with $9$ as already encrypted.
-  if (key.startsWith('$9$')) ctx.unsupported(ctx.ikeParam(t, 'Psk'), `${DEVICE} reads a pre-shared key starting with "$9$" as an encrypted one`);
-  if (key.includes('?')) out.push('# the pre-shared key holds "?": load this file with `load set` (the interactive CLI reads "?" as help)');
+  if (t.psk.startsWith('$9$')) ctx.unsupported(ctx.ikeParam(t, 'Psk'), `${DEVICE} reads a pre-shared key starting with "$9$" as an encrypted one`);
+  if (t.psk.includes('?') && !ctx.options.redactPsk) out.push('# the pre-shared key holds "?": load this file with `load set` (the interactive CLI reads "?" as help)');
   out.push(`set security ike policy ${prop} pre-shared-key ascii-text ${quoted(key)}`);
   out.push(`set security ike gateway ${gw} ike-policy ${prop}`);
   out.push(`set security ike gateway ${gw} address ${t.remoteAddress}`);
@@ -108,7 +108,7 @@ function bgp(site: Site, ctx: RenderContext, out: string[]): void {
     out.push(`set protocols bgp group aliyun neighbor ${b.remoteIp} peer-as ${b.remoteAsn}`);
     const key = ctx.bgpKey(t);
     if (key !== undefined) {
-      if (key.startsWith('$9$')) ctx.unsupported(ctx.bgpParam(t, 'AuthKey'), `${DEVICE} reads a key starting with "$9$" as an encrypted one`);
+      if (b.authKey?.startsWith('$9$')) ctx.unsupported(ctx.bgpParam(t, 'AuthKey'), `${DEVICE} reads a key starting with "$9$" as an encrypted one`);
       out.push(`set protocols bgp group aliyun neighbor ${b.remoteIp} authentication-key ${quoted(key)}`);
     }
   }
