@@ -1,7 +1,7 @@
 // A pair of strongSwan daemons in two network namespaces joined by a veth pair (ipsec-netns.md): names unique per
 // process, a watchdog per daemon that kills it and removes its namespace if this process dies, and cleanup by pid.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Vici, type ViciMessage } from './ipsec-vici.js';
@@ -43,7 +43,7 @@ export interface Daemon {
   dir: string;
   conf: string;
   pid: number;
-  watchdog: number;
+  watchdog: ChildProcess;
   vici: Vici;
 }
 
@@ -53,21 +53,31 @@ export interface Pair {
   alibaba: Daemon;
 }
 
-const live = { pids: new Set<number>(), namespaces: new Set<string>() };
+/** Our charon daemons (pid -> their strongswan.conf), watchdog shells and namespaces still alive. */
+const live = { charons: new Map<number, string>(), watchdogs: new Set<ChildProcess>(), namespaces: new Set<string>() };
 let exitHookInstalled = false;
+
+/**
+ * Signals `pid` only while it is still the charon started with `conf`: pids are reused (pid_max may be 32768 on a
+ * busy machine), and charon is not our child, so its pid alone proves nothing once it has exited.
+ */
+function signalCharon(pid: number, conf: string, signal: NodeJS.Signals | 0): boolean {
+  try {
+    if (!readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`STRONGSWAN_CONF=${conf}`)) return false;
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Last resort when after() hooks never ran: synchronous, by pid and by name only.
+  // Last resort when after() hooks never ran: synchronous, each daemon checked before it is signalled.
   process.once('exit', () => {
-    for (const pid of live.pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const [pid, conf] of live.charons) signalCharon(pid, conf, 'SIGKILL');
+    for (const w of live.watchdogs) w.kill('SIGKILL');
     for (const ns of live.namespaces) spawnSync('ip', ['netns', 'del', ns]);
   });
 }
@@ -132,34 +142,34 @@ async function waitForVici(path: string, pid: number, boundMs: number): Promise<
         // not listening yet
       }
     }
-    try {
-      process.kill(pid, 0);
-    } catch {
-      throw new Error(`charon (pid ${pid}) exited before opening ${path}`);
-    }
+    if (!existsSync(`/proc/${pid}`)) throw new Error(`charon (pid ${pid}) exited before opening ${path}`);
     if (Date.now() - start > boundMs) throw new Error(`charon did not open ${path} within ${boundMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-async function startDaemon(side: 'branch' | 'alibaba', ns: string, dir: string, includes: string[]): Promise<Daemon> {
+async function startDaemon(side: 'branch' | 'alibaba', ns: string, dir: string, includes: string[], orphanDir: string): Promise<Daemon> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const conf = join(dir, 'strongswan.conf');
   writeFileSync(conf, strongswanConf(dir, side, includes), { mode: 0o600 });
   // The watchdog shell prints charon's pid, then polls this process: if it dies (even by SIGKILL), the shell kills
-  // charon and removes the namespace's name.
+  // charon and removes the namespace's name. It signals charon only while charon is still its own child.
   const script = [
     `STRONGSWAN_CONF='${conf}' ${CHARON} >/dev/null 2>&1 & c=$!`,
     'echo $c',
-    'trap \'kill $c 2>/dev/null; exit 0\' TERM INT',
-    `while kill -0 ${process.pid} 2>/dev/null && kill -0 $c 2>/dev/null; do sleep 1; done`,
-    'kill $c 2>/dev/null; sleep 2; kill -9 $c 2>/dev/null',
+    'ours() { [ "$(cut -d" " -f4 /proc/$c/stat 2>/dev/null)" = "$$" ]; }',
+    'trap \'ours && kill $c 2>/dev/null; exit 0\' TERM INT',
+    `while kill -0 ${process.pid} 2>/dev/null && ours; do sleep 1; done`,
+    'if ours; then kill $c 2>/dev/null; sleep 2; ours && kill -9 $c 2>/dev/null; fi',
     `ip netns del ${ns} 2>/dev/null`,
+    // Only when this process died: its temp folder (rendered configs, logs) goes too.
+    `kill -0 ${process.pid} 2>/dev/null || rm -rf '${orphanDir}'`,
   ].join('\n');
   const sh = spawn('ip', ['netns', 'exec', ns, 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
   sh.unref();
   if (sh.pid === undefined) throw new Error('could not start the watchdog shell');
-  live.pids.add(sh.pid);
+  live.watchdogs.add(sh);
+  sh.once('exit', () => live.watchdogs.delete(sh));
   const pid = await new Promise<number>((resolve, reject) => {
     let out = '';
     sh.stdout!.on('data', (d: Buffer) => {
@@ -170,9 +180,9 @@ async function startDaemon(side: 'branch' | 'alibaba', ns: string, dir: string, 
     sh.once('exit', () => reject(new Error('the watchdog shell exited before starting charon')));
   });
   sh.stdout!.destroy();
-  live.pids.add(pid);
+  live.charons.set(pid, conf);
   const vici = await waitForVici(join(dir, 'charon.vici'), pid, 30_000);
-  return { side, ns, dir, conf, pid, watchdog: sh.pid, vici };
+  return { side, ns, dir, conf, pid, watchdog: sh, vici };
 }
 
 export interface PairSpec {
@@ -184,6 +194,11 @@ export interface PairSpec {
   alibabaInner: string[];
   /** strongswan.conf snippets to include in the branch daemon's configuration (rendered files). */
   branchIncludes: string[];
+}
+
+function mustBeTempDir(dir: string): string {
+  if (!/^\/[A-Za-z0-9_./-]*\/cgw-ipsec-[A-Za-z0-9]{6}$/.test(dir)) throw new Error(`not a test temp folder: ${dir}`);
+  return dir;
 }
 
 /** Two namespaces, a veth pair with every address, and a daemon in each. */
@@ -206,8 +221,8 @@ export async function startPair(dir: string, index: number, spec: PairSpec): Pro
   await must('ip', ['-n', brNs, '-batch', '-'], batch(vb, spec.branchPublic, spec.branchInner));
   await must('ip', ['-n', aliNs, '-batch', '-'], batch(va, spec.alibabaPublic, spec.alibabaInner));
   const [branch, alibaba] = await Promise.all([
-    startDaemon('branch', brNs, join(dir, `pair${index}-branch`), spec.branchIncludes),
-    startDaemon('alibaba', aliNs, join(dir, `pair${index}-alibaba`), []),
+    startDaemon('branch', brNs, join(dir, `pair${index}-branch`), spec.branchIncludes, mustBeTempDir(dir)),
+    startDaemon('alibaba', aliNs, join(dir, `pair${index}-alibaba`), [], mustBeTempDir(dir)),
   ]);
   // kernel-libipsec installs its own routes into table 220 (a default route for 0.0.0.0/0 selectors, whatever
   // install_routes says), which would swallow the IKE packets of every other set in the namespace. Without the rule
@@ -233,40 +248,20 @@ export async function collectLogs(d: Daemon, sink: LogLine[]): Promise<void> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Stops the daemons (SIGTERM, then SIGKILL), their watchdogs, and removes the namespaces. Safe to call twice. */
 export async function stopPair(p: Pair): Promise<void> {
-  for (const d of [p.branch, p.alibaba]) {
+  const daemons = [p.branch, p.alibaba];
+  for (const d of daemons) {
     d.vici.close();
-    for (const pid of [d.pid, d.watchdog]) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // gone
-      }
-    }
+    signalCharon(d.pid, d.conf, 'SIGTERM');
   }
+  // A graceful stop deletes the SAs; bounded, then forced.
   const deadline = Date.now() + 5000;
-  while ([p.branch.pid, p.alibaba.pid].some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  for (const d of [p.branch, p.alibaba]) {
-    for (const pid of [d.pid, d.watchdog]) {
-      if (alive(pid)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      live.pids.delete(pid);
-    }
+  while (daemons.some((d) => signalCharon(d.pid, d.conf, 0)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  for (const d of daemons) {
+    signalCharon(d.pid, d.conf, 'SIGKILL');
+    live.charons.delete(d.pid);
+    d.watchdog.kill('SIGTERM');
     await run('ip', ['netns', 'del', d.ns]);
     live.namespaces.delete(d.ns);
   }
@@ -274,14 +269,9 @@ export async function stopPair(p: Pair): Promise<void> {
 
 /** Kills and removes what startPair left behind when it failed half-way. */
 export async function stopLeftovers(): Promise<void> {
-  for (const pid of live.pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }
-  live.pids.clear();
+  for (const [pid, conf] of live.charons) signalCharon(pid, conf, 'SIGKILL');
+  live.charons.clear();
+  for (const w of live.watchdogs) w.kill('SIGKILL');
   for (const ns of live.namespaces) await run('ip', ['netns', 'del', ns]);
   live.namespaces.clear();
 }
