@@ -100,13 +100,22 @@ function bgp(site: Site, ctx: RenderContext, out: string[]): void {
   }
   out.push(' address-family ipv4 unicast');
   const nets = ctx.bgpNetworks();
-  if (nets.examples) out.push('  # announce the branch networks, for example:');
-  for (const net of nets.cidrs) {
-    const c = cidrParts(net);
-    out.push(`  ${nets.examples ? '# ' : ''}network ${c.address} ${c.prefix}`);
+  if (!nets.examples) {
+    for (const net of nets.cidrs) {
+      const c = cidrParts(net);
+      out.push(`  network ${c.address} ${c.prefix}`);
+    }
   }
   for (const t of list) out.push(`  peer ${t.bgp!.remoteIp} enable`);
   out.push('#');
+  if (nets.examples) {
+    // Outside the view: a comment line inside it would end the view when pasted.
+    out.push(`# announce the branch networks under bgp ${asn} / address-family ipv4 unicast, for example:`);
+    for (const net of nets.cidrs) {
+      const c = cidrParts(net);
+      out.push(`#  network ${c.address} ${c.prefix}`);
+    }
+  }
 }
 
 export const h3cComware: Vendor = {

@@ -100,8 +100,10 @@ function bgp(site: Site, ctx: RenderContext, out: string[]): void {
   const asn = list[0]!.bgp!.localAsn;
   out.push('set security zones security-zone vpn host-inbound-traffic protocols bgp');
   out.push(`set routing-options autonomous-system ${asn}`);
+  const nets = ctx.bgpNetworks();
   out.push('set protocols bgp group aliyun type external');
-  out.push('set protocols bgp group aliyun export aliyun-export');
+  // The export policy exists only once networks are named: a reference to a missing policy fails the commit.
+  out.push(`${nets.examples ? '# ' : ''}set protocols bgp group aliyun export aliyun-export`);
   for (const t of list) {
     const b = t.bgp!;
     if (b.localAsn !== asn) ctx.unsupported(ctx.bgpParam(t, 'PeerAsn'), `one ${DEVICE} has one autonomous system; the tunnels name ${asn} and ${b.localAsn}`);
@@ -112,8 +114,7 @@ function bgp(site: Site, ctx: RenderContext, out: string[]): void {
       out.push(`set protocols bgp group aliyun neighbor ${b.remoteIp} authentication-key ${quoted(key)}`);
     }
   }
-  const nets = ctx.bgpNetworks();
-  if (nets.examples) out.push('# announce the branch networks, for example:');
+  if (nets.examples) out.push('# announce the branch networks, for example (with the export line above):');
   for (const net of nets.cidrs) out.push(`${nets.examples ? '# ' : ''}set policy-options policy-statement aliyun-export term branch from route-filter ${net} exact`);
   out.push(`${nets.examples ? '# ' : ''}set policy-options policy-statement aliyun-export term branch then accept`);
 }
