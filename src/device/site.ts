@@ -273,6 +273,10 @@ export function buildSite(input: SiteInput): SiteResult {
       return { ok: false, issues: r.issues };
     }
     const tunnelsBgp = r.bool(vco, 'EnableTunnelsBgp', 'EnableTunnelsBgp', false);
+    const roles = (options as Obj[]).map((t) => t['Role']);
+    if (roles[0] !== undefined && roles[0] === roles[1]) {
+      r.issue('Device.InvalidValue', 'TunnelOptionsSpecification.TunnelOptions', `both tunnels have Role ${quoteValue(String(roles[0]))}; a dual-tunnel connection has one master and one slave`);
+    }
     // Master first: by Role, else TunnelIndex, else the answer's order.
     const ordered = [...(options as Obj[])].map((t, i) => ({ t, i })).sort((a, b) => rank(a.t, a.i) - rank(b.t, b.i));
     ordered.forEach(({ t }, k) => {

@@ -180,6 +180,10 @@ test('a TunnelCidr that is not a /30 in 169.254.0.0/16, or a LocalBgpIp outside 
 test('a dual-tunnel answer with other than two tunnels, or not an object at all, is refused', () => {
   const one = issues(input('dual-bgp', (c) => ((c['TunnelOptionsSpecification'] as Obj)['TunnelOptions'] as Obj[]).pop()));
   assert.equal(one[0]!.parameter, 'TunnelOptionsSpecification.TunnelOptions');
+  const twoMasters = issues(input('dual-bgp', (c) => {
+    for (const t of (c['TunnelOptionsSpecification'] as Obj)['TunnelOptions'] as Obj[]) t['Role'] = 'master';
+  }));
+  assert.match(twoMasters[0]!.message, /one master and one slave/);
   assert.equal(buildSite({ site: 'x', connection: 'nope', gateway: {}, customerGateways: [] }).ok, false);
   assert.equal(buildSite({ site: 'x', connection: null, gateway: null, customerGateways: [] }).ok, false);
 });
