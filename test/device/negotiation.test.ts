@@ -178,6 +178,8 @@ let beforeTraffic: Snapshot | undefined;
 const pingResults = new Map<number, boolean[]>();
 let rekeyLogStart = 0;
 let afterRekey: Snapshot | undefined;
+/** Each set's branch CHILD_SA ids before the rekey: afterwards every one must have a successor. */
+const oldIds = new Map<number, Set<string>>();
 const failover = new Map<number, { first: number; second: number | undefined; crossedAgain: boolean }>();
 const startedAt = Date.now();
 
@@ -272,7 +274,6 @@ before(async () => {
     const t3 = Date.now();
     rekeyLogStart = logs.length;
     const toRekey = plans.filter((p) => p.set.expect.established || p.set.expect.stage === 'rekey');
-    const oldIds = new Map<number, Set<string>>();
     for (const p of toRekey) {
       const brSas = afterTraffic.branch.get(p.set.n) ?? [];
       const ids = brSas.flatMap((sa) => sa.children.filter((c) => c.state === 'INSTALLED').map((c) => c.uniqueid));
@@ -288,7 +289,6 @@ before(async () => {
         return fresh.length >= old.size;
       }),
     );
-    (afterRekey as Snapshot & { old?: Map<number, Set<string>> }).old = oldIds;
     timings['rekey'] = Date.now() - t3;
 
     // Dual tunnel: traffic leaves by one tunnel; close that tunnel's CHILD_SAs and it must cross by the other.
@@ -366,7 +366,7 @@ test('negotiation matrix', { skip: skip ?? false }, async (t) => {
         // Through this set's own SAs: its branch CHILD_SAs sent, its Alibaba CHILD_SAs received.
         assert.ok(childBytes(afterTraffic!.branch.get(s.n), 'bytesOut') > childBytes(beforeTraffic!.branch.get(s.n), 'bytesOut'), `${s.name}: branch CHILD_SA counters moved`);
         assert.ok(childBytes(afterTraffic!.alibaba.get(s.n), 'bytesIn') > childBytes(beforeTraffic!.alibaba.get(s.n), 'bytesIn'), `${s.name}: Alibaba CHILD_SA counters moved`);
-        const old = (afterRekey as Snapshot & { old?: Map<number, Set<string>> }).old?.get(s.n) ?? new Set<string>();
+        const old = oldIds.get(s.n) ?? new Set<string>();
         const fresh = (afterRekey!.branch.get(s.n) ?? []).flatMap((sa) => sa.children.filter((c) => c.state === 'INSTALLED' && !old.has(c.uniqueid)));
         assert.ok(old.size > 0 && fresh.length >= old.size, `${s.name}: every CHILD_SA rekeyed (${fresh.length}/${old.size})`);
         if (p.ali.tunnels.length === 2) {
