@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DEFAULT_ACCOUNT, startEmulator } from '../../src/emulator/index.js';
-import { seededRandom } from '../../src/execute/clock.js';
+import { seededRandom } from '../../src/clock.js';
 import { readJournal } from '../../src/state/journal.js';
 import { BENCH_REGIONS, benchCsv, benchIp } from './manifest.js';
 import { EMULATOR_CLI_ENV, runCli } from './spawn.js';

@@ -1,5 +1,5 @@
 // Reads what already exists: every gateway of each region (regions in parallel) and the region list, with read retries.
-import { systemClock, type Clock } from '../execute/clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { CloudError, toCloudError } from './errors.js';
 import { onAbort } from './transport.js';
 import type { CustomerGateway, DescribePage, DescribePageInput, ListOptions, Region, VpcClient } from './types.js';

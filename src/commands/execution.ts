@@ -1,7 +1,7 @@
 // Carrying out a plan under the locked journal: signals (stop, then abort), live progress, the executor. Shared by
 // apply, import and destroy so all three have the same lanes, limits, retries and journal.
 import { EXIT } from '../errors.js';
-import { systemClock } from '../execute/clock.js';
+import { systemClock } from '../clock.js';
 import { executePlan, type ExecuteResult } from '../execute/execute.js';
 import { DEFAULT_RETRY } from '../execute/retry.js';
 import { fingerprint, scrubber } from '../secrets.js';

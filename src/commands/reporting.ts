@@ -2,7 +2,9 @@
 // per-run file, the summary table and the exit code. A report that cannot be written is a warning, never a lost run.
 import { join } from 'node:path';
 import { readJournal, type JournalRow } from '../state/journal.js';
-import { echoHeader, junitXml, RESULT_COLUMNS, resultCells, resultsCsv, resultsJson, runJson, type ReportInput, type RunBlock } from '../report/results.js';
+import type { ReportInput, RunBlock } from '../report/input.js';
+import { junitXml } from '../report/junit.js';
+import { echoHeader, RESULT_COLUMNS, resultCells, resultsCsv, resultsJson, runJson } from '../report/results.js';
 import type { ResultsTable } from '../report/xlsx.js';
 import { renderSummaryTable } from '../report/summary.js';
 import { exitCodeOf, runCounts, truthRows } from '../report/truth.js';

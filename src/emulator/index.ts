@@ -1,6 +1,6 @@
 // Public API of the local Alibaba Cloud VPC emulator: startEmulator() and the types other parts code against.
 import { hostname } from 'node:os';
-import { assertRegularOrAbsent } from '../state/fsutil.js';
+import { assertRegularOrAbsent } from '../fsutil.js';
 import { Lock } from '../state/lock.js';
 import { EmulatorServer, type ConfigPatch, type EmulatorStats } from './server.js';
 import { DEFAULT_RATES } from './ratelimit.js';

@@ -3,7 +3,7 @@ import type { CloudError } from '../cloud/errors.js';
 import type { VpcClient } from '../cloud/types.js';
 import { specHash } from '../plan/identity.js';
 import type { PlannedRow, RecordedAttributes, ResultStatus, RowResult, RowStatus, RunEvent } from '../types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import type { Lane } from './lane.js';
 import type { RetryBudget, RetryPolicy } from './retry.js';
 import type { RunControl } from './run-control.js';
@@ -152,6 +152,18 @@ function counts(ctx: ExecContext, rr: RowRun, key: string): { attempts: number; 
   if (key === rr.row.ref.key) return { attempts: rr.priorAttempts + rr.attempts, requestIds: allRequestIds(rr) };
   const other = ctx.journal.get(key);
   return { attempts: (other?.attempts ?? 0) + rr.attempts, requestIds: allRequestIds(rr, other?.requestIds ?? []) };
+}
+
+/** A row that never got to send: its journal row stays as it was. */
+export function notStarted(ctx: ExecContext, rr: RowRun, reason: string): RowResult {
+  const prior = ctx.journal.get(rr.row.ref.key);
+  const message = `not started: ${reason}`;
+  return result(ctx, rr, prior?.status ?? 'pending', {
+    gatewayId: prior?.gatewayId,
+    errorCode: 'NotStarted',
+    errorMessage: message,
+    note: message,
+  });
 }
 
 export type { CloudError };

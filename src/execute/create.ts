@@ -2,7 +2,7 @@
 import { toCloudError } from '../cloud/errors.js';
 import { identityDiff } from '../plan/identity.js';
 import type { FieldChange, RowResult } from '../types.js';
-import { describe, errorFields, finished, result, type ExecContext, type RowRun } from './context.js';
+import { describe, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
 import { send, type Verdict } from './send.js';
 import { runUpdate } from './update.js';
 
@@ -138,17 +138,5 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
     errorMessage: err.message,
     errorClass: err.errorClass,
     note: status === 'unknown' ? 'outcome unknown: the next run lists the region and records the gateway if it exists' : undefined,
-  });
-}
-
-/** A row that never got to send: its journal row stays as it was. */
-export function notStarted(ctx: ExecContext, rr: RowRun, reason: string): RowResult {
-  const prior = ctx.journal.get(rr.row.ref.key);
-  const message = `not started: ${reason}`;
-  return result(ctx, rr, prior?.status ?? 'pending', {
-    gatewayId: prior?.gatewayId,
-    errorCode: 'NotStarted',
-    errorMessage: message,
-    note: message,
   });
 }

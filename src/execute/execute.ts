@@ -3,7 +3,7 @@
 import { CloudError } from '../cloud/errors.js';
 import type { VpcClient } from '../cloud/types.js';
 import type { PlannedRow, RowResult, RunEvent, StopReason } from '../types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { result, rowRun, type ExecContext, type JournalPort } from './context.js';
 import { runCreate } from './create.js';
 import { runDelete, runReplace } from './delete.js';

@@ -1,7 +1,7 @@
 // One lane per (account, region): a send scheduler per API (each API has its own server bucket), the region's client,
 // the quota stop for creates, and a coalesced listing for reconciliation.
 import type { CustomerGateway, VpcClient } from '../cloud/types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { LaneScheduler } from './scheduler.js';
 
 /** The API calls the executor makes, each paced by its own scheduler. */

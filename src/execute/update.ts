@@ -1,8 +1,7 @@
 // In-place update: only the plan's changed fields are sent (Modify for name/description/AuthKey, UnTag, Tag);
 // the journal learns each part as it lands, and a failed part keeps the gateway owned with its error.
 import type { RowResult } from '../types.js';
-import { describe, errorFields, finished, result, type ExecContext, type RowRun } from './context.js';
-import { notStarted } from './create.js';
+import { describe, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
 import { send, type Sent } from './send.js';
 
 export async function runUpdate(ctx: ExecContext, rr: RowRun): Promise<RowResult> {

@@ -1,6 +1,6 @@
 // Manifest entry point: picks the CSV, YAML or xlsx reader, caps the file size before reading, warns about readable AuthKeys.
 import { stat } from 'node:fs/promises';
-import { readRegularFile } from '../state/fsutil.js';
+import { readRegularFile } from '../fsutil.js';
 import { extname } from 'node:path';
 import { ManifestError } from '../errors.js';
 import type { Manifest, ManifestFormat } from '../types.js';

@@ -1,6 +1,6 @@
 // junit.xml: one testcase per row so CI systems show which branch gateways failed; one testsuite per region.
 import type { RowResult } from '../types.js';
-import type { ReportInput } from './results.js';
+import type { ReportInput } from './input.js';
 import { cleanMessage } from './redact.js';
 import { xmlAttr, xmlText } from './xml.js';
 

@@ -1,40 +1,9 @@
 // Per-row reports (results.csv, results.json, junit.xml) as pure renderers over every row's current truth.
 import type { RowResult } from '../types.js';
+import type { ReportInput } from './input.js';
 import { csvDocument, type Cell } from './csv.js';
 import { cleanMessage } from './redact.js';
 import { summarize } from './summary.js';
-
-export { junitXml } from './junit.js';
-export { cleanMessage } from './redact.js';
-
-/** What this run did, beside the rows' truth: results.json's `run` block and the per-run file. */
-export interface RunBlock {
-  command: string;
-  startedAt: string;
-  finishedAt: string;
-  exitCode: number;
-  stopReason?: string;
-  /** Rows by what happened to them in this run (created, unchanged, failed, not started, not in this run, ...). */
-  counts: Record<string, number>;
-  requests?: number;
-  throttled?: number;
-  /** Who and where: the account and the endpoint. */
-  accountId?: string;
-  endpoint?: string;
-}
-
-export interface ReportInput {
-  /** Echo column names (input columns) in manifest order. */
-  columns: string[];
-  /** One per row, plan order: every row's current truth. */
-  results: RowResult[];
-  /** The journal's run id (the seed of every ClientToken). */
-  runId?: string;
-  manifest: string;
-  /** 'apply' | 'destroy' | 'import' | 'report' ... */
-  command?: string;
-  run?: RunBlock;
-}
 
 /** Our columns after the echoed input columns; `line` comes first of all so a row can be found in the manifest. */
 export const RESULT_COLUMNS = [

@@ -1,7 +1,7 @@
 // Run summary: counts by status, region and error code, and the terminal table the CLI prints at the end.
 import type { RowResult } from '../types.js';
-import { colors } from '../ui/color.js';
-import { failureLine } from '../ui/lanes.js';
+import { colors } from '../color.js';
+import { failureLine } from './outcome.js';
 import { rowOk } from './truth.js';
 
 export interface Summary {

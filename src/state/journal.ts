@@ -7,7 +7,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { StateError } from '../errors.js';
 import type { PriorRow } from '../types.js';
 import { writeSnapshot } from './compact.js';
-import { assertRegularOrAbsent, openAppend, readRegularFile, removeOrphans, tightenModeNoFollow } from './fsutil.js';
+import { assertRegularOrAbsent, openAppend, readRegularFile, removeOrphans, tightenModeNoFollow } from '../fsutil.js';
 import { Lock } from './lock.js';
 import {
   applyPatch,

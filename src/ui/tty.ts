@@ -13,18 +13,16 @@ import {
 } from 'listr2';
 import type { Redactor } from '../secrets.js';
 import type { RunEvent } from '../types.js';
-import { colors, type Palette } from './color.js';
+import { colors, type Palette } from '../color.js';
+import { failureLine, outcomeOf } from '../report/outcome.js';
+import { fit, oneLine } from '../text.js';
 import {
   applyEvent,
-  failureLine,
-  fit,
   laneCounts,
   laneParts,
   lanePhase,
   laneSettled,
   newRunState,
-  oneLine,
-  outcomeOf,
   overallParts,
   plain,
   runCounts,
@@ -34,7 +32,7 @@ import {
   type Part,
   type Phase,
 } from './lanes.js';
-import type { ProgressUi } from './progress.js';
+import type { ProgressUi } from './types.js';
 
 export interface TtyOptions {
   redactor?: Redactor;

@@ -3,7 +3,7 @@ import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { executePlan, type ExecuteOptions } from '../../src/execute/execute.js';
-import { seededRandom } from '../../src/execute/clock.js';
+import { seededRandom } from '../../src/clock.js';
 import type { GatewaySpec, PlannedRow } from '../../src/types.js';
 import { VirtualClock } from '../helpers/fake-clock.js';
 import { FakeVpc, asClient } from '../helpers/fake-vpc.js';

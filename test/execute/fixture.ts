@@ -1,5 +1,5 @@
 // Builders for executor tests: planned rows (as the planner makes them), options over a fake cloud, and plan-then-execute.
-import { seededRandom } from '../../src/execute/clock.js';
+import { seededRandom } from '../../src/clock.js';
 import { executePlan, type ExecuteOptions, type ExecuteResult } from '../../src/execute/execute.js';
 import { planManifest } from '../../src/plan/plan.js';
 import { EXECUTABLE, type GatewaySpec, type Plan, type PlanFlags, type PlannedRow, type RunEvent } from '../../src/types.js';

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
 import { csvCell, needsFormulaEscape, unescapeFormula } from '../../src/report/csv.js';
-import { RESULT_COLUMNS, csvHeader, junitXml, resultsCsv, resultsJson, runJson, type ReportInput, type RunBlock } from '../../src/report/results.js';
+import type { ReportInput, RunBlock } from '../../src/report/input.js';
+import { junitXml } from '../../src/report/junit.js';
+import { RESULT_COLUMNS, csvHeader, resultsCsv, resultsJson, runJson } from '../../src/report/results.js';
 import { result } from './build.js';
 
 const INJECTIONS = ['=HYPERLINK("http://x","y")', '+1', '-1', '@SUM(A1)', '\t=1', '\r=1', '\n=1', ' =1', '＝1', '\u0000=1', '＋1', '－1', '＠x', '  @x', '\u3000=1'];

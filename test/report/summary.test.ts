@@ -4,7 +4,7 @@ import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderSummaryTable, summarize } from '../../src/report/summary.js';
-import { stripAnsi } from '../../src/ui/color.js';
+import { stripAnsi } from '../../src/color.js';
 import { result } from './build.js';
 
 const rows = [

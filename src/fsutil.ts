@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { StateError } from '../errors.js';
+import { StateError } from './errors.js';
 
 export const FILE_MODE = 0o600;
 

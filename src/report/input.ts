@@ -1,0 +1,31 @@
+// What every report renderer is given: every row's truth, the input columns, and this run's block.
+import type { RowResult } from '../types.js';
+
+/** What this run did, beside the rows' truth: results.json's `run` block and the per-run file. */
+export interface RunBlock {
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  exitCode: number;
+  stopReason?: string;
+  /** Rows by what happened to them in this run (created, unchanged, failed, not started, not in this run, ...). */
+  counts: Record<string, number>;
+  requests?: number;
+  throttled?: number;
+  /** Who and where: the account and the endpoint. */
+  accountId?: string;
+  endpoint?: string;
+}
+
+export interface ReportInput {
+  /** Echo column names (input columns) in manifest order. */
+  columns: string[];
+  /** One per row, plan order: every row's current truth. */
+  results: RowResult[];
+  /** The journal's run id (the seed of every ClientToken). */
+  runId?: string;
+  manifest: string;
+  /** 'apply' | 'destroy' | 'import' | 'report' ... */
+  command?: string;
+  run?: RunBlock;
+}
