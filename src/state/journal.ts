@@ -41,6 +41,8 @@ export interface OpenOptions extends JournalLockOptions {
 
 export interface JournalLockOptions {
   forceUnlock?: boolean;
+  /** The run taking the lock (shown to anyone the lock refuses). */
+  runId?: string;
   clock?: () => number;
   host?: string;
   pid?: number;
@@ -106,17 +108,36 @@ export class Journal {
     this.clock = clock;
   }
 
+  /** Locks (unless `opts.lock` is held already), reads and opens: for callers that have not read the journal yet. */
   static async open(path: string, opts: OpenOptions): Promise<Journal> {
-    const clock = opts.clock ?? Date.now;
-    const warn = opts.onWarning ?? (() => undefined);
     // Before anything opens them: a FIFO here would hang us, a symlink would redirect our writes and chmod.
     await assertRegularOrAbsent(path, 'state file');
-    await assertRegularOrAbsent(`${path}.bak`, 'state backup file');
-    let journal: Journal | undefined;
     const held = opts.lock ?? (await lockJournal(path, opts));
+    let read: JournalFile | undefined;
+    try {
+      read = await readJournal(path, opts.redact ? { redact: opts.redact } : {});
+    } catch (e) {
+      if (!opts.lock) await held.release();
+      throw e;
+    }
+    read?.warnings.forEach(opts.onWarning ?? (() => undefined));
+    return Journal.fromRead(path, read, { ...opts, lock: held });
+  }
+
+  /**
+   * Opens the journal for appending from the read the caller made under the held lock (the file is not read again):
+   * checks it belongs to this manifest, endpoint and account, compacts it (dropping a torn tail) and appends after.
+   */
+  static async fromRead(path: string, read: JournalFile | undefined, opts: OpenOptions & { lock: JournalLock }): Promise<Journal> {
+    const clock = opts.clock ?? Date.now;
+    const warn = opts.onWarning ?? (() => undefined);
+    let journal: Journal | undefined;
+    const held = opts.lock;
     const lock = held.lock;
     held.onLost = (err) => journal?.fail(err);
     try {
+      await assertRegularOrAbsent(path, 'state file');
+      await assertRegularOrAbsent(`${path}.bak`, 'state backup file');
       // We hold the lock, so any journal temp file here belongs to a writer that died mid-compaction.
       await removeOrphans(path, ['tmp']);
       await removeOrphans(`${path}.bak`, ['tmp']);
@@ -127,10 +148,9 @@ export class Journal {
       const now = new Date(clock()).toISOString();
       const manifest = { path: manifestRef(path, opts.manifest.path), hash: opts.manifest.hash };
       const endpoint = normalizeEndpoint(opts.endpoint);
-      const text = (await readRegularFile(path, 'state file', MAX_JOURNAL_BYTES))?.toString('utf8');
       let header: JournalHeader;
       let rows: Map<string, JournalRow>;
-      if (text === undefined) {
+      if (read === undefined) {
         header = {
           version: JOURNAL_VERSION,
           runId: randomUUID(),
@@ -145,22 +165,21 @@ export class Journal {
       } else {
         await tightenMode(path, warn);
         await tightenMode(`${path}.bak`, warn);
-        const parsed = parseJournal(path, text);
-        parsed.warnings.forEach(warn);
-        checkBelongs(path, parsed.header, manifest.path, endpoint, opts.caller);
+        checkBelongs(path, read.header, manifest.path, endpoint, opts.caller);
         // A changed hash for the same manifest is normal: the user fixed rows. Rows carry their own specHash.
-        header = { ...parsed.header, version: JOURNAL_VERSION, manifest, updatedAt: now };
+        header = { ...read.header, version: JOURNAL_VERSION, manifest, updatedAt: now };
         // A journal of an earlier version, bound to a key, is bound to the key's account from now on.
         if (header.accountId === undefined && opts.caller.accountId) {
           header.accountId = opts.caller.accountId;
           delete header.accessKeyId;
         }
-        rows = opts.redact ? redactRows(parsed.rows, opts.redact) : parsed.rows;
+        // A copy of the map (rows are copied on write): the caller's read stays what the plan was made from.
+        rows = new Map(read.rows);
       }
       // Compaction also drops a torn tail, which must never sit before new appends.
       let snapshot = headerLine(header);
       for (const row of rows.values()) snapshot += snapshotLine(row, now);
-      await writeSnapshot(path, snapshot, text !== undefined);
+      await writeSnapshot(path, snapshot, read !== undefined);
       const fh = await openAppend(path, 'state file');
       journal = new Journal(path, header, rows, fh, lock, clock);
       journal.redact = opts.redact;
@@ -357,7 +376,8 @@ export async function lockJournal(path: string, opts: JournalLockOptions): Promi
     statePath: path,
     pid: opts.pid ?? process.pid,
     host: opts.host ?? hostname(),
-    runId: await peekRunId(path),
+    // The lock names the run that holds it; callers that have not made a run id name the journal's.
+    runId: opts.runId ?? (await peekRunId(path)),
     clock: opts.clock ?? Date.now,
     forceUnlock: opts.forceUnlock,
     onWarning: warn,
@@ -413,11 +433,18 @@ async function peekRunId(path: string): Promise<string | undefined> {
   return typeof runId === 'string' ? runId : undefined;
 }
 
-/** Reads a journal without locking it (plan, status, report). `undefined` when there is none. */
-export async function readJournal(
-  path: string,
-  opts: { redact?: (s: string) => string } = {},
-): Promise<{ header: JournalHeader; rows: Map<string, JournalRow>; warnings: string[] } | undefined> {
+/** A journal as read from its file: the header, every row, and what was wrong with its tail. */
+export interface JournalFile {
+  header: JournalHeader;
+  rows: Map<string, JournalRow>;
+  warnings: string[];
+}
+
+/**
+ * Reads a journal whole, without locking it (plan, status and report read it so; apply, import, destroy and refresh
+ * read it once under the lock and open it for appending from this read). `undefined` when there is none.
+ */
+export async function readJournal(path: string, opts: { redact?: (s: string) => string } = {}): Promise<JournalFile | undefined> {
   const buf = await readRegularFile(path, 'state file', MAX_JOURNAL_BYTES);
   if (buf === undefined) return undefined;
   const { header, rows, warnings } = parseJournal(path, buf.toString('utf8'));
