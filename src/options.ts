@@ -109,12 +109,8 @@ export function commandHelp(command: Exclude<Command, 'emulator'>): string {
 
 export type ProgressMode = 'tty' | 'simple' | 'json' | 'quiet';
 
-export interface Options {
-  command: Exclude<Command, 'emulator'>;
-  /** Absolute paths, resolved once. */
-  manifest?: string;
-  statePath?: string;
-  reportDir?: string;
+/** What every command's options have; absolute paths are resolved once. */
+interface BaseOptions {
   output?: string;
   format: 'text' | 'json';
   /** init / export: the manifest format to write. */
@@ -154,6 +150,29 @@ export interface Options {
   /** Backoff of retried requests (env CGW_BATCH_RETRY_BASE_MS / CGW_BATCH_RETRY_CAP_MS; defaults 200 and 20000 ms). */
   retryBackoff: { baseMs: number; capMs: number };
 }
+
+/** Commands that work on a manifest and its journal. */
+export interface ManifestOptions extends BaseOptions {
+  command: 'plan' | 'apply' | 'import' | 'destroy' | 'refresh';
+  manifest: string;
+  statePath: string;
+  reportDir: string;
+}
+
+/** Commands that read the journal, with the manifest when given. */
+export interface JournalOptions extends BaseOptions {
+  command: 'status' | 'report';
+  manifest?: string;
+  statePath: string;
+  reportDir: string;
+}
+
+/** Commands that write a file of their own (a manifest). */
+export interface FileOptions extends BaseOptions {
+  command: 'export' | 'init';
+}
+
+export type Options = ManifestOptions | JournalOptions | FileOptions;
 
 /** What the resolver needs to know about the terminal and the environment (cli.ts reads it off `process`). */
 export interface Terminal {
@@ -220,6 +239,26 @@ export function parseMaxFailures(v: string | undefined): { count?: number; perce
 export function reportDirFor(statePath: string): string {
   const base = statePath.replace(/\.state\.jsonl$/, '').replace(/\.jsonl$/, '');
   return `${base}.results`;
+}
+
+/** The options of `command`, with the paths its kind of command always has. */
+function withPaths(command: Exclude<Command, 'emulator'>, base: BaseOptions, manifest?: string, statePath?: string, reportDir?: string): Options {
+  switch (command) {
+    case 'plan':
+    case 'apply':
+    case 'import':
+    case 'destroy':
+    case 'refresh':
+      if (!manifest || !statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs a manifest file: cgw-batch ${command} branches.csv`);
+      return { ...base, command, manifest, statePath, reportDir };
+    case 'status':
+    case 'report':
+      if (!statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs the manifest or --state FILE`);
+      return { ...base, command, ...(manifest ? { manifest } : {}), statePath, reportDir };
+    case 'export':
+    case 'init':
+      return { ...base, command };
+  }
 }
 
 export type ParsedArgs =
@@ -312,11 +351,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const progress: ProgressMode = format === 'json' ? 'json' : quiet ? 'quiet' : term.stdoutIsTTY && !term.env.CI ? 'tty' : 'simple';
   const only = str('only');
 
-  const options: Options = {
-    command,
-    manifest,
-    statePath,
-    reportDir,
+  const base: BaseOptions = {
     output,
     format,
     fileFormat,
@@ -353,5 +388,5 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
       capMs: envMs(term.env, 'CGW_BATCH_RETRY_CAP_MS') ?? 20_000,
     },
   };
-  return { kind: 'run', options: Object.freeze(options) };
+  return { kind: 'run', options: Object.freeze(withPaths(command, base, manifest, statePath, reportDir)) };
 }

@@ -34,7 +34,8 @@ export interface JournalPort {
 export const MAX_REQUEST_IDS = 50;
 
 export interface ExecContext {
-  runId: string;
+  /** The seed of the row's ClientTokens. */
+  journalId: string;
   journal: JournalPort;
   clock: Clock;
   random: () => number;
@@ -42,7 +43,7 @@ export interface ExecContext {
   retry: RetryPolicy;
   budget: RetryBudget;
   run: RunControl;
-  makeToken: (runId: string, region: string, ip: string, generation: number) => string;
+  makeToken: (journalId: string, region: string, ip: string, generation: number) => string;
   fingerprint: (authKey: string) => string;
   counters: { requests: number; throttled: number };
 }

@@ -32,7 +32,7 @@ async function record(ctx: ExecContext, rr: RowRun): Promise<RowResult> {
   const status = row.action === 'adopt' ? 'adopted' : 'created';
   await ctx.journal.record(row.ref.key, {
     ...attributesBefore(ctx, rr, row.changes),
-    token: ctx.makeToken(ctx.runId, row.ref.region, row.ref.ip, generation),
+    token: ctx.makeToken(ctx.journalId, row.ref.region, row.ref.ip, generation),
     generation,
     gatewayId: id,
     operation: row.action === 'adopt' ? 'adopt' : 'create',
@@ -54,7 +54,7 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
   const spec = row.row!.spec;
   const key = row.ref.key;
   const generation = row.generation ?? 1;
-  const token = ctx.makeToken(ctx.runId, row.ref.region, row.ref.ip, generation);
+  const token = ctx.makeToken(ctx.journalId, row.ref.region, row.ref.ip, generation);
   const startedAt = new Date(ctx.clock.now()).toISOString();
 
   const sent = await send<{ id: string; requestId?: string; found?: boolean }>(ctx, rr, {

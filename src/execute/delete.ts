@@ -14,7 +14,7 @@ export async function runDelete(ctx: ExecContext, rr: RowRun, key = rr.row.repla
   const id = row.existingId;
   if (!id) return result(ctx, rr, 'skipped', { note: 'no gateway to delete' });
   const prior = ctx.journal.get(key);
-  const token = ctx.makeToken(ctx.runId, row.ref.region, `${key}/delete/${id}`, prior?.generation ?? 1);
+  const token = ctx.makeToken(ctx.journalId, row.ref.region, `${key}/delete/${id}`, prior?.generation ?? 1);
   const sent = await send(ctx, rr, {
     api: 'DeleteCustomerGateway',
     beforeFirstSend: () => ctx.journal.record(key, { operation: 'delete', gatewayId: id, startedAt: new Date(ctx.clock.now()).toISOString() }),

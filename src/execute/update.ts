@@ -46,7 +46,7 @@ export async function runUpdate(ctx: ExecContext, rr: RowRun): Promise<RowResult
   }
   if (Object.keys(modify).length > 0) {
     const generation = prior?.generation ?? 1;
-    const token = ctx.makeToken(ctx.runId, row.ref.region, `${row.ref.ip}/modify/${String(describe(ctx, row)['specHash'])}`, generation);
+    const token = ctx.makeToken(ctx.journalId, row.ref.region, `${row.ref.ip}/modify/${String(describe(ctx, row)['specHash'])}`, generation);
     const s = await send(ctx, rr, { api: 'ModifyCustomerGatewayAttribute', call: () => rr.client.modifyCustomerGatewayAttribute({ regionId: row.ref.region, id, ...modify, clientToken: token }) });
     if (s.kind !== 'ok') return unfinished('ModifyCustomerGatewayAttribute', s);
     sentAny = true;

@@ -312,18 +312,23 @@ function checkBelongs(path: string, h: JournalHeader, manifestPath: string, endp
   checkAccount(path, h, endpoint, caller);
 }
 
-/**
- * A journal speaks for one account at one endpoint: its ClientTokens and gateway ids mean nothing elsewhere. Any key
- * or STS session of the same account may use it. Journals of earlier versions name only a key: that key may.
- * Every command that talks to the cloud with a journal checks this first (before reading or writing anything).
- */
-export function checkAccount(path: string, h: JournalHeader, endpoint: string, caller: Caller): void {
+/** A journal's ClientTokens and gateway ids mean nothing at another endpoint: refused before any request is sent. */
+export function checkEndpoint(path: string, h: JournalHeader, endpoint: string): void {
   const ep = normalizeEndpoint(endpoint);
   if (normalizeEndpoint(h.endpoint) !== ep) {
     throw new StateError(
       `state file ${path} belongs to endpoint ${h.endpoint}, not ${ep}; its ClientTokens and gateway ids mean nothing there; use another --state`,
     );
   }
+}
+
+/**
+ * A journal speaks for one account at one endpoint: its ClientTokens and gateway ids mean nothing elsewhere. Any key
+ * or STS session of the same account may use it. Journals of earlier versions name only a key: that key may.
+ * Every command that talks to the cloud with a journal checks this first (before reading or writing anything).
+ */
+export function checkAccount(path: string, h: JournalHeader, endpoint: string, caller: Caller): void {
+  checkEndpoint(path, h, endpoint);
   if (h.accountId !== undefined) {
     if (caller.accountId !== undefined && caller.accountId !== h.accountId) {
       throw new StateError(
@@ -340,20 +345,6 @@ export function checkAccount(path: string, h: JournalHeader, endpoint: string, c
     throw new StateError(
       `state file ${path} was written by an earlier cgw-batch for access key ${h.accessKeyId}; run once with that key to bind it to its account, ` +
         `then any key of the account works (or use another --state)`,
-    );
-  }
-}
-
-/**
- * The endpoint half of checkAccount, for before any request is sent (the account needs an STS call to learn; the
- * endpoint does not). No journal: nothing to check.
- */
-export async function checkJournalEndpoint(path: string, endpoint: string): Promise<void> {
-  // The header line only: the rows are read (and checked) later, once, by the command's own read.
-  const recorded = (await peekHeader(path))?.['endpoint'];
-  if (typeof recorded === 'string' && normalizeEndpoint(recorded) !== normalizeEndpoint(endpoint)) {
-    throw new StateError(
-      `state file ${path} belongs to endpoint ${recorded}, not ${normalizeEndpoint(endpoint)}; its ClientTokens and gateway ids mean nothing there; use another --state`,
     );
   }
 }

@@ -1,5 +1,6 @@
 // Journal record shapes, the JSON-lines codec and the patch rules (merge order, deletions, secret scrubbing).
 import { StateError } from '../errors.js';
+import { splitKey } from '../keys.js';
 import type { RecordedAttributes, RowStatus } from '../types.js';
 
 export const JOURNAL_VERSION = 1;
@@ -96,11 +97,9 @@ export function redactStrings(v: Record<string, unknown>, redact: (s: string) =>
 
 /** A fresh row for `key` (`region/ip`), before any patch. */
 export function emptyRow(key: string): JournalRow {
-  const slash = key.indexOf('/');
   return {
     key,
-    region: slash >= 0 ? key.slice(0, slash) : '',
-    ip: slash >= 0 ? key.slice(slash + 1) : key,
+    ...splitKey(key),
     line: 0,
     token: '',
     generation: 1,

@@ -1,4 +1,5 @@
 // Progress entry point: picks the renderer for the mode; the executor only ever calls onEvent.
+import type { ProgressMode } from '../options.js';
 import type { Redactor } from '../secrets.js';
 import { jsonProgress } from './json.js';
 import { simpleProgress } from './simple.js';
@@ -7,7 +8,6 @@ import type { ProgressUi } from './types.js';
 
 export type { ProgressUi } from './types.js';
 
-export type ProgressMode = 'tty' | 'simple' | 'json' | 'quiet';
 
 
 export interface ProgressOptions {

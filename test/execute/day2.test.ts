@@ -30,7 +30,7 @@ function row(ip: string, action: PlannedRow['action'], spec: Partial<GatewaySpec
 }
 
 function opts(fake: FakeVpc, journal: MemoryJournal, rows: PlannedRow[]): ExecuteOptions {
-  return { rows, runId: 'run1', journal, clientFor: () => asClient(fake), account: 'AK', makeToken: token, fingerprint: (k) => `fp:${k.length}`, rate: 1000, clock: new VirtualClock(), random: seededRandom(2) };
+  return { rows, runId: 'run-a', journalId: 'run1', journal, clientFor: () => asClient(fake), account: 'AK', makeToken: token, fingerprint: (k) => `fp:${k.length}`, rate: 1000, clock: new VirtualClock(), random: seededRandom(2) };
 }
 
 test('update sends only the changed fields: Modify for name/AuthKey, UnTag for removed keys, Tag for new values', async () => {

@@ -38,7 +38,8 @@ export function opts(over: Partial<Omit<ExecuteOptions, 'journal'>> & { fake: Fa
   const { fake, ...rest } = over;
   return {
     rows: creates(5),
-    runId: 'run1',
+    runId: 'run-a',
+    journalId: 'run1',
     journal: over.journal ?? new MemoryJournal(),
     clientFor: () => asClient(fake),
     account: 'AK',

@@ -1,83 +1,51 @@
 // Carrying out a plan under the locked journal: signals (stop, then abort), live progress, the executor. Shared by
 // apply, import and destroy so all three have the same lanes, limits, retries and journal.
-import { EXIT } from '../errors.js';
 import { systemClock } from '../clock.js';
+import { EXIT } from '../errors.js';
 import { executePlan, type ExecuteResult } from '../execute/execute.js';
 import { DEFAULT_RETRY } from '../execute/retry.js';
-import { fingerprint, scrubber } from '../secrets.js';
-import { Journal, lockJournal, type JournalLock } from '../state/journal.js';
+import type { ManifestOptions } from '../options.js';
+import { fingerprint } from '../secrets.js';
+import type { Journal, JournalRow } from '../state/journal.js';
 import { clientToken } from '../state/token.js';
 import { EXECUTABLE, type Plan, type PlannedRow, type RowResult } from '../types.js';
 import { createProgress } from '../ui/progress.js';
 import { warn, type Context } from './context.js';
-import type { RunEnd } from './reporting.js';
+import { openForAppend, type LockedRun } from './journal-run.js';
 import type { Session } from './session.js';
 
 export interface Execution extends ExecuteResult {
   startedAt: Date;
   finishedAt: Date;
+  /** The journal's rows as this run left them (in memory: the file is not read again), and its id. */
+  journalRows: ReadonlyMap<string, JournalRow>;
+  journalId: string;
 }
 
-/**
- * Runs `fn` holding the journal's lock. apply, import and destroy take it before they plan, so the plan they print
- * is made from the journal they then write.
- */
-export async function withJournalLock<T>(ctx: Context, fn: (lock: JournalLock) => Promise<T>): Promise<T> {
-  const o = ctx.options;
-  const lock = await lockJournal(o.statePath!, { forceUnlock: o.forceUnlock, onWarning: (m) => warn(ctx, m) });
-  try {
-    return await fn(lock);
-  } finally {
-    await lock.release();
-  }
-}
-
-/** Opens the journal under the held lock, carries out the rows, closes it: the one way a command writes. */
-export async function carryOut(
-  ctx: Context,
-  session: Session,
-  lock: JournalLock,
-  manifest: { path: string; hash: string },
-  rows: PlannedRow[],
-  command: RunEnd['command'],
-): Promise<Execution> {
-  const journal = await Journal.open(ctx.options.statePath!, {
-    lock,
-    manifest,
-    endpoint: session.endpoint,
-    caller: session.caller,
-    // Nothing the API answered (an error quoting an AuthKey, say) reaches the file with a secret in it.
-    redact: scrubber(ctx.redactor),
-    onWarning: (m) => warn(ctx, m),
-  });
-  try {
-    return await execute(ctx, session, journal, rows, command);
-  } finally {
-    await journal.close();
-  }
-}
-
-/** What finishRun needs about this run (nothing executed: `exec` undefined). */
-export function runEnd(command: RunEnd['command'], plan: Plan, columns: string[], exec: Execution | undefined, startedAt: Date): RunEnd {
-  return {
-    command,
-    plan,
-    columns,
-    executed: exec?.results ?? [],
-    ...(exec?.stopReason ? { stopReason: exec.stopReason } : {}),
-    ...(exec?.stopError ? { stopMessage: `${exec.stopError.code}: ${exec.stopError.message}` } : {}),
-    startedAt: exec?.startedAt ?? startedAt,
-    finishedAt: exec?.finishedAt ?? new Date(),
-    ...(exec ? { requests: exec.requests, throttled: exec.throttled } : {}),
-  };
-}
-
-/** The rows apply carries out: in this run and executable. Everything else was shown in the plan and is left alone. */
+/** The rows a run carries out: in this run and executable. Everything else was shown in the plan and is left alone. */
 export function executable(plan: Plan): PlannedRow[] {
   return plan.rows.filter((r) => r.inRun && EXECUTABLE.has(r.action));
 }
 
-export async function execute(ctx: Context, session: Session, journal: Journal, rows: PlannedRow[], command: string): Promise<Execution> {
+/** Opens the journal from the run's read, carries out the rows, closes it: the one way a command writes rows. */
+export async function carryOut(
+  ctx: Context<ManifestOptions>,
+  session: Session,
+  run: LockedRun,
+  manifestHash: string,
+  rows: PlannedRow[],
+): Promise<Execution> {
+  const journal = await openForAppend(ctx, run, session, manifestHash);
+  let exec: Omit<Execution, 'journalRows' | 'journalId'>;
+  try {
+    exec = await execute(ctx, session, journal, rows, run.runId);
+  } finally {
+    await journal.close();
+  }
+  return { ...exec, journalRows: journal.rows(), journalId: journal.header.runId };
+}
+
+async function execute(ctx: Context<ManifestOptions>, session: Session, journal: Journal, rows: PlannedRow[], runId: string): Promise<Omit<Execution, 'journalRows' | 'journalId'>> {
   const o = ctx.options;
   const stop = new AbortController();
   let signals = 0;
@@ -89,7 +57,7 @@ export async function execute(ctx: Context, session: Session, journal: Journal, 
       stop.abort();
     } else {
       journal.abandon();
-      ctx.err.write(`aborted: the journal is consistent; rerun ${command} to resume\n`);
+      ctx.err.write(`aborted: the journal is consistent; rerun ${o.command} to resume\n`);
       ctx.io.exitNow(EXIT.interrupted);
     }
   });
@@ -99,7 +67,8 @@ export async function execute(ctx: Context, session: Session, journal: Journal, 
   try {
     const exec = await executePlan({
       rows,
-      runId: journal.header.runId,
+      runId,
+      journalId: journal.header.runId,
       journal,
       clientFor: (region) => session.conn.clientFor(region),
       account: session.caller.accountId ?? session.caller.accessKeyId,
@@ -129,8 +98,9 @@ export async function execute(ctx: Context, session: Session, journal: Journal, 
   }
 }
 
-export function countBy(results: readonly RowResult[]): Record<string, number> {
+function countBy(results: readonly RowResult[]): Record<string, number> {
   const c: Record<string, number> = {};
   for (const r of results) c[r.status] = (c[r.status] ?? 0) + 1;
   return c;
 }
+

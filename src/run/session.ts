@@ -1,0 +1,133 @@
+// The connection a command works over: credentials (or the embedded sandbox), one client per endpoint, the caller's
+// account from STS GetCallerIdentity (the journal belongs to the account, not to a key), and the journal checked
+// against both before anything is listed or sent.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { connect, resolveCredentials, type Connection } from '../cloud/connect.js';
+import { fetchInventory, fetchRegions } from '../cloud/inventory.js';
+import type { Credentials } from '../cloud/pop-client.js';
+import { getCallerIdentity } from '../cloud/sts.js';
+import type { CustomerGateway } from '../cloud/types.js';
+import { AuthError } from '../errors.js';
+import type { Options } from '../options.js';
+import { checkAccount, checkEndpoint, type Caller, type JournalHeader } from '../state/journal.js';
+import type { Context } from './context.js';
+
+export interface Session {
+  conn: Connection;
+  /** Who the credentials belong to; the plan header and the confirmation name the account and the endpoint. */
+  caller: Caller & { arn?: string };
+  /** What the plan header and the journal call the endpoint. */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/** Why there is no session (plan runs offline and says so). */
+export interface NoSession {
+  offline: string;
+}
+
+/** The journal a session must match: its path (for messages) and its header as read. */
+export interface JournalRef {
+  path: string;
+  header: JournalHeader;
+}
+
+interface Sandbox {
+  credentials: Credentials;
+  url: string;
+  label: string;
+  close: () => Promise<void>;
+}
+
+/** The sandbox's built-in key (the emulator is loaded only when --sandbox asks for it). */
+async function startSandbox(ctx: Context): Promise<Sandbox> {
+  const o = ctx.options;
+  const { DEFAULT_ACCOUNT, startEmulator } = await import('../emulator/index.js');
+  const home = ctx.io.env.HOME ?? ctx.io.cwd;
+  const dataFile = o.sandboxData ?? join(home, '.cgw-batch', 'sandbox.json');
+  mkdirSync(dirname(dataFile), { recursive: true, mode: 0o700 });
+  const emu = await startEmulator({ dataFile, port: 0, ...(o.quotaGiven ? { quota: o.quota } : {}) });
+  ctx.err.write(`SANDBOX: talking to the embedded emulator at ${emu.url} (data: ${dataFile}); nothing is created in Alibaba Cloud\n`);
+  return {
+    credentials: { accessKeyId: DEFAULT_ACCOUNT.accessKeyId, accessKeySecret: DEFAULT_ACCOUNT.accessKeySecret },
+    url: emu.url,
+    // The port changes on every start; the journal must see the same sandbox as the same endpoint.
+    label: `sandbox:${dataFile}`,
+    close: () => emu.close(),
+  };
+}
+
+/** Opens the connection and asks STS who the caller is; without credentials the command fails (exit 2). */
+export async function openSession(ctx: Context, journal: JournalRef | undefined): Promise<Session> {
+  const s = await connectSession(ctx, journal, true);
+  if ('offline' in s) throw new AuthError(s.offline);
+  return s;
+}
+
+/** The same for plan: without credentials it gets a NoSession saying why (it then plans offline and says so). */
+export function tryOpenSession(ctx: Context, journal: JournalRef | undefined): Promise<Session | NoSession> {
+  return connectSession(ctx, journal, false);
+}
+
+async function connectSession(ctx: Context, journal: JournalRef | undefined, required: boolean): Promise<Session | NoSession> {
+  const o: Readonly<Options> = ctx.options;
+  let credentials: Credentials;
+  let url: string | undefined = o.endpoint;
+  let label: string | undefined;
+  let closeSandbox: (() => Promise<void>) | undefined;
+  if (o.sandbox) {
+    const sb = await startSandbox(ctx);
+    credentials = sb.credentials;
+    url = sb.url;
+    label = sb.label;
+    closeSandbox = sb.close;
+  } else {
+    try {
+      credentials = await resolveCredentials({ env: ctx.io.env, profile: o.profile });
+    } catch (e) {
+      if (!required && e instanceof AuthError && !o.profile) return { offline: e.message };
+      throw e;
+    }
+  }
+  ctx.redactor.add(credentials.accessKeySecret);
+  ctx.redactor.add(credentials.securityToken);
+  const conn = connect({ credentials, endpoint: url, timeoutMs: o.timeoutMs, label });
+  const close = async (): Promise<void> => {
+    conn.close();
+    await closeSandbox?.();
+  };
+  try {
+    // A journal of another endpoint is refused before any request; its account is checked on the STS answer.
+    if (journal) checkEndpoint(journal.path, journal.header, conn.endpoint);
+    const who = await getCallerIdentity({ credentials, endpoint: url ?? 'https://sts.aliyuncs.com', timeoutMs: o.timeoutMs });
+    const caller = { accountId: who.accountId, accessKeyId: credentials.accessKeyId, arn: who.arn };
+    if (journal) checkAccount(journal.path, journal.header, conn.endpoint, caller);
+    return { conn, caller, endpoint: conn.endpoint, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** A listing longer than this shows its progress on stderr (one line per thousand gateways). */
+const LONG_LISTING = 1000;
+
+/** Every gateway of the regions (listing progress on stderr for long listings). */
+export async function listRegions(ctx: Context, session: Session, regions: Iterable<string>): Promise<Map<string, CustomerGateway[]>> {
+  const shown = new Map<string, number>();
+  return fetchInventory([...new Set(regions)], (r) => session.conn.clientFor(r), {
+    onProgress: (region, listed, total) => {
+      if (total <= LONG_LISTING) return;
+      const step = Math.floor(listed / LONG_LISTING);
+      if (listed < total && step === (shown.get(region) ?? 0)) return;
+      shown.set(region, step);
+      ctx.err.write(`listing ${region}: ${listed} of ${total} gateways\n`);
+    },
+  });
+}
+
+/** The regions the account is offered (DescribeRegions, asked of `via`'s endpoint). */
+export async function offeredRegions(session: Session, via: string): Promise<Set<string>> {
+  return new Set((await fetchRegions(session.conn.clientFor(via))).map((r) => r.regionId));
+}
