@@ -256,4 +256,5 @@ export type RunEvent =
   | { type: 'lane:rate'; lane: string; ratePerSec: number; inFlight: number }
   | { type: 'lane:stopped'; lane: string; reason: 'quota'; message: string }
   | { type: 'run:stopping'; reason: StopReason; message: string }
+  /** `counts`: every row of the run by outcome (report/outcome.ts), the same count as the summary and results.json. */
   | { type: 'run:done'; interrupted: boolean; stopReason?: StopReason; counts: Record<string, number>; durationMs: number };

@@ -35,7 +35,7 @@ export async function runApply(ctx: Context<ManifestOptions>): Promise<number> {
           ctx.err.write('nothing applied.\n');
           return EXIT.ok;
         }
-        exec = await carryOut(ctx, session, run, manifest.hash, rows);
+        exec = await carryOut(ctx, session, run, manifest.hash, plan);
       } else if (o.format !== 'json') {
         ctx.out.write('nothing to do: no row of this run needs a change.\n');
       }

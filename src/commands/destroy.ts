@@ -33,7 +33,7 @@ export async function runDestroy(ctx: Context<ManifestOptions>): Promise<number>
         return EXIT.ok;
       }
       const startedAt = new Date();
-      const exec = await carryOut(ctx, session, run, journal.header.manifest.hash, rows);
+      const exec = await carryOut(ctx, session, run, journal.header.manifest.hash, plan);
       return finishRun(ctx, runEnd('destroy', plan, columnsOf(truthRows(plan, journal.rows)), run, exec, startedAt));
     } finally {
       await session.close();

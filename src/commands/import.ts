@@ -23,7 +23,7 @@ export async function runImport(ctx: Context<ManifestOptions>): Promise<number> 
       if (rows.some((r) => r.action !== 'adopt' && r.action !== 'resume')) throw new UsageError('import planned an action other than adopt (this is a bug)');
       const startedAt = new Date();
       let exec: Execution | undefined;
-      if (rows.length > 0) exec = await carryOut(ctx, session, run, manifest.hash, rows);
+      if (rows.length > 0) exec = await carryOut(ctx, session, run, manifest.hash, plan);
       else if (o.format !== 'json') ctx.out.write('import: no gateway in the cloud matches a row this journal does not already manage; nothing recorded\n');
       const code = await finishRun(ctx, runEnd('import', plan, manifest.columns, run, exec, startedAt));
       // Rows with no match are information (apply creates them); conflicts and invalid rows fail the import.

@@ -13,7 +13,7 @@ export async function runReport(ctx: Context<JournalOptions>): Promise<number> {
   const { plan, columns } = await planOfJournal(ctx, journal);
   await checkReports(ctx, 'apply');
   const rows = truthRows(plan, journal.rows);
-  const files = await writeReports(ctx, 'apply', { columns: columns ?? columnsOf(rows), results: rows, runId: journal.header.runId, manifest: plan.manifest.file, command: 'report' });
+  const files = await writeReports(ctx, 'apply', { columns: columns ?? columnsOf(rows), results: rows, journalId: journal.header.runId, manifest: plan.manifest.file, command: 'report' });
   ctx.out.write(`reports: ${files.join(', ')}\n`);
   return files.length > 0 ? EXIT.ok : EXIT.usage;
 }

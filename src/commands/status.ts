@@ -1,76 +1,59 @@
 // `cgw-batch status`: every row's truth from the journal (and the manifest, when given, so rows never started are
 // listed too); no lock, no network.
-import { EXIT } from '../errors.js';
 import type { JournalOptions } from '../options.js';
+import { countOutcomes, exitCodeOf, type Outcome } from '../report/outcome.js';
+import { resultRow } from '../report/results.js';
+import { summarize } from '../report/summary.js';
 import { truthRows } from '../report/truth.js';
 import type { Context } from '../run/context.js';
+import { columnsOf } from '../run/finish.js';
 import { readJournalRun } from '../run/journal-run.js';
 import { planOfJournal } from '../run/plan-from.js';
 import { requireJournal } from '../run/select.js';
-import type { RowResult } from '../types.js';
 
-/** What a status line says about a row's state, in words. */
-function statusWords(r: RowResult): string {
-  switch (r.status) {
-    case 'in-flight':
-    case 'unknown':
-      return 'outcome unknown, reconciled on the next run';
-    case 'pending':
-      return r.attempts > 0 ? 'not created (stopped before a retry)' : 'never started';
-    case 'invalid':
-      return 'invalid row, never sent';
-    default:
-      return r.status;
-  }
-}
+/** What the words that need it mean, said once under the table. */
+const MEANS: Partial<Record<Outcome, string>> = {
+  unknown: 'the outcome of a create is unknown; the next run lists the region and settles it',
+  interrupted: 'a run stopped with its request on the wire; the next run finishes it',
+  'not started': 'never sent (the next apply sends it)',
+};
 
 export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
   const o = ctx.options;
   const journal = requireJournal(ctx, (await readJournalRun(ctx)).read);
   const { header } = journal;
-  const { plan } = await planOfJournal(ctx, journal);
+  const { plan, columns: known } = await planOfJournal(ctx, journal);
   // Status shows the journal's truth for every row; the plan's own view (invalid, orphan) only fills the gaps.
   const rows = truthRows(plan, journal.rows);
+  const columns = known ?? columnsOf(rows);
+  const outcomes = rows.map((r) => r.outcome);
   if (o.format === 'json') {
+    // The same fields and values as results.json's rows and header (run_id: none; status reads, it does not run).
     ctx.out.write(
       JSON.stringify({
         state: o.statePath,
-        runId: header.runId,
+        journal_id: header.runId,
         manifest: header.manifest,
         endpoint: header.endpoint,
-        accountId: header.accountId ?? null,
-        accessKeyId: header.accessKeyId ?? null,
-        updatedAt: header.updatedAt,
-        rows: rows.map((r) => ({
-          key: r.ref.key,
-          file: r.ref.file,
-          line: r.ref.line,
-          region: r.ref.region,
-          ip: r.ref.ip,
-          status: r.status,
-          gatewayId: r.gatewayId,
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage,
-          errorClass: r.errorClass,
-          requestId: r.requestIds.at(-1),
-          requestIds: r.requestIds,
-          attempts: r.attempts,
-          durationMs: r.durationMs,
-        })),
+        account_id: header.accountId ?? null,
+        access_key_id: header.accessKeyId ?? null,
+        updated_at: header.updatedAt,
+        columns,
+        summary: summarize(rows),
+        rows: rows.map((r) => resultRow(r, columns)),
       }) + '\n',
     );
   } else {
     ctx.out.write(`journal ${o.statePath}\naccount ${header.accountId ?? `(key ${header.accessKeyId ?? '?'})`} at ${header.endpoint}; updated ${header.updatedAt}\n\n`);
-    const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', r.ref.region, r.ref.ip, statusWords(r), r.gatewayId ?? '-', r.errorCode ?? '']);
-    const head = ['line', 'region', 'ip', 'status', 'gateway', 'last error'];
+    const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', r.ref.region, r.ref.ip, r.outcome, r.gatewayId ?? '-', r.errorCode ?? '']);
+    const head = ['line', 'region', 'ip', 'outcome', 'gateway', 'last error'];
     const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...table.map((t) => (t[i] ?? '').length))));
     const fmt = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
     ctx.out.write(fmt(head) + '\n');
     for (const t of table) ctx.out.write(fmt(t) + '\n');
-    const counts = new Map<string, number>();
-    for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-    ctx.out.write(`\n${rows.length} row(s): ${[...counts].map(([s, n]) => `${n} ${s}`).join(', ')}\n`);
+    const counts = Object.entries(countOutcomes(outcomes)).map(([k, n]) => `${n} ${k}`);
+    ctx.out.write(`\n${rows.length} row(s): ${counts.join(', ')}\n`);
+    for (const [o, says] of Object.entries(MEANS)) if (outcomes.includes(o as Outcome)) ctx.out.write(`${o}: ${says}\n`);
   }
-  const pendingLike = rows.some((r) => r.status === 'failed' || r.status === 'in-flight' || r.status === 'unknown' || r.status === 'pending' || r.status === 'invalid');
-  return pendingLike ? EXIT.rowsFailed : EXIT.ok;
+  return exitCodeOf(outcomes, undefined);
 }

@@ -145,6 +145,8 @@ export function errorFields(ctx: ExecContext, rr: RowRun, err: { code: string; m
     errorClass: err.errorClass,
     ...counts(ctx, rr, key),
     finishedAt: new Date(ctx.clock.now()).toISOString(),
+    // The journal holds how long the row took, so status and the reports say the same.
+    durationMs: ctx.clock.now() - rr.started,
   };
 }
 

@@ -123,11 +123,13 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
   }
   if (sent.kind === 'stopped') {
     if (!sent.sent) return notStarted(ctx, rr, sent.reason);
-    // Sent at least once, then stopped before retrying: maybe created (the next run lists first) or certainly not.
+    // Sent at least once, then stopped before retrying: maybe created (the next run lists first) or certainly not. A
+    // full quota is the row's own error (its code), not an interruption.
     const status = rr.maybeCreated ? 'unknown' : 'pending';
     const message = rr.maybeCreated ? `stopped before the outcome was known (${sent.reason}); the next run lists the region first` : `stopped before a retry (${sent.reason}); nothing was created`;
-    await ctx.journal.record(key, { status, ...errorFields(ctx, rr, { code: 'Interrupted', message, errorClass: 'interrupted' }) });
-    return result(ctx, rr, status, { errorCode: 'Interrupted', errorMessage: message, errorClass: 'interrupted', note: message });
+    const err = sent.code ? { code: sent.code, message, errorClass: 'quota' } : { code: 'Interrupted', message, errorClass: 'interrupted' };
+    await ctx.journal.record(key, { status, ...errorFields(ctx, rr, err) });
+    return result(ctx, rr, status, { errorCode: err.code, errorMessage: message, errorClass: err.errorClass, note: message });
   }
   const err = { code: sent.err.code, message: sent.message ?? sent.err.message, errorClass: sent.errorClass ?? sent.err.errorClass };
   // A create whose last answers leave the outcome open is never "failed": it stays "maybe created" until a listing settles it.

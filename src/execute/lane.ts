@@ -35,6 +35,8 @@ export class Lane {
   total = 0;
   /** Set when the region's quota is full: creates are not sent any more (other actions go on). */
   createsStopped: string | undefined;
+  /** The API error code that stopped them (the rows it stops carry it, not `Interrupted`). */
+  createsStoppedCode: string | undefined;
   private readonly schedulers = new Map<Api, LaneScheduler>();
   private listing: { startedAt: number; promise: Promise<CustomerGateway[]> } | undefined;
 
@@ -73,9 +75,10 @@ export class Lane {
   }
 
   /** The region's quota is full: cancel the queued creates at once; rows still to come see `createsStopped`. */
-  stopCreates(message: string): void {
+  stopCreates(message: string, code: string): void {
     if (this.createsStopped !== undefined) return;
     this.createsStopped = message;
+    this.createsStoppedCode = code;
     this.schedulers.get('CreateCustomerGateway')?.close();
   }
 

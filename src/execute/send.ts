@@ -1,14 +1,14 @@
 // The one retry loop for every call the executor makes (writes and reconciliation reads): gate, scheduler, retry rules.
 import { CloudError, toCloudError } from '../cloud/errors.js';
 import type { ExecContext, RowRun } from './context.js';
-import type { Api } from './lane.js';
+import type { Api, Lane } from './lane.js';
 import { backoffMs } from './retry.js';
 
 /** How a call ended. `stopped`: the run or the lane stopped first; `sent` says whether any attempt went out. */
 export type Sent<T> =
   | { kind: 'ok'; value: T }
   | { kind: 'failed'; err: CloudError; message?: string; errorClass?: string }
-  | { kind: 'stopped'; sent: boolean; reason: string };
+  | { kind: 'stopped'; sent: boolean; reason: string; code?: string };
 
 /** What a call-specific handler makes of an error: retry it, settle it as a value, or fail with a message. */
 export type Verdict<T> = { kind: 'retry' } | { kind: 'ok'; value: T } | { kind: 'fail'; message?: string; errorClass?: string } | undefined;
@@ -51,7 +51,7 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
   let leader = false;
   for (;;) {
     if (ctx.run.stopped) return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
-    if (c.isCreate && lane.createsStopped) return { kind: 'stopped', sent: sentAny, reason: lane.createsStopped };
+    if (c.isCreate && lane.createsStopped) return quotaStopped(lane, sentAny);
     if (!leader) {
       const pass = await ctx.run.gate.pass();
       if (pass === 'closed') return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
@@ -61,8 +61,8 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
     if (!ticket || ctx.run.stopped || (c.isCreate && lane.createsStopped)) {
       ticket?.release({ kind: 'error' });
       if (leader) ctx.run.gate.open();
-      const reason = c.isCreate && lane.createsStopped ? lane.createsStopped : stopReason(ctx);
-      return { kind: 'stopped', sent: sentAny, reason };
+      if (c.isCreate && lane.createsStopped) return quotaStopped(lane, sentAny);
+      return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
     }
     if (!intent && c.beforeFirstSend) {
       try {
@@ -141,7 +141,7 @@ async function decide<T>(ctx: ExecContext, rr: RowRun, c: Call<T>, err: CloudErr
       return { kind: 'failed', err };
     case 'quota':
       if (c.isCreate) {
-        lane.stopCreates(`${lane.region}'s customer gateway quota is full (${err.code} at line ${rr.row.ref.line})`);
+        lane.stopCreates(`${lane.region}'s customer gateway quota is full (${err.code} at line ${rr.row.ref.line})`, err.code);
         ctx.emit({ type: 'lane:stopped', lane: lane.name, reason: 'quota', message: `${err.code}: no more creates are sent in ${lane.region}` });
       }
       return { kind: 'failed', err };
@@ -158,6 +158,11 @@ async function decide<T>(ctx: ExecContext, rr: RowRun, c: Call<T>, err: CloudErr
     default:
       return { kind: 'failed', err };
   }
+}
+
+/** A create the lane's full quota stopped: it carries the quota's error code. */
+function quotaStopped(lane: Lane, sent: boolean): { kind: 'stopped'; sent: boolean; reason: string; code?: string } {
+  return { kind: 'stopped', sent, reason: lane.createsStopped ?? 'the quota is full', ...(lane.createsStoppedCode ? { code: lane.createsStoppedCode } : {}) };
 }
 
 function outOfBudget<T>(ctx: ExecContext, err: CloudError): Sent<T> {

@@ -126,7 +126,7 @@ export function exitCodeOf(outcomes: Iterable<Outcome>, stopReason: StopReason |
  */
 export function failureLine(r: RowResult, redact: (s: string) => string = (s) => s): string {
   const where = r.ref.line > 0 ? `${r.ref.file}:${r.ref.line}` : r.ref.file;
-  const what = r.errorCode ?? (r.action === 'blocked' || r.action === 'invalid' ? r.action : r.status);
+  const what = r.errorCode ?? (r.action === 'blocked' || r.action === 'invalid' ? r.action : outcomeOf(r));
   const msg = oneLine(redact(r.errorMessage ?? r.note ?? ''));
   return [where, r.ref.key, what, msg].filter((s) => s !== '').join('  ');
 }

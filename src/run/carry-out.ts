@@ -8,7 +8,9 @@ import type { ManifestOptions } from '../options.js';
 import { fingerprint } from '../secrets.js';
 import type { Journal, JournalRow } from '../state/journal.js';
 import { clientToken } from '../state/token.js';
-import { EXECUTABLE, type Plan, type PlannedRow, type RowResult } from '../types.js';
+import { countOutcomes } from '../report/outcome.js';
+import { truthRows } from '../report/truth.js';
+import { EXECUTABLE, type Plan, type PlannedRow } from '../types.js';
 import { createProgress } from '../ui/progress.js';
 import { warn, type Context } from './context.js';
 import { openForAppend, type LockedRun } from './journal-run.js';
@@ -33,19 +35,19 @@ export async function carryOut(
   session: Session,
   run: LockedRun,
   manifestHash: string,
-  rows: PlannedRow[],
+  plan: Plan,
 ): Promise<Execution> {
   const journal = await openForAppend(ctx, run, session, manifestHash);
   let exec: Omit<Execution, 'journalRows' | 'journalId'>;
   try {
-    exec = await execute(ctx, session, journal, rows, run.runId);
+    exec = await execute(ctx, session, journal, plan, run.runId);
   } finally {
     await journal.close();
   }
   return { ...exec, journalRows: journal.rows(), journalId: journal.header.runId };
 }
 
-async function execute(ctx: Context<ManifestOptions>, session: Session, journal: Journal, rows: PlannedRow[], runId: string): Promise<Omit<Execution, 'journalRows' | 'journalId'>> {
+async function execute(ctx: Context<ManifestOptions>, session: Session, journal: Journal, plan: Plan, runId: string): Promise<Omit<Execution, 'journalRows' | 'journalId'>> {
   const o = ctx.options;
   const stop = new AbortController();
   let signals = 0;
@@ -66,7 +68,7 @@ async function execute(ctx: Context<ManifestOptions>, session: Session, journal:
   const fpKey = journal.header.fingerprintKey;
   try {
     const exec = await executePlan({
-      rows,
+      rows: executable(plan),
       runId,
       journalId: journal.header.runId,
       journal,
@@ -88,7 +90,8 @@ async function execute(ctx: Context<ManifestOptions>, session: Session, journal:
       type: 'run:done',
       interrupted: exec.stopReason === 'interrupt',
       ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
-      counts: countBy(exec.results),
+      // The same rows and the same count as the summary and the reports: the journal's rows and what this run added.
+      counts: countOutcomes(truthRows(plan, journal.rows(), exec.results).map((r) => r.outcome)),
       durationMs: finishedAt.getTime() - startedAt.getTime(),
     });
     return { ...exec, startedAt, finishedAt };
@@ -98,9 +101,4 @@ async function execute(ctx: Context<ManifestOptions>, session: Session, journal:
   }
 }
 
-function countBy(results: readonly RowResult[]): Record<string, number> {
-  const c: Record<string, number> = {};
-  for (const r of results) c[r.status] = (c[r.status] ?? 0) + 1;
-  return c;
-}
 

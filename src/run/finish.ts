@@ -7,7 +7,8 @@ import type { ReportInput, RunBlock } from '../report/input.js';
 import { junitXml } from '../report/junit.js';
 import { echoHeader, RESULT_COLUMNS, resultCells, resultsCsv, resultsJson, runJson } from '../report/results.js';
 import { renderSummaryTable } from '../report/summary.js';
-import { exitCodeOf, runCounts, truthRows } from '../report/truth.js';
+import { countOutcomes, exitCodeOf } from '../report/outcome.js';
+import { truthRows } from '../report/truth.js';
 import { checkReportTargets, reportNames, stamp, writeReportFiles } from '../report/write.js';
 import type { ResultsTable } from '../report/xlsx.js';
 import type { JournalRow } from '../state/journal.js';
@@ -106,14 +107,15 @@ export function runEnd(
 export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Promise<number> {
   const o = ctx.options;
   const rows = truthRows(end.plan, end.journalRows, end.executed);
-  const exitCode = exitCodeOf(rows, end.stopReason);
+  const outcomes = rows.map((r) => r.outcome);
+  const exitCode = exitCodeOf(outcomes, end.stopReason);
   const run: RunBlock = {
     command: end.command,
     startedAt: end.startedAt.toISOString(),
     finishedAt: end.finishedAt.toISOString(),
     exitCode,
     ...(end.stopReason ? { stopReason: end.stopReason } : {}),
-    counts: runCounts(rows),
+    counts: countOutcomes(outcomes),
     ...(end.requests !== undefined ? { requests: end.requests } : {}),
     ...(end.throttled !== undefined ? { throttled: end.throttled } : {}),
     ...(end.plan.target?.accountId ? { accountId: end.plan.target.accountId } : {}),
@@ -122,7 +124,8 @@ export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Pro
   const files = await writeReports(ctx, end.command, {
     columns: end.columns,
     results: rows,
-    ...(end.journalId ? { runId: end.journalId } : {}),
+    runId: end.runId,
+    ...(end.journalId ? { journalId: end.journalId } : {}),
     manifest: end.plan.manifest.file,
     command: end.command,
     run,
