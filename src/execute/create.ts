@@ -3,6 +3,7 @@ import { toCloudError } from '../cloud/errors.js';
 import { identityDiff } from '../plan/identity.js';
 import type { FieldChange, RowResult } from '../types.js';
 import { describe, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
+import { listForReconcile } from './reconcile.js';
 import { send, type Verdict } from './send.js';
 import { runUpdate } from './update.js';
 
@@ -100,7 +101,7 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
       // Our own earlier attempt (timed out, dropped) may have created it: find it by IP and take it if it is the row's.
       let listed;
       try {
-        listed = await rr.lane.listSince(ctx.clock.now(), () => rr.client.listCustomerGateways(row.ref.region, { clock: ctx.clock, random: ctx.random, signal: ctx.run.signal }));
+        listed = await rr.lane.listSince(ctx.clock.now(), () => listForReconcile(ctx, rr));
       } catch (e) {
         return { kind: 'fail', message: `the IP already exists, and listing ${row.ref.region} to reconcile failed: ${toCloudError(e).message}`, errorClass: 'transient' };
       }
