@@ -2,32 +2,20 @@
 import type { CloudError } from '../cloud/errors.js';
 import type { VpcClient } from '../cloud/types.js';
 import { specHash } from '../plan/identity.js';
-import type { PlannedRow, RecordedAttributes, ResultStatus, RowResult, RowStatus, RunEvent } from '../types.js';
+import type { JournalPatch, PlannedRow, ResultStatus, RowFields, RowResult, RowStatus, RunEvent } from '../types.js';
 import type { Clock } from '../clock.js';
 import type { Lane } from './lane.js';
 import type { RetryBudget, RetryPolicy } from './retry.js';
 import type { RunControl } from './run-control.js';
 
 /** A journal row as the executor reads it (src/state/journal.ts implements the port). */
-export interface JournalEntry extends RecordedAttributes {
-  status: RowStatus;
-  line: number;
-  token: string;
-  generation: number;
-  attempts: number;
-  gatewayId?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  errorClass?: string;
-  specHash?: string;
-  requestIds: string[];
-  adopted?: boolean;
-}
+export type JournalEntry = Readonly<RowFields>;
 
+/** The executor's only way to the journal. */
 export interface JournalPort {
   get(key: string): JournalEntry | undefined;
-  /** Durable before it resolves; `undefined` in a patch clears a field. */
-  record(key: string, patch: Record<string, unknown>): Promise<unknown>;
+  /** Durable before it resolves; `undefined` in a patch clears an optional field. */
+  record(key: string, patch: JournalPatch): Promise<unknown>;
 }
 
 /** Request ids kept per row in the journal, across runs (oldest dropped first). */
@@ -106,7 +94,7 @@ export function result(ctx: ExecContext, rr: RowRun, status: ResultStatus, extra
 }
 
 /** What the journal records about the gateway a row asks for (the spec; the AuthKey only as its fingerprint). */
-export function describe(ctx: ExecContext, row: PlannedRow): Record<string, unknown> {
+export function describe(ctx: ExecContext, row: PlannedRow): JournalPatch {
   const spec = row.row!.spec;
   const fp = spec.authKey ? ctx.fingerprint(spec.authKey) : undefined;
   return {
@@ -125,7 +113,7 @@ export function describe(ctx: ExecContext, row: PlannedRow): Record<string, unkn
 }
 
 /** Journal fields for an operation that ended well: status, no error, attempts and request ids so far. */
-export function finished(ctx: ExecContext, rr: RowRun, status: RowStatus, key = rr.row.ref.key): Record<string, unknown> {
+export function finished(ctx: ExecContext, rr: RowRun, status: RowStatus, key = rr.row.ref.key): JournalPatch {
   return {
     status,
     errorCode: undefined,
@@ -138,7 +126,7 @@ export function finished(ctx: ExecContext, rr: RowRun, status: RowStatus, key = 
 }
 
 /** Journal fields for a failure that leaves the status as it is (an owned gateway stays owned). */
-export function errorFields(ctx: ExecContext, rr: RowRun, err: { code: string; message: string; errorClass?: string }, key = rr.row.ref.key): Record<string, unknown> {
+export function errorFields(ctx: ExecContext, rr: RowRun, err: { code: string; message: string; errorClass?: string }, key = rr.row.ref.key): JournalPatch {
   return {
     errorCode: err.code,
     errorMessage: err.message,

@@ -1,27 +1,27 @@
 // Create, retry, resume and adopt: exactly-once creation through the journaled ClientToken of the plan's generation.
 import { toCloudError } from '../cloud/errors.js';
 import { identityDiff } from '../plan/identity.js';
-import type { FieldChange, RowResult } from '../types.js';
+import type { FieldChange, JournalPatch, RowResult } from '../types.js';
 import { describe, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
 import { listForReconcile } from './reconcile.js';
 import { send, type Verdict } from './send.js';
 import { runUpdate } from './update.js';
 
 /** The journal's attributes for a gateway found or adopted: the manifest's, except fields still to change keep their old value. */
-function attributesBefore(ctx: ExecContext, rr: RowRun, changes: readonly FieldChange[] | undefined): Record<string, unknown> {
+function attributesBefore(ctx: ExecContext, rr: RowRun, changes: readonly FieldChange[] | undefined): JournalPatch {
   const d = describe(ctx, rr.row);
   for (const c of changes ?? []) {
     if (c.field === 'name' || c.field === 'description') d[c.field] = c.before;
-    else if (c.field === 'auth_key') d['authKeyFingerprint'] = undefined;
+    else if (c.field === 'auth_key') d.authKeyFingerprint = undefined;
     else if (c.field.startsWith('tag:')) {
       const key = c.field.slice(4);
-      const tags = (d['tags'] as Array<{ key: string; value: string }>).filter((t) => t.key !== key);
+      const tags = (d.tags ?? []).filter((t) => t.key !== key);
       if (c.before !== undefined) tags.push({ key, value: c.before });
-      d['tags'] = tags;
+      d.tags = tags;
     }
   }
   // The hash says "this is what was asked for"; a row still to update must not look up to date.
-  if (changes && changes.length > 0) d['specHash'] = undefined;
+  if (changes && changes.length > 0) d.specHash = undefined;
   return d;
 }
 

@@ -5,16 +5,15 @@ import { constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { StateError } from '../errors.js';
-import type { PriorRow } from '../types.js';
+import type { JournalPatch, PriorRow } from '../types.js';
 import { writeSnapshot } from './compact.js';
 import { assertRegularOrAbsent, openAppend, readRegularFile, removeOrphans, tightenModeNoFollow } from '../fsutil.js';
 import { Lock } from './lock.js';
 import {
-  applyPatch,
-  emptyRow,
   headerLine,
   JOURNAL_VERSION,
   parseJournal,
+  patchRow,
   redactStrings,
   rowLine,
   scrubPatch,
@@ -203,17 +202,15 @@ export class Journal {
    * Merges `patch` into the row (creating it if new) and appends the record. Resolves once the record is durable.
    * `undefined` in a patch clears an optional field. Calls made while an fsync runs share the next one (group commit).
    */
-  record(key: string, patch: Partial<JournalRow>): Promise<JournalRow> {
+  record(key: string, patch: JournalPatch): Promise<JournalRow> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.state !== 'open') return Promise.reject(new StateError(`journal ${this.path} is closed`));
     if (typeof key !== 'string' || key === '') return Promise.reject(new StateError('journal record without a row key'));
-    let scrubbed = scrubPatch(patch as Record<string, unknown>);
-    if (this.redact) scrubbed = redactStrings(scrubbed, this.redact);
-    const prev = this.map.get(key);
+    const clean = this.redact ? redactStrings(patch, this.redact) : patch;
     // Copy on write: rows handed out earlier by get() stay as they were.
-    const row = applyPatch(prev ? { ...prev } : emptyRow(key), scrubbed);
+    const row = patchRow(this.map.get(key), key, clean);
     this.map.set(key, row);
-    const line = rowLine(key, scrubbed, new Date(this.clock()).toISOString());
+    const line = rowLine(key, scrubPatch(clean), new Date(this.clock()).toISOString());
     this.stats.records++;
     return new Promise<JournalRow>((resolveRow, reject) => {
       this.queue.push(line);
@@ -391,7 +388,7 @@ async function tightenMode(path: string, warn: (m: string) => void): Promise<voi
 
 /** Older journals may hold what a newer cgw-batch would have scrubbed: rows read back are scrubbed too. */
 function redactRows(rows: Map<string, JournalRow>, redact: (s: string) => string): Map<string, JournalRow> {
-  return new Map([...rows].map(([k, r]) => [k, redactStrings(r as unknown as Record<string, unknown>, redact) as unknown as JournalRow]));
+  return new Map([...rows].map(([k, r]) => [k, redactStrings(r, redact)]));
 }
 
 /** A journal is a few hundred bytes per row; a file far beyond any real one is not ours to slurp. */
