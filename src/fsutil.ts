@@ -154,7 +154,7 @@ export function isTolerableDirFsyncError(err: unknown, platform: NodeJS.Platform
 
 /** Makes a create, rename or unlink in `dir` durable (the entry lives in the directory, not in the file). */
 export async function fsyncDir(dir: string, platform: NodeJS.Platform = process.platform): Promise<void> {
-  let fh;
+  let fh: FileHandle | undefined;
   try {
     fh = await open(dir, 'r');
     await fh.sync();

@@ -279,7 +279,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const command = first as Command;
   if (command === 'emulator') return { kind: 'emulator', argv: argv.slice(1) };
 
-  let parsed;
+  let parsed: { values: Record<string, string | boolean | Array<string | boolean> | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
       args: argv.slice(1),

@@ -1,4 +1,4 @@
-// The peers we compare against, scripted as their users run them today (prior-art.md §1.1, §1.2, §3).
+// The peers we compare against, scripted as their users run them today: a sequential pop-core loop and Terraform's provider.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import RPCClient from '@alicloud/pop-core';

@@ -117,8 +117,3 @@ export async function fetchInventory(
 export async function fetchRegions(client: VpcClient, opts: { clock?: Clock; signal?: AbortSignal } = {}): Promise<Region[]> {
   return withReadRetry(() => client.describeRegions({ signal: opts.signal }), opts);
 }
-
-/** A map keyed by IP for one region. */
-export function byIp(gateways: CustomerGateway[]): Map<string, CustomerGateway> {
-  return new Map(gateways.map((g) => [g.ip, g]));
-}

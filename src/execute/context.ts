@@ -1,5 +1,4 @@
 // What every executor step works with: the run's context (journal, clock, lanes, control) and one row's run state.
-import type { CloudError } from '../cloud/errors.js';
 import type { VpcClient } from '../cloud/types.js';
 import { specHash } from '../plan/identity.js';
 import type { JournalPatch, PlannedRow, ResultStatus, RowFields, RowResult, RowStatus, RunEvent } from '../types.js';
@@ -157,4 +156,3 @@ export function notStarted(ctx: ExecContext, rr: RowRun, reason: string): RowRes
   });
 }
 
-export type { CloudError };

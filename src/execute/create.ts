@@ -1,5 +1,6 @@
 // Create, retry, resume and adopt: exactly-once creation through the journaled ClientToken of the plan's generation.
 import { toCloudError } from '../cloud/errors.js';
+import type { CustomerGateway } from '../cloud/types.js';
 import { identityDiff } from '../plan/identity.js';
 import type { FieldChange, JournalPatch, RowResult } from '../types.js';
 import { describe, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
@@ -99,7 +100,7 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
       }
       if (err.errorClass !== 'exists') return undefined;
       // Our own earlier attempt (timed out, dropped) may have created it: find it by IP and take it if it is the row's.
-      let listed;
+      let listed: CustomerGateway[];
       try {
         listed = await rr.lane.listSince(ctx.clock.now(), () => listForReconcile(ctx, rr));
       } catch (e) {

@@ -13,7 +13,7 @@ export type Api =
   | 'UnTagResources'
   | 'DescribeCustomerGateways';
 
-/** Published limits per (main account, region, API), per second (vpc-api.md §10): where adaptive pacing starts. */
+/** Published limits per (main account, region, API), per second, as Alibaba Cloud publishes them: where adaptive pacing starts. */
 export const PUBLISHED_RATES: Readonly<Record<Api, number>> = {
   CreateCustomerGateway: 2,
   ModifyCustomerGatewayAttribute: 2,

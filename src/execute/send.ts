@@ -1,5 +1,5 @@
 // The one retry loop for every call the executor makes (writes and reconciliation reads): gate, scheduler, retry rules.
-import { CloudError, toCloudError } from '../cloud/errors.js';
+import { type CloudError, toCloudError } from '../cloud/errors.js';
 import type { ExecContext, RowRun } from './context.js';
 import type { Api, Lane } from './lane.js';
 import { backoffMs } from './retry.js';
@@ -198,5 +198,3 @@ function trackMaybe(rr: RowRun, err: CloudError): void {
   if (err.errorClass === 'mismatch' || err.outcomeUnknown) rr.maybeCreated = true;
   else if (err.errorClass !== 'throttled' && err.errorClass !== 'auth' && err.errorClass !== 'conflict') rr.maybeCreated = false;
 }
-
-export { CloudError };

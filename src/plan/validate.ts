@@ -16,7 +16,7 @@ import {
   hasSmartQuotes,
 } from './rules.js';
 
-/** Shortest AuthKey we accept (issue 11: weak keys are refused rather than masked unreliably). */
+/** Shortest AuthKey we accept (a weaker key is refused: too weak, and too short to be masked reliably). */
 export const MIN_AUTH_KEY = 8;
 
 export interface ValidateOptions {

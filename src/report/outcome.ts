@@ -96,11 +96,12 @@ export function outcomeOf(r: RowResult): Outcome {
 
 /**
  * A row with several resources (a customer gateway, later its IPsec connection) has the outcome of its least
- * finished part: the order of OUTCOMES from the end is the order of precedence, so one failed part fails the row.
+ * finished part (OUTCOMES read from the end: one failed part fails the row); when every part is ok, the first that
+ * changed something (an unchanged gateway and a created connection: created).
  */
 export function combineOutcomes(parts: readonly Outcome[]): Outcome {
   const worst = [...OUTCOMES].reverse().find((o) => !isOk(o) && parts.includes(o));
-  return worst ?? parts[0] ?? 'unchanged';
+  return worst ?? parts.find((o) => o !== 'unchanged' && o !== 'not in this run') ?? parts[0] ?? 'unchanged';
 }
 
 /** Rows counted by outcome, in vocabulary order; only outcomes that occur are keys. The one counting function. */

@@ -12,7 +12,7 @@ import { countOutcomes } from '../report/outcome.js';
 import { truthRows } from '../report/truth.js';
 import { EXECUTABLE, type Plan, type PlannedRow } from '../types.js';
 import { createProgress } from '../ui/progress.js';
-import { warn, type Context } from './context.js';
+import type { Context } from './context.js';
 import { openForAppend, type LockedRun } from './journal-run.js';
 import type { Session } from './session.js';
 

@@ -110,10 +110,6 @@ export function applyPatch(row: JournalRow, scrubbed: Record<string, unknown>): 
   return row;
 }
 
-export interface HeaderRecord extends JournalHeader {
-  t: 'header';
-}
-
 export function headerLine(h: JournalHeader): string {
   return JSON.stringify({ t: 'header', ...h }) + '\n';
 }
