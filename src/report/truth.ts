@@ -19,8 +19,8 @@ export interface ReportRow extends RowResult {
 }
 
 /**
- * One row per plan row, in plan order: the journal's record, and what this run added (`executed`: its outcome, note
- * and duration). Without `executed` (status, report) the outcome is how the journal left the row. Rows `--only` left
+ * One row per plan row, in plan order: the journal's record, and what this run added (`executed`: its outcome and
+ * note). Without `executed` (status, report) the outcome is how the journal left the row. Rows `--only` left
  * out keep their last real state; nothing is made up: an invalid row shows its validation error, every other row the
  * journal's last real error.
  */
@@ -36,7 +36,8 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
       inRun: pr.inRun,
       requestIds: [...(j?.requestIds ?? [])],
       attempts: j?.attempts ?? 0,
-      durationMs: ran?.durationMs ?? j?.durationMs ?? 0,
+      // The journal's duration, as status reads it (a row this run never sent took no time of its own).
+      durationMs: j?.durationMs ?? 0,
       echo: pr.row?.echo ?? j?.echo ?? {},
     };
     const gatewayId = j?.gatewayId ?? (pr.action === 'skip' ? pr.existingId : undefined);
