@@ -269,6 +269,41 @@ export type ParsedArgs =
 
 const takers = (flag: Flag): string[] => (Object.keys(TAKES) as Array<keyof typeof TAKES>).filter((c) => TAKES[c].includes(flag));
 
+type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+/** The command's flags and positionals; a flag it does not take, or an AuthKey on the command line, is refused. */
+function parseFlags(command: Exclude<Command, 'emulator'>, args: string[]): { values: FlagValues; positionals: string[] } | { help: string } {
+  let parsed: { values: Record<string, string | boolean | Array<string | boolean> | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: Object.fromEntries(
+        Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type, ...('short' in f ? { short: f.short } : {}), ...('multiple' in f ? { multiple: f.multiple } : {}) }]),
+      ),
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} (see cgw-batch ${command} --help)`);
+  }
+  // Only --region is `multiple`, and it is a string flag: its values are strings.
+  const v = parsed.values as FlagValues;
+  if (v['auth-key'] !== undefined) {
+    throw new UsageError(
+      '--auth-key is not accepted: a key on the command line is visible in shell history and `ps`. ' +
+        'Put `auth_key: env:NAME` in the manifest and export NAME, or keep it in a chmod 600 manifest.',
+    );
+  }
+  if (v.help) return { help: commandHelp(command) };
+  const taken = new Set<string>(TAKES[command]);
+  for (const flag of Object.keys(v)) {
+    if (taken.has(flag)) continue;
+    const others = takers(flag as Flag);
+    throw new UsageError(`cgw-batch ${command} does not take --${flag}${others.length ? ` (${others.join(', ')} ${others.length === 1 ? 'takes' : 'take'} it)` : ''}; see cgw-batch ${command} --help`);
+  }
+  return { values: v, positionals: parsed.positionals };
+}
+
 export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const first = argv[0];
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') return { kind: 'help', text: HELP };
@@ -279,33 +314,9 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const command = first as Command;
   if (command === 'emulator') return { kind: 'emulator', argv: argv.slice(1) };
 
-  let parsed: { values: Record<string, string | boolean | Array<string | boolean> | undefined>; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: argv.slice(1),
-      allowPositionals: true,
-      strict: true,
-      options: Object.fromEntries(
-        Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type, ...('short' in f ? { short: f.short } : {}), ...('multiple' in f ? { multiple: f.multiple } : {}) }]),
-      ),
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} (see cgw-batch ${command} --help)`);
-  }
-  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  if (v['auth-key'] !== undefined) {
-    throw new UsageError(
-      '--auth-key is not accepted: a key on the command line is visible in shell history and `ps`. ' +
-        'Put `auth_key: env:NAME` in the manifest and export NAME, or keep it in a chmod 600 manifest.',
-    );
-  }
-  if (v.help) return { kind: 'help', text: commandHelp(command) };
-  const taken = new Set<string>(TAKES[command]);
-  for (const flag of Object.keys(v)) {
-    if (taken.has(flag)) continue;
-    const others = takers(flag as Flag);
-    throw new UsageError(`cgw-batch ${command} does not take --${flag}${others.length ? ` (${others.join(', ')} ${others.length === 1 ? 'takes' : 'take'} it)` : ''}; see cgw-batch ${command} --help`);
-  }
+  const parsed = parseFlags(command, argv.slice(1));
+  if ('help' in parsed) return { kind: 'help', text: parsed.help };
+  const v = parsed.values;
   const str = (k: Flag): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   const bool = (k: Flag): boolean => v[k] === true;
 
