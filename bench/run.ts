@@ -239,7 +239,7 @@ function pad(s: string | number, n: number): string {
   return String(s).padEnd(n);
 }
 
-// ---- Pacing at the physical limit (issue 12): short and long batches at the published and a raised limit ----
+// ---- Pacing at the physical limit: short and long batches at the published and a raised limit ----
 
 interface PacingScenario {
   id: string;

@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { CloudError } from './cloud/errors.js';
 import { EXIT, ExitError, isUserError } from './errors.js';
 import type { Io } from './io.js';
-import { resolveOptions, type Options } from './options.js';
+import { resolveOptions } from './options.js';
 import { Redactor } from './secrets.js';
-import { makeContext, type Context } from './commands/context.js';
+import { makeContext, withOptions, type Context } from './run/context.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -13,26 +13,27 @@ function version(): string {
 }
 
 /** Commands are loaded on demand: `plan` does not pay for the emulator, `status` not for the SDK. */
-async function dispatch(ctx: Context, command: Options['command']): Promise<number> {
-  switch (command) {
+async function dispatch(ctx: Context): Promise<number> {
+  const o = ctx.options;
+  switch (o.command) {
     case 'plan':
-      return (await import('./commands/plan.js')).runPlan(ctx);
+      return (await import('./commands/plan.js')).runPlan(withOptions(ctx, o));
     case 'apply':
-      return (await import('./commands/apply.js')).runApply(ctx);
+      return (await import('./commands/apply.js')).runApply(withOptions(ctx, o));
     case 'import':
-      return (await import('./commands/import.js')).runImport(ctx);
+      return (await import('./commands/import.js')).runImport(withOptions(ctx, o));
     case 'destroy':
-      return (await import('./commands/destroy.js')).runDestroy(ctx);
+      return (await import('./commands/destroy.js')).runDestroy(withOptions(ctx, o));
     case 'refresh':
-      return (await import('./commands/refresh.js')).runRefresh(ctx);
+      return (await import('./commands/refresh.js')).runRefresh(withOptions(ctx, o));
     case 'status':
-      return (await import('./commands/status.js')).runStatus(ctx);
+      return (await import('./commands/status.js')).runStatus(withOptions(ctx, o));
     case 'report':
-      return (await import('./commands/report.js')).runReport(ctx);
+      return (await import('./commands/report.js')).runReport(withOptions(ctx, o));
     case 'export':
-      return (await import('./commands/export.js')).runExport(ctx);
+      return (await import('./commands/export.js')).runExport(withOptions(ctx, o));
     case 'init':
-      return (await import('./commands/init.js')).runInit(ctx);
+      return (await import('./commands/init.js')).runInit(withOptions(ctx, o));
   }
 }
 
@@ -68,7 +69,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
     if (parsed.kind === 'emulator') return await (await import('./commands/emulator.js')).runEmulator(parsed.argv, io);
-    return await dispatch(makeContext(io, parsed.options, redactor), parsed.options.command);
+    return await dispatch(makeContext(io, parsed.options, redactor));
   } catch (e) {
     if (e instanceof ExitError) return e.exitCode;
     if (isUserError(e)) return fail(e.message, EXIT.usage);

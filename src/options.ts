@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
-import { shouldColor } from './ui/color.js';
+import { shouldColor } from './color.js';
 
 export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'export', 'init', 'emulator'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -112,12 +112,8 @@ export function commandHelp(command: Exclude<Command, 'emulator'>): string {
 
 export type ProgressMode = 'tty' | 'simple' | 'json' | 'quiet';
 
-export interface Options {
-  command: Exclude<Command, 'emulator'>;
-  /** Absolute paths, resolved once. */
-  manifest?: string;
-  statePath?: string;
-  reportDir?: string;
+/** What every command's options have; absolute paths are resolved once. */
+interface BaseOptions {
   output?: string;
   format: 'text' | 'json';
   /** init / export: the manifest format to write. */
@@ -162,6 +158,29 @@ export interface Options {
   /** Backoff of retried requests (env CGW_BATCH_RETRY_BASE_MS / CGW_BATCH_RETRY_CAP_MS; defaults 200 and 20000 ms). */
   retryBackoff: { baseMs: number; capMs: number };
 }
+
+/** Commands that work on a manifest and its journal. */
+export interface ManifestOptions extends BaseOptions {
+  command: 'plan' | 'apply' | 'import' | 'destroy' | 'refresh';
+  manifest: string;
+  statePath: string;
+  reportDir: string;
+}
+
+/** Commands that read the journal, with the manifest when given. */
+export interface JournalOptions extends BaseOptions {
+  command: 'status' | 'report';
+  manifest?: string;
+  statePath: string;
+  reportDir: string;
+}
+
+/** Commands that write a file of their own (a manifest). */
+export interface FileOptions extends BaseOptions {
+  command: 'export' | 'init';
+}
+
+export type Options = ManifestOptions | JournalOptions | FileOptions;
 
 /** What the resolver needs to know about the terminal and the environment (cli.ts reads it off `process`). */
 export interface Terminal {
@@ -230,6 +249,26 @@ export function reportDirFor(statePath: string): string {
   return `${base}.results`;
 }
 
+/** The options of `command`, with the paths its kind of command always has. */
+function withPaths(command: Exclude<Command, 'emulator'>, base: BaseOptions, manifest?: string, statePath?: string, reportDir?: string): Options {
+  switch (command) {
+    case 'plan':
+    case 'apply':
+    case 'import':
+    case 'destroy':
+    case 'refresh':
+      if (!manifest || !statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs a manifest file: cgw-batch ${command} branches.csv`);
+      return { ...base, command, manifest, statePath, reportDir };
+    case 'status':
+    case 'report':
+      if (!statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs the manifest or --state FILE`);
+      return { ...base, command, ...(manifest ? { manifest } : {}), statePath, reportDir };
+    case 'export':
+    case 'init':
+      return { ...base, command };
+  }
+}
+
 export type ParsedArgs =
   | { kind: 'help'; text: string }
   | { kind: 'version' }
@@ -237,6 +276,41 @@ export type ParsedArgs =
   | { kind: 'run'; options: Readonly<Options> };
 
 const takers = (flag: Flag): string[] => (Object.keys(TAKES) as Array<keyof typeof TAKES>).filter((c) => TAKES[c].includes(flag));
+
+type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+/** The command's flags and positionals; a flag it does not take, or an AuthKey on the command line, is refused. */
+function parseFlags(command: Exclude<Command, 'emulator'>, args: string[]): { values: FlagValues; positionals: string[] } | { help: string } {
+  let parsed: { values: Record<string, string | boolean | Array<string | boolean> | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: Object.fromEntries(
+        Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type, ...('short' in f ? { short: f.short } : {}), ...('multiple' in f ? { multiple: f.multiple } : {}) }]),
+      ),
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} (see cgw-batch ${command} --help)`);
+  }
+  // Only --region is `multiple`, and it is a string flag: its values are strings.
+  const v = parsed.values as FlagValues;
+  if (v['auth-key'] !== undefined) {
+    throw new UsageError(
+      '--auth-key is not accepted: a key on the command line is visible in shell history and `ps`. ' +
+        'Put `auth_key: env:NAME` in the manifest and export NAME, or keep it in a chmod 600 manifest.',
+    );
+  }
+  if (v.help) return { help: commandHelp(command) };
+  const taken = new Set<string>(TAKES[command]);
+  for (const flag of Object.keys(v)) {
+    if (taken.has(flag)) continue;
+    const others = takers(flag as Flag);
+    throw new UsageError(`cgw-batch ${command} does not take --${flag}${others.length ? ` (${others.join(', ')} ${others.length === 1 ? 'takes' : 'take'} it)` : ''}; see cgw-batch ${command} --help`);
+  }
+  return { values: v, positionals: parsed.positionals };
+}
 
 export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const first = argv[0];
@@ -248,33 +322,9 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const command = first as Command;
   if (command === 'emulator') return { kind: 'emulator', argv: argv.slice(1) };
 
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv.slice(1),
-      allowPositionals: true,
-      strict: true,
-      options: Object.fromEntries(
-        Object.entries(FLAGS).map(([k, f]) => [k, { type: f.type, ...('short' in f ? { short: f.short } : {}), ...('multiple' in f ? { multiple: f.multiple } : {}) }]),
-      ),
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.replace(/\. To specify.*$/s, '')} (see cgw-batch ${command} --help)`);
-  }
-  const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  if (v['auth-key'] !== undefined) {
-    throw new UsageError(
-      '--auth-key is not accepted: a key on the command line is visible in shell history and `ps`. ' +
-        'Put `auth_key: env:NAME` in the manifest and export NAME, or keep it in a chmod 600 manifest.',
-    );
-  }
-  if (v.help) return { kind: 'help', text: commandHelp(command) };
-  const taken = new Set<string>(TAKES[command]);
-  for (const flag of Object.keys(v)) {
-    if (taken.has(flag)) continue;
-    const others = takers(flag as Flag);
-    throw new UsageError(`cgw-batch ${command} does not take --${flag}${others.length ? ` (${others.join(', ')} ${others.length === 1 ? 'takes' : 'take'} it)` : ''}; see cgw-batch ${command} --help`);
-  }
+  const parsed = parseFlags(command, argv.slice(1));
+  if ('help' in parsed) return { kind: 'help', text: parsed.help };
+  const v = parsed.values;
   const str = (k: Flag): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   const bool = (k: Flag): boolean => v[k] === true;
 
@@ -323,11 +373,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const progress: ProgressMode = format === 'json' ? 'json' : quiet ? 'quiet' : term.stdoutIsTTY && !term.env.CI ? 'tty' : 'simple';
   const only = str('only');
 
-  const options: Options = {
-    command,
-    manifest,
-    statePath,
-    reportDir,
+  const base: BaseOptions = {
     output,
     format,
     fileFormat,
@@ -367,5 +413,5 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
       capMs: envMs(term.env, 'CGW_BATCH_RETRY_CAP_MS') ?? 20_000,
     },
   };
-  return { kind: 'run', options: Object.freeze(options) };
+  return { kind: 'run', options: Object.freeze(withPaths(command, base, manifest, statePath, reportDir)) };
 }

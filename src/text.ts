@@ -1,6 +1,4 @@
-// Text that came from a file or a server, made safe to print: control characters and invisible reordering marks are
-// shown escaped (`\x1b`, `\n`, `\u202e`), so a value cannot clear the screen, move the cursor, recolour the terminal,
-// start a new line that looks like our own output, or reorder what is shown. Leaf module: no imports.
+// Text for terminals: values from files and servers made printable, one line per message, visible width in cells.
 
 // C0 controls (tab and line breaks included: a message is one line), DEL, C1 controls, line/paragraph separators,
 // bidirectional marks, embeddings, overrides and isolates, and the invisible zero-width space, word joiner and BOM
@@ -28,4 +26,50 @@ export function printable(s: string): string {
 /** True when `printable(s)` would change `s`. */
 export function hasUnprintable(s: string): boolean {
   return ANY.test(s);
+}
+
+
+/** Collapses line breaks and drops stack-trace frames: every progress and summary line is one line. */
+export function oneLine(s: string, max = 300): string {
+  const flat = s
+    .split(/\r\n|\r|\n/)
+    .filter((ln) => !/^\s+at\s/.test(ln))
+    .join(' ')
+    // Other control characters could move the cursor or hide text in a terminal.
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/\s{2,}/g, ' ')
+    .trim();
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+}
+
+// Terminal cells per character: combining marks take none; East Asian wide and fullwidth characters and emoji take two.
+const ZERO = /[\p{Mn}\p{Me}\u200b-\u200f\ufe00-\ufe0f]/u;
+const WIDE =
+  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
+
+function cells(ch: string): number {
+  return ZERO.test(ch) ? 0 : WIDE.test(ch) ? 2 : 1;
+}
+
+/** Visible width of plain text (no ANSI) in terminal cells. */
+export function displayWidth(s: string): number {
+  let w = 0;
+  for (const ch of s) w += cells(ch);
+  return w;
+}
+
+/** Cuts plain text to at most `width` cells, ending in `…` when cut. */
+export function fit(s: string, width: number): string {
+  if (displayWidth(s) <= width) return s;
+  if (width <= 0) return '';
+  let out = '';
+  let w = 0;
+  for (const ch of s) {
+    const c = cells(ch);
+    if (w + c > width - 1) break;
+    out += ch;
+    w += c;
+  }
+  return out + '…';
 }

@@ -228,6 +228,39 @@ export interface RecordedAttributes {
   tags?: Tag[];
 }
 
+/** A journal row's fields for its customer gateway: what was asked, what happened, and when. No secrets. */
+export interface RowFields extends RecordedAttributes {
+  region: string;
+  ip: string;
+  line: number;
+  token: string;
+  generation: number;
+  status: RowStatus;
+  gatewayId?: string;
+  requestIds: string[];
+  errorCode?: string;
+  errorMessage?: string;
+  errorClass?: string;
+  attempts: number;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  /** Hash of the non-secret spec + authKeyFingerprint, to tell "row changed". */
+  specHash?: string;
+  /** The row's input columns, for `cgw-batch report` (never AuthKeys). */
+  echo?: Record<string, string>;
+  operation?: 'create' | 'adopt' | 'update' | 'delete' | 'replace';
+  /** The gateway existed before cgw-batch and was adopted (destroy says so). */
+  adopted?: boolean;
+}
+
+/**
+ * A change to one journal row: every field given is set, and `undefined` clears an optional one (a required one
+ * keeps its value). A second resource of the row (its IPsec connection) joins as an optional nested part of its own,
+ * so a patch to one resource never names the other's fields.
+ */
+export type JournalPatch = { [K in keyof RowFields]?: RowFields[K] | undefined };
+
 /** What previous runs recorded for a row (from the journal), as the planner needs it. No secrets. */
 export interface PriorRow extends RecordedAttributes {
   key: string;
@@ -256,4 +289,5 @@ export type RunEvent =
   | { type: 'lane:rate'; lane: string; ratePerSec: number; inFlight: number }
   | { type: 'lane:stopped'; lane: string; reason: 'quota'; message: string }
   | { type: 'run:stopping'; reason: StopReason; message: string }
+  /** `counts`: every row of the run by outcome (report/outcome.ts), the same count as the summary and results.json. */
   | { type: 'run:done'; interrupted: boolean; stopReason?: StopReason; counts: Record<string, number>; durationMs: number };

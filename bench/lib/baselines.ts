@@ -1,8 +1,7 @@
-// The peers we compare against, scripted as their users run them today (prior-art.md §1.1, §1.2, §3).
+// The peers we compare against, scripted as their users run them today: a sequential pop-core loop and Terraform's provider.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import RPCClient from '@alicloud/pop-core';
-import pLimit from 'p-limit';
 
 export interface BaselineRow {
   region: string;
@@ -53,6 +52,24 @@ export async function sequentialLoop(endpoint: string, ak: string, secret: strin
   return { wallMs: performance.now() - start, done, failed, created: rows.length - failed, requests, failedIps };
 }
 
+/** At most `n` of the functions run at once, the rest wait in order (what Terraform's -parallelism=10 does). */
+function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (fn) => {
+    // A finished function hands its slot straight to the next in line.
+    if (active >= n) await new Promise<void>((go) => waiting.push(go));
+    else active++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
 const TF_RETRYABLE = /^(Throttling|OperationConflict|ServiceUnavailable|InternalError)/;
 
 /**
@@ -61,7 +78,7 @@ const TF_RETRYABLE = /^(Throttling|OperationConflict|ServiceUnavailable|Internal
  */
 export async function terraformLike(endpoint: string, ak: string, secret: string, rows: BaselineRow[]): Promise<BaselineResult> {
   const c = client(endpoint, ak, secret);
-  const limit = pLimit(10);
+  const limit = limiter(10);
   const start = performance.now();
   const done: BaselineResult['done'] = [];
   let failed = 0;

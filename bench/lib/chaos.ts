@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DEFAULT_ACCOUNT, startEmulator } from '../../src/emulator/index.js';
-import { seededRandom } from '../../src/execute/clock.js';
+import { seededRandom } from '../../src/clock.js';
 import { readJournal } from '../../src/state/journal.js';
 import { BENCH_REGIONS, benchCsv, benchIp } from './manifest.js';
 import { EMULATOR_CLI_ENV, runCli } from './spawn.js';
@@ -117,10 +117,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosSummary> {
       if (!row || (row.status !== 'created' && row.status !== 'adopted') || row.gatewayId !== idByIp.get(ip)) journalMismatches++;
     }
     const status = await runCli(['status', csv, '--format', 'json'], env);
-    const statusRows = (JSON.parse(status.stdout) as { rows: Array<{ ip: string; status: string; gatewayId?: string }> }).rows;
+    const statusRows = (JSON.parse(status.stdout) as { rows: Array<{ ip: string; status: string; customer_gateway_id: string | null }> }).rows;
     const statusMismatches = [...expected].filter((ip) => {
       const s = statusRows.find((r) => r.ip === ip);
-      return !s || (s.status !== 'created' && s.status !== 'adopted') || s.gatewayId !== idByIp.get(ip);
+      return !s || (s.status !== 'created' && s.status !== 'adopted') || s.customer_gateway_id !== idByIp.get(ip);
     }).length;
     const records = parse(readFileSync(join(reports, 'results.csv')), { bom: true, columns: true }) as Array<Record<string, string>>;
     const reportMismatches = [...expected].filter((ip) => {

@@ -1,5 +1,5 @@
 // Reads what already exists: every gateway of each region (regions in parallel) and the region list, with read retries.
-import { systemClock, type Clock } from '../execute/clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { CloudError, toCloudError } from './errors.js';
 import { onAbort } from './transport.js';
 import type { CustomerGateway, DescribePage, DescribePageInput, ListOptions, Region, VpcClient } from './types.js';
@@ -116,9 +116,4 @@ export async function fetchInventory(
 
 export async function fetchRegions(client: VpcClient, opts: { clock?: Clock; signal?: AbortSignal } = {}): Promise<Region[]> {
   return withReadRetry(() => client.describeRegions({ signal: opts.signal }), opts);
-}
-
-/** A map keyed by IP for one region. */
-export function byIp(gateways: CustomerGateway[]): Map<string, CustomerGateway> {
-  return new Map(gateways.map((g) => [g.ip, g]));
 }

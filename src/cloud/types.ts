@@ -1,5 +1,5 @@
 // The VPC client contract: the only surface the rest of the tool uses to reach the cloud.
-import type { Clock } from '../execute/clock.js';
+import type { Clock } from '../clock.js';
 import type { Tag } from '../types.js';
 
 export interface CustomerGateway {

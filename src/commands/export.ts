@@ -1,21 +1,22 @@
 // `cgw-batch export --region R[,R...]`: the gateways that already exist, written as a manifest that `import` adopts
 // and `plan` then shows with nothing to do. AuthKeys are never written: each becomes an env:NAME reference.
-import { fetchRegions } from '../cloud/inventory.js';
 import { EXIT, UsageError } from '../errors.js';
-import { warn, type Context } from './context.js';
-import { listRegions } from './planning.js';
-import { openSession, type Session } from './session.js';
-import { formatOfName, writeNewFile } from './write-new.js';
+import type { FileOptions } from '../options.js';
+import { warn, type Context } from '../run/context.js';
+import { listRegions, offeredRegions, openSession } from '../run/session.js';
+import { formatOfName, writeNewFile } from '../run/write-new.js';
 
-export async function runExport(ctx: Context): Promise<number> {
+export async function runExport(ctx: Context<FileOptions>): Promise<number> {
   const o = ctx.options;
   const byName = formatOfName(o.output);
   if (o.output && o.fileFormat && byName && byName !== o.fileFormat) throw new UsageError(`--format ${o.fileFormat} does not match the file name ${o.output}`);
   const format = o.fileFormat ?? byName ?? 'csv';
   if (format === 'xlsx' && !o.output) throw new UsageError('an xlsx export needs a file: cgw-batch export --region R --format xlsx -o sites.xlsx');
-  const session = (await openSession(ctx, true)) as Session;
+  const [first] = o.regions;
+  if (first === undefined) throw new UsageError('cgw-batch export needs --region R[,R...]: the regions whose gateways to write');
+  const session = await openSession(ctx, undefined);
   try {
-    const offered = new Set((await fetchRegions(session.conn.clientFor(o.regions[0]!))).map((r) => r.regionId));
+    const offered = await offeredRegions(session, first);
     const unknown = o.regions.filter((r) => !offered.has(r));
     if (unknown.length > 0) throw new UsageError(`unknown region(s) ${unknown.join(', ')}: not offered to this account (DescribeRegions)`);
     const inventory = await listRegions(ctx, session, o.regions);

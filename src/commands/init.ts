@@ -1,9 +1,10 @@
 // `cgw-batch init [FILE]`: a commented example manifest to start from (CSV, YAML or an xlsx with Text columns).
 import { EXIT, UsageError } from '../errors.js';
-import type { Context } from './context.js';
-import { formatOfName, writeNewFile } from './write-new.js';
+import type { FileOptions } from '../options.js';
+import type { Context } from '../run/context.js';
+import { formatOfName, writeNewFile } from '../run/write-new.js';
 
-export async function runInit(ctx: Context): Promise<number> {
+export async function runInit(ctx: Context<FileOptions>): Promise<number> {
   const o = ctx.options;
   const byName = formatOfName(o.output);
   if (o.output && o.fileFormat && byName && byName !== o.fileFormat) {

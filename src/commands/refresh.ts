@@ -1,15 +1,16 @@
 // `cgw-batch refresh`: what changed in the cloud behind the journal's back (deleted, renamed, retagged, re-keyed);
 // exit 1 when there is drift; `--write` records what the cloud has.
-import { EXIT, StateError } from '../errors.js';
+import { EXIT } from '../errors.js';
+import type { ManifestOptions } from '../options.js';
 import { currentOf, describeChanges, driftOf } from '../plan/drift.js';
-import { fingerprint, scrubber } from '../secrets.js';
-import { Journal, lockJournal, toPriorRows, type JournalLock, type JournalRow } from '../state/journal.js';
-import { OWNED, type FieldChange } from '../types.js';
-import { warn, type Context } from './context.js';
-import { listRegions, readState } from './planning.js';
-import { openSession, type Session } from './session.js';
+import type { Context } from '../run/context.js';
+import { journalRef, openForAppend, priorRows, readJournalRun, withLockedJournal, type JournalRun, type LockedRun } from '../run/journal-run.js';
+import { requireJournal, selector } from '../run/select.js';
+import { listRegions, openSession } from '../run/session.js';
+import { fingerprint } from '../secrets.js';
+import { OWNED, type FieldChange, type PriorRow } from '../types.js';
 
-export interface DriftRow {
+interface DriftRow {
   key: string;
   line: number;
   gatewayId: string;
@@ -17,66 +18,51 @@ export interface DriftRow {
   changes: FieldChange[];
 }
 
-function picked(ctx: Context, rows: Iterable<JournalRow>): JournalRow[] {
-  const only = ctx.options.only;
-  return [...rows].filter((r) => !only || only.lines.has(r.line) || only.keys.has(r.key)).sort((a, b) => a.line - b.line || (a.key < b.key ? -1 : 1));
+export async function runRefresh(ctx: Context<ManifestOptions>): Promise<number> {
+  // --write changes the journal: take its lock before reading, like apply.
+  if (ctx.options.write) return withLockedJournal(ctx, (run) => check(ctx, run, run));
+  return check(ctx, await readJournalRun(ctx), undefined);
 }
 
-export async function runRefresh(ctx: Context): Promise<number> {
+async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: LockedRun | undefined): Promise<number> {
   const o = ctx.options;
-  const session = (await openSession(ctx, true)) as Session;
-  let lock: JournalLock | undefined;
+  const journal = requireJournal(ctx, run.read);
+  const session = await openSession(ctx, journalRef(run));
   try {
-    // --write changes the journal: take its lock before reading, like apply.
-    if (o.write) lock = await lockJournal(o.statePath!, { forceUnlock: o.forceUnlock, onWarning: (m) => warn(ctx, m) });
-    return await check(ctx, session, lock);
-  } finally {
-    await lock?.release();
-    await session.close();
-  }
-}
-
-async function check(ctx: Context, session: Session, lock: JournalLock | undefined): Promise<number> {
-  const o = ctx.options;
-  {
-    const state = await readState(ctx, session);
-    if (!state) throw new StateError(`no journal at ${o.statePath}: nothing has been applied with this manifest yet (or pass --state FILE)`);
-    const fp = (k: string): string => fingerprint(state.header.fingerprintKey, k);
-    const owned = picked(ctx, state.rows.values()).filter((r) => OWNED.has(r.status) && r.gatewayId);
+    const fp = (k: string): string => fingerprint(journal.header.fingerprintKey, k);
+    const inRun = selector(ctx) ?? (() => true);
+    const owned = [...journal.rows.values()]
+      .filter((r) => inRun(r) && OWNED.has(r.status) && r.gatewayId)
+      .sort((a, b) => a.line - b.line || (a.key < b.key ? -1 : 1));
     const inventory = await listRegions(ctx, session, owned.map((r) => r.region));
-    const cloud = new Map<string, import('../cloud/types.js').CustomerGateway>();
-    for (const list of inventory.values()) for (const g of list) cloud.set(g.id, g);
-    const prior = toPriorRows(state.rows);
+    const cloud = new Map([...inventory.values()].flat().map((g) => [g.id, g]));
+    const priors = priorRows(journal);
+    // Every owned row has its prior row (both come from the same journal rows).
+    const prior = (key: string): PriorRow => priors.get(key) ?? { key, status: 'created', line: 0, generation: 1 };
     const drift: DriftRow[] = owned.map((r) => {
-      const gw = cloud.get(r.gatewayId!);
-      if (!gw) return { key: r.key, line: r.line, gatewayId: r.gatewayId!, drift: 'deleted', changes: [] };
-      const changes = driftOf(prior.get(r.key)!, gw, fp);
-      return { key: r.key, line: r.line, gatewayId: r.gatewayId!, drift: changes.length ? 'changed' : 'none', changes };
+      const gatewayId = r.gatewayId ?? '';
+      const gw = cloud.get(gatewayId);
+      if (!gw) return { key: r.key, line: r.line, gatewayId, drift: 'deleted', changes: [] };
+      const changes = driftOf(prior(r.key), gw, fp);
+      return { key: r.key, line: r.line, gatewayId, drift: changes.length ? 'changed' : 'none', changes };
     });
     const found = drift.filter((d) => d.drift !== 'none');
 
-    if (o.write && found.length > 0) {
-      const journal = await Journal.open(o.statePath!, {
-        lock,
-        manifest: { path: o.manifest!, hash: state.header.manifest.hash },
-        endpoint: session.endpoint,
-        caller: session.caller,
-        redact: scrubber(ctx.redactor),
-        onWarning: (m) => warn(ctx, m),
-      });
+    if (locked && found.length > 0) {
+      const j = await openForAppend(ctx, locked, session, journal.header.manifest.hash);
       try {
         for (const d of found) {
           const gw = cloud.get(d.gatewayId);
           if (!gw) {
-            await journal.record(d.key, { status: 'deleted', errorCode: 'Cgw.Drift', errorMessage: 'deleted outside cgw-batch (found by refresh)', finishedAt: new Date().toISOString() });
+            await j.record(d.key, { status: 'deleted', errorCode: 'Cgw.Drift', errorMessage: 'deleted outside cgw-batch (found by refresh)', finishedAt: new Date().toISOString() });
             continue;
           }
           // Record the cloud's values for what the journal tracks; tags someone else added stay out of the journal.
-          const cur = currentOf(prior.get(d.key)!, gw, [], fp);
-          await journal.record(d.key, { name: cur.name, description: cur.description, asn: cur.asn, tags: cur.tags, authKeyFingerprint: cur.authKeyFingerprint, specHash: undefined });
+          const cur = currentOf(prior(d.key), gw, [], fp);
+          await j.record(d.key, { name: cur.name, description: cur.description, asn: cur.asn, tags: cur.tags, authKeyFingerprint: cur.authKeyFingerprint, specHash: undefined });
         }
       } finally {
-        await journal.close();
+        await j.close();
       }
     }
 
@@ -105,5 +91,7 @@ async function check(ctx: Context, session: Session, lock: JournalLock | undefin
       );
     }
     return found.length > 0 ? EXIT.rowsFailed : EXIT.ok;
+  } finally {
+    await session.close();
   }
 }

@@ -1,15 +1,19 @@
 // `cgw-batch report`: the reports written again from the journal (after a full disk, say); no lock, no network.
 import { EXIT } from '../errors.js';
+import type { JournalOptions } from '../options.js';
 import { truthRows } from '../report/truth.js';
-import type { Context } from './context.js';
-import { checkReports, writeReports } from './reporting.js';
-import { loadTruth } from './status.js';
+import type { Context } from '../run/context.js';
+import { checkReports, columnsOf, writeReports } from '../run/finish.js';
+import { readJournalRun } from '../run/journal-run.js';
+import { planOfJournal } from '../run/plan-from.js';
+import { requireJournal } from '../run/select.js';
 
-export async function runReport(ctx: Context): Promise<number> {
-  const { header, rows: journal, plan, columns } = await loadTruth(ctx);
+export async function runReport(ctx: Context<JournalOptions>): Promise<number> {
+  const journal = requireJournal(ctx, (await readJournalRun(ctx)).read);
+  const { plan, columns } = await planOfJournal(ctx, journal);
   await checkReports(ctx, 'apply');
-  const rows = truthRows(plan, journal);
-  const files = await writeReports(ctx, 'apply', { columns, results: rows, runId: header.runId, manifest: plan.manifest.file, command: 'report' });
+  const rows = truthRows(plan, journal.rows);
+  const files = await writeReports(ctx, 'apply', { columns: columns ?? columnsOf(rows), results: rows, journalId: journal.header.runId, manifest: plan.manifest.file, command: 'report' });
   ctx.out.write(`reports: ${files.join(', ')}\n`);
   return files.length > 0 ? EXIT.ok : EXIT.usage;
 }

@@ -1,7 +1,7 @@
 // Public API of the local Alibaba Cloud VPC emulator: startEmulator() and the types other parts code against.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { assertRegularOrAbsent } from '../state/fsutil.js';
+import { assertRegularOrAbsent } from '../fsutil.js';
 import { Lock } from '../state/lock.js';
 import type { NegotiationQuery, NegotiationSource } from './action-kit.js';
 import { EmulatorServer, type ConfigPatch, type EmulatorStats } from './server.js';

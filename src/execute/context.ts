@@ -1,40 +1,28 @@
 // What every executor step works with: the run's context (journal, clock, lanes, control) and one row's run state.
-import type { CloudError } from '../cloud/errors.js';
 import type { VpcClient } from '../cloud/types.js';
 import { specHash } from '../plan/identity.js';
-import type { PlannedRow, RecordedAttributes, ResultStatus, RowResult, RowStatus, RunEvent } from '../types.js';
-import type { Clock } from './clock.js';
+import type { JournalPatch, PlannedRow, ResultStatus, RowFields, RowResult, RowStatus, RunEvent } from '../types.js';
+import type { Clock } from '../clock.js';
 import type { Lane } from './lane.js';
 import type { RetryBudget, RetryPolicy } from './retry.js';
 import type { RunControl } from './run-control.js';
 
 /** A journal row as the executor reads it (src/state/journal.ts implements the port). */
-export interface JournalEntry extends RecordedAttributes {
-  status: RowStatus;
-  line: number;
-  token: string;
-  generation: number;
-  attempts: number;
-  gatewayId?: string;
-  errorCode?: string;
-  errorMessage?: string;
-  errorClass?: string;
-  specHash?: string;
-  requestIds: string[];
-  adopted?: boolean;
-}
+export type JournalEntry = Readonly<RowFields>;
 
+/** The executor's only way to the journal. */
 export interface JournalPort {
   get(key: string): JournalEntry | undefined;
-  /** Durable before it resolves; `undefined` in a patch clears a field. */
-  record(key: string, patch: Record<string, unknown>): Promise<unknown>;
+  /** Durable before it resolves; `undefined` in a patch clears an optional field. */
+  record(key: string, patch: JournalPatch): Promise<unknown>;
 }
 
 /** Request ids kept per row in the journal, across runs (oldest dropped first). */
 export const MAX_REQUEST_IDS = 50;
 
 export interface ExecContext {
-  runId: string;
+  /** The seed of the row's ClientTokens. */
+  journalId: string;
   journal: JournalPort;
   clock: Clock;
   random: () => number;
@@ -42,7 +30,7 @@ export interface ExecContext {
   retry: RetryPolicy;
   budget: RetryBudget;
   run: RunControl;
-  makeToken: (runId: string, region: string, ip: string, generation: number) => string;
+  makeToken: (journalId: string, region: string, ip: string, generation: number) => string;
   fingerprint: (authKey: string) => string;
   counters: { requests: number; throttled: number };
 }
@@ -105,7 +93,7 @@ export function result(ctx: ExecContext, rr: RowRun, status: ResultStatus, extra
 }
 
 /** What the journal records about the gateway a row asks for (the spec; the AuthKey only as its fingerprint). */
-export function describe(ctx: ExecContext, row: PlannedRow): Record<string, unknown> {
+export function describe(ctx: ExecContext, row: PlannedRow): JournalPatch {
   const spec = row.row!.spec;
   const fp = spec.authKey ? ctx.fingerprint(spec.authKey) : undefined;
   return {
@@ -124,7 +112,7 @@ export function describe(ctx: ExecContext, row: PlannedRow): Record<string, unkn
 }
 
 /** Journal fields for an operation that ended well: status, no error, attempts and request ids so far. */
-export function finished(ctx: ExecContext, rr: RowRun, status: RowStatus, key = rr.row.ref.key): Record<string, unknown> {
+export function finished(ctx: ExecContext, rr: RowRun, status: RowStatus, key = rr.row.ref.key): JournalPatch {
   return {
     status,
     errorCode: undefined,
@@ -137,13 +125,15 @@ export function finished(ctx: ExecContext, rr: RowRun, status: RowStatus, key = 
 }
 
 /** Journal fields for a failure that leaves the status as it is (an owned gateway stays owned). */
-export function errorFields(ctx: ExecContext, rr: RowRun, err: { code: string; message: string; errorClass?: string }, key = rr.row.ref.key): Record<string, unknown> {
+export function errorFields(ctx: ExecContext, rr: RowRun, err: { code: string; message: string; errorClass?: string }, key = rr.row.ref.key): JournalPatch {
   return {
     errorCode: err.code,
     errorMessage: err.message,
     errorClass: err.errorClass,
     ...counts(ctx, rr, key),
     finishedAt: new Date(ctx.clock.now()).toISOString(),
+    // The journal holds how long the row took, so status and the reports say the same.
+    durationMs: ctx.clock.now() - rr.started,
   };
 }
 
@@ -154,4 +144,15 @@ function counts(ctx: ExecContext, rr: RowRun, key: string): { attempts: number; 
   return { attempts: (other?.attempts ?? 0) + rr.attempts, requestIds: allRequestIds(rr, other?.requestIds ?? []) };
 }
 
-export type { CloudError };
+/** A row that never got to send: its journal row stays as it was. */
+export function notStarted(ctx: ExecContext, rr: RowRun, reason: string): RowResult {
+  const prior = ctx.journal.get(rr.row.ref.key);
+  const message = `not started: ${reason}`;
+  return result(ctx, rr, prior?.status ?? 'pending', {
+    gatewayId: prior?.gatewayId,
+    errorCode: 'NotStarted',
+    errorMessage: message,
+    note: message,
+  });
+}
+

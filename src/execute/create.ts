@@ -1,26 +1,28 @@
 // Create, retry, resume and adopt: exactly-once creation through the journaled ClientToken of the plan's generation.
 import { toCloudError } from '../cloud/errors.js';
+import type { CustomerGateway } from '../cloud/types.js';
 import { identityDiff } from '../plan/identity.js';
-import type { FieldChange, RowResult } from '../types.js';
-import { describe, errorFields, finished, result, type ExecContext, type RowRun } from './context.js';
+import type { FieldChange, JournalPatch, RowResult } from '../types.js';
+import { describe, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
+import { listForReconcile } from './reconcile.js';
 import { send, type Verdict } from './send.js';
 import { runUpdate } from './update.js';
 
 /** The journal's attributes for a gateway found or adopted: the manifest's, except fields still to change keep their old value. */
-function attributesBefore(ctx: ExecContext, rr: RowRun, changes: readonly FieldChange[] | undefined): Record<string, unknown> {
+function attributesBefore(ctx: ExecContext, rr: RowRun, changes: readonly FieldChange[] | undefined): JournalPatch {
   const d = describe(ctx, rr.row);
   for (const c of changes ?? []) {
     if (c.field === 'name' || c.field === 'description') d[c.field] = c.before;
-    else if (c.field === 'auth_key') d['authKeyFingerprint'] = undefined;
+    else if (c.field === 'auth_key') d.authKeyFingerprint = undefined;
     else if (c.field.startsWith('tag:')) {
       const key = c.field.slice(4);
-      const tags = (d['tags'] as Array<{ key: string; value: string }>).filter((t) => t.key !== key);
+      const tags = (d.tags ?? []).filter((t) => t.key !== key);
       if (c.before !== undefined) tags.push({ key, value: c.before });
-      d['tags'] = tags;
+      d.tags = tags;
     }
   }
   // The hash says "this is what was asked for"; a row still to update must not look up to date.
-  if (changes && changes.length > 0) d['specHash'] = undefined;
+  if (changes && changes.length > 0) d.specHash = undefined;
   return d;
 }
 
@@ -32,7 +34,7 @@ async function record(ctx: ExecContext, rr: RowRun): Promise<RowResult> {
   const status = row.action === 'adopt' ? 'adopted' : 'created';
   await ctx.journal.record(row.ref.key, {
     ...attributesBefore(ctx, rr, row.changes),
-    token: ctx.makeToken(ctx.runId, row.ref.region, row.ref.ip, generation),
+    token: ctx.makeToken(ctx.journalId, row.ref.region, row.ref.ip, generation),
     generation,
     gatewayId: id,
     operation: row.action === 'adopt' ? 'adopt' : 'create',
@@ -54,7 +56,7 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
   const spec = row.row!.spec;
   const key = row.ref.key;
   const generation = row.generation ?? 1;
-  const token = ctx.makeToken(ctx.runId, row.ref.region, row.ref.ip, generation);
+  const token = ctx.makeToken(ctx.journalId, row.ref.region, row.ref.ip, generation);
   const startedAt = new Date(ctx.clock.now()).toISOString();
 
   const sent = await send<{ id: string; requestId?: string; found?: boolean }>(ctx, rr, {
@@ -98,9 +100,9 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
       }
       if (err.errorClass !== 'exists') return undefined;
       // Our own earlier attempt (timed out, dropped) may have created it: find it by IP and take it if it is the row's.
-      let listed;
+      let listed: CustomerGateway[];
       try {
-        listed = await rr.lane.listSince(ctx.clock.now(), () => rr.client.listCustomerGateways(row.ref.region, { clock: ctx.clock, random: ctx.random, signal: ctx.run.signal }));
+        listed = await rr.lane.listSince(ctx.clock.now(), () => listForReconcile(ctx, rr));
       } catch (e) {
         return { kind: 'fail', message: `the IP already exists, and listing ${row.ref.region} to reconcile failed: ${toCloudError(e).message}`, errorClass: 'transient' };
       }
@@ -123,11 +125,13 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
   }
   if (sent.kind === 'stopped') {
     if (!sent.sent) return notStarted(ctx, rr, sent.reason);
-    // Sent at least once, then stopped before retrying: maybe created (the next run lists first) or certainly not.
+    // Sent at least once, then stopped before retrying: maybe created (the next run lists first) or certainly not. A
+    // full quota is the row's own error (its code), not an interruption.
     const status = rr.maybeCreated ? 'unknown' : 'pending';
     const message = rr.maybeCreated ? `stopped before the outcome was known (${sent.reason}); the next run lists the region first` : `stopped before a retry (${sent.reason}); nothing was created`;
-    await ctx.journal.record(key, { status, ...errorFields(ctx, rr, { code: 'Interrupted', message, errorClass: 'interrupted' }) });
-    return result(ctx, rr, status, { errorCode: 'Interrupted', errorMessage: message, errorClass: 'interrupted', note: message });
+    const err = sent.code ? { code: sent.code, message, errorClass: 'quota' } : { code: 'Interrupted', message, errorClass: 'interrupted' };
+    await ctx.journal.record(key, { status, ...errorFields(ctx, rr, err) });
+    return result(ctx, rr, status, { errorCode: err.code, errorMessage: message, errorClass: err.errorClass, note: message });
   }
   const err = { code: sent.err.code, message: sent.message ?? sent.err.message, errorClass: sent.errorClass ?? sent.err.errorClass };
   // A create whose last answers leave the outcome open is never "failed": it stays "maybe created" until a listing settles it.
@@ -138,17 +142,5 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
     errorMessage: err.message,
     errorClass: err.errorClass,
     note: status === 'unknown' ? 'outcome unknown: the next run lists the region and records the gateway if it exists' : undefined,
-  });
-}
-
-/** A row that never got to send: its journal row stays as it was. */
-export function notStarted(ctx: ExecContext, rr: RowRun, reason: string): RowResult {
-  const prior = ctx.journal.get(rr.row.ref.key);
-  const message = `not started: ${reason}`;
-  return result(ctx, rr, prior?.status ?? 'pending', {
-    gatewayId: prior?.gatewayId,
-    errorCode: 'NotStarted',
-    errorMessage: message,
-    note: message,
   });
 }

@@ -1,7 +1,7 @@
 // Delete (destroy, prune) and replace (delete, then create the next generation): NotFound counts as done.
 import type { RowResult } from '../types.js';
-import { errorFields, finished, result, type ExecContext, type RowRun } from './context.js';
-import { notStarted, runCreate } from './create.js';
+import { errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
+import { runCreate } from './create.js';
 import { send, type Verdict } from './send.js';
 
 /**
@@ -12,9 +12,9 @@ import { send, type Verdict } from './send.js';
 export async function runDelete(ctx: ExecContext, rr: RowRun, key = rr.row.replacesKey ?? rr.row.ref.key): Promise<RowResult> {
   const row = rr.row;
   const id = row.existingId;
-  if (!id) return result(ctx, rr, ctx.journal.get(key)?.status ?? 'pending', { note: 'no gateway to delete' });
+  if (!id) return result(ctx, rr, 'skipped', { note: 'no gateway to delete' });
   const prior = ctx.journal.get(key);
-  const token = ctx.makeToken(ctx.runId, row.ref.region, `${key}/delete/${id}`, prior?.generation ?? 1);
+  const token = ctx.makeToken(ctx.journalId, row.ref.region, `${key}/delete/${id}`, prior?.generation ?? 1);
   const sent = await send(ctx, rr, {
     api: 'DeleteCustomerGateway',
     beforeFirstSend: () => ctx.journal.record(key, { operation: 'delete', gatewayId: id, startedAt: new Date(ctx.clock.now()).toISOString() }),

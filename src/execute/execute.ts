@@ -3,7 +3,7 @@
 import { CloudError } from '../cloud/errors.js';
 import type { VpcClient } from '../cloud/types.js';
 import type { PlannedRow, RowResult, RunEvent, StopReason } from '../types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { result, rowRun, type ExecContext, type JournalPort } from './context.js';
 import { runCreate } from './create.js';
 import { runDelete, runReplace } from './delete.js';
@@ -18,12 +18,15 @@ export type { FailurePolicy } from './run-control.js';
 export interface ExecuteOptions {
   /** The plan's rows to carry out (executable actions, in this run). */
   rows: PlannedRow[];
+  /** This run's id (the run:start event names it). */
   runId: string;
+  /** The journal's own id: the seed of every ClientToken, the same for every run of the journal. */
+  journalId: string;
   journal: JournalPort;
   clientFor: (region: string) => VpcClient;
   /** Lane names are `<account>/<region>`: the API's limits are per account and region. */
   account: string;
-  makeToken: (runId: string, region: string, ip: string, generation: number) => string;
+  makeToken: (journalId: string, region: string, ip: string, generation: number) => string;
   fingerprint: (authKey: string) => string;
   /** `--rate`: write requests per second per region; undefined = adaptive. */
   rate?: number;
@@ -52,7 +55,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const emit = opts.onEvent ?? (() => {});
   const run = new RunControl(opts.clock, emit, opts.rows.length, opts.maxFailures);
   const ctx: ExecContext = {
-    runId: opts.runId,
+    journalId: opts.journalId,
     journal: opts.journal,
     clock: opts.clock,
     random: opts.random,

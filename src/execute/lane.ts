@@ -1,7 +1,7 @@
 // One lane per (account, region): a send scheduler per API (each API has its own server bucket), the region's client,
 // the quota stop for creates, and a coalesced listing for reconciliation.
 import type { CustomerGateway, VpcClient } from '../cloud/types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 import { LaneScheduler } from './scheduler.js';
 
 /** The API calls the executor makes, each paced by its own scheduler. */
@@ -13,7 +13,7 @@ export type Api =
   | 'UnTagResources'
   | 'DescribeCustomerGateways';
 
-/** Published limits per (main account, region, API), per second (vpc-api.md §10): where adaptive pacing starts. */
+/** Published limits per (main account, region, API), per second, as Alibaba Cloud publishes them: where adaptive pacing starts. */
 export const PUBLISHED_RATES: Readonly<Record<Api, number>> = {
   CreateCustomerGateway: 2,
   ModifyCustomerGatewayAttribute: 2,
@@ -35,6 +35,8 @@ export class Lane {
   total = 0;
   /** Set when the region's quota is full: creates are not sent any more (other actions go on). */
   createsStopped: string | undefined;
+  /** The API error code that stopped them (the rows it stops carry it, not `Interrupted`). */
+  createsStoppedCode: string | undefined;
   private readonly schedulers = new Map<Api, LaneScheduler>();
   private listing: { startedAt: number; promise: Promise<CustomerGateway[]> } | undefined;
 
@@ -73,9 +75,10 @@ export class Lane {
   }
 
   /** The region's quota is full: cancel the queued creates at once; rows still to come see `createsStopped`. */
-  stopCreates(message: string): void {
+  stopCreates(message: string, code: string): void {
     if (this.createsStopped !== undefined) return;
     this.createsStopped = message;
+    this.createsStoppedCode = code;
     this.schedulers.get('CreateCustomerGateway')?.close();
   }
 

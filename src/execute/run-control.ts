@@ -2,7 +2,7 @@
 // with one listener for all of them, and the gate that lets the run's first request go alone.
 import type { CloudError } from '../cloud/errors.js';
 import type { RunEvent, StopReason } from '../types.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 export interface FailurePolicy {
   count?: number;

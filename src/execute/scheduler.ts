@@ -1,5 +1,5 @@
 // Per-lane send scheduler: each request is allowed at the moment it is sent, from a model of the server's token bucket.
-import type { Clock } from './clock.js';
+import type { Clock } from '../clock.js';
 
 export interface SchedulerOptions {
   /** `now()` and `sleep(ms, signal?)`; the scheduler keeps at most one timer of its own. */

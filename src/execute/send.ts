@@ -1,14 +1,14 @@
 // The one retry loop for every call the executor makes (writes and reconciliation reads): gate, scheduler, retry rules.
-import { CloudError, toCloudError } from '../cloud/errors.js';
+import { type CloudError, toCloudError } from '../cloud/errors.js';
 import type { ExecContext, RowRun } from './context.js';
-import type { Api } from './lane.js';
+import type { Api, Lane } from './lane.js';
 import { backoffMs } from './retry.js';
 
 /** How a call ended. `stopped`: the run or the lane stopped first; `sent` says whether any attempt went out. */
 export type Sent<T> =
   | { kind: 'ok'; value: T }
   | { kind: 'failed'; err: CloudError; message?: string; errorClass?: string }
-  | { kind: 'stopped'; sent: boolean; reason: string };
+  | { kind: 'stopped'; sent: boolean; reason: string; code?: string };
 
 /** What a call-specific handler makes of an error: retry it, settle it as a value, or fail with a message. */
 export type Verdict<T> = { kind: 'retry' } | { kind: 'ok'; value: T } | { kind: 'fail'; message?: string; errorClass?: string } | undefined;
@@ -22,6 +22,11 @@ export interface Call<T> {
   onError?: (err: CloudError) => Promise<Verdict<T>>;
   /** A create: counts for the lane's quota stop and for "maybe created". */
   isCreate?: boolean;
+  /**
+   * A read made for a row already past the first-request gate (the reconciliation listing): counted as a request of
+   * the run, but not as one of the row's attempts, and its retries are its own.
+   */
+  read?: boolean;
 }
 
 const STOP_MESSAGES: Record<string, string> = {
@@ -47,22 +52,26 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
   const scheduler = lane.scheduler(c.api);
   let sentAny = false;
   let intent = false;
-  // The call that leads the run keeps leading through its own retries (it must not wait at its own gate).
+  // The call that leads the run keeps leading through its own retries (it must not wait at its own gate). A read
+  // runs inside a call that passed the gate already.
   let leader = false;
+  let passed = c.read === true;
+  const tally: Tally = c.read ? { failures: 0, throttled: 0 } : rr;
   for (;;) {
     if (ctx.run.stopped) return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
-    if (c.isCreate && lane.createsStopped) return { kind: 'stopped', sent: sentAny, reason: lane.createsStopped };
-    if (!leader) {
+    if (c.isCreate && lane.createsStopped) return quotaStopped(lane, sentAny);
+    if (!leader && !passed) {
       const pass = await ctx.run.gate.pass();
       if (pass === 'closed') return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
       leader = pass === 'leader';
+      passed = pass === 'open';
     }
     const ticket = await scheduler.acquire();
     if (!ticket || ctx.run.stopped || (c.isCreate && lane.createsStopped)) {
       ticket?.release({ kind: 'error' });
       if (leader) ctx.run.gate.open();
-      const reason = c.isCreate && lane.createsStopped ? lane.createsStopped : stopReason(ctx);
-      return { kind: 'stopped', sent: sentAny, reason };
+      if (c.isCreate && lane.createsStopped) return quotaStopped(lane, sentAny);
+      return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
     }
     if (!intent && c.beforeFirstSend) {
       try {
@@ -75,9 +84,11 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
     }
     intent = true;
     sentAny = true;
-    rr.attempts++;
     ctx.counters.requests++;
-    ctx.emit({ type: 'row:start', lane: lane.name, ref: rr.row.ref, action: rr.row.action, attempt: rr.attempts });
+    if (!c.read) {
+      rr.attempts++;
+      ctx.emit({ type: 'row:start', lane: lane.name, ref: rr.row.ref, action: rr.row.action, attempt: rr.attempts });
+    }
     const t0 = ctx.clock.now();
     let err: CloudError;
     try {
@@ -85,19 +96,20 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
       ticket.release({ kind: 'ok', latencyMs: ctx.clock.now() - t0 });
       if (leader) ctx.run.gate.open();
       ctx.budget.refund();
-      if (value.requestId) rr.requestIds.push(value.requestId);
+      if (value.requestId && !c.read) rr.requestIds.push(value.requestId);
       if (c.isCreate) rr.maybeCreated = false;
       return { kind: 'ok', value };
     } catch (e) {
       err = toCloudError(e);
     }
     const latencyMs = ctx.clock.now() - t0;
-    if (err.requestId) rr.requestIds.push(err.requestId);
+    if (err.requestId && !c.read) rr.requestIds.push(err.requestId);
     if (c.isCreate) trackMaybe(rr, err);
     // The slot is given back only once this answer is decided: a failure that stops the run (--max-failures, auth,
     // permission, quota) must cancel the queued sends before the next one is granted.
-    const outcome = await decide(ctx, rr, c, err);
-    if (outcome !== 'retry' && outcome.kind === 'failed') ctx.run.countFailure();
+    const outcome = await decide(ctx, rr, tally, c, err);
+    // A failed read fails the call that asked for it, which counts the row's failure.
+    if (outcome !== 'retry' && outcome.kind === 'failed' && !c.read) ctx.run.countFailure();
     if (err.errorClass === 'throttled') ticket.release({ kind: 'throttled', retryAfterMs: err.retryAfterMs, latencyMs });
     else ticket.release({ kind: 'error', latencyMs });
     // The gate opens once the leader's attempt is over, unless the credentials were refused (the run then stops). A
@@ -106,10 +118,10 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
     if (leader && err.errorClass !== 'auth' && err.errorClass !== 'clock') ctx.run.gate.open();
     if (outcome === 'retry') {
       if (err.errorClass === 'conflict' || err.errorClass === 'transient') {
-        const delay = backoffMs(ctx.retry, rr.failures, ctx.random);
-        ctx.emit({ type: 'row:retry', lane: lane.name, ref: rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: delay });
+        const delay = backoffMs(ctx.retry, tally.failures, ctx.random);
+        if (!c.read) ctx.emit({ type: 'row:retry', lane: lane.name, ref: rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: delay });
         if (!(await ctx.run.sleep(delay))) return { kind: 'stopped', sent: true, reason: stopReason(ctx) };
-      } else {
+      } else if (!c.read) {
         ctx.emit({ type: 'row:retry', lane: lane.name, ref: rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: err.retryAfterMs ?? 0 });
       }
       continue;
@@ -119,14 +131,20 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
 }
 
 /** What an error means for the call: another attempt, a value, or the end. Applies the run-level stops. */
-async function decide<T>(ctx: ExecContext, rr: RowRun, c: Call<T>, err: CloudError): Promise<'retry' | Sent<T>> {
+/** Failures and throttled answers so far: the row's for its own calls, a read's own for a read. */
+interface Tally {
+  failures: number;
+  throttled: number;
+}
+
+async function decide<T>(ctx: ExecContext, rr: RowRun, tally: Tally, c: Call<T>, err: CloudError): Promise<'retry' | Sent<T>> {
   const lane = rr.lane;
   const verdict = c.onError ? await c.onError(err) : undefined;
   if (verdict?.kind === 'ok') return { kind: 'ok', value: verdict.value };
   if (verdict?.kind === 'fail') return { kind: 'failed', err, message: verdict.message, errorClass: verdict.errorClass };
   if (verdict?.kind === 'retry') {
-    rr.failures++;
-    return rr.failures >= ctx.retry.maxAttempts ? { kind: 'failed', err, message: `${err.message} (gave up after ${rr.attempts} attempts)` } : 'retry';
+    tally.failures++;
+    return tally.failures >= ctx.retry.maxAttempts ? { kind: 'failed', err, message: `${err.message} (gave up after ${rr.attempts} attempts)` } : 'retry';
   }
   switch (err.errorClass) {
     case 'auth':
@@ -141,23 +159,28 @@ async function decide<T>(ctx: ExecContext, rr: RowRun, c: Call<T>, err: CloudErr
       return { kind: 'failed', err };
     case 'quota':
       if (c.isCreate) {
-        lane.stopCreates(`${lane.region}'s customer gateway quota is full (${err.code} at line ${rr.row.ref.line})`);
+        lane.stopCreates(`${lane.region}'s customer gateway quota is full (${err.code} at line ${rr.row.ref.line})`, err.code);
         ctx.emit({ type: 'lane:stopped', lane: lane.name, reason: 'quota', message: `${err.code}: no more creates are sent in ${lane.region}` });
       }
       return { kind: 'failed', err };
     case 'throttled':
       ctx.counters.throttled++;
-      rr.throttled++;
-      if (rr.throttled >= ctx.retry.maxThrottledAttempts) return { kind: 'failed', err, message: `${err.message} (still throttled after ${rr.throttled} attempts)` };
+      tally.throttled++;
+      if (tally.throttled >= ctx.retry.maxThrottledAttempts) return { kind: 'failed', err, message: `${err.message} (still throttled after ${tally.throttled} attempts)` };
       return ctx.budget.trySpend(err) ? 'retry' : outOfBudget(ctx, err);
     case 'conflict':
     case 'transient':
-      rr.failures++;
-      if (rr.failures >= ctx.retry.maxAttempts) return { kind: 'failed', err, message: `${err.message} (gave up after ${rr.attempts} attempts)` };
+      tally.failures++;
+      if (tally.failures >= ctx.retry.maxAttempts) return { kind: 'failed', err, message: `${err.message} (gave up after ${rr.attempts} attempts)` };
       return ctx.budget.trySpend(err) ? 'retry' : outOfBudget(ctx, err);
     default:
       return { kind: 'failed', err };
   }
+}
+
+/** A create the lane's full quota stopped: it carries the quota's error code. */
+function quotaStopped(lane: Lane, sent: boolean): { kind: 'stopped'; sent: boolean; reason: string; code?: string } {
+  return { kind: 'stopped', sent, reason: lane.createsStopped ?? 'the quota is full', ...(lane.createsStoppedCode ? { code: lane.createsStoppedCode } : {}) };
 }
 
 function outOfBudget<T>(ctx: ExecContext, err: CloudError): Sent<T> {
@@ -175,5 +198,3 @@ function trackMaybe(rr: RowRun, err: CloudError): void {
   if (err.errorClass === 'mismatch' || err.outcomeUnknown) rr.maybeCreated = true;
   else if (err.errorClass !== 'throttled' && err.errorClass !== 'auth' && err.errorClass !== 'conflict') rr.maybeCreated = false;
 }
-
-export { CloudError };

@@ -1,8 +1,7 @@
 // In-place update: only the plan's changed fields are sent (Modify for name/description/AuthKey, UnTag, Tag);
 // the journal learns each part as it lands, and a failed part keeps the gateway owned with its error.
-import type { RowResult } from '../types.js';
-import { describe, errorFields, finished, result, type ExecContext, type RowRun } from './context.js';
-import { notStarted } from './create.js';
+import type { JournalPatch, RowResult } from '../types.js';
+import { describe, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
 import { send, type Sent } from './send.js';
 
 export async function runUpdate(ctx: ExecContext, rr: RowRun): Promise<RowResult> {
@@ -47,14 +46,14 @@ export async function runUpdate(ctx: ExecContext, rr: RowRun): Promise<RowResult
   }
   if (Object.keys(modify).length > 0) {
     const generation = prior?.generation ?? 1;
-    const token = ctx.makeToken(ctx.runId, row.ref.region, `${row.ref.ip}/modify/${String(describe(ctx, row)['specHash'])}`, generation);
+    const token = ctx.makeToken(ctx.journalId, row.ref.region, `${row.ref.ip}/modify/${String(describe(ctx, row).specHash)}`, generation);
     const s = await send(ctx, rr, { api: 'ModifyCustomerGatewayAttribute', call: () => rr.client.modifyCustomerGatewayAttribute({ regionId: row.ref.region, id, ...modify, clientToken: token }) });
     if (s.kind !== 'ok') return unfinished('ModifyCustomerGatewayAttribute', s);
     sentAny = true;
-    const patch: Record<string, unknown> = {};
-    if ('name' in modify) patch['name'] = modify.name;
-    if ('description' in modify) patch['description'] = modify.description;
-    if ('authKey' in modify) patch['authKeyFingerprint'] = fp;
+    const patch: JournalPatch = {};
+    if ('name' in modify) patch.name = modify.name;
+    if ('description' in modify) patch.description = modify.description;
+    if ('authKey' in modify) patch.authKeyFingerprint = fp;
     await ctx.journal.record(key, patch);
   }
 

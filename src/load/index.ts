@@ -1,6 +1,6 @@
 // Manifest entry point: picks the CSV, YAML or xlsx reader, caps the file size before reading, warns about readable AuthKeys.
 import { stat } from 'node:fs/promises';
-import { readRegularFile } from '../state/fsutil.js';
+import { readRegularFile } from '../fsutil.js';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { printable } from '../text.js';
 import { ManifestError } from '../errors.js';

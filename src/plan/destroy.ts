@@ -1,5 +1,6 @@
 // The destroy plan: what the journal owns (or may have created), checked against the listing. Pure.
 import type { CustomerGateway } from '../cloud/types.js';
+import { splitKey } from '../keys.js';
 import { MAYBE_CREATED, OWNED, type Plan, type PlanFlags, type PlannedRow, type PriorRow, type RowRef } from '../types.js';
 import { sameIdentity } from './identity.js';
 import { summarize } from './summary.js';
@@ -26,9 +27,7 @@ export function planDestroy(ctx: DestroyContext): Plan {
   const rows: PlannedRow[] = [];
   const entries = [...ctx.prior.values()].sort((a, b) => a.line - b.line || (a.key < b.key ? -1 : 1));
   for (const p of entries) {
-    const slash = p.key.indexOf('/');
-    const region = slash < 0 ? p.key : p.key.slice(0, slash);
-    const ip = slash < 0 ? '' : p.key.slice(slash + 1);
+    const { region, ip } = splitKey(p.key);
     const ref: RowRef = { key: p.key, file: ctx.file, line: p.line, region, ip };
     const r: PlannedRow = { ref, action: 'skip', reason: '', issues: [], inRun: select(ref) };
     const listed = ctx.inventory.get(region);

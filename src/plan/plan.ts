@@ -1,5 +1,6 @@
 // The planner: manifest + journal + inventory + flags in, a Plan out, every row with its action and reason. Pure.
 import type { CustomerGateway } from '../cloud/types.js';
+import { splitKey } from '../keys.js';
 import {
   MAYBE_CREATED,
   OWNED,
@@ -49,11 +50,6 @@ const owned = (p: PriorRow | undefined): p is PriorRow & { gatewayId: string } =
   p !== undefined && OWNED.has(p.status) && typeof p.gatewayId === 'string' && p.gatewayId !== '';
 
 const failedWith = (p: PriorRow): string => `${p.errorCode ?? 'an error'}${p.errorMessage ? `: ${p.errorMessage}` : ''}`;
-
-function splitKey(key: string): { region: string; ip: string } {
-  const i = key.indexOf('/');
-  return i < 0 ? { region: key, ip: '' } : { region: key.slice(0, i), ip: key.slice(i + 1) };
-}
 
 /** Fields that differ between what the journal recorded (or the cloud has) and what the manifest now asks for. */
 function diffPrior(spec: GatewaySpec, prior: PriorRow, fingerprint: ((k: string) => string) | undefined): { changes: FieldChange[]; asnChanged: boolean } {

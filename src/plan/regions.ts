@@ -1,4 +1,4 @@
-// Built-in region ids for the offline check (vpc-api.md §12) and a "did you mean" suggestion by edit distance.
+// Built-in region ids for the offline check (the API's published region list) and a "did you mean" suggestion by edit distance.
 
 /** Regions we accept offline. Online, DescribeRegions is authoritative and this list is not used. */
 export const KNOWN_REGIONS: ReadonlySet<string> = new Set([

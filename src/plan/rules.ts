@@ -1,4 +1,4 @@
-// Field predicates for CreateCustomerGateway (vpc-api.md §3.1): each returns a verdict with a human reason, never throws.
+// Field predicates for CreateCustomerGateway (the API's documented parameter rules): each returns a verdict with a human reason, never throws.
 import { isIPv4, isIPv6 } from 'node:net';
 
 /** A failed check: what is wrong and what to do, phrased for the person fixing the spreadsheet. */
@@ -6,7 +6,7 @@ export interface Problem {
   message: string;
 }
 
-// Spreadsheet autocorrect turns typed quotes into these (inputs-and-reliability.md §7 case 10).
+// Spreadsheet autocorrect turns typed quotes into these (a spreadsheet's autocorrect, or a copy from a word processor).
 const SMART_QUOTES = /[\u201C\u201D\u2018\u2019\u201E\u201A\u00AB\u00BB]/;
 const ZERO_WIDTH = /[\u200B\u200C\u200D\u2060\uFEFF\u00AD]/;
 // Full-width forms (U+FF01-U+FF5E) and the ideographic full stop an IME types for '.'.

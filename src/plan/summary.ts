@@ -5,7 +5,7 @@ import { PLAN_ACTIONS, type PlanAction, type PlanSummary, type PlannedRow, type 
 /** Region label for rows whose region is blank (they still need a bucket in the per-region table). */
 export const NO_REGION = '(no region)';
 
-/** Key order is part of the JSON contract: rows, create, adopt, skip, invalid first (issue 3), then the rest. */
+/** Key order is part of the JSON contract: rows, create, adopt, skip, invalid first (tools read them by position), then the rest. */
 const ORDER: readonly PlanAction[] = ['create', 'adopt', 'skip', 'invalid', ...PLAN_ACTIONS.filter((a) => !['create', 'adopt', 'skip', 'invalid'].includes(a))];
 
 export function emptySummary(): PlanSummary {

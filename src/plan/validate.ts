@@ -1,4 +1,5 @@
 // Per-row validation: one WrittenRow in, a normalised Row plus every issue the API (or we) would raise; never throws.
+import { rowKey } from '../keys.js';
 import type { Field, GatewaySpec, Issue, Row, RowRef, Severity, Tag, WrittenRow } from '../types.js';
 import { CLOSED_REGIONS, KNOWN_REGIONS, suggestRegion } from './regions.js';
 import {
@@ -34,11 +35,6 @@ export interface ValidateOptions {
 export interface Validated {
   row?: Row;
   issues: Issue[];
-}
-
-/** `region/ip` from trimmed values: the natural key of a gateway (one IP per region per account). */
-export function rowKey(region: string, ip: string): string {
-  return `${region}/${ip}`;
 }
 
 /** A field's trimmed value, or undefined when absent or blank (a blank optional field is simply not sent). */

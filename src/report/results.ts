@@ -1,40 +1,10 @@
 // Per-row reports (results.csv, results.json, junit.xml) as pure renderers over every row's current truth.
 import type { RowResult } from '../types.js';
+import type { ReportInput } from './input.js';
 import { csvDocument, type Cell } from './csv.js';
 import { cleanMessage } from './redact.js';
 import { summarize } from './summary.js';
-
-export { junitXml } from './junit.js';
-export { cleanMessage } from './redact.js';
-
-/** What this run did, beside the rows' truth: results.json's `run` block and the per-run file. */
-export interface RunBlock {
-  command: string;
-  startedAt: string;
-  finishedAt: string;
-  exitCode: number;
-  stopReason?: string;
-  /** Rows by what happened to them in this run (created, unchanged, failed, not started, not in this run, ...). */
-  counts: Record<string, number>;
-  requests?: number;
-  throttled?: number;
-  /** Who and where: the account and the endpoint. */
-  accountId?: string;
-  endpoint?: string;
-}
-
-export interface ReportInput {
-  /** Echo column names (input columns) in manifest order. */
-  columns: string[];
-  /** One per row, plan order: every row's current truth. */
-  results: RowResult[];
-  /** The journal's run id (the seed of every ClientToken). */
-  runId?: string;
-  manifest: string;
-  /** 'apply' | 'destroy' | 'import' | 'report' ... */
-  command?: string;
-  run?: RunBlock;
-}
+import type { ReportRow } from './truth.js';
 
 /** Our columns after the echoed input columns; `line` comes first of all so a row can be found in the manifest. */
 export const RESULT_COLUMNS = [
@@ -89,6 +59,31 @@ export function resultsCsv(input: ReportInput): string {
   return csvDocument(csvHeader(input.columns), rows);
 }
 
+/** One row as results.json (and `status --format json`) write it: the CSV's fields, input columns under `input`. */
+export function resultRow(r: ReportRow, columns: readonly string[]) {
+  return {
+    line: r.ref.line,
+    file: r.ref.file,
+    key: r.ref.key,
+    region: r.ref.region,
+    ip: r.ref.ip,
+    input: Object.fromEntries(columns.map((c) => [c, r.echo[c] ?? ''])),
+    status: r.status,
+    outcome: r.outcome,
+    customer_gateway_id: r.gatewayId ?? null,
+    error_code: r.errorCode ?? null,
+    error_message: r.errorMessage ? cleanMessage(r.errorMessage) : null,
+    error_class: r.errorClass ?? null,
+    request_id: r.requestIds.at(-1) ?? null,
+    request_ids: r.requestIds,
+    attempts: r.attempts,
+    duration_ms: r.durationMs,
+    plan_action: r.action,
+    in_this_run: r.inRun,
+    run_note: r.note ? cleanMessage(r.note) : null,
+  };
+}
+
 /** The same per-row fields as the CSV (input columns nested under `input`), plus the run block and a summary. */
 export function resultsJson(input: ReportInput): string {
   const doc = {
@@ -96,30 +91,12 @@ export function resultsJson(input: ReportInput): string {
     generator: 'cgw-batch',
     command: input.command ?? null,
     run_id: input.runId ?? null,
+    journal_id: input.journalId ?? null,
     manifest: input.manifest,
     run: input.run ?? null,
     columns: input.columns,
     summary: summarize(input.results),
-    rows: input.results.map((r) => ({
-      line: r.ref.line,
-      file: r.ref.file,
-      key: r.ref.key,
-      region: r.ref.region,
-      ip: r.ref.ip,
-      input: Object.fromEntries(input.columns.map((c) => [c, r.echo[c] ?? ''])),
-      status: r.status,
-      customer_gateway_id: r.gatewayId ?? null,
-      error_code: r.errorCode ?? null,
-      error_message: r.errorMessage ? cleanMessage(r.errorMessage) : null,
-      error_class: r.errorClass ?? null,
-      request_id: r.requestIds.at(-1) ?? null,
-      request_ids: r.requestIds,
-      attempts: r.attempts,
-      duration_ms: r.durationMs,
-      plan_action: r.action,
-      in_this_run: r.inRun,
-      run_note: r.note ? cleanMessage(r.note) : null,
-    })),
+    rows: input.results.map((r) => resultRow(r, input.columns)),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }
@@ -134,12 +111,14 @@ export function runJson(input: ReportInput): string {
         generator: 'cgw-batch',
         manifest: input.manifest,
         run_id: input.runId ?? null,
+        journal_id: input.journalId ?? null,
         run: input.run ?? null,
         rows: rows.map((r) => ({
           line: r.ref.line,
           key: r.ref.key,
           action: r.action,
           status: r.status,
+          outcome: r.outcome,
           customer_gateway_id: r.gatewayId ?? null,
           error_code: r.errorCode ?? null,
           error_message: r.errorMessage ? cleanMessage(r.errorMessage) : null,

@@ -1,30 +1,34 @@
-// Run summary: counts by status, region and error code, and the terminal table the CLI prints at the end.
-import type { RowResult } from '../types.js';
-import { colors } from '../ui/color.js';
-import { failureLine } from '../ui/lanes.js';
-import { rowOk } from './truth.js';
+// Run summary: rows counted by outcome (overall, per region) and failed rows by error code, and the terminal table
+// the CLI prints at the end. Every count is report/outcome.ts's countOutcomes.
+import { colors } from '../color.js';
+import { countOutcomes, failureLine, isOk, OUTCOMES, type Outcome } from './outcome.js';
+import type { ReportRow } from './truth.js';
 
 export interface Summary {
   total: number;
-  byStatus: Record<string, number>;
-  byRegion: Record<string, Record<string, number>>;
+  byOutcome: Partial<Record<Outcome, number>>;
+  byRegion: Record<string, Partial<Record<Outcome, number>>>;
+  /** Rows that did not end well (failed, unknown, invalid, blocked), by their error code. */
   failedByCode: Record<string, number>;
 }
 
-const bump = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
-
-export function summarize(results: RowResult[]): Summary {
-  const s: Summary = { total: results.length, byStatus: {}, byRegion: {}, failedByCode: {} };
-  for (const r of results) {
-    bump(s.byStatus, r.status);
-    bump((s.byRegion[r.ref.region] ??= {}), r.status);
-    if (r.status === 'failed' || r.status === 'invalid' || r.status === 'unknown') bump(s.failedByCode, r.errorCode ?? 'Unknown');
+export function summarize(rows: readonly ReportRow[]): Summary {
+  const regions = new Map<string, Outcome[]>();
+  for (const r of rows) regions.set(r.ref.region, [...(regions.get(r.ref.region) ?? []), r.outcome]);
+  const failedByCode: Record<string, number> = {};
+  for (const r of rows) {
+    if (r.outcome === 'failed' || r.outcome === 'unknown' || r.outcome === 'invalid' || r.outcome === 'blocked') {
+      const code = r.errorCode ?? (r.outcome === 'blocked' ? 'Cgw.Blocked' : 'Unknown');
+      failedByCode[code] = (failedByCode[code] ?? 0) + 1;
+    }
   }
-  return s;
+  return {
+    total: rows.length,
+    byOutcome: countOutcomes(rows.map((r) => r.outcome)),
+    byRegion: Object.fromEntries([...regions].map(([region, os]) => [region, countOutcomes(os)])),
+    failedByCode,
+  };
 }
-
-// Column order in the table; only statuses that occur are shown, but `failed` always is (0 is good news).
-const ORDER = ['created', 'adopted', 'updated', 'deleted', 'skipped', 'failed', 'unknown', 'in-flight', 'pending', 'invalid'];
 
 export interface SummaryTableOptions {
   color: boolean;
@@ -33,25 +37,23 @@ export interface SummaryTableOptions {
 }
 
 /**
- * The table of the rows this run was asked to do (by status and region), then the rows that did not end as planned.
- * Rows `--only` left out are counted in one line.
+ * The table of the rows this run was asked to do (by outcome and region), then the rows that did not end as planned.
+ * Only outcomes that occur are columns, but `failed` always is (0 is good news). Rows `--only` left out are counted in
+ * one line.
  */
-export function renderSummaryTable(all: RowResult[], opts: SummaryTableOptions): string {
+export function renderSummaryTable(all: readonly ReportRow[], opts: SummaryTableOptions): string {
   const c = colors(opts.color);
   const maxFailed = opts.maxFailed ?? 50;
   const results = all.filter((r) => r.inRun);
   const sum = summarize(results);
-  const statuses = [
-    ...ORDER.filter((st) => st === 'failed' || (sum.byStatus[st] ?? 0) > 0),
-    ...Object.keys(sum.byStatus).filter((st) => !ORDER.includes(st)).sort(),
-  ];
+  const outcomes = OUTCOMES.filter((o) => o === 'failed' || (sum.byOutcome[o] ?? 0) > 0);
   const regions = Object.keys(sum.byRegion).sort();
-  const header = ['region', ...statuses, 'total'];
+  const header = ['region', ...outcomes, 'total'];
   const body = regions.map((reg) => {
     const m = sum.byRegion[reg] ?? {};
-    return [reg, ...statuses.map((st) => String(m[st] ?? 0)), String(Object.values(m).reduce((a, b) => a + b, 0))];
+    return [reg, ...outcomes.map((o) => String(m[o] ?? 0)), String(Object.values(m).reduce((a, b) => a + b, 0))];
   });
-  const totals = ['total', ...statuses.map((st) => String(sum.byStatus[st] ?? 0)), String(sum.total)];
+  const totals = ['total', ...outcomes.map((o) => String(sum.byOutcome[o] ?? 0)), String(sum.total)];
   const table = [header, ...body, totals];
   const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
 
@@ -61,9 +63,9 @@ export function renderSummaryTable(all: RowResult[], opts: SummaryTableOptions):
       .map((cell, i) => {
         const padded = i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0);
         if (rowIdx === 0 || rowIdx === table.length - 1) return c.bold(padded);
-        const st = header[i];
-        if (st === 'failed' && cell !== '0') return c.red(padded);
-        if ((st === 'created' || st === 'adopted') && cell !== '0') return c.green(padded);
+        const o = header[i];
+        if (o === 'failed' && cell !== '0') return c.red(padded);
+        if ((o === 'created' || o === 'adopted') && cell !== '0') return c.green(padded);
         return padded;
       })
       .join('  ')
@@ -72,7 +74,7 @@ export function renderSummaryTable(all: RowResult[], opts: SummaryTableOptions):
   const lines = table.map(paint);
   const skipped = all.length - results.length;
   if (skipped > 0) lines.push(c.dim(`${skipped} row(s) not in this run (--only): their last state is kept in the reports`));
-  const failed = results.filter((r) => !rowOk(r));
+  const failed = results.filter((r) => !isOk(r.outcome));
   if (failed.length > 0) {
     lines.push('', c.bold(c.red(`Rows not done (${failed.length}):`)));
     for (const r of failed.slice(0, maxFailed)) lines.push('  ' + failureLine(r));

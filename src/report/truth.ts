@@ -1,10 +1,7 @@
-// Every row's current truth for the reports: the plan's row, the journal's record, and what this run did. Pure.
+// Every row's current truth for the reports: the plan's row, the journal's record, and what this run added. Pure.
 import type { JournalRow } from '../state/records.js';
-import { OWNED, type Plan, type PlannedRow, type ResultStatus, type RowResult, type StopReason } from '../types.js';
-import { EXIT } from '../errors.js';
-
-/** Statuses of rows that ended well. */
-const DONE: ReadonlySet<string> = new Set(['created', 'adopted', 'updated', 'deleted']);
+import { EXECUTABLE, OWNED, type Plan, type PlannedRow, type ResultStatus, type RowResult } from '../types.js';
+import { outcomeOf, stateOutcome, type Outcome } from './outcome.js';
 
 /**
  * A report row's status from the journal: an owned gateway whose last operation failed reads `failed` (its id stays in
@@ -16,17 +13,22 @@ export function truthStatus(pr: PlannedRow, j: JournalRow | undefined): ResultSt
   return j.status;
 }
 
+/** A report row: the row's truth, and its outcome in the one vocabulary (report/outcome.ts). */
+export interface ReportRow extends RowResult {
+  outcome: Outcome;
+}
+
 /**
- * One result per plan row, in plan order. Rows `--only` left out keep their last real state (marked not in this run);
- * nothing is made up: an invalid row shows its validation error, every other row the journal's last real error.
+ * One row per plan row, in plan order: the journal's record, and what this run added (`executed`: its outcome and
+ * note). Without `executed` (status, report) the outcome is how the journal left the row. Rows `--only` left
+ * out keep their last real state; nothing is made up: an invalid row shows its validation error, every other row the
+ * journal's last real error.
  */
-export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> | undefined, executed: readonly RowResult[] = []): RowResult[] {
-  const byRef = new Map(executed.map((r) => [r.ref, r]));
-  return plan.rows.map((pr): RowResult => {
+export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> | undefined, executed?: readonly RowResult[]): ReportRow[] {
+  const byRef = new Map((executed ?? []).map((r) => [r.ref, r]));
+  return plan.rows.map((pr): ReportRow => {
     const j = journal?.get(pr.ref.key);
     const ran = byRef.get(pr.ref);
-    // The journal could not be read back after the run: this run's own result is the truth left, not "pending".
-    if (journal === undefined && ran) return { ...ran, action: pr.action, inRun: pr.inRun, note: ran.note ?? pr.reason };
     const out: RowResult = {
       ref: pr.ref,
       status: truthStatus(pr, j),
@@ -34,7 +36,8 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
       inRun: pr.inRun,
       requestIds: [...(j?.requestIds ?? [])],
       attempts: j?.attempts ?? 0,
-      durationMs: ran?.durationMs ?? j?.durationMs ?? 0,
+      // The journal's duration, as status reads it (a row this run never sent took no time of its own).
+      durationMs: j?.durationMs ?? 0,
       echo: pr.row?.echo ?? j?.echo ?? {},
     };
     const gatewayId = j?.gatewayId ?? (pr.action === 'skip' ? pr.existingId : undefined);
@@ -54,43 +57,17 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
     // An invalid row's reason is its validation error, already in the error columns; an empty reason says nothing.
     const note = !pr.inRun ? 'not in this run (--only): last state kept' : (ran?.note ?? (pr.action === 'invalid' ? undefined : pr.reason));
     if (note) out.note = note;
-    return out;
+    return { ...out, outcome: rowOutcome(out, ran, executed !== undefined) };
   });
 }
 
-/** Whether an in-run row ended as the plan promised (a skip promised nothing). */
-export function rowOk(r: RowResult): boolean {
-  if (!r.inRun) return true;
-  if (r.action === 'skip') return true;
-  if (r.action === 'invalid' || r.action === 'blocked') return false;
-  return DONE.has(r.status) && r.errorCode === undefined;
-}
-
-/** The run's exit code: credentials or permission stops -> 2, Ctrl-C -> 130, any in-run row not done -> 1. */
-export function exitCodeOf(rows: readonly RowResult[], stopReason: StopReason | undefined): number {
-  if (stopReason === 'auth' || stopReason === 'clock' || stopReason === 'forbidden') return EXIT.usage;
-  if (stopReason === 'interrupt') return EXIT.interrupted;
-  return rows.every(rowOk) ? EXIT.ok : EXIT.rowsFailed;
-}
-
-/** What this run did with one row, as the summary line and results.json's run block name it. */
-function runOutcome(r: RowResult): string {
-  if (!r.inRun) return 'not in this run';
-  if (r.action === 'skip') return 'unchanged';
-  if (r.action === 'invalid' || r.action === 'blocked') return r.action;
-  if (rowOk(r)) return r.status;
-  if (r.errorCode === 'NotStarted' || (r.note ?? '').startsWith('not started')) return 'not started';
-  // Sent, then stopped before an answer or a retry: its status (pending, unknown, created) says less than this.
-  if (r.errorCode === 'Interrupted') return 'interrupted';
-  return r.status;
-}
-
-/** What this run did, counted by outcome, for the summary line and the run block of results.json. */
-export function runCounts(rows: readonly RowResult[]): Record<string, number> {
-  const c: Record<string, number> = {};
-  for (const r of rows) {
-    const k = runOutcome(r);
-    c[k] = (c[k] ?? 0) + 1;
-  }
-  return c;
+/**
+ * In a run, a row the executor carried out has the outcome of its own result (what the live view showed), and an
+ * executable row it never reached is not started; outside a run, the outcome is the state the journal left.
+ */
+function rowOutcome(truth: RowResult, ran: RowResult | undefined, inARun: boolean): Outcome {
+  if (!inARun) return stateOutcome(truth);
+  if (ran) return outcomeOf(ran);
+  if (truth.inRun && EXECUTABLE.has(truth.action)) return 'not started';
+  return outcomeOf(truth);
 }

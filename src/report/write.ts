@@ -69,7 +69,7 @@ export async function checkReportTargets(dir: string, files: string[], protect: 
     if (guarded.has(resolve(target)) || guarded.has(real)) {
       throw new UsageError(`the report ${target} would overwrite the manifest or the journal; choose another --report-dir`);
     }
-    let st;
+    let st: Awaited<ReturnType<ReportFs['lstat']>>;
     try {
       st = await fs.lstat(target);
     } catch (e) {
@@ -81,7 +81,7 @@ export async function checkReportTargets(dir: string, files: string[], protect: 
     if (index.has(name)) continue;
     const sig = SIGNATURES.find(([re]) => re.test(name));
     const head = sig ? await fs.readFile(target, 'utf8').then((t) => t.slice(0, 200), () => '') : '';
-    if (!sig || !sig[1].some((prefix) => head.startsWith(prefix))) {
+    if (!sig?.[1].some((prefix) => head.startsWith(prefix))) {
       throw new UsageError(`the report target ${target} exists and was not written by cgw-batch; move it away or choose another --report-dir`);
     }
   }

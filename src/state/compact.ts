@@ -1,7 +1,7 @@
 // Compaction: replace the journal by a snapshot (header + one record per row), keeping the previous file as `.bak`.
 import { link, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fsyncDir, tempName, writeTempDurable } from './fsutil.js';
+import { fsyncDir, tempName, writeTempDurable } from '../fsutil.js';
 
 export type CompactStep = 'temp-written' | 'bak-written' | 'renamed' | 'done';
 

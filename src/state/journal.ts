@@ -5,17 +5,16 @@ import { constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { StateError } from '../errors.js';
-import { sameEndpoint } from '../cloud/endpoints.js';
-import type { PriorRow } from '../types.js';
+import { sameEndpoint } from '../endpoint-match.js';
+import type { JournalPatch, PriorRow } from '../types.js';
 import { writeSnapshot } from './compact.js';
-import { assertRegularOrAbsent, openAppend, readRegularFile, removeOrphans, tightenModeNoFollow } from './fsutil.js';
+import { assertRegularOrAbsent, openAppend, readRegularFile, removeOrphans, tightenModeNoFollow } from '../fsutil.js';
 import { Lock } from './lock.js';
 import {
-  applyPatch,
-  emptyRow,
   headerLine,
   JOURNAL_VERSION,
   parseJournal,
+  patchRow,
   redactStrings,
   rowLine,
   scrubPatch,
@@ -42,6 +41,8 @@ export interface OpenOptions extends JournalLockOptions {
 
 export interface JournalLockOptions {
   forceUnlock?: boolean;
+  /** The run taking the lock (shown to anyone the lock refuses). */
+  runId?: string;
   clock?: () => number;
   host?: string;
   pid?: number;
@@ -107,17 +108,36 @@ export class Journal {
     this.clock = clock;
   }
 
+  /** Locks (unless `opts.lock` is held already), reads and opens: for callers that have not read the journal yet. */
   static async open(path: string, opts: OpenOptions): Promise<Journal> {
-    const clock = opts.clock ?? Date.now;
-    const warn = opts.onWarning ?? (() => undefined);
     // Before anything opens them: a FIFO here would hang us, a symlink would redirect our writes and chmod.
     await assertRegularOrAbsent(path, 'state file');
-    await assertRegularOrAbsent(`${path}.bak`, 'state backup file');
-    let journal: Journal | undefined;
     const held = opts.lock ?? (await lockJournal(path, opts));
+    let read: JournalFile | undefined;
+    try {
+      read = await readJournal(path, opts.redact ? { redact: opts.redact } : {});
+    } catch (e) {
+      if (!opts.lock) await held.release();
+      throw e;
+    }
+    read?.warnings.forEach(opts.onWarning ?? (() => undefined));
+    return Journal.fromRead(path, read, { ...opts, lock: held });
+  }
+
+  /**
+   * Opens the journal for appending from the read the caller made under the held lock (the file is not read again):
+   * checks it belongs to this manifest, endpoint and account, compacts it (dropping a torn tail) and appends after.
+   */
+  static async fromRead(path: string, read: JournalFile | undefined, opts: OpenOptions & { lock: JournalLock }): Promise<Journal> {
+    const clock = opts.clock ?? Date.now;
+    const warn = opts.onWarning ?? (() => undefined);
+    let journal: Journal | undefined;
+    const held = opts.lock;
     const lock = held.lock;
     held.onLost = (err) => journal?.fail(err);
     try {
+      await assertRegularOrAbsent(path, 'state file');
+      await assertRegularOrAbsent(`${path}.bak`, 'state backup file');
       // We hold the lock, so any journal temp file here belongs to a writer that died mid-compaction.
       await removeOrphans(path, ['tmp']);
       await removeOrphans(`${path}.bak`, ['tmp']);
@@ -128,10 +148,9 @@ export class Journal {
       const now = new Date(clock()).toISOString();
       const manifest = { path: manifestRef(path, opts.manifest.path), hash: opts.manifest.hash };
       const endpoint = normalizeEndpoint(opts.endpoint);
-      const text = (await readRegularFile(path, 'state file', MAX_JOURNAL_BYTES))?.toString('utf8');
       let header: JournalHeader;
       let rows: Map<string, JournalRow>;
-      if (text === undefined) {
+      if (read === undefined) {
         header = {
           version: JOURNAL_VERSION,
           runId: randomUUID(),
@@ -146,22 +165,21 @@ export class Journal {
       } else {
         await tightenMode(path, warn);
         await tightenMode(`${path}.bak`, warn);
-        const parsed = parseJournal(path, text);
-        parsed.warnings.forEach(warn);
-        checkBelongs(path, parsed.header, manifest.path, endpoint, opts.caller);
+        checkBelongs(path, read.header, manifest.path, endpoint, opts.caller);
         // A changed hash for the same manifest is normal: the user fixed rows. Rows carry their own specHash.
-        header = { ...parsed.header, version: JOURNAL_VERSION, manifest, updatedAt: now };
+        header = { ...read.header, version: JOURNAL_VERSION, manifest, updatedAt: now };
         // A journal of an earlier version, bound to a key, is bound to the key's account from now on.
         if (header.accountId === undefined && opts.caller.accountId) {
           header.accountId = opts.caller.accountId;
           delete header.accessKeyId;
         }
-        rows = opts.redact ? redactRows(parsed.rows, opts.redact) : parsed.rows;
+        // A copy of the map (rows are copied on write): the caller's read stays what the plan was made from.
+        rows = new Map(read.rows);
       }
       // Compaction also drops a torn tail, which must never sit before new appends.
       let snapshot = headerLine(header);
       for (const row of rows.values()) snapshot += snapshotLine(row, now);
-      await writeSnapshot(path, snapshot, text !== undefined);
+      await writeSnapshot(path, snapshot, read !== undefined);
       const fh = await openAppend(path, 'state file');
       journal = new Journal(path, header, rows, fh, lock, clock);
       journal.redact = opts.redact;
@@ -185,17 +203,15 @@ export class Journal {
    * Merges `patch` into the row (creating it if new) and appends the record. Resolves once the record is durable.
    * `undefined` in a patch clears an optional field. Calls made while an fsync runs share the next one (group commit).
    */
-  record(key: string, patch: Partial<JournalRow>): Promise<JournalRow> {
+  record(key: string, patch: JournalPatch): Promise<JournalRow> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.state !== 'open') return Promise.reject(new StateError(`journal ${this.path} is closed`));
     if (typeof key !== 'string' || key === '') return Promise.reject(new StateError('journal record without a row key'));
-    let scrubbed = scrubPatch(patch as Record<string, unknown>);
-    if (this.redact) scrubbed = redactStrings(scrubbed, this.redact);
-    const prev = this.map.get(key);
+    const clean = this.redact ? redactStrings(patch, this.redact) : patch;
     // Copy on write: rows handed out earlier by get() stay as they were.
-    const row = applyPatch(prev ? { ...prev } : emptyRow(key), scrubbed);
+    const row = patchRow(this.map.get(key), key, clean);
     this.map.set(key, row);
-    const line = rowLine(key, scrubbed, new Date(this.clock()).toISOString());
+    const line = rowLine(key, scrubPatch(clean), new Date(this.clock()).toISOString());
     this.stats.records++;
     return new Promise<JournalRow>((resolveRow, reject) => {
       this.queue.push(line);
@@ -294,18 +310,23 @@ function checkBelongs(path: string, h: JournalHeader, manifestPath: string, endp
   checkAccount(path, h, endpoint, caller);
 }
 
-/**
- * A journal speaks for one account at one endpoint: its ClientTokens and gateway ids mean nothing elsewhere. Any key
- * or STS session of the same account may use it. Journals of earlier versions name only a key: that key may.
- * Every command that talks to the cloud with a journal checks this first (before reading or writing anything).
- */
-export function checkAccount(path: string, h: JournalHeader, endpoint: string, caller: Caller): void {
+/** A journal's ClientTokens and gateway ids mean nothing at another endpoint: refused before any request is sent. */
+export function checkEndpoint(path: string, h: JournalHeader, endpoint: string): void {
   const ep = normalizeEndpoint(endpoint);
   if (!sameEndpoint(h.endpoint, ep)) {
     throw new StateError(
       `state file ${path} belongs to endpoint ${h.endpoint}, not ${ep}; its ClientTokens and gateway ids mean nothing there; use another --state`,
     );
   }
+}
+
+/**
+ * A journal speaks for one account at one endpoint: its ClientTokens and gateway ids mean nothing elsewhere. Any key
+ * or STS session of the same account may use it. Journals of earlier versions name only a key: that key may.
+ * Every command that talks to the cloud with a journal checks this first (before reading or writing anything).
+ */
+export function checkAccount(path: string, h: JournalHeader, endpoint: string, caller: Caller): void {
+  checkEndpoint(path, h, endpoint);
   if (h.accountId !== undefined) {
     if (caller.accountId !== undefined && caller.accountId !== h.accountId) {
       throw new StateError(
@@ -322,20 +343,6 @@ export function checkAccount(path: string, h: JournalHeader, endpoint: string, c
     throw new StateError(
       `state file ${path} was written by an earlier cgw-batch for access key ${h.accessKeyId}; run once with that key to bind it to its account, ` +
         `then any key of the account works (or use another --state)`,
-    );
-  }
-}
-
-/**
- * The endpoint half of checkAccount, for before any request is sent (the account needs an STS call to learn; the
- * endpoint does not). No journal: nothing to check.
- */
-export async function checkJournalEndpoint(path: string, endpoint: string): Promise<void> {
-  // The header line only: the rows are read (and checked) later, once, by the command's own read.
-  const recorded = (await peekHeader(path))?.['endpoint'];
-  if (typeof recorded === 'string' && !sameEndpoint(recorded, endpoint)) {
-    throw new StateError(
-      `state file ${path} belongs to endpoint ${recorded}, not ${normalizeEndpoint(endpoint)}; its ClientTokens and gateway ids mean nothing there; use another --state`,
     );
   }
 }
@@ -358,7 +365,8 @@ export async function lockJournal(path: string, opts: JournalLockOptions): Promi
     statePath: path,
     pid: opts.pid ?? process.pid,
     host: opts.host ?? hostname(),
-    runId: await peekRunId(path),
+    // The lock names the run that holds it; callers that have not made a run id name the journal's.
+    runId: opts.runId ?? (await peekRunId(path)),
     clock: opts.clock ?? Date.now,
     forceUnlock: opts.forceUnlock,
     onWarning: warn,
@@ -381,7 +389,7 @@ async function tightenMode(path: string, warn: (m: string) => void): Promise<voi
 
 /** Older journals may hold what a newer cgw-batch would have scrubbed: rows read back are scrubbed too. */
 function redactRows(rows: Map<string, JournalRow>, redact: (s: string) => string): Map<string, JournalRow> {
-  return new Map([...rows].map(([k, r]) => [k, redactStrings(r as unknown as Record<string, unknown>, redact) as unknown as JournalRow]));
+  return new Map([...rows].map(([k, r]) => [k, redactStrings(r, redact)]));
 }
 
 /** A journal is a few hundred bytes per row; a file far beyond any real one is not ours to slurp. */
@@ -414,11 +422,18 @@ async function peekRunId(path: string): Promise<string | undefined> {
   return typeof runId === 'string' ? runId : undefined;
 }
 
-/** Reads a journal without locking it (plan, status, report). `undefined` when there is none. */
-export async function readJournal(
-  path: string,
-  opts: { redact?: (s: string) => string } = {},
-): Promise<{ header: JournalHeader; rows: Map<string, JournalRow>; warnings: string[] } | undefined> {
+/** A journal as read from its file: the header, every row, and what was wrong with its tail. */
+export interface JournalFile {
+  header: JournalHeader;
+  rows: Map<string, JournalRow>;
+  warnings: string[];
+}
+
+/**
+ * Reads a journal whole, without locking it (plan, status and report read it so; apply, import, destroy and refresh
+ * read it once under the lock and open it for appending from this read). `undefined` when there is none.
+ */
+export async function readJournal(path: string, opts: { redact?: (s: string) => string } = {}): Promise<JournalFile | undefined> {
   const buf = await readRegularFile(path, 'state file', MAX_JOURNAL_BYTES);
   if (buf === undefined) return undefined;
   const { header, rows, warnings } = parseJournal(path, buf.toString('utf8'));

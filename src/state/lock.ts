@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, constants, fstatSync, openSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import { link, lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { StateError } from '../errors.js';
-import { assertRegularOrAbsent, FILE_MODE, readRegularFile, tempName } from './fsutil.js';
+import { assertRegularOrAbsent, FILE_MODE, readRegularFile, tempName } from '../fsutil.js';
 
 /** Lock files are a few hundred bytes; read without following links and without blocking on a planted FIFO. */
 async function readLockFile(path: string): Promise<string> {

@@ -1,6 +1,7 @@
 // Journal record shapes, the JSON-lines codec and the patch rules (merge order, deletions, secret scrubbing).
 import { StateError } from '../errors.js';
-import type { RecordedAttributes, RowStatus } from '../types.js';
+import { splitKey } from '../keys.js';
+import type { JournalPatch, RowFields } from '../types.js';
 
 export const JOURNAL_VERSION = 1;
 
@@ -21,30 +22,9 @@ export interface JournalHeader {
   updatedAt: string;
 }
 
-export interface JournalRow extends RecordedAttributes {
+/** A journal row: its key (`region/ip`) and its fields. */
+export interface JournalRow extends RowFields {
   key: string;
-  region: string;
-  ip: string;
-  line: number;
-  token: string;
-  generation: number;
-  status: RowStatus;
-  gatewayId?: string;
-  requestIds: string[];
-  errorCode?: string;
-  errorMessage?: string;
-  errorClass?: string;
-  attempts: number;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  /** Hash of the non-secret spec + authKeyFingerprint, to tell "row changed". */
-  specHash?: string;
-  /** The row's input columns, for `cgw-batch report` (never AuthKeys). */
-  echo?: Record<string, string>;
-  operation?: 'create' | 'adopt' | 'update' | 'delete' | 'replace';
-  /** The gateway existed before cgw-batch and was adopted (destroy says so). */
-  adopted?: boolean;
 }
 
 /** Fields a row always has; a patch cannot delete them (an explicit `undefined` leaves the old value). */
@@ -80,7 +60,7 @@ export function scrubPatch(patch: Record<string, unknown>): Record<string, unkno
 }
 
 /** Every string value (in arrays and objects too) passed through `redact`; keys and other values unchanged. */
-export function redactStrings(v: Record<string, unknown>, redact: (s: string) => string): Record<string, unknown> {
+export function redactStrings<T extends object>(v: T, redact: (s: string) => string): T {
   const walk = (x: unknown): unknown => {
     if (typeof x === 'string') return redact(x);
     if (Array.isArray(x)) return x.map(walk);
@@ -91,16 +71,15 @@ export function redactStrings(v: Record<string, unknown>, redact: (s: string) =>
     }
     return x;
   };
-  return walk(v) as Record<string, unknown>;
+  // The walk keeps every key and every non-string value: the shape is the input's.
+  return walk(v) as T;
 }
 
 /** A fresh row for `key` (`region/ip`), before any patch. */
 export function emptyRow(key: string): JournalRow {
-  const slash = key.indexOf('/');
   return {
     key,
-    region: slash >= 0 ? key.slice(0, slash) : '',
-    ip: slash >= 0 ? key.slice(slash + 1) : key,
+    ...splitKey(key),
     line: 0,
     token: '',
     generation: 1,
@@ -108,6 +87,14 @@ export function emptyRow(key: string): JournalRow {
     requestIds: [],
     attempts: 0,
   };
+}
+
+/**
+ * The row after `patch`: a new object (rows handed out earlier stay as they were), secret-looking names dropped,
+ * `undefined` clearing optional fields. The journal and its test double both change rows only through this.
+ */
+export function patchRow(prev: JournalRow | undefined, key: string, patch: JournalPatch): JournalRow {
+  return applyPatch(prev ? { ...prev } : emptyRow(key), scrubPatch(patch));
 }
 
 /** Applies a scrubbed patch in place: `null` deletes optional fields, arrays and objects replace whole. */
@@ -121,10 +108,6 @@ export function applyPatch(row: JournalRow, scrubbed: Record<string, unknown>): 
     }
   }
   return row;
-}
-
-export interface HeaderRecord extends JournalHeader {
-  t: 'header';
 }
 
 export function headerLine(h: JournalHeader): string {

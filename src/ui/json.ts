@@ -1,8 +1,7 @@
 // NDJSON progress: one JSON object per event per line, written as it happens, secrets masked.
 import type { Redactor } from '../secrets.js';
 import type { RunEvent } from '../types.js';
-import { redactDeep } from '../report/redact.js';
-import type { ProgressUi } from './progress.js';
+import type { ProgressUi } from './types.js';
 
 export function jsonProgress(out: { write(s: string): void }, opts: { redactor?: Redactor; now?: () => Date }): ProgressUi {
   const now = opts.now ?? (() => new Date());
@@ -18,4 +17,20 @@ export function jsonProgress(out: { write(s: string): void }, opts: { redactor?:
     },
     close: () => Promise.resolve(),
   };
+}
+
+/** The Redactor over every string inside plain data, keys included. */
+function redactDeep<T>(value: T, redactor: Redactor): T {
+  return walk(value, redactor) as T;
+}
+
+function walk(v: unknown, r: Redactor): unknown {
+  if (typeof v === 'string') return r.redact(v);
+  if (Array.isArray(v)) return v.map((x) => walk(x, r));
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[r.redact(k)] = walk(x, r);
+    return out;
+  }
+  return v;
 }

@@ -1,38 +1,6 @@
-// Progress state folded from RunEvents, and the pure one-line renderings (lane, overall, failure) tty and simple print.
-import type { RowResult, RunEvent, StopReason } from '../types.js';
-
-/** What a row:done says happened to a row in this run. */
-export type Outcome = 'created' | 'adopted' | 'updated' | 'deleted' | 'skipped' | 'failed' | 'unknown' | 'interrupted' | 'not started';
-
-const OUTCOMES: readonly Outcome[] = ['created', 'adopted', 'updated', 'deleted', 'skipped', 'failed', 'unknown', 'interrupted', 'not started'];
-/** Outcomes of rows this run carried out as asked. */
-const SUCCESS: readonly Outcome[] = ['created', 'adopted', 'updated', 'deleted', 'skipped'];
-
-/**
- * The outcome of one result. The executor's codes come first: `NotStarted` (never sent) and `Interrupted` (stopped with
- * a request out) leave the journal's status as it was, so an interrupted delete still reads `created`.
- */
-export function outcomeOf(r: RowResult): Outcome {
-  if (r.errorCode === 'NotStarted') return 'not started';
-  if (r.errorCode === 'Interrupted') return 'interrupted';
-  switch (r.status) {
-    case 'created':
-    case 'adopted':
-    case 'updated':
-    case 'deleted':
-    case 'skipped':
-      return r.status;
-    case 'unknown':
-    case 'in-flight':
-      return 'unknown';
-    case 'pending':
-      // Pending with no error: there was nothing to send (no gateway left to delete).
-      return r.errorCode === undefined ? 'skipped' : 'failed';
-    case 'failed':
-    case 'invalid':
-      return 'failed';
-  }
-}
+// Progress state folded from RunEvents, and the pure one-line renderings (lane, overall) tty and simple print.
+import { OUTCOMES, SUCCESS, isSettled, outcomeOf, type Outcome } from '../report/outcome.js';
+import type { RunEvent, StopReason } from '../types.js';
 
 /** Completion times kept per lane for its recent pace (a bounded ring: memory does not grow with the rows). */
 const RECENT = 64;
@@ -174,7 +142,7 @@ export function runCounts(state: RunState): Counts {
 
 /** Rows this run settled: carried out, failed, or given up with the outcome unknown. Not: interrupted, not started. */
 export function doneOf(c: Counts): number {
-  return [...SUCCESS, 'failed', 'unknown'].reduce((n, o) => n + c.outcomes[o as Outcome], 0);
+  return OUTCOMES.filter(isSettled).reduce((n, o) => n + c.outcomes[o], 0);
 }
 
 export type Phase = { kind: 'running' } | { kind: 'finished' } | { kind: 'interrupted' } | { kind: 'stopped'; reason: string };
@@ -292,7 +260,7 @@ export function countParts(
   else parts.push({ text: `${done}${of} done (${kinds.map((o) => `${c.outcomes[o]} ${o}`).join(', ')})` });
   const failed = c.outcomes['failed'];
   if (failed > 0 || live.alwaysFailed) parts.push({ text: `${failed} failed`, tone: failed > 0 ? 'red' : undefined });
-  if (c.outcomes['unknown'] > 0) parts.push({ text: `${c.outcomes['unknown']} outcome unknown`, tone: 'yellow' });
+  if (c.outcomes['unknown'] > 0) parts.push({ text: `${c.outcomes['unknown']} unknown`, tone: 'yellow' });
   if (c.outcomes['interrupted'] > 0) parts.push({ text: `${c.outcomes['interrupted']} interrupted`, tone: 'yellow' });
   if (running || c.inFlight > 0) parts.push({ text: `${c.inFlight} in flight` });
   if (!running) {
@@ -340,60 +308,4 @@ export function laneLine(l: LaneState, run: RunState): string {
 
 export function overallLine(run: RunState, now: number): string {
   return plain(overallParts(run, now));
-}
-
-/**
- * `branches.csv:12  cn-hangzhou/1.2.3.4  IllegalParam.Asn  message` on one line. `redact` runs on the raw message,
- * before line breaks and spaces are collapsed (collapsing first could split a secret the redactor would match).
- */
-export function failureLine(r: RowResult, redact: (s: string) => string = (s) => s): string {
-  const where = r.ref.line > 0 ? `${r.ref.file}:${r.ref.line}` : r.ref.file;
-  const what = r.errorCode ?? (r.action === 'blocked' || r.action === 'invalid' ? r.action : r.status);
-  const msg = oneLine(redact(r.errorMessage ?? r.note ?? ''));
-  return [where, r.ref.key, what, msg].filter((s) => s !== '').join('  ');
-}
-
-/** Collapses line breaks and drops stack-trace frames: every progress and summary line is one line. */
-export function oneLine(s: string, max = 300): string {
-  const flat = s
-    .split(/\r\n|\r|\n/)
-    .filter((ln) => !/^\s+at\s/.test(ln))
-    .join(' ')
-    // Other control characters could move the cursor or hide text in a terminal.
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
-    .replace(/\s{2,}/g, ' ')
-    .trim();
-  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
-}
-
-// Terminal cells per character: combining marks take none; East Asian wide and fullwidth characters and emoji take two.
-const ZERO = /[\p{Mn}\p{Me}\u200b-\u200f\ufe00-\ufe0f]/u;
-const WIDE =
-  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
-
-function cells(ch: string): number {
-  return ZERO.test(ch) ? 0 : WIDE.test(ch) ? 2 : 1;
-}
-
-/** Visible width of plain text (no ANSI) in terminal cells. */
-export function displayWidth(s: string): number {
-  let w = 0;
-  for (const ch of s) w += cells(ch);
-  return w;
-}
-
-/** Cuts plain text to at most `width` cells, ending in `…` when cut. */
-export function fit(s: string, width: number): string {
-  if (displayWidth(s) <= width) return s;
-  if (width <= 0) return '';
-  let out = '';
-  let w = 0;
-  for (const ch of s) {
-    const c = cells(ch);
-    if (w + c > width - 1) break;
-    out += ch;
-    w += c;
-  }
-  return out + '…';
 }

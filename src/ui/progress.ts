@@ -1,17 +1,14 @@
 // Progress entry point: picks the renderer for the mode; the executor only ever calls onEvent.
+import type { ProgressMode } from '../options.js';
 import type { Redactor } from '../secrets.js';
-import type { RunEvent } from '../types.js';
 import { jsonProgress } from './json.js';
 import { simpleProgress } from './simple.js';
 import { ttyProgress } from './tty.js';
+import type { ProgressUi } from './types.js';
 
-export type ProgressMode = 'tty' | 'simple' | 'json' | 'quiet';
+export type { ProgressUi } from './types.js';
 
-export interface ProgressUi {
-  onEvent(e: RunEvent): void;
-  /** Stops timers and renderers; resolves even when run:done never came (interrupt). Safe to call twice. */
-  close(): Promise<void>;
-}
+
 
 export interface ProgressOptions {
   /**

@@ -2,8 +2,10 @@
 // with the rows (a tenth of each lane, a capped list of failures, a heartbeat while nothing else is printed).
 import type { Redactor } from '../secrets.js';
 import type { RunEvent } from '../types.js';
-import { applyEvent, failureLine, formatDuration, laneLine, laneSettled, newRunState, oneLine, outcomeOf, overallLine, runPhase, type LaneState } from './lanes.js';
-import type { ProgressUi } from './progress.js';
+import { failureLine, outcomeOf } from '../report/outcome.js';
+import { oneLine } from '../text.js';
+import { applyEvent, formatDuration, laneLine, laneSettled, newRunState, overallLine, runPhase, type LaneState } from './lanes.js';
+import type { ProgressUi } from './types.js';
 
 export interface SimpleOptions {
   redactor?: Redactor;

@@ -1,5 +1,5 @@
 // Builders for executor tests: planned rows (as the planner makes them), options over a fake cloud, and plan-then-execute.
-import { seededRandom } from '../../src/execute/clock.js';
+import { seededRandom } from '../../src/clock.js';
 import { executePlan, type ExecuteOptions, type ExecuteResult } from '../../src/execute/execute.js';
 import { planManifest } from '../../src/plan/plan.js';
 import { EXECUTABLE, type GatewaySpec, type Plan, type PlanFlags, type PlannedRow, type RunEvent } from '../../src/types.js';
@@ -38,7 +38,8 @@ export function opts(over: Partial<Omit<ExecuteOptions, 'journal'>> & { fake: Fa
   const { fake, ...rest } = over;
   return {
     rows: creates(5),
-    runId: 'run1',
+    runId: 'run-a',
+    journalId: 'run1',
     journal: over.journal ?? new MemoryJournal(),
     clientFor: () => asClient(fake),
     account: 'AK',

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CloudError } from '../../src/cloud/errors.js';
 import { backoffMs, DEFAULT_RETRY, RetryBudget } from '../../src/execute/retry.js';
-import { seededRandom } from '../../src/execute/clock.js';
+import { seededRandom } from '../../src/clock.js';
 
 test('full-jitter backoff stays within [0, min(cap, base*2^(n-1))]', () => {
   const rnd = seededRandom(7);

@@ -2,7 +2,7 @@ import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LaneScheduler, type SchedulerOptions, type Ticket } from '../../src/execute/scheduler.js';
-import { seededRandom } from '../../src/execute/clock.js';
+import { seededRandom } from '../../src/clock.js';
 import { RateLimiter } from '../../src/emulator/ratelimit.js';
 import { ManualClock, drain } from '../helpers/manual-clock.js';
 

@@ -1,5 +1,5 @@
 // A virtual clock: sleep() advances time instantly, so pacing and backoff logic run without real waiting.
-import type { Clock } from '../../src/execute/clock.js';
+import type { Clock } from '../../src/clock.js';
 
 export class VirtualClock implements Clock {
   t = 0;

@@ -91,6 +91,15 @@ export class FakeVpc implements Partial<VpcClient> {
     this.listCalls++;
     return this.gateways.filter((g) => g.regionId === regionId);
   }
+
+  /** One page, as the executor's reconciliation asks for them (a listing counts once, at its first page). */
+  async describeCustomerGateways(input: { regionId: string; pageNumber?: number; pageSize?: number }) {
+    const page = input.pageNumber ?? 1;
+    const size = input.pageSize ?? 50;
+    if (page === 1) this.listCalls++;
+    const all = this.gateways.filter((g) => g.regionId === input.regionId);
+    return { items: all.slice((page - 1) * size, page * size), totalCount: all.length, pageNumber: page, pageSize: size, requestId: `RID-${++this.n}` };
+  }
 }
 
 export function asClient(f: FakeVpc): VpcClient {

@@ -1,5 +1,5 @@
 // A clock whose timers fire only when the test advances time, one at a time in time order, with promise callbacks drained between.
-import type { Clock } from '../../src/execute/clock.js';
+import type { Clock } from '../../src/clock.js';
 
 interface Timer {
   at: number;

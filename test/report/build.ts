@@ -1,5 +1,7 @@
 // Builders for report and progress tests: row identities, RowResults, plan rows, plans and journal rows, with
 // sensible defaults, all plain data.
+import { outcomeOf } from '../../src/report/outcome.js';
+import type { ReportRow } from '../../src/report/truth.js';
 import type { JournalRow } from '../../src/state/records.js';
 import { PLAN_ACTIONS, type Plan, type PlanSummary, type PlannedRow, type RowRef, type RowResult } from '../../src/types.js';
 
@@ -9,11 +11,14 @@ export function ref(line: number, over: { region?: string; ip?: string; file?: s
   return { key: `${region}/${ip}`, file: over.file ?? 'branches.csv', line, region, ip };
 }
 
-/** A result for `line` (region cn-hangzhou, ip 10.0.0.<line> unless given): created, in this run, one request. */
-export function result(over: Partial<RowResult> & { line: number; region?: string; ip?: string }): RowResult {
-  const { line, region, ip, ...rest } = over;
+/**
+ * A result for `line` (region cn-hangzhou, ip 10.0.0.<line> unless given): created, in this run, one request; its
+ * outcome is what report/outcome.ts makes of it unless given.
+ */
+export function result(over: Partial<ReportRow> & { line: number; region?: string; ip?: string }): ReportRow {
+  const { line, region, ip, outcome, ...rest } = over;
   const r = rest.ref ?? ref(line, { region, ip });
-  return {
+  const row: RowResult = {
     ref: r,
     status: 'created',
     action: 'create',
@@ -25,6 +30,7 @@ export function result(over: Partial<RowResult> & { line: number; region?: strin
     echo: { region: r.region, ip: r.ip, name: `gw-${line}` },
     ...rest,
   };
+  return { ...row, outcome: outcome ?? outcomeOf(row) };
 }
 
 /** A plan row: `create`, in this run, with a validated row (echo only; reports never look at the spec). */

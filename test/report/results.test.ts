@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
 import { csvCell, needsFormulaEscape, unescapeFormula } from '../../src/report/csv.js';
-import { RESULT_COLUMNS, csvHeader, junitXml, resultsCsv, resultsJson, runJson, type ReportInput, type RunBlock } from '../../src/report/results.js';
+import type { ReportInput, RunBlock } from '../../src/report/input.js';
+import { junitXml } from '../../src/report/junit.js';
+import { RESULT_COLUMNS, csvHeader, resultsCsv, resultsJson, runJson } from '../../src/report/results.js';
 import { result } from './build.js';
 
 const INJECTIONS = ['=HYPERLINK("http://x","y")', '+1', '-1', '@SUM(A1)', '\t=1', '\r=1', '\n=1', ' =1', '＝1', '\u0000=1', '＋1', '－1', '＠x', '  @x', '\u3000=1'];
@@ -186,12 +188,14 @@ test('results.json: every row with its truth, the run block apart, and a summary
   assert.equal(doc.version, 2);
   assert.equal(doc.generator, 'cgw-batch');
   assert.equal(doc.run_id, 'run-9');
+  assert.equal(doc.journal_id, null);
   assert.equal(doc.command, 'apply');
   assert.equal(doc.manifest, 'branches.csv');
   assert.deepEqual(doc.run, RUN);
   assert.deepEqual(doc.columns, ['region', 'ip', 'name']);
-  assert.deepEqual(doc.summary.byStatus, { created: 1, failed: 2 });
-  assert.deepEqual(doc.summary.failedByCode, { 'IllegalParam.Asn': 1, 'Resource.QuotaFull': 1 });
+  // The summary counts outcomes, as the run block does: the row --only left out is not a failure of this run.
+  assert.deepEqual(doc.summary.byOutcome, RUN.counts);
+  assert.deepEqual(doc.summary.failedByCode, { 'IllegalParam.Asn': 1 });
   assert.deepEqual(doc.rows[1], {
     line: 3,
     file: 'branches.csv',
@@ -200,6 +204,7 @@ test('results.json: every row with its truth, the run block apart, and a summary
     ip: '10.0.0.3',
     input: { region: 'cn-hangzhou', ip: '10.0.0.3', name: 'gw-3' },
     status: 'failed',
+    outcome: 'failed',
     customer_gateway_id: null,
     error_code: 'IllegalParam.Asn',
     error_message: 'bad asn',
@@ -233,6 +238,7 @@ test('the per-run file has the run block and only the rows this run was asked to
     key: 'cn-hangzhou/10.0.0.3',
     action: 'create',
     status: 'failed',
+    outcome: 'failed',
     customer_gateway_id: null,
     error_code: 'IllegalParam.Asn',
     error_message: 'bad asn',
@@ -279,14 +285,16 @@ test('junit.xml: one testcase per row, failures and skips with reasons, everythi
   const xml = junitXml(input);
   assertWellFormedXml(xml);
   assert.equal((xml.match(/<testcase /g) ?? []).length, 7);
-  assert.match(xml, /<testsuites name="cgw-batch apply a&amp;b\.csv" tests="7" failures="3" skipped="3"/);
+  // Time is the run's wall time (60 s), not the sum of the rows' durations.
+  assert.match(xml, /<testsuites name="cgw-batch apply a&amp;b\.csv" tests="7" failures="3" skipped="2" errors="0" time="60\.000">/);
   assert.match(xml, /<testcase classname="cn-hangzhou" name="line 2 10\.0\.0\.2 &lt;a href=&quot;x&quot;&gt;&amp;&apos;\[31m"/);
   assert.match(xml, /<failure message="Bad&lt;&amp;&gt;&quot;Code" type="terminal">&lt;a href="x"&gt;&amp;'\[31m\nRequestIds: r-1 r-2<\/failure>/);
-  assert.match(xml, /<skipped message="skipped"\/>/);
-  assert.match(xml, /<skipped message="not finished \(pending\)"\/>/);
+  assert.match(xml, /<system-out>unchanged cgw-4<\/system-out>/);
+  assert.match(xml, /<skipped message="not started"\/>/);
   assert.match(xml, /<skipped message="not in this run"\/>/);
   assert.match(xml, /<failure message="Cgw\.Blocked">needs --allow-replace<\/failure>/);
   assert.match(xml, /<failure message="IllegalParam\.Asn" type="invalid">invalid row, not sent: bad ASN<\/failure>/);
   assert.match(xml, /<system-out>created cgw-2<\/system-out>/);
-  assert.match(xml, /<testsuite name="cn-shanghai" tests="1" failures="1" skipped="0" errors="0" time="0\.120" timestamp="2024-01-02T03:04:05\.000Z">/);
+  assert.match(xml, /<testsuite name="cn-shanghai" tests="1" failures="1" skipped="0" errors="0" time="60\.000" timestamp="2024-01-02T03:04:05\.000Z">/);
+  assert.match(xml, /<testcase classname="cn-shanghai" name="line 3 10\.0\.0\.3 gw-3" file="branches\.csv" time="0\.120">/);
 });

@@ -4,7 +4,7 @@ import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderSummaryTable, summarize } from '../../src/report/summary.js';
-import { stripAnsi } from '../../src/ui/color.js';
+import { stripAnsi } from '../../src/color.js';
 import { result } from './build.js';
 
 const rows = [
@@ -16,14 +16,14 @@ const rows = [
   result({ line: 7, region: 'cn-beijing', status: 'failed' }),
 ];
 
-test('summarize counts by status, region and failure code', () => {
+test('summarize counts by outcome, region and failure code', () => {
   assert.deepEqual(summarize(rows), {
     total: 6,
-    byStatus: { created: 1, adopted: 1, failed: 3, skipped: 1 },
-    byRegion: { 'cn-hangzhou': { created: 1, adopted: 1 }, 'cn-shanghai': { failed: 2, skipped: 1 }, 'cn-beijing': { failed: 1 } },
+    byOutcome: { created: 1, adopted: 1, unchanged: 1, failed: 3 },
+    byRegion: { 'cn-hangzhou': { created: 1, adopted: 1 }, 'cn-shanghai': { unchanged: 1, failed: 2 }, 'cn-beijing': { failed: 1 } },
     failedByCode: { 'IllegalParam.Asn': 2, Unknown: 1 },
   });
-  assert.deepEqual(summarize([]), { total: 0, byStatus: {}, byRegion: {}, failedByCode: {} });
+  assert.deepEqual(summarize([]), { total: 0, byOutcome: {}, byRegion: {}, failedByCode: {} });
   // Invalid rows and outcomes left unknown count as not done, by code.
   const more = summarize([result({ line: 2, status: 'invalid', errorCode: 'IllegalParam.Asn' }), result({ line: 3, status: 'unknown', errorCode: 'ECONNRESET' })]);
   assert.deepEqual(more.failedByCode, { 'IllegalParam.Asn': 1, ECONNRESET: 1 });
@@ -32,11 +32,11 @@ test('summarize counts by status, region and failure code', () => {
 test('renderSummaryTable: regions x statuses, totals, then the rows not done, one per line', () => {
   const text = renderSummaryTable(rows, { color: false });
   const lines = text.trimEnd().split('\n');
-  assert.equal(lines[0], 'region       created  adopted  skipped  failed  total');
-  assert.equal(lines[1], 'cn-beijing         0        0        0       1      1');
-  assert.equal(lines[2], 'cn-hangzhou        1        1        0       0      2');
-  assert.equal(lines[3], 'cn-shanghai        0        0        1       2      3');
-  assert.equal(lines[4], 'total              1        1        1       3      6');
+  assert.equal(lines[0], 'region       created  adopted  unchanged  failed  total');
+  assert.equal(lines[1], 'cn-beijing         0        0          0       1      1');
+  assert.equal(lines[2], 'cn-hangzhou        1        1          0       0      2');
+  assert.equal(lines[3], 'cn-shanghai        0        0          1       2      3');
+  assert.equal(lines[4], 'total              1        1          1       3      6');
   assert.equal(lines[6], 'Rows not done (3):');
   assert.equal(lines[7], '  branches.csv:4  cn-shanghai/10.0.0.4  IllegalParam.Asn  ASN 0 is out of range');
   assert.equal(lines[9], '  branches.csv:7  cn-beijing/10.0.0.7  failed');
@@ -70,7 +70,7 @@ test('renderSummaryTable: blocked, invalid and not-started rows are not done; a 
   assert.ok(lines.includes('Rows not done (3):'), text);
   assert.ok(lines.includes('  branches.csv:2  cn-hangzhou/10.0.0.2  blocked  replace needs --allow-replace'), text);
   assert.ok(lines.includes('  branches.csv:3  cn-hangzhou/10.0.0.3  InvalidIpAddress.WrongFormat  invalid row, not sent: bad IP'), text);
-  assert.ok(lines.includes('  branches.csv:4  cn-hangzhou/10.0.0.4  pending  not started: interrupted (Ctrl-C)'), text);
+  assert.ok(lines.includes('  branches.csv:4  cn-hangzhou/10.0.0.4  not started  not started: interrupted (Ctrl-C)'), text);
 });
 
 test('renderSummaryTable caps the list of rows not done and points at results.csv', () => {

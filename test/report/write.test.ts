@@ -9,7 +9,9 @@ import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from
 import * as realFs from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UsageError } from '../../src/errors.js';
-import { resultsCsv, resultsJson, junitXml, runJson, type ReportInput } from '../../src/report/results.js';
+import type { ReportInput } from '../../src/report/input.js';
+import { junitXml } from '../../src/report/junit.js';
+import { resultsCsv, resultsJson, runJson } from '../../src/report/results.js';
 import { INDEX, checkReportTargets, reportNames, stamp, writeReportFiles, type ReportFs } from '../../src/report/write.js';
 import { Redactor } from '../../src/secrets.js';
 import { tempDir } from '../helpers/tmp.js';

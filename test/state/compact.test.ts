@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { writeSnapshot, type CompactStep } from '../../src/state/compact.js';
-import { fsyncDir, isTolerableDirFsyncError } from '../../src/state/fsutil.js';
+import { fsyncDir, isTolerableDirFsyncError } from '../../src/fsutil.js';
 import { Journal, readJournal } from '../../src/state/journal.js';
 import { headerLine, snapshotLine } from '../../src/state/records.js';
 import { stateDir } from './setup.js';

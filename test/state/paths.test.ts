@@ -5,7 +5,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, statSync, sy
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { StateError } from '../../src/errors.js';
-import { assertRegularOrAbsent, readRegularFile } from '../../src/state/fsutil.js';
+import { assertRegularOrAbsent, readRegularFile } from '../../src/fsutil.js';
 import { Journal, readJournal } from '../../src/state/journal.js';
 import { runCli } from '../helpers/cli.js';
 import { stateDir } from './setup.js';

@@ -3,7 +3,7 @@ import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { colors, shouldColor, stripAnsi } from '../../src/ui/color.js';
+import { colors, shouldColor, stripAnsi } from '../../src/color.js';
 import { confirm } from '../../src/ui/prompt.js';
 
 test('shouldColor: TTY only, NO_COLOR (any value) and TERM=dumb disable, FORCE_COLOR overrides', () => {

@@ -5,19 +5,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   applyEvent,
-  displayWidth,
   etaMs,
-  fit,
   formatDuration,
   laneLine,
   lanePhase,
   newRunState,
-  outcomeOf,
   overallLine,
   recentPace,
   runPhase,
   type RunState,
 } from '../../src/ui/lanes.js';
+import { outcomeOf } from '../../src/report/outcome.js';
+import { displayWidth, fit } from '../../src/text.js';
 import type { RunEvent } from '../../src/types.js';
 import { ref, result } from '../report/build.js';
 import { interrupted, laneStopped, notStarted, rate, rowDone, rowRetry, rowStart, runDoneEv, start, stopping } from './events.js';
@@ -44,8 +43,9 @@ test('outcomeOf: the executor codes come before the status (an interrupted delet
   assert.equal(outcomeOf(notStarted(2, { status: 'created', action: 'update' })), 'not started');
   assert.equal(outcomeOf(interrupted(2)), 'interrupted');
   assert.equal(outcomeOf(interrupted(2, { status: 'created', action: 'delete' })), 'interrupted');
-  // Nothing to send (no gateway left to delete) is not a failure.
-  assert.equal(outcomeOf(result({ line: 2, status: 'pending', action: 'delete' })), 'skipped');
+  // Nothing to send (no gateway left to delete) is not a failure; a row the run never sent is not started.
+  assert.equal(outcomeOf(result({ line: 2, status: 'skipped', action: 'delete' })), 'unchanged');
+  assert.equal(outcomeOf(result({ line: 2, status: 'pending', action: 'delete' })), 'not started');
   assert.equal(outcomeOf(result({ line: 2, status: 'pending', errorCode: 'NotExecutable' })), 'failed');
 });
 

@@ -1,12 +1,12 @@
-// Progress renderers: NDJSON shape and secrecy; simple lines for CI (bounded, saying how each lane ended); the listr2
+// Progress renderers: NDJSON shape and secrecy; simple lines for CI (bounded, saying how each lane ended); the
 // tty view (marks that tell the truth, the overall line, lines cut to the width) that always closes and leaks nothing.
 import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Redactor } from '../../src/secrets.js';
 import type { RunEvent } from '../../src/types.js';
-import { stripAnsi } from '../../src/ui/color.js';
-import { displayWidth } from '../../src/ui/lanes.js';
+import { stripAnsi } from '../../src/color.js';
+import { displayWidth } from '../../src/text.js';
 import { createProgress } from '../../src/ui/progress.js';
 import { simpleProgress } from '../../src/ui/simple.js';
 import { ref, result } from '../report/build.js';
@@ -190,9 +190,9 @@ test('quiet: prints nothing at all', async () => {
   assert.equal(out.text(), '');
 });
 
-// ---- tty: the real listr2 default renderer, captured through our writer ----
+// ---- tty: the in-place renderer, captured through our writer ----
 
-/** The frames log-update drew (each redraw starts after the erase sequence), ANSI stripped, as lines. */
+/** The frames drawn (each redraw starts after the erase sequence), ANSI stripped, as lines. */
 function frames(raw: string): string[][] {
   return raw
     .split('\u001b[G')
@@ -210,7 +210,7 @@ async function until(cond: () => boolean, ms = 5000): Promise<void> {
 
 const TICK = /^[✔√] /;
 
-test('tty: listr2 renders lanes, copes with an unannounced lane, and close() resolves without run:done', async () => {
+test('tty: renders lanes, copes with an unannounced lane, and close() resolves without run:done', async () => {
   const out = sink();
   const ui = createProgress('tty', out, { redactor: redactor(), color: false });
   for (const e of script()) ui.onEvent(e);

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { unlink, type FileHandle } from 'node:fs/promises';
 import { StateError } from '../../errors.js';
 import { writeSnapshot } from '../compact.js';
-import { assertRegularOrAbsent, openAppend, openRegular, readRegularFile, removeOrphans, tightenModeNoFollow } from '../fsutil.js';
+import { assertRegularOrAbsent, openAppend, openRegular, readRegularFile, removeOrphans, tightenModeNoFollow } from '../../fsutil.js';
 import { Lock } from '../lock.js';
 import { describeHolder, errText, LeaseBase, parseHolder, splitLines, type LeaseCore } from './lease.js';
 import {

@@ -3,6 +3,7 @@
 import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CloudError } from '../../src/cloud/errors.js';
 import { executePlan } from '../../src/execute/execute.js';
 import { specHash } from '../../src/plan/identity.js';
 import type { RowResult } from '../../src/types.js';
@@ -75,6 +76,34 @@ test('AlreadyExist reconciles by listing: the row\'s own gateway is recorded, an
   assert.equal(r.results[1]?.errorClass, 'conflict');
   assert.match(r.results[1]?.errorMessage ?? '', /cgw-other00000000000002/);
   assert.equal(fake.gateways.length, 2, 'nothing new created');
+});
+
+test('the reconciliation listing is a request of the run: each page through send(), throttling retried and counted like any other', async () => {
+  const fake = new FakeVpc();
+  // 120 gateways: the listing is three pages; the row's own gateway is on the last one.
+  for (let i = 0; i < 119; i++) fake.gateways.push({ id: `cgw-filler${String(i).padStart(14, '0')}`, regionId: REGION, ip: `198.18.0.${i}`, createTime: 1, tags: [] });
+  fake.gateways.push({ id: 'cgw-existing000000000001', regionId: REGION, ip: '203.0.113.1', name: 'site-1', createTime: 1, tags: [] });
+  const pages: number[] = [];
+  const describe = fake.describeCustomerGateways.bind(fake);
+  let throttledOnce = false;
+  fake.describeCustomerGateways = async (input) => {
+    pages.push(input.pageNumber ?? 1);
+    if (input.pageNumber === 2 && !throttledOnce) {
+      throttledOnce = true;
+      throw new CloudError({ code: 'Throttling.User', message: 'slow down', status: 400, errorClass: 'throttled', retryAfterMs: 50 });
+    }
+    return describe(input);
+  };
+  const o = opts({ fake, rows: creates(1) });
+  const r = await executePlan(o);
+  assert.equal(r.results[0]?.status, 'created');
+  assert.equal(r.results[0]?.gatewayId, 'cgw-existing000000000001');
+  assert.deepEqual(pages, [1, 2, 2, 3], 'the throttled page is retried where it failed');
+  // One create, four listing requests (one throttled): all in the run's counts; the row's attempts are its creates.
+  assert.equal(r.requests, 5);
+  assert.equal(r.throttled, 1);
+  assert.equal(r.results[0]?.attempts, 1);
+  assert.equal(o.events.filter((e) => e.type === 'row:start').length, 1, 'listing pages are not row attempts');
 });
 
 test('an answer lost on every attempt is never "failed": the row stays maybe-created, and the next plan resumes it (no duplicate)', async () => {

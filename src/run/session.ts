@@ -1,15 +1,19 @@
-// The connection a command works over: credentials (or the embedded sandbox), one client per endpoint, and the caller's
-// account from STS GetCallerIdentity (the journal belongs to the account, not to a key).
+// The connection a command works over: credentials (or the embedded sandbox), one client per endpoint, the caller's
+// account from STS GetCallerIdentity (the journal belongs to the account, not to a key), and the journal checked
+// against both before anything is listed or sent.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { connect, credentialProvider, type Connection } from '../cloud/connect.js';
 import { staticProvider, type CredentialProvider } from '../cloud/credentials.js';
 import { checkEndpointUrl, resolveEndpoints, type EndpointOptions } from '../cloud/endpoints.js';
+import { fetchInventory, fetchRegions } from '../cloud/inventory.js';
 import type { Credentials } from '../cloud/pop-client.js';
 import { NO_PROXY_SETTINGS, proxyFor, proxySecrets, proxySettings } from '../cloud/proxy.js';
 import { getCallerIdentity } from '../cloud/sts.js';
+import type { CustomerGateway } from '../cloud/types.js';
 import { AuthError } from '../errors.js';
-import { checkJournalEndpoint, type Caller } from '../state/journal.js';
+import type { Options } from '../options.js';
+import { checkAccount, checkEndpoint, type Caller, type JournalHeader } from '../state/journal.js';
 import type { Context } from './context.js';
 
 export interface Session {
@@ -26,14 +30,26 @@ export interface NoSession {
   offline: string;
 }
 
+/** The journal a session must match: its path (for messages) and its header as read. */
+export interface JournalRef {
+  path: string;
+  header: JournalHeader;
+}
+
+interface Sandbox {
+  credentials: Credentials;
+  url: string;
+  label: string;
+  close: () => Promise<void>;
+}
+
 /** The sandbox's built-in key (the emulator is loaded only when --sandbox asks for it). */
-async function startSandbox(ctx: Context): Promise<{ credentials: Credentials; url: string; label: string; close: () => Promise<void> }> {
+async function startSandbox(ctx: Context): Promise<Sandbox> {
   const o = ctx.options;
   const { DEFAULT_ACCOUNT, startEmulator } = await import('../emulator/index.js');
   const home = ctx.io.env.HOME ?? ctx.io.cwd;
   const dataFile = o.sandboxData ?? join(home, '.cgw-batch', 'sandbox.json');
   mkdirSync(dirname(dataFile), { recursive: true, mode: 0o700 });
-  // sandbox: one VPN gateway per region and a short gateway task (README, "The emulator").
   const emu = await startEmulator({ dataFile, port: 0, sandbox: true, ...(o.quotaGiven ? { quota: o.quota } : {}) });
   ctx.err.write(`SANDBOX: talking to the embedded emulator at ${emu.url} (data: ${dataFile}); nothing is created in Alibaba Cloud\n`);
   return {
@@ -45,12 +61,20 @@ async function startSandbox(ctx: Context): Promise<{ credentials: Credentials; u
   };
 }
 
-/**
- * Opens the connection and asks STS who the caller is. Without credentials: `required` commands fail (exit 2), and
- * plan gets a NoSession saying why (it then plans offline and says so on stderr).
- */
-export async function openSession(ctx: Context, required: boolean): Promise<Session | NoSession> {
-  const o = ctx.options;
+/** Opens the connection and asks STS who the caller is; without credentials the command fails (exit 2). */
+export async function openSession(ctx: Context, journal: JournalRef | undefined): Promise<Session> {
+  const s = await connectSession(ctx, journal, true);
+  if ('offline' in s) throw new AuthError(s.offline);
+  return s;
+}
+
+/** The same for plan: without credentials it gets a NoSession saying why (it then plans offline and says so). */
+export function tryOpenSession(ctx: Context, journal: JournalRef | undefined): Promise<Session | NoSession> {
+  return connectSession(ctx, journal, false);
+}
+
+async function connectSession(ctx: Context, journal: JournalRef | undefined, required: boolean): Promise<Session | NoSession> {
+  const o: Readonly<Options> = ctx.options;
   const env = ctx.io.env;
   let provider: CredentialProvider;
   let endpointOptions: EndpointOptions = { endpoint: o.endpoint, network: o.network, stsEndpoint: o.stsEndpoint };
@@ -102,21 +126,36 @@ export async function openSession(ctx: Context, required: boolean): Promise<Sess
     await closeSandbox?.();
   };
   try {
-    // A journal of another endpoint is refused before any request (the account check needs the STS answer below).
-    if (o.statePath) await checkJournalEndpoint(o.statePath, conn.endpoint);
+    // A journal of another endpoint is refused before any request; its account is checked on the STS answer.
+    if (journal) checkEndpoint(journal.path, journal.header, conn.endpoint);
     const who = await getCallerIdentity({ credentials: provider, endpoint: endpoints.sts, proxy: proxyFor(endpoints.sts, proxy), timeoutMs: o.timeoutMs });
-    return {
-      conn,
-      caller: { accountId: who.accountId, accessKeyId: credentials.accessKeyId, arn: who.arn },
-      endpoint: conn.endpoint,
-      close,
-    };
+    const caller = { accountId: who.accountId, accessKeyId: credentials.accessKeyId, arn: who.arn };
+    if (journal) checkAccount(journal.path, journal.header, conn.endpoint, caller);
+    return { conn, caller, endpoint: conn.endpoint, close };
   } catch (e) {
     await close();
     throw e;
   }
 }
 
-export function isSession(s: Session | NoSession): s is Session {
-  return 'conn' in s;
+/** A listing longer than this shows its progress on stderr (one line per thousand gateways). */
+const LONG_LISTING = 1000;
+
+/** Every gateway of the regions (listing progress on stderr for long listings). */
+export async function listRegions(ctx: Context, session: Session, regions: Iterable<string>): Promise<Map<string, CustomerGateway[]>> {
+  const shown = new Map<string, number>();
+  return fetchInventory([...new Set(regions)], (r) => session.conn.clientFor(r), {
+    onProgress: (region, listed, total) => {
+      if (total <= LONG_LISTING) return;
+      const step = Math.floor(listed / LONG_LISTING);
+      if (listed < total && step === (shown.get(region) ?? 0)) return;
+      shown.set(region, step);
+      ctx.err.write(`listing ${region}: ${listed} of ${total} gateways\n`);
+    },
+  });
+}
+
+/** The regions the account is offered (DescribeRegions, asked of `via`'s endpoint). */
+export async function offeredRegions(session: Session, via: string): Promise<Set<string>> {
+  return new Set((await fetchRegions(session.conn.clientFor(via))).map((r) => r.regionId));
 }

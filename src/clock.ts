@@ -22,4 +22,4 @@ export const systemClock: Clock = {
 };
 
 /** Deterministic PRNG for reproducible jitter in tests and benchmarks. */
-export { mulberry32 as seededRandom } from '../random.js';
+export { mulberry32 as seededRandom } from './random.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { lstat, open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { StateError } from '../errors.js';
+import { StateError } from './errors.js';
 
 export const FILE_MODE = 0o600;
 
@@ -154,7 +154,7 @@ export function isTolerableDirFsyncError(err: unknown, platform: NodeJS.Platform
 
 /** Makes a create, rename or unlink in `dir` durable (the entry lives in the directory, not in the file). */
 export async function fsyncDir(dir: string, platform: NodeJS.Platform = process.platform): Promise<void> {
-  let fh;
+  let fh: FileHandle | undefined;
   try {
     fh = await open(dir, 'r');
     await fh.sync();

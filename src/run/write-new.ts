@@ -1,5 +1,5 @@
 // Writing a file the user named for init and export: created new (never over an existing file, link or FIFO), 0644.
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
 
@@ -17,7 +17,7 @@ export function formatOfName(path: string | undefined): 'csv' | 'yaml' | 'xlsx' 
  * following or opening it, so nothing the user has is ever replaced.
  */
 export async function writeNewFile(path: string, data: string | Uint8Array): Promise<void> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, 'wx', 0o644);
   } catch (e) {

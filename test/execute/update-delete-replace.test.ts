@@ -3,7 +3,7 @@ import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { executePlan, type ExecuteOptions } from '../../src/execute/execute.js';
-import { seededRandom } from '../../src/execute/clock.js';
+import { seededRandom } from '../../src/clock.js';
 import type { GatewaySpec, PlannedRow } from '../../src/types.js';
 import { VirtualClock } from '../helpers/fake-clock.js';
 import { FakeVpc, asClient } from '../helpers/fake-vpc.js';
@@ -30,7 +30,7 @@ function row(ip: string, action: PlannedRow['action'], spec: Partial<GatewaySpec
 }
 
 function opts(fake: FakeVpc, journal: MemoryJournal, rows: PlannedRow[]): ExecuteOptions {
-  return { rows, runId: 'run1', journal, clientFor: () => asClient(fake), account: 'AK', makeToken: token, fingerprint: (k) => `fp:${k.length}`, rate: 1000, clock: new VirtualClock(), random: seededRandom(2) };
+  return { rows, runId: 'run-a', journalId: 'run1', journal, clientFor: () => asClient(fake), account: 'AK', makeToken: token, fingerprint: (k) => `fp:${k.length}`, rate: 1000, clock: new VirtualClock(), random: seededRandom(2) };
 }
 
 test('update sends only the changed fields: Modify for name/AuthKey, UnTag for removed keys, Tag for new values', async () => {

@@ -1,20 +1,29 @@
-// The end of a run: every row's truth from the journal, the reports (checked before any request, written after), the
-// per-run file, the summary table and the exit code. A report that cannot be written is a warning, never a lost run.
+// The end of a run: every row's truth from the journal's rows (in memory, not read again), the reports (checked
+// before any request, written after), the per-run file, the summary table and the exit code. A report that cannot
+// be written is a warning, never a lost run.
 import { join } from 'node:path';
-import { readJournal, type JournalRow } from '../state/journal.js';
-import { echoHeader, junitXml, RESULT_COLUMNS, resultCells, resultsCsv, resultsJson, runJson, type ReportInput, type RunBlock } from '../report/results.js';
-import type { ResultsTable } from '../report/xlsx.js';
+import type { JournalOptions, ManifestOptions } from '../options.js';
+import type { ReportInput, RunBlock } from '../report/input.js';
+import { junitXml } from '../report/junit.js';
+import { echoHeader, RESULT_COLUMNS, resultCells, resultsCsv, resultsJson, runJson } from '../report/results.js';
 import { renderSummaryTable } from '../report/summary.js';
-import { exitCodeOf, runCounts, truthRows } from '../report/truth.js';
+import { countOutcomes, exitCodeOf } from '../report/outcome.js';
+import { truthRows } from '../report/truth.js';
 import { checkReportTargets, reportNames, stamp, writeReportFiles } from '../report/write.js';
+import type { ResultsTable } from '../report/xlsx.js';
+import type { JournalRow } from '../state/journal.js';
 import type { Plan, RowResult, StopReason } from '../types.js';
 import { warn, type Context } from './context.js';
+import type { Execution } from './carry-out.js';
+
+type WithReports = Context<ManifestOptions | JournalOptions>;
 
 /** The report files a command writes, checked before it sends anything (a refusal is exit 2, nothing sent). */
-export async function checkReports(ctx: Context, command: string): Promise<void> {
+export async function checkReports(ctx: WithReports, command: string): Promise<void> {
   const o = ctx.options;
   const names = reportNames(command);
-  await checkReportTargets(o.reportDir!, [names.csv, names.json, names.junit, names.xlsx], [o.manifest, o.statePath].filter((p): p is string => p !== undefined));
+  const protect = [o.manifest, o.statePath].filter((p): p is string => p !== undefined);
+  await checkReportTargets(o.reportDir, [names.csv, names.json, names.junit, names.xlsx], protect);
 }
 
 /** Input columns in manifest order, from the rows' echo (destroy and report have no manifest header at hand). */
@@ -28,14 +37,13 @@ export function columnsOf(rows: readonly RowResult[], known?: readonly string[])
  * results.xlsx: the input columns first (so the sheet, filtered to the failed rows and saved, is the next manifest),
  * then `line` and the result columns; every cell text. Secrets are masked here, before the cells are zipped.
  */
-function xlsxTable(input: ReportInput, redact: (s: string) => string = (s) => s): ResultsTable {
+function xlsxTable(input: ReportInput, redact: (s: string) => string): ResultsTable {
   const header = [...input.columns.map(echoHeader), 'line', ...RESULT_COLUMNS];
   const rows = input.results.map((r) => [...input.columns.map((c) => r.echo[c] ?? ''), String(r.ref.line), ...resultCells(r)].map(redact));
   return { sheetName: 'Results', header, rows, statusColumn: input.columns.length + 1, inputColumns: input.columns.length };
 }
 
-export async function writeReports(ctx: Context, command: string, input: ReportInput): Promise<string[]> {
-  const o = ctx.options;
+export async function writeReports(ctx: WithReports, command: string, input: ReportInput): Promise<string[]> {
   const names = reportNames(command);
   const docs: Array<[string, string | Uint8Array]> = [
     [names.csv, resultsCsv(input)],
@@ -46,7 +54,7 @@ export async function writeReports(ctx: Context, command: string, input: ReportI
   const { resultsXlsx } = await import('../report/xlsx.js');
   docs.push([names.xlsx, await resultsXlsx(xlsxTable(input, (t) => ctx.redactor.redact(t)))]);
   if (input.run) docs.push([join('runs', `${stamp(new Date(input.run.finishedAt))}-${command}.json`), runJson(input)]);
-  const written = await writeReportFiles(o.reportDir!, docs, { redactor: ctx.redactor });
+  const written = await writeReportFiles(ctx.options.reportDir, docs, { redactor: ctx.redactor });
   for (const w of written.warnings) warn(ctx, w);
   return written.files;
 }
@@ -55,6 +63,11 @@ export interface RunEnd {
   command: 'apply' | 'import' | 'destroy';
   plan: Plan;
   columns: string[];
+  /** This run's id and the journal's rows as the run left them (the read, when nothing was carried out). */
+  runId: string;
+  /** The journal's own id (the ClientTokens' seed); undefined when there is no journal yet. */
+  journalId: string | undefined;
+  journalRows: ReadonlyMap<string, JournalRow> | undefined;
   /** This run's executor results (empty when nothing was executed). */
   executed: RowResult[];
   stopReason?: StopReason;
@@ -63,22 +76,46 @@ export interface RunEnd {
   finishedAt: Date;
   requests?: number;
   throttled?: number;
-  runId?: string;
+}
+
+/** What finishRun needs about a run (nothing carried out: `exec` undefined, the journal as read). */
+export function runEnd(
+  command: RunEnd['command'],
+  plan: Plan,
+  columns: string[],
+  run: { runId: string; read: { header: { runId: string }; rows: ReadonlyMap<string, JournalRow> } | undefined },
+  exec: Execution | undefined,
+  startedAt: Date,
+): RunEnd {
+  return {
+    command,
+    plan,
+    columns,
+    runId: run.runId,
+    journalId: exec?.journalId ?? run.read?.header.runId,
+    journalRows: exec?.journalRows ?? run.read?.rows,
+    executed: exec?.results ?? [],
+    ...(exec?.stopReason ? { stopReason: exec.stopReason } : {}),
+    ...(exec?.stopError ? { stopMessage: `${exec.stopError.code}: ${exec.stopError.message}` } : {}),
+    startedAt: exec?.startedAt ?? startedAt,
+    finishedAt: exec?.finishedAt ?? new Date(),
+    ...(exec ? { requests: exec.requests, throttled: exec.throttled } : {}),
+  };
 }
 
 /** Truth rows, reports, summary and the exit code of a run. */
-export async function finishRun(ctx: Context, end: RunEnd): Promise<number> {
+export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Promise<number> {
   const o = ctx.options;
-  const journal = await readJournal(o.statePath!).catch(() => undefined);
-  const rows = truthRows(end.plan, journal?.rows as ReadonlyMap<string, JournalRow> | undefined, end.executed);
-  const exitCode = exitCodeOf(rows, end.stopReason);
+  const rows = truthRows(end.plan, end.journalRows, end.executed);
+  const outcomes = rows.map((r) => r.outcome);
+  const exitCode = exitCodeOf(outcomes, end.stopReason);
   const run: RunBlock = {
     command: end.command,
     startedAt: end.startedAt.toISOString(),
     finishedAt: end.finishedAt.toISOString(),
     exitCode,
     ...(end.stopReason ? { stopReason: end.stopReason } : {}),
-    counts: runCounts(rows),
+    counts: countOutcomes(outcomes),
     ...(end.requests !== undefined ? { requests: end.requests } : {}),
     ...(end.throttled !== undefined ? { throttled: end.throttled } : {}),
     ...(end.plan.target?.accountId ? { accountId: end.plan.target.accountId } : {}),
@@ -87,7 +124,8 @@ export async function finishRun(ctx: Context, end: RunEnd): Promise<number> {
   const files = await writeReports(ctx, end.command, {
     columns: end.columns,
     results: rows,
-    ...(journal ? { runId: journal.header.runId } : end.runId ? { runId: end.runId } : {}),
+    runId: end.runId,
+    ...(end.journalId ? { journalId: end.journalId } : {}),
     manifest: end.plan.manifest.file,
     command: end.command,
     run,

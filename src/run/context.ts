@@ -8,18 +8,23 @@ export interface Writer {
   isTTY?: boolean;
 }
 
-export interface Context {
+export interface Context<O extends Options = Options> {
   io: Io;
-  options: Readonly<Options>;
+  options: Readonly<O>;
   redactor: Redactor;
   /** stdout and stderr through the redactor: the one sink every printed byte passes. */
   out: Writer;
   err: Writer;
 }
 
-export function makeContext(io: Io, options: Readonly<Options>, redactor: Redactor): Context {
+export function makeContext<O extends Options>(io: Io, options: Readonly<O>, redactor: Redactor): Context<O> {
   const through = (w: Writer): Writer => ({ write: (s: string) => w.write(redactor.redact(s)), isTTY: w.isTTY });
   return { io, options, redactor, out: through(io.stdout), err: through(io.stderr) };
+}
+
+/** The same context, typed for the command its options belong to (main.ts narrows them by command). */
+export function withOptions<O extends Options>(ctx: Context, options: Readonly<O>): Context<O> {
+  return { ...ctx, options };
 }
 
 /** A warning line on stderr. */

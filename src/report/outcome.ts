@@ -1,0 +1,133 @@
+// The one vocabulary of row outcomes: what happened to a row in a run (or, outside a run, how the journal left it),
+// the one count of them, and what each outcome means for the exit code and junit.xml. Every view uses these words.
+import { EXIT } from '../errors.js';
+import { oneLine } from '../text.js';
+import type { ResultStatus, RowResult, StopReason } from '../types.js';
+
+export const OUTCOMES = [
+  'created',
+  'adopted',
+  'updated',
+  'deleted',
+  'unchanged',
+  'failed',
+  'unknown',
+  'interrupted',
+  'not started',
+  'invalid',
+  'blocked',
+  'not in this run',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+interface Meaning {
+  /** The row ended as planned (or was not asked for): it does not fail the run. */
+  ok: boolean;
+  /** The row was settled: carried out, failed, or given up with its outcome unknown (the live view's "done"). */
+  settled: boolean;
+  junit: 'passed' | 'failed' | 'skipped';
+}
+
+const MEANING: Readonly<Record<Outcome, Meaning>> = {
+  created: { ok: true, settled: true, junit: 'passed' },
+  adopted: { ok: true, settled: true, junit: 'passed' },
+  updated: { ok: true, settled: true, junit: 'passed' },
+  deleted: { ok: true, settled: true, junit: 'passed' },
+  unchanged: { ok: true, settled: true, junit: 'passed' },
+  failed: { ok: false, settled: true, junit: 'failed' },
+  unknown: { ok: false, settled: true, junit: 'failed' },
+  interrupted: { ok: false, settled: false, junit: 'skipped' },
+  'not started': { ok: false, settled: false, junit: 'skipped' },
+  invalid: { ok: false, settled: true, junit: 'failed' },
+  blocked: { ok: false, settled: true, junit: 'failed' },
+  'not in this run': { ok: true, settled: false, junit: 'skipped' },
+};
+
+/** Outcomes that count as carried out as asked (the live view lists them by kind). */
+export const SUCCESS: readonly Outcome[] = OUTCOMES.filter((o) => MEANING[o].ok && MEANING[o].settled);
+
+export const isOk = (o: Outcome): boolean => MEANING[o].ok;
+export const isSettled = (o: Outcome): boolean => MEANING[o].settled;
+export const junitVerdict = (o: Outcome): Meaning['junit'] => MEANING[o].junit;
+
+/** The part of a row's result the outcome is read from (one resource of the row: its customer gateway today). */
+export type OutcomeInput = Pick<RowResult, 'status' | 'errorCode'>;
+
+/**
+ * How the journal (or an executor result) leaves a resource. The executor's codes come first: `NotStarted` (never
+ * sent) and `Interrupted` (stopped with a request out) keep the journal's status, so an interrupted delete reads
+ * `created` there; any other error on an owned gateway means its last change failed.
+ */
+export function stateOutcome(r: OutcomeInput): Outcome {
+  if (r.errorCode === 'NotStarted') return 'not started';
+  if (r.errorCode === 'Interrupted') return 'interrupted';
+  return statusOutcome(r.status, r.errorCode);
+}
+
+function statusOutcome(status: ResultStatus, errorCode: string | undefined): Outcome {
+  switch (status) {
+    case 'created':
+    case 'adopted':
+    case 'updated':
+      return errorCode === undefined ? status : 'failed';
+    case 'deleted':
+      return 'deleted';
+    case 'skipped':
+      return 'unchanged';
+    case 'unknown':
+    case 'in-flight':
+      return 'unknown';
+    case 'pending':
+      return errorCode === undefined ? 'not started' : 'failed';
+    case 'failed':
+      return 'failed';
+    case 'invalid':
+      return 'invalid';
+  }
+}
+
+/** What a run did with a row: the plan's word for rows it did not carry out, else the resource's state. */
+export function outcomeOf(r: RowResult): Outcome {
+  if (!r.inRun) return 'not in this run';
+  if (r.action === 'skip') return 'unchanged';
+  if (r.action === 'invalid' || r.action === 'blocked') return r.action;
+  return stateOutcome(r);
+}
+
+/**
+ * A row with several resources (a customer gateway, later its IPsec connection) has the outcome of its least
+ * finished part (OUTCOMES read from the end: one failed part fails the row); when every part is ok, the first that
+ * changed something (an unchanged gateway and a created connection: created).
+ */
+export function combineOutcomes(parts: readonly Outcome[]): Outcome {
+  const worst = [...OUTCOMES].reverse().find((o) => !isOk(o) && parts.includes(o));
+  return worst ?? parts.find((o) => o !== 'unchanged' && o !== 'not in this run') ?? parts[0] ?? 'unchanged';
+}
+
+/** Rows counted by outcome, in vocabulary order; only outcomes that occur are keys. The one counting function. */
+export function countOutcomes(outcomes: Iterable<Outcome>): Partial<Record<Outcome, number>> {
+  const n = new Map<Outcome, number>();
+  for (const o of outcomes) n.set(o, (n.get(o) ?? 0) + 1);
+  const out: Partial<Record<Outcome, number>> = {};
+  for (const o of OUTCOMES) if (n.has(o)) out[o] = n.get(o);
+  return out;
+}
+
+/** The run's exit code: credentials, clock or permission stops -> 2, Ctrl-C -> 130, any row not ok -> 1. */
+export function exitCodeOf(outcomes: Iterable<Outcome>, stopReason: StopReason | undefined): number {
+  if (stopReason === 'auth' || stopReason === 'clock' || stopReason === 'forbidden') return EXIT.usage;
+  if (stopReason === 'interrupt') return EXIT.interrupted;
+  for (const o of outcomes) if (!isOk(o)) return EXIT.rowsFailed;
+  return EXIT.ok;
+}
+
+/**
+ * `branches.csv:12  cn-hangzhou/1.2.3.4  IllegalParam.Asn  message` on one line. `redact` runs on the raw message,
+ * before line breaks and spaces are collapsed (collapsing first could split a secret the redactor would match).
+ */
+export function failureLine(r: RowResult, redact: (s: string) => string = (s) => s): string {
+  const where = r.ref.line > 0 ? `${r.ref.file}:${r.ref.line}` : r.ref.file;
+  const what = r.errorCode ?? (r.action === 'blocked' || r.action === 'invalid' ? r.action : outcomeOf(r));
+  const msg = oneLine(redact(r.errorMessage ?? r.note ?? ''));
+  return [where, r.ref.key, what, msg].filter((s) => s !== '').join('  ');
+}

@@ -1,0 +1,104 @@
+// Carrying out a plan under the locked journal: signals (stop, then abort), live progress, the executor. Shared by
+// apply, import and destroy so all three have the same lanes, limits, retries and journal.
+import { systemClock } from '../clock.js';
+import { EXIT } from '../errors.js';
+import { executePlan, type ExecuteResult } from '../execute/execute.js';
+import { DEFAULT_RETRY } from '../execute/retry.js';
+import type { ManifestOptions } from '../options.js';
+import { fingerprint } from '../secrets.js';
+import type { Journal, JournalRow } from '../state/journal.js';
+import { clientToken } from '../state/token.js';
+import { countOutcomes } from '../report/outcome.js';
+import { truthRows } from '../report/truth.js';
+import { EXECUTABLE, type Plan, type PlannedRow } from '../types.js';
+import { createProgress } from '../ui/progress.js';
+import type { Context } from './context.js';
+import { openForAppend, type LockedRun } from './journal-run.js';
+import type { Session } from './session.js';
+
+export interface Execution extends ExecuteResult {
+  startedAt: Date;
+  finishedAt: Date;
+  /** The journal's rows as this run left them (in memory: the file is not read again), and its id. */
+  journalRows: ReadonlyMap<string, JournalRow>;
+  journalId: string;
+}
+
+/** The rows a run carries out: in this run and executable. Everything else was shown in the plan and is left alone. */
+export function executable(plan: Plan): PlannedRow[] {
+  return plan.rows.filter((r) => r.inRun && EXECUTABLE.has(r.action));
+}
+
+/** Opens the journal from the run's read, carries out the rows, closes it: the one way a command writes rows. */
+export async function carryOut(
+  ctx: Context<ManifestOptions>,
+  session: Session,
+  run: LockedRun,
+  manifestHash: string,
+  plan: Plan,
+): Promise<Execution> {
+  const journal = await openForAppend(ctx, run, session, manifestHash);
+  let exec: Omit<Execution, 'journalRows' | 'journalId'>;
+  try {
+    exec = await execute(ctx, session, journal, plan, run.runId);
+  } finally {
+    await journal.close();
+  }
+  return { ...exec, journalRows: journal.rows(), journalId: journal.header.runId };
+}
+
+async function execute(ctx: Context<ManifestOptions>, session: Session, journal: Journal, plan: Plan, runId: string): Promise<Omit<Execution, 'journalRows' | 'journalId'>> {
+  const o = ctx.options;
+  const stop = new AbortController();
+  let signals = 0;
+  const unregister = ctx.io.onSignal(() => {
+    signals++;
+    if (signals === 1) {
+      // The live view shows the stop itself; a line on stderr under it would break its redraw.
+      if (o.progress !== 'tty') ctx.err.write('\ninterrupted: finishing the requests on the wire, sending nothing new (Ctrl-C again to abort at once)\n');
+      stop.abort();
+    } else {
+      journal.abandon();
+      ctx.err.write(`aborted: the journal is consistent; rerun ${o.command} to resume\n`);
+      ctx.io.exitNow(EXIT.interrupted);
+    }
+  });
+  const progress = createProgress(o.progress, ctx.out, { redactor: ctx.redactor, color: o.color, columns: o.columns });
+  const startedAt = new Date();
+  const fpKey = journal.header.fingerprintKey;
+  try {
+    const exec = await executePlan({
+      rows: executable(plan),
+      runId,
+      journalId: journal.header.runId,
+      journal,
+      clientFor: (region) => session.conn.clientFor(region),
+      account: session.caller.accountId ?? session.caller.accessKeyId,
+      makeToken: clientToken,
+      fingerprint: (k) => fingerprint(fpKey, k),
+      rate: o.rate,
+      concurrency: o.concurrency,
+      maxFailures: o.maxFailures,
+      retry: { ...DEFAULT_RETRY, ...o.retryBackoff },
+      clock: systemClock,
+      random: Math.random,
+      onEvent: (e) => progress.onEvent(e),
+      stopSignal: stop.signal,
+    });
+    const finishedAt = new Date();
+    progress.onEvent({
+      type: 'run:done',
+      interrupted: exec.stopReason === 'interrupt',
+      ...(exec.stopReason ? { stopReason: exec.stopReason } : {}),
+      // The same rows and the same count as the summary and the reports: the journal's rows and what this run added.
+      counts: countOutcomes(truthRows(plan, journal.rows(), exec.results).map((r) => r.outcome)),
+      durationMs: finishedAt.getTime() - startedAt.getTime(),
+    });
+    return { ...exec, startedAt, finishedAt };
+  } finally {
+    await progress.close();
+    unregister();
+  }
+}
+
+

@@ -1,0 +1,138 @@
+// load -> the run's journal read -> (online) regions and inventory -> the pure planner. One code path for plan, apply
+// and import; and the plan-shaped view of a journal that status and report tell the truth about.
+import { existsSync } from 'node:fs';
+import type { CustomerGateway } from '../cloud/types.js';
+import { EXIT } from '../errors.js';
+import { splitKey } from '../keys.js';
+import { loadManifest } from '../load/index.js';
+import type { JournalOptions, ManifestOptions } from '../options.js';
+import { planDestroy } from '../plan/destroy.js';
+import { planManifest } from '../plan/plan.js';
+import { emptySummary } from '../plan/summary.js';
+import { planToJson, renderPlanText } from '../report/plan-output.js';
+import { fingerprint } from '../secrets.js';
+import { toPriorRows, type JournalFile, type JournalRow } from '../state/journal.js';
+import { MAYBE_CREATED, OWNED, type Manifest, type Plan, type PlannedRow, type PriorRow } from '../types.js';
+import { warn, type Context } from './context.js';
+import { journalRef, readJournalRun, type JournalRun } from './journal-run.js';
+import { planFlags, selector } from './select.js';
+import { listRegions, offeredRegions, tryOpenSession, type Session } from './session.js';
+
+/** Reads the manifest: first of all, so a manifest that cannot be read costs no request at all. */
+export async function readManifest(ctx: Context, file: string): Promise<Manifest> {
+  const o = ctx.options;
+  return loadManifest(file, { env: ctx.io.env, redactor: ctx.redactor, ...(o.sheet ? { sheet: o.sheet } : {}) });
+}
+
+/** The regions of gateways the journal owns or may have made: listed too, so orphans there are seen. */
+function journalRegions(prior: ReadonlyMap<string, PriorRow>): string[] {
+  return [...prior.values()].filter((p) => OWNED.has(p.status) || MAYBE_CREATED.has(p.status)).map((p) => splitKey(p.key).region);
+}
+
+export async function planFrom(
+  ctx: Context<ManifestOptions>,
+  manifest: Manifest,
+  session: Session | undefined,
+  run: JournalRun,
+  command: 'plan' | 'apply' | 'import',
+): Promise<Plan> {
+  const o = ctx.options;
+  const prior = run.read ? toPriorRows(run.read.rows) : new Map<string, PriorRow>();
+  const fpKey = run.read?.header.fingerprintKey;
+  const online = session !== undefined && !o.offline;
+  let inventory: Map<string, CustomerGateway[]> | undefined;
+  let regions: Set<string> | undefined;
+  if (session && online) {
+    const wanted = [...new Set(manifest.rows.map((r) => (r.fields.region ?? '').trim()).filter(Boolean)), ...journalRegions(prior)];
+    const offered = await offeredRegions(session, wanted[0] ?? 'cn-hangzhou');
+    regions = offered;
+    inventory = await listRegions(ctx, session, wanted.filter((r) => offered.has(r)));
+  }
+  return planManifest(manifest, {
+    command,
+    online,
+    inventory,
+    regions,
+    quota: o.quota,
+    prior,
+    fingerprint: fpKey ? (k: string) => fingerprint(fpKey, k) : undefined,
+    flags: planFlags(ctx),
+    select: selector(ctx),
+    ...(session ? { target: { accountId: session.caller.accountId, endpoint: session.endpoint } } : {}),
+  });
+}
+
+/** destroy's plan: the journal's gateways against the listing of their regions. */
+export async function destroyPlanFrom(ctx: Context<ManifestOptions>, session: Session, journal: JournalFile): Promise<Plan> {
+  const prior = toPriorRows(journal.rows);
+  return planDestroy({
+    file: ctx.options.manifest,
+    manifestHash: journal.header.manifest.hash,
+    prior,
+    // Creates whose outcome is unknown may have made a gateway: their regions are listed too, and such a gateway is deleted.
+    inventory: await listRegions(ctx, session, journalRegions(prior)),
+    select: selector(ctx),
+    flags: planFlags(ctx),
+    target: { accountId: session.caller.accountId, endpoint: session.endpoint },
+  });
+}
+
+/** 0: apply would carry out every row of the run; 1: rows are invalid or blocked (apply refuses them). */
+export function planExitCode(plan: Plan): number {
+  return plan.summary.invalid > 0 || plan.summary.blocked > 0 ? EXIT.rowsFailed : EXIT.ok;
+}
+
+export function printPlan(ctx: Context, plan: Plan): void {
+  if (ctx.options.format === 'json') ctx.out.write(JSON.stringify({ type: 'plan', ...planToJson(plan) }) + '\n');
+  else ctx.out.write(renderPlanText(plan, { color: ctx.options.color }));
+}
+
+/** A plan-shaped view of the journal's rows, for when no manifest is at hand. */
+function journalOnly(file: string, rows: ReadonlyMap<string, JournalRow>): Plan {
+  const planned: PlannedRow[] = [...rows.values()]
+    .sort((a, b) => a.line - b.line || (a.key < b.key ? -1 : 1))
+    .map((j) => ({ ref: { key: j.key, file, line: j.line, region: j.region, ip: j.ip }, action: 'skip', reason: '', issues: [], inRun: true }));
+  return {
+    version: 2,
+    command: 'plan',
+    manifest: { file, hash: '', format: 'journal' },
+    rows: planned,
+    issues: [],
+    summary: emptySummary(),
+    byRegion: {},
+    quota: [],
+    online: false,
+    flags: { allowReplace: false, prune: false, retryFailed: false, skipInvalid: false },
+  };
+}
+
+/** The rows status and report tell the truth about: the manifest's (offline plan against the journal), else the journal's. */
+export async function planOfJournal(ctx: Context<JournalOptions>, journal: JournalFile): Promise<{ plan: Plan; columns?: string[] }> {
+  const file = ctx.options.manifest;
+  if (file && existsSync(file)) {
+    // Every manifest row (never started included), plus the journal's gateways whose rows left the manifest.
+    const manifest = await readManifest(ctx, file);
+    const plan = planManifest(manifest, { command: 'plan', online: false, quota: ctx.options.quota, prior: toPriorRows(journal.rows), flags: planFlags(ctx) });
+    return { plan, columns: manifest.columns };
+  }
+  return { plan: journalOnly(file ?? journal.header.manifest.path, journal.rows) };
+}
+
+/** `plan`, and apply / import with --dry-run: the plan from the journal as it is (no lock), online when it can be. */
+export async function showPlan(ctx: Context<ManifestOptions>, as: 'plan' | 'apply' | 'import'): Promise<number> {
+  const manifest = await readManifest(ctx, ctx.options.manifest);
+  const run = await readJournalRun(ctx);
+  let session: Session | undefined;
+  if (!ctx.options.offline) {
+    const s = await tryOpenSession(ctx, journalRef(run));
+    if ('conn' in s) session = s;
+    else warn(ctx, `planning offline: ${s.offline.replace(/^no Alibaba Cloud credentials found: /, 'no credentials found (')}${s.offline.startsWith('no Alibaba') ? ')' : ''}; existing gateways, drift, quota and regions are not checked (pass --offline to plan offline on purpose)`);
+  }
+  try {
+    const plan = await planFrom(ctx, manifest, session, run, as);
+    printPlan(ctx, plan);
+    return planExitCode(plan);
+  } finally {
+    await session?.close();
+  }
+}

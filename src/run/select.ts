@@ -1,0 +1,30 @@
+// Which rows a run is about (`--only`: lines or keys), the flags that shaped the plan, and the journal a command needs.
+import { StateError } from '../errors.js';
+import type { JournalOptions, ManifestOptions } from '../options.js';
+import type { JournalFile } from '../state/journal.js';
+import type { PlanFlags, RowRef } from '../types.js';
+import type { Context } from './context.js';
+
+export function planFlags(ctx: Context): PlanFlags {
+  const o = ctx.options;
+  return {
+    allowReplace: o.allowReplace,
+    prune: o.prune,
+    retryFailed: o.retryFailed,
+    skipInvalid: o.skipInvalid,
+    ...(o.only ? { only: o.only.text } : {}),
+  };
+}
+
+/** `--only`: a row is in this run when its line or its key was named; undefined when every row is. */
+export function selector(ctx: Context): ((ref: Pick<RowRef, 'line' | 'key'>) => boolean) | undefined {
+  const only = ctx.options.only;
+  if (!only) return undefined;
+  return (ref) => only.lines.has(ref.line) || only.keys.has(ref.key);
+}
+
+/** The journal, which destroy, refresh, status and report cannot do without. */
+export function requireJournal(ctx: Context<ManifestOptions | JournalOptions>, read: JournalFile | undefined): JournalFile {
+  if (read) return read;
+  throw new StateError(`no journal at ${ctx.options.statePath}: nothing has been applied with this manifest yet (or pass --state FILE)`);
+}
