@@ -8,7 +8,7 @@ const ANY = new RegExp(UNPRINTABLE.source);
 
 const NAMED: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
-function escape(c: string): string {
+function escapeChar(c: string): string {
   const named = NAMED[c];
   if (named !== undefined) return named;
   const code = c.charCodeAt(0);
@@ -20,7 +20,7 @@ function escape(c: string): string {
  * including non-Latin letters, is kept as is. Backslashes are not doubled: the result is for people, not a parser.
  */
 export function printable(s: string): string {
-  return ANY.test(s) ? s.replace(UNPRINTABLE, escape) : s;
+  return ANY.test(s) ? s.replace(UNPRINTABLE, escapeChar) : s;
 }
 
 /** True when `printable(s)` would change `s`. */

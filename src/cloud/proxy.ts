@@ -62,7 +62,7 @@ function ipv4(s: string): number | undefined {
 
 function ipv6Bits(s: string): bigint | undefined {
   if (isIP(s) !== 6) return undefined;
-  let [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
+  const [head, tail] = s.includes('::') ? (s.split('::') as [string, string]) : [s, undefined];
   const h = head === '' ? [] : head.split(':');
   const t = tail === undefined || tail === '' ? [] : tail.split(':');
   const expand = (parts: string[]): string[] =>

@@ -27,7 +27,7 @@ export const DEVICE_TYPES: ReadonlyArray<{ type: DeviceType; name: string; files
 }));
 
 export function isDeviceType(s: string): s is DeviceType {
-  return Object.prototype.hasOwnProperty.call(VENDORS, s);
+  return  Object.hasOwn(VENDORS, s);
 }
 
 /**

@@ -219,7 +219,7 @@ function bgpParams(r: Reader, cfg: Obj, prefix: string, cgw: Obj | undefined, cg
   }
   if (cidrText === undefined || remoteIp === undefined) return undefined;
   const cidr = parseCidr(cidrText);
-  if (!cidr || cidr.prefix !== 30 || cidr.hostBits || !cidrContains('169.254.0.0/16', formatIpv4(cidr.network))) {
+  if (cidr?.prefix !== 30 || cidr.hostBits || !cidrContains('169.254.0.0/16', formatIpv4(cidr.network))) {
     r.issue('Device.InvalidValue', p('TunnelCidr'), `${p('TunnelCidr')} is ${quoteValue(cidrText)}, not a /30 in 169.254.0.0/16`);
     return undefined;
   }

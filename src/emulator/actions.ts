@@ -24,7 +24,6 @@ import {
   validateModify,
   validateTagFilters,
   validateTagResourcesTags,
-  type Params,
   type TagKV,
 } from './validate.js';
 

@@ -594,7 +594,7 @@ function flattenText(t: TagScanner, endName: string): string {
 function rewriteSharedStrings(source: string, used: readonly number[], usedAt: readonly string[]): Buffer {
   // Old index -> new index (an array: much cheaper than a Map for hundreds of thousands of strings).
   const wanted: number[] = [];
-  used.forEach((old, n) => (wanted[old] = n));
+  for (let n = 0; n < used.length; n++) wanted[used[n]!] = n;
   const texts: Array<string | undefined> = new Array(used.length);
   const t = new TagScanner(source);
   let index = 0;

@@ -31,7 +31,7 @@ const TOP_KEYS = ['defaults', 'gateways'];
 
 /** ` (did you mean 'name'?)` when `key` is a typo of one of `known` (case, spaces, `_` and `-` aside), else ''. */
 function didYouMean(key: string, known: readonly string[]): string {
-  const norm = (k: string) => k.normalize('NFKC').toLowerCase().replace(/[\s_\-]+/g, '');
+  const norm = (k: string) => k.normalize('NFKC').toLowerCase().replace(/[\s_-]+/g, '');
   const byNorm = new Map(known.map((k) => [norm(k), k]));
   const n = norm(key);
   const hit = byNorm.get(n) ?? byNorm.get(closest(n, byNorm.keys()) ?? '');

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderSite } from '../../src/device/render.js';
 import { alibabaSide, type AlibabaSide } from '../helpers/ipsec-alibaba.js';
-import { addr, matrix, type MatrixSet } from '../helpers/ipsec-matrix.js';
+import { matrix, type MatrixSet } from '../helpers/ipsec-matrix.js';
 import {
   collectLogs,
   giveUpSeconds,

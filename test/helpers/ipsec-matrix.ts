@@ -255,7 +255,7 @@ export function matrix(): MatrixSet[] {
     single(16, 'v1-multi-cidr', 'IKEv1, 2 x 2 CIDRs: one CHILD_SA per pair', { ike: { ...V1, IkeAuthAlg: 'sha1' }, ipsec: { IpsecAuthAlg: 'sha1' }, local: [addr.vpc(16, 1), addr.vpc(16, 2)], remote: [addr.branchLan(16, 1), addr.branchLan(16, 2)] }),
     // PSK forms that configuration syntaxes mangle.
     single(17, 'psk-hex-prefix', 'a PSK starting with 0x (swanctl would read it as hex)', { ike: V2, psk: '0xDEADBEEF#;$`' }),
-    single(18, 'psk-base64-prefix', 'a PSK starting with 0s (swanctl would read it as base64)', { ike: V1, psk: '0sQUJD${HOME}' }),
+    single(18, 'psk-base64-prefix', 'a PSK starting with 0s (swanctl would read it as base64)', { ike: V1, psk: '0sQUJD$' + '{HOME}' }),
     single(19, 'psk-100-chars', 'a 100-character PSK of special characters', { ike: V2, psk: (SPECIALS + SPECIALS + SPECIALS + SPECIALS).slice(0, 100) }),
     single(20, 'no-dpd-no-natt', 'DPD and NAT traversal disabled', { ike: V2, dpd: false, nat: false }),
     dual(21, 'dual-protected', 'dual tunnel, protected flows, one customer gateway, IKEv2 + IKEv1 tunnels', {

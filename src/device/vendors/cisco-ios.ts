@@ -31,7 +31,7 @@ function psk(ctx: RenderContext, t: Tunnel, lines: string[]): string {
   return key;
 }
 
-function ikeV1(site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void {
+function ikeV1(_site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void {
   const lt = ctx.lifetime(t.ike.lifetime, 60, 86400, ctx.ikeParam(t, 'IkeLifetime'), DEVICE);
   out.push(`crypto isakmp policy ${t.index * 10}`);
   out.push(` encryption ${ISAKMP_ENC[t.ike.encryption]}`);
@@ -58,7 +58,7 @@ function ikeV1(site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void {
   out.push('!');
 }
 
-function ikeV2(site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void {
+function ikeV2(_site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void {
   const lt = ctx.lifetime(t.ike.lifetime, 120, 86400, ctx.ikeParam(t, 'IkeLifetime'), DEVICE);
   out.push(`crypto ikev2 proposal ${n('PROPOSAL', t)}`);
   out.push(` encryption ${IKEV2_ENC[t.ike.encryption]}`);

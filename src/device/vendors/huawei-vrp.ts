@@ -31,7 +31,7 @@ function cliString(ctx: RenderContext, value: string, parameter: string, what: s
   return written;
 }
 
-function ike(site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void {
+function ike(_site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void {
   const v2 = t.ike.version === 'ikev2';
   out.push(`ike proposal ${t.index * 10}`);
   out.push(` encryption-algorithm ${ENC[t.ike.encryption]}`);

@@ -79,8 +79,8 @@ function tunnel(site: Site, t: Tunnel, ctx: RenderContext, out: string[]): void 
 function policies(site: Site, out: string[]): void {
   const protectedFlows = site.routing === 'protected';
   if (protectedFlows) {
-    site.localSubnets.forEach((c, i) => out.push(`set security zones security-zone trust address-book address aliyun-local-${i + 1} ${c}`));
-    site.remoteSubnets.forEach((c, i) => out.push(`set security zones security-zone vpn address-book address aliyun-remote-${i + 1} ${c}`));
+    for (const [i, c] of site.localSubnets.entries()) out.push(`set security zones security-zone trust address-book address aliyun-local-${i + 1} ${c}`);
+    for (const [i, c] of site.remoteSubnets.entries()) out.push(`set security zones security-zone vpn address-book address aliyun-remote-${i + 1} ${c}`);
   }
   const local = protectedFlows ? site.localSubnets.map((_, i) => `aliyun-local-${i + 1}`) : ['any'];
   const remote = protectedFlows ? site.remoteSubnets.map((_, i) => `aliyun-remote-${i + 1}`) : ['any'];

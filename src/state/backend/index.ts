@@ -3,8 +3,6 @@ import { UsageError } from '../../errors.js';
 import { openFileBackend } from './file.js';
 import { leaseTiming, type StateBackend } from './types.js';
 
-export type { StateBackend, Lease, LogRead, LogRecord, HolderInfo, AcquireOptions, LeaseStatus } from './types.js';
-export { LeaseBusyError, LeaseLostError, StateBackendError } from './types.js';
 
 export interface OssCredentials {
   accessKeyId: string;

@@ -225,6 +225,7 @@ export abstract class LeaseBase implements Lease {
 
   protected abstract doAppend(records: readonly LogRecord[]): Promise<void>;
   protected abstract doCompact(snapshot: readonly LogRecord[]): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a backend with nothing to report returns nothing
   protected abstract doHeartbeat(): Promise<boolean | void>;
   /** `held`: false when the lease was already lost (only local resources to free then). */
   protected abstract doRelease(held: boolean): Promise<void>;

@@ -335,5 +335,3 @@ export class OssClient {
     throw new OssError(`OSS list of ${this.bucket}/${prefix} has more than ${maxPages} pages`, 0, 'TooManyKeys', undefined);
   }
 }
-
-export type { Crc64 };

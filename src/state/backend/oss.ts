@@ -251,7 +251,7 @@ class OssBackend implements StateBackend {
           // The docs allow a conflict "because of concurrency" even at the right position: nothing landed, try again.
           if (next === position && attempt < MAX_ATTEMPTS) continue;
           const there = await this.retry('cannot read back', () => this.client.get(key, { start: position, end: position + body.length }));
-          if (there && there.body.equals(body)) return { outcome: 'landed', next: Number.isFinite(next) ? next : there.length };
+          if (there?.body.equals(body)) return { outcome: 'landed', next: Number.isFinite(next) ? next : there.length };
           return { outcome: 'taken', next };
         }
         if (e instanceof OssError && e.status === 404) return { outcome: 'taken', next: NaN };

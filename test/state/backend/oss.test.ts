@@ -75,7 +75,7 @@ test('oss: the journal is an appendable, AES256-encrypted object holding lease r
     const lines = raw.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(lines[0]?.['t'], 'lease');
     assert.equal(lines[0]?.['epoch'], 1);
-    assert.deepEqual((lines[0]?.['holder'] as Record<string, unknown>)['runId'], 'layout');
+    assert.deepEqual((lines[0]?.['holder'] as Record<string, unknown> | undefined)?.['runId'], 'layout');
     const got = await fetch(`${emu.url}/${BUCKET}/${prefix}/journal.00000001.jsonl`, { method: 'HEAD' });
     assert.equal(got.status, 403, 'unsigned requests are refused');
     const sse = emu.buckets.get(BUCKET)?.get(`${prefix}/journal.00000001.jsonl`)?.sse;
