@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { crc64Update, CRC64_EMPTY, crc64String, type Crc64 } from './crc64.js';
+import { crc64Update, CRC64_EMPTY, crc64String } from './crc64.js';
 
 export interface OssCredentials {
   accessKeyId: string;
