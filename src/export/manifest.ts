@@ -2,7 +2,7 @@
 // Pure. An AuthKey is never written: a gateway that has one gets `env:NAME`, and the names are returned to print.
 import type { CustomerGateway } from '../cloud/types.js';
 import { defaultSchemaRef, manifestWorkbook, type TemplateFormat } from '../init/template.js';
-import { csvManifest, needsFormulaEscape } from '../report/csv.js';
+import { csvManifest, needsFormulaEscape } from '../csv-cells.js';
 import type { Tag } from '../types.js';
 
 export interface ExportedManifest {

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
 import { KNOWN_REGIONS } from '../plan/regions.js';
-import { csvField } from '../report/csv.js';
+import { csvField } from '../csv-cells.js';
 
 export type TemplateFormat = 'csv' | 'yaml' | 'xlsx';
 

@@ -1,6 +1,6 @@
 // Shared by the CSV and xlsx readers: header checks, header-level issues, and one WrittenRow from a row of cells.
 import { ManifestError } from '../errors.js';
-import { unescapeFormula } from '../report/csv.js';
+import { unescapeFormula } from '../csv-cells.js';
 import type { Field, Issue, Tag, WrittenRow } from '../types.js';
 import { echoAuthKey, resolveAuthKey } from './authkey.js';
 import { printable } from '../text.js';

@@ -1,7 +1,7 @@
 // Per-row reports (results.csv, results.json, junit.xml) as pure renderers over every row's current truth.
 import type { RowResult } from '../types.js';
 import type { ReportInput } from './input.js';
-import { csvDocument, type Cell } from './csv.js';
+import { csvDocument, type Cell } from '../csv-cells.js';
 import { cleanMessage } from './redact.js';
 import { summarize } from './summary.js';
 import type { ReportRow } from './truth.js';

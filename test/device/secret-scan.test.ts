@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEVICE_TYPES, renderSite } from '../../src/device/render.js';
-import { writeConfigFiles } from '../../src/device/write.js';
+import { writeConfigFiles } from '../../src/run/write-configs.js';
 import { secretForms } from '../../src/secrets.js';
 import { matrix, type MatrixSet, type Obj } from '../helpers/ipsec-matrix.js';
 import { tempDir } from '../helpers/tmp.js';

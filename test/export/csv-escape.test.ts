@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { csvCell, csvField, csvManifest, escapeFormula, needsFormulaEscape, unescapeFormula } from '../../src/report/csv.js';
+import { csvCell, csvField, csvManifest, escapeFormula, needsFormulaEscape, unescapeFormula } from '../../src/csv-cells.js';
 
 const STARTS = ['=', '+', '-', '@', '\t', '\r', '\n', '\u0000', '＝', '＋', '－', '＠', ' =', '  \t+', '\u3000@', "'", "''", "'=", "''-", "' =", 'a', ' a', "'a", ''];
 const TAILS = ['', '1+1', 'SUM(A1)', 'HYPERLINK("http://x","y")', "'", ' ', '=', 'x"y,z'];

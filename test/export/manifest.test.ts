@@ -12,7 +12,7 @@ import { asnValue } from '../../src/plan/rules.js';
 import { validateRow } from '../../src/plan/validate.js';
 import { tempDir } from '../helpers/tmp.js';
 import { parse } from 'csv-parse/sync';
-import { needsFormulaEscape } from '../../src/report/csv.js';
+import { needsFormulaEscape } from '../../src/csv-cells.js';
 
 const KEYS = ['SECRET-MARKER-1234', 'k3y-0123'];
 let emu: Emulator;

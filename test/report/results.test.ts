@@ -4,7 +4,7 @@ import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'csv-parse/sync';
-import { csvCell, needsFormulaEscape, unescapeFormula } from '../../src/report/csv.js';
+import { csvCell, needsFormulaEscape, unescapeFormula } from '../../src/csv-cells.js';
 import type { ReportInput, RunBlock } from '../../src/report/input.js';
 import { junitXml } from '../../src/report/junit.js';
 import { RESULT_COLUMNS, csvHeader, resultsCsv, resultsJson, runJson } from '../../src/report/results.js';

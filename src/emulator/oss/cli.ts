@@ -1,7 +1,13 @@
 // `cgw-batch emulator --oss`: flags -> OssEmulatorOptions, start, print URL, bucket, key and the --state flags to use, stop on a signal.
 import { parseArgs } from 'node:util';
-import type { EmulatorIo } from '../cli.js';
 import { DEFAULT_OSS_ACCOUNT, OSS_FAULT_KINDS, startOssEmulator, type OssEmulatorOptions, type OssFaultKind } from './server.js';
+
+/** The process boundary the emulator commands get (the same shape as emulator/cli.ts's). */
+interface EmulatorIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  onSignal: (handler: () => void) => void;
+}
 
 export const OSS_EMULATOR_USAGE = `usage: cgw-batch emulator --oss [options]
 

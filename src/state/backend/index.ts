@@ -1,6 +1,9 @@
 // Opens a state backend from a location (a path, postgres://..., oss://bucket/prefix) or a serialisable spec.
 import { UsageError } from '../../errors.js';
 import { openFileBackend } from './file.js';
+import { redactUrl } from './url.js';
+
+export { redactUrl } from './url.js';
 import { leaseTiming, type StateBackend } from './types.js';
 
 
@@ -85,18 +88,6 @@ export function describeSpec(spec: BackendSpec): string {
       return `${redactUrl(spec.url)}#${spec.estate}`;
     case 'oss':
       return `oss://${spec.bucket}/${spec.prefix}`;
-  }
-}
-
-/** `postgres://user:secret@host/db` -> `postgres://user@host/db`; unparsable URLs are shown as their scheme only. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.password = '';
-    for (const k of [...u.searchParams.keys()]) if (/pass|secret|key|token/i.test(k)) u.searchParams.set(k, '***');
-    return u.toString();
-  } catch {
-    return `${url.split(':')[0] ?? 'postgres'}://(unparsable URL)`;
   }
 }
 

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { StateError } from '../../errors.js';
-import { redactUrl } from './index.js';
+import { redactUrl } from './url.js';
 import { describeHolder, errText, LeaseBase, parseHolder, type LeaseCore } from './lease.js';
 import {
   LeaseBusyError,

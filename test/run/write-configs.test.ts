@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeConfigFiles } from '../../src/device/write.js';
+import { writeConfigFiles } from '../../src/run/write-configs.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const FILES = [

@@ -1,9 +1,9 @@
 // Writes a site's rendered files: a 0700 folder holding 0600 files, each replaced atomically (temp file, fsync,
-// rename), never following a symlink or opening a FIFO planted where a file belongs. The only I/O of src/device.
+// rename), never following a symlink or opening a FIFO planted where a file belongs. The renderers in src/device stay pure; this is their output.
 import { closeSync, constants, fchmodSync, fsyncSync, lstatSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { ConfigFile } from './types.js';
+import type { ConfigFile } from '../device/types.js';
 
 export type WriteResult = { ok: true; paths: string[] } | { ok: false; path: string; message: string };
 
