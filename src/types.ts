@@ -96,6 +96,76 @@ export interface Row {
   ref: RowRef;
   spec: GatewaySpec;
   echo: Record<string, string>;
+  /** The row's IPsec-VPN connection (a site row: `vpn_gateway_id` given); absent on a customer-gateway-only row. */
+  site?: SiteSpec;
+}
+
+/** IKE phase-1 parameters as the API names their values (CreateVpnConnection `IkeConfig`, without the PSK). */
+export interface IkeParams {
+  version: 'ikev1' | 'ikev2';
+  mode: 'main' | 'aggressive';
+  encAlg: 'aes' | 'aes192' | 'aes256' | 'des' | '3des';
+  authAlg: 'md5' | 'sha1' | 'sha256' | 'sha384' | 'sha512';
+  pfs: 'group1' | 'group2' | 'group5' | 'group14';
+  /** Seconds, 0..86400. */
+  lifetime: number;
+  /** The VPN gateway side's identity (API default: the gateway's IP). */
+  localId?: string;
+  /** The branch side's identity (API default: the customer gateway's IP); an FQDN wants aggressive mode. */
+  remoteId?: string;
+}
+
+/** IPsec phase-2 parameters (CreateVpnConnection `IpsecConfig`). */
+export interface IpsecParams {
+  encAlg: IkeParams['encAlg'];
+  authAlg: IkeParams['authAlg'];
+  pfs: 'disabled' | IkeParams['pfs'];
+  /** Seconds, 0..86400. */
+  lifetime: number;
+}
+
+/** A named set of IKE/IPsec/DPD/NAT-T parameters, defined once (`profiles:`) and referenced by rows (`ike_profile`). */
+export interface IpsecProfile {
+  ike: IkeParams;
+  ipsec: IpsecParams;
+  enableDpd: boolean;
+  enableNatTraversal: boolean;
+}
+
+/** BGP over one tunnel: a /30 in 169.254.0.0/16 (unique per VPN gateway) and the gateway side's address inside it. */
+export interface TunnelBgp {
+  tunnelCidr: string;
+  localBgpIp: string;
+}
+
+/**
+ * Where a row's PSK comes from: an `env:NAME` reference (the value joins the Redactor at load and is never written),
+ * `generate` (a CSPRNG key made at send time over the API's allowed characters; afterwards it lives only in the
+ * cloud), or absent on the row (the API generates a 16-character key).
+ */
+export type PskSource = { kind: 'ref'; ref: string; value: string } | { kind: 'generate' };
+
+/** The connection half of a site row, validated (values as the API spells them). */
+export interface SiteSpec {
+  vpnGatewayId: string;
+  /** VPC-side CIDRs (`LocalSubnet`); `0.0.0.0/0` on both sides = destination routing. */
+  localSubnet: string[];
+  /** Branch-side CIDRs (`RemoteSubnet`). */
+  remoteSubnet: string[];
+  psk?: PskSource;
+  /** `ike_profile`; absent: Alibaba's defaults. */
+  profileName?: string;
+  profile: IpsecProfile;
+  /** `connection_name`. */
+  name?: string;
+  effectImmediately?: boolean;
+  /** Tunnel 1's BGP (single tunnel: the connection's BgpConfig). */
+  bgp?: TunnelBgp;
+  /** `ip_2`: the branch's second public IP (its own customer gateway, same name/ASN/AuthKey as the row's), dual tunnel. */
+  ip2?: string;
+  bgp2?: TunnelBgp;
+  /** `device`: the branch device type for `cgw-batch configs`. */
+  device?: string;
 }
 
 /**
@@ -140,6 +210,28 @@ export interface PlannedRow {
   /** replace after an IP change: the journal key of the gateway being replaced. */
   replacesKey?: string;
   /** destroy: the gateway existed before the tool (adopted) rather than created by it. */
+  adopted?: boolean;
+  /**
+   * A site row's other resources, each decided like the row's own customer gateway (the fields above): the second
+   * customer gateway (`ip_2`, journal key `region/ip_2`) and the IPsec connection (created after its customer
+   * gateways, on the VPN gateway's serial lane; destroyed before them).
+   */
+  gateway2?: PlannedResource;
+  connection?: PlannedResource;
+}
+
+/** One resource of a site row and what apply does with it; the same vocabulary and fields as the row's own gateway. */
+export interface PlannedResource {
+  action: PlanAction;
+  reason: string;
+  /** The resource the action works on (adopt / resume / update / replace / delete / skip). */
+  existingId?: string;
+  changes?: FieldChange[];
+  /** ClientToken generation of this resource's create. */
+  generation?: number;
+  needs?: PlannedRow['needs'];
+  /** The journal row key the resource lives under: `region/ip_2` for the second gateway, the row's own key otherwise. */
+  key: string;
   adopted?: boolean;
 }
 
@@ -215,6 +307,23 @@ export interface RowResult {
   echo: Record<string, string>;
   /** One line about this run's handling (the plan's reason, or why a row was not sent). */
   note?: string;
+  /** A site row's other resources (report/outcome.ts combineOutcomes gives the row's outcome). */
+  gateway2?: ResourceResult;
+  connection?: ResourceResult;
+}
+
+/** One resource's part of a row result: its own status, id and last error (the row's top-level fields are its gateway's). */
+export interface ResourceResult {
+  status: ResultStatus;
+  action: PlanAction;
+  id?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  errorClass?: string;
+  /** Connection only: the last known `State` (`active` = provisioned). */
+  state?: string;
+  /** Connection only: the negotiation `Status` as last read from DescribeVpnConnection (`ipsec_sa_established`...). */
+  negotiation?: string;
 }
 
 /** A gateway's attributes as the journal records them (what was last sent or found). No secrets. */
@@ -252,6 +361,39 @@ export interface RowFields extends RecordedAttributes {
   operation?: 'create' | 'adopt' | 'update' | 'delete' | 'replace';
   /** The gateway existed before cgw-batch and was adopted (destroy says so). */
   adopted?: boolean;
+  /** A second customer gateway's row (`region/ip_2`) names the site row it belongs to. */
+  siteKey?: string;
+  /** The row's IPsec connection, when the row is a site. */
+  connection?: ConnectionFields;
+}
+
+/** A journal row's IPsec connection: what was asked, what happened. Never a PSK: only its keyed fingerprint. */
+export interface ConnectionFields {
+  status: RowStatus;
+  token: string;
+  generation: number;
+  connectionId?: string;
+  vpnGatewayId: string;
+  /** The customer gateway(s) it was created with (tunnel 1, tunnel 2). */
+  customerGatewayIds?: string[];
+  /** Hash of the non-secret connection spec + CGW ids + VPN gateway id + pskFingerprint: tells "the site changed". */
+  specHash?: string;
+  /** Keyed fingerprint of each tunnel's PSK as last sent or read (secrets.ts fingerprint); `generate` keys too. */
+  pskFingerprints?: string[];
+  /** Last known connection `State` and negotiation `Status`. */
+  state?: string;
+  negotiation?: string;
+  /** The connection existed before cgw-batch and was adopted. */
+  adopted?: boolean;
+  operation?: 'create' | 'adopt' | 'update' | 'delete' | 'replace';
+  attempts: number;
+  requestIds: string[];
+  errorCode?: string;
+  errorMessage?: string;
+  errorClass?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
 }
 
 /**
@@ -259,7 +401,12 @@ export interface RowFields extends RecordedAttributes {
  * keeps its value). A second resource of the row (its IPsec connection) joins as an optional nested part of its own,
  * so a patch to one resource never names the other's fields.
  */
-export type JournalPatch = { [K in keyof RowFields]?: RowFields[K] | undefined };
+export type JournalPatch = { [K in Exclude<keyof RowFields, 'connection'>]?: RowFields[K] | undefined } & {
+  /** Patched field by field like the row (`undefined` clears an optional field); `null` removes the whole part. */
+  connection?: ConnectionPatch | null;
+};
+
+export type ConnectionPatch = { [K in keyof ConnectionFields]?: ConnectionFields[K] | undefined };
 
 /** What previous runs recorded for a row (from the journal), as the planner needs it. No secrets. */
 export interface PriorRow extends RecordedAttributes {
@@ -276,6 +423,8 @@ export interface PriorRow extends RecordedAttributes {
   /** How the journal came to own the gateway. */
   operation?: string;
   adopted?: boolean;
+  siteKey?: string;
+  connection?: ConnectionFields;
 }
 
 export type StopReason = 'interrupt' | 'max-failures' | 'auth' | 'clock' | 'forbidden' | 'retry-budget';

@@ -1,6 +1,6 @@
 // The VPC client contract: the only surface the rest of the tool uses to reach the cloud.
 import type { Clock } from '../clock.js';
-import type { Tag } from '../types.js';
+import type { IkeParams, IpsecParams, Tag, TunnelBgp } from '../types.js';
 
 export interface CustomerGateway {
   id: string;
@@ -68,6 +68,86 @@ export interface TagResource {
   value: string;
 }
 
+/** A VPN gateway as DescribeVpnGateway(s) answers (the fields a site needs). Dual tunnel: `disasterRecoveryInternetIp` set. */
+export interface VpnGateway {
+  id: string;
+  regionId: string;
+  internetIp: string;
+  disasterRecoveryInternetIp?: string;
+  /** `enable` / `disable`. */
+  ipsecVpn: string;
+  enableBgp: boolean;
+  /** `init`, `provisioning`, `active`, `updating`, `deleting`. */
+  status: string;
+  businessStatus?: string;
+  vpcId?: string;
+  name?: string;
+}
+
+/** One tunnel of a connection (dual tunnel: two, `master` and `slave`). Never a PSK: see VpcClient.readVpnConnectionPsks. */
+export interface VpnTunnel {
+  tunnelId?: string;
+  role?: 'master' | 'slave';
+  customerGatewayId: string;
+  ike: IkeParams;
+  ipsec: IpsecParams;
+  enableDpd: boolean;
+  enableNatTraversal: boolean;
+  bgp?: TunnelBgp & { localAsn?: string };
+  /** The VPN gateway's address this tunnel ends on (answers only). */
+  internetIp?: string;
+  state?: string;
+  status?: string;
+}
+
+/** An IPsec-VPN connection as DescribeVpnConnection(s) answers, the PSK(s) withheld at the client layer. */
+export interface VpnConnection {
+  id: string;
+  regionId: string;
+  vpnGatewayId: string;
+  /** Single tunnel: the connection's customer gateway (dual tunnel: per tunnel). */
+  customerGatewayId?: string;
+  name?: string;
+  localSubnet: string[];
+  remoteSubnet: string[];
+  effectImmediately: boolean;
+  /** `init`, `provisioning`, `active`, `updating`, `deleted`, ... (`active` = provisioned). */
+  state: string;
+  /** Negotiation: `ike_sa_not_established`, `ike_sa_established`, `ipsec_sa_not_established`, `ipsec_sa_established`. */
+  status: string;
+  /** Single tunnel: the one tunnel's parameters; dual tunnel: both, in `TunnelOptions` order. */
+  tunnels: VpnTunnel[];
+  dualTunnel: boolean;
+  tags: Tag[];
+  createTime: number;
+}
+
+/** What CreateVpnConnection is asked (the client encodes single tunnel as JSON strings, dual tunnel in flat form). */
+export interface CreateVpnConnectionInput {
+  regionId: string;
+  vpnGatewayId: string;
+  localSubnet: string[];
+  remoteSubnet: string[];
+  name?: string;
+  effectImmediately?: boolean;
+  /** One tunnel (single-tunnel gateway) or two (dual: master then slave). PSK per tunnel; absent: the API makes one. */
+  tunnels: Array<Omit<VpnTunnel, 'tunnelId' | 'internetIp' | 'state' | 'status'> & { psk?: string }>;
+  tags?: Tag[];
+  clientToken?: string;
+}
+
+export interface ModifyVpnConnectionInput {
+  regionId: string;
+  id: string;
+  localSubnet?: string[];
+  remoteSubnet?: string[];
+  name?: string;
+  effectImmediately?: boolean;
+  /** Dual tunnel: edits by `tunnelId`; single tunnel: one entry without it. Only the parts given are sent. */
+  tunnels?: Array<Partial<Omit<VpnTunnel, 'customerGatewayId' | 'internetIp' | 'state' | 'status'>> & { tunnelId?: string; psk?: string }>;
+  clientToken?: string;
+}
+
 export interface Region {
   regionId: string;
   localName?: string;
@@ -88,6 +168,9 @@ export interface ListOptions extends CallOptions {
   onProgress?: (listed: number, total: number) => void;
 }
 
+/** TagResources' `ResourceType`; default CUSTOMERGATEWAY. */
+export type TaggedType = 'CUSTOMERGATEWAY' | 'VPNCONNECTION';
+
 export interface VpcClient {
   readonly endpoint: string;
   readonly accessKeyId: string;
@@ -107,16 +190,39 @@ export interface VpcClient {
     opts?: CallOptions,
   ): Promise<{ requestId: string }>;
   tagResources(
-    input: { regionId: string; resourceIds: string[]; tags: Tag[] },
+    input: { regionId: string; resourceIds: string[]; tags: Tag[]; resourceType?: TaggedType },
     opts?: CallOptions,
   ): Promise<{ requestId: string }>;
   untagResources(
-    input: { regionId: string; resourceIds: string[]; tagKeys?: string[]; all?: boolean },
+    input: { regionId: string; resourceIds: string[]; tagKeys?: string[]; all?: boolean; resourceType?: TaggedType },
     opts?: CallOptions,
   ): Promise<{ requestId: string }>;
   listTagResources(
-    input: { regionId: string; resourceIds?: string[]; tags?: Tag[]; maxResults?: number; nextToken?: string },
+    input: { regionId: string; resourceIds?: string[]; tags?: Tag[]; maxResults?: number; nextToken?: string; resourceType?: TaggedType },
     opts?: CallOptions,
   ): Promise<{ items: TagResource[]; nextToken?: string; requestId: string }>;
   describeRegions(opts?: CallOptions): Promise<Region[]>;
+}
+
+/**
+ * The IPsec-VPN calls (sites), to be implemented by the pop-core client and then joined into VpcClient.
+ * @public (until then nothing imports it)
+ */
+export interface VpnApi {
+  // IPsec-VPN (sites). Every PSK an answer carries is withheld from the returned values and handed to the client's
+  // secret sink (the Redactor) at once; only readVpnConnectionPsks returns PSKs, for fingerprints and device configs.
+  describeVpnGateway(regionId: string, id: string, opts?: CallOptions): Promise<VpnGateway>;
+  listVpnGateways(regionId: string, opts?: ListOptions): Promise<VpnGateway[]>;
+  createVpnConnection(input: CreateVpnConnectionInput, opts?: CallOptions): Promise<{ id: string; requestId: string; createTime?: number }>;
+  describeVpnConnection(regionId: string, id: string, opts?: CallOptions): Promise<VpnConnection>;
+  /** Every connection of a region matching the filters (DescribeVpnConnections, paged like listCustomerGateways). */
+  listVpnConnections(
+    regionId: string,
+    filter: { vpnGatewayId?: string; customerGatewayId?: string; tags?: Tag[] },
+    opts?: ListOptions,
+  ): Promise<VpnConnection[]>;
+  modifyVpnConnectionAttribute(input: ModifyVpnConnectionInput, opts?: CallOptions): Promise<{ requestId: string }>;
+  deleteVpnConnection(input: { regionId: string; id: string; clientToken?: string }, opts?: CallOptions): Promise<{ requestId: string }>;
+  /** The PSK of each tunnel, in `tunnels` order (DescribeVpnConnection). The one way a PSK leaves the client. */
+  readVpnConnectionPsks(regionId: string, id: string, opts?: CallOptions): Promise<string[]>;
 }
