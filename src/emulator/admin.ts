@@ -17,6 +17,8 @@ export interface AdminTarget {
   resetStats(): void;
   addVpnGateway(spec: VpnGatewaySpec): unknown;
   setConnectionStatus(vpnConnectionId: string, status: NegotiationStatus | null, tunnelId?: string): void;
+  /** `--ipsec`: the responders' namespace, peers (no PSKs), SAs and statuses; undefined without it. */
+  ipsecView(): unknown;
   readBody(req: IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }>;
   send(req: IncomingMessage, res: ServerResponse, status: number, headers: Record<string, string>, body: string): void;
 }
@@ -106,6 +108,10 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
   try {
     if (req.method === 'GET' && path === '/__emulator/state') return json(200, t.state());
     if (req.method === 'GET' && path === '/__emulator/stats') return json(200, t.stats());
+    if (req.method === 'GET' && path === '/__emulator/ipsec') {
+      const view = t.ipsecView();
+      return view === undefined ? json(404, { error: 'the emulator runs without --ipsec' }) : json(200, view);
+    }
     if (req.method === 'POST') {
       if (path === '/__emulator/config') {
         t.configureJson(input);

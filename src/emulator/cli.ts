@@ -32,6 +32,8 @@ sandbox runs. It prints its URL, the access keys and the admin token (the /__emu
   --vpn-task-ms N          how long a VPN gateway stays updating after a connection write (default 2000)
   --quota-vpn-connections N
                            IPsec connections per VPN gateway (default 10)
+  --ipsec                  run the Alibaba side of every IPsec connection as a real strongSwan responder (root,
+                           /dev/net/tun, strongSwan): the negotiation Status comes from its SAs (README)
   --oss                    run the OSS emulator instead (for --state oss://...; see --oss --help)
   -h, --help               show this help
 `;
@@ -98,6 +100,7 @@ export function parseEmulatorArgs(argv: string[]): EmulatorOptions | 'help' {
         'vpn-gateway': { type: 'string', multiple: true },
         'vpn-task-ms': { type: 'string' },
         'quota-vpn-connections': { type: 'string' },
+        ipsec: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -134,6 +137,7 @@ export function parseEmulatorArgs(argv: string[]): EmulatorOptions | 'help' {
     const ids = opts.vpnGateways.map((g) => g.VpnGatewayId);
     if (new Set(ids).size !== ids.length) throw new UsageError('--vpn-gateway: the same id twice');
   }
+  if (values.ipsec) opts.ipsec = true;
   if (values['vpn-task-ms'] !== undefined) opts.vpnTaskMs = parseIntFlag('vpn-task-ms', values['vpn-task-ms'], 0, 3_600_000);
   if (values['quota-vpn-connections'] !== undefined)
     opts.vpnConnectionQuota = parseIntFlag('quota-vpn-connections', values['quota-vpn-connections'], 0, 1000);
@@ -182,6 +186,12 @@ export async function runEmulatorCommand(argv: string[], io: EmulatorIo): Promis
   }
   // Whoever reads this output may drive the admin API; anyone else (a web page, another host name) may not.
   io.stdout(`admin token: ${running.adminToken}\n`);
+  if (running.ipsec) {
+    const { namespace, bridge } = running.ipsec;
+    const addrs = running.ipsec.addresses();
+    io.stdout(`ipsec: responders in network namespace ${namespace}, VPN gateway addresses on its bridge ${bridge}: ${addrs.length ? addrs.join(' ') : '(none yet)'}\n`);
+    io.stdout(`ipsec: attach a branch: ip link add BRANCH type veth peer name GW netns ${namespace} && ip -n ${namespace} link set GW master ${bridge} up\n`);
+  }
   await stopped;
   return 0;
 }

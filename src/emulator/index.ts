@@ -11,6 +11,7 @@ import type { FaultConfig } from './faults.js';
 import { checkVpnGatewaySpec, sandboxGatewayId, sandboxGatewaySpecs, type VpnGatewaySpec } from './vpn-fixtures.js';
 import type { NegotiationStatus, VpnGatewayRecord } from './vpn-model.js';
 import type { StsOptions } from './sts.js';
+import type { IpsecInfo, IpsecResponder, IpsecView } from './ipsec-responder.js';
 
 export type {
   AccountFlags,
@@ -20,6 +21,8 @@ export type {
   EmulatorStateDump,
   EmulatorStats,
   FaultConfig,
+  IpsecInfo,
+  IpsecView,
   NegotiationQuery,
   NegotiationSource,
   NegotiationStatus,
@@ -71,6 +74,12 @@ export interface EmulatorOptions {
    * unknown values fall back to the status set through the admin API, else `ike_sa_not_established`.
    */
   negotiationStatus?: NegotiationSource;
+  /**
+   * Run the Alibaba side of every IPsec connection as a real strongSwan responder (Linux, root, /dev/net/tun,
+   * strongSwan): in a network namespace of its own whose bridge holds every VPN gateway address; the negotiation
+   * status is then read from the responder's SAs (before `negotiationStatus`). See README "emulator --ipsec".
+   */
+  ipsec?: boolean;
   /** The admin API's bearer token (at least 16 characters); default: 32 random characters, see Emulator.adminToken. */
   adminToken?: string;
   /** The emulator's clock (ms): signatures' timestamps, token retention, rate limits and VPN tasks all read it. */
@@ -103,6 +112,8 @@ export interface Emulator {
   setConnectionStatus(vpnConnectionId: string, status: NegotiationStatus | null, tunnelId?: string): void;
   /** The fingerprint state() shows for a secret. */
   fingerprint(secret: string): string;
+  /** With `ipsec`: the responders' namespace, bridge and addresses. */
+  ipsec?: IpsecInfo;
   forgetTokens(): void;
   resetStats(): void;
 }
@@ -145,18 +156,31 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   checkOptions(opts);
   const accounts = (opts.accounts && opts.accounts.length > 0 ? opts.accounts : [DEFAULT_ACCOUNT]).map((a) => ({ ...a }));
   let server: EmulatorServer | undefined;
+  let responder: IpsecResponder | undefined;
   // Before the data file is read: what we load must be what nobody else is writing.
   const lock = opts.dataFile ? await lockDataFile(opts.dataFile, opts, (m) => server?.store.stopWriting(m)) : undefined;
   try {
-    server = createServer(opts, accounts);
-    return await started(server, lock);
+    const given = opts.negotiationStatus;
+    // The responder needs the store, which the server makes: the source asks it once it is there.
+    const negotiation: NegotiationSource | undefined = opts.ipsec ? (q) => responder?.status(q) ?? given?.(q) : given;
+    server = createServer(opts, accounts, negotiation);
+    if (opts.ipsec) {
+      const { IpsecResponder } = await import('./ipsec-responder.js');
+      const clock = opts.clock ?? Date.now;
+      const log = opts.log ?? ((line: string) => process.stderr.write(`emulator: ${line}\n`));
+      responder = await IpsecResponder.start(server.store, clock, log);
+      const info = responder.info();
+      server.ipsecViewOf = () => info.view();
+    }
+    return await started(server, lock, responder);
   } catch (e) {
+    await responder?.close();
     await lock?.release();
     throw e;
   }
 }
 
-function createServer(opts: EmulatorOptions, accounts: EmulatorAccount[]): EmulatorServer {
+function createServer(opts: EmulatorOptions, accounts: EmulatorAccount[], negotiation: NegotiationSource | undefined): EmulatorServer {
   return new EmulatorServer({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
@@ -176,7 +200,7 @@ function createServer(opts: EmulatorOptions, accounts: EmulatorAccount[]): Emula
     vpnConnectionQuota: opts.vpnConnectionQuota ?? 10,
     vpnGateways: (opts.vpnGateways ?? []).map(checkVpnGatewaySpec),
     sandbox: opts.sandbox ?? false,
-    negotiation: opts.negotiationStatus,
+    negotiation,
     adminToken: opts.adminToken ?? randomBytes(24).toString('base64url'),
     clock: opts.clock ?? Date.now,
     log: opts.log,
@@ -184,7 +208,7 @@ function createServer(opts: EmulatorOptions, accounts: EmulatorAccount[]): Emula
   });
 }
 
-async function started(server: EmulatorServer, lock: Lock | undefined): Promise<Emulator> {
+async function started(server: EmulatorServer, lock: Lock | undefined, responder: IpsecResponder | undefined): Promise<Emulator> {
   const { host, port } = await server.listen();
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {
@@ -196,6 +220,7 @@ async function started(server: EmulatorServer, lock: Lock | undefined): Promise<
       try {
         await server.close();
       } finally {
+        await responder?.close();
         await lock?.release();
       }
     },
@@ -208,5 +233,6 @@ async function started(server: EmulatorServer, lock: Lock | undefined): Promise<
     fingerprint: (secret) => server.fingerprint(secret),
     forgetTokens: () => server.forgetTokens(),
     resetStats: () => server.resetStats(),
+    ...(responder ? { ipsec: responder.info() } : {}),
   };
 }

@@ -98,6 +98,8 @@ export class EmulatorServer {
   private closing = false;
   private lastTokenSweep = 0;
   private listeningPort = 0;
+  /** `--ipsec`: what GET /__emulator/ipsec shows (set once the responder runs). */
+  ipsecViewOf: (() => unknown) | undefined;
   /** Keys the state dump's fingerprints: stable for this process, useless to anyone without it. */
   private readonly fingerprintKey = randomBytes(32);
 
@@ -222,6 +224,10 @@ export class EmulatorServer {
   /** A keyed fingerprint of a secret, as the state dump shows AuthKeys and PSKs. */
   fingerprint(secret: string): string {
     return 'hmac-sha256:' + createHmac('sha256', this.fingerprintKey).update(secret).digest('hex').slice(0, 16);
+  }
+
+  ipsecView(): unknown {
+    return this.ipsecViewOf?.();
   }
 
   get adminToken(): string {

@@ -143,7 +143,8 @@ export class Store {
     return r;
   }
 
-  private *allRegions(): Generator<{ accountId: string; regionId: string; region: RegionState }> {
+  /** Every (account, region) with its state (the IPsec responders read every connection). */
+  *allRegions(): Generator<{ accountId: string; regionId: string; region: RegionState }> {
     for (const [accountId, a] of this.accounts) for (const [regionId, region] of a.regions) yield { accountId, regionId, region };
   }
 
