@@ -48,6 +48,12 @@ export interface ResponderPeer {
   remoteId: string;
   dpd: boolean;
   psk: string;
+  /**
+   * The identities the PSK is filed under. strongSwan tries every key that matches either identity, so a key filed
+   * under the gateway's identity too would let a branch in with another peer's key: the branch's identity alone,
+   * unless another peer shares it (a dual-tunnel connection on one customer gateway), then both.
+   */
+  pskOwners: string[];
   children: ResponderChild[];
 }
 
@@ -96,7 +102,7 @@ function identity(id: string): string {
 }
 
 /** The IKE fields a peer shares (the API demands the same PSK and IKE settings for one gateway IP and customer gateway). */
-function ikeOf(t: ResponderTunnel): Omit<ResponderPeer, 'name' | 'children' | 'dpd'> | string {
+function ikeOf(t: ResponderTunnel): Omit<ResponderPeer, 'name' | 'children' | 'dpd' | 'pskOwners'> | string {
   const enc = pick(CIPHER, t.ike.IkeEncAlg);
   const integ = pick(HASH, t.ike.IkeAuthAlg);
   const dh = pick(MODP, t.ike.IkePfs);
@@ -154,7 +160,7 @@ export function planResponder(tunnels: ResponderTunnel[], addresses: Iterable<st
     }
     const name = peerName(t.gatewayIp, t.customerIp);
     const known = peers.get(name);
-    if (known && ikeHash({ ...known, children: [] }) !== ikeHash({ ...ike, name, dpd: known.dpd, children: [] })) {
+    if (known && ikeHash({ ...known, children: [] }) !== ikeHash({ ...ike, name, dpd: known.dpd, pskOwners: [], children: [] })) {
       // Only two fixtures sharing an IP can get here: the API refuses different IKE settings for one peer.
       skipped.push({ key: t.key, why: `its IKE settings differ from another connection's between ${t.gatewayIp} and ${t.customerIp}` });
       continue;
@@ -164,11 +170,14 @@ export function planResponder(tunnels: ResponderTunnel[], addresses: Iterable<st
       skipped.push({ key: t.key, why: children });
       continue;
     }
-    const peer = known ?? { ...ike, name, dpd: false, children: [] };
+    const peer = known ?? { ...ike, name, dpd: false, pskOwners: [], children: [] };
     peer.dpd ||= t.dpd;
     peer.children.push(...children);
     peers.set(name, peer);
   }
+  const remoteIds = new Map<string, number>();
+  for (const p of peers.values()) remoteIds.set(p.remoteId, (remoteIds.get(p.remoteId) ?? 0) + 1);
+  for (const p of peers.values()) p.pskOwners = remoteIds.get(p.remoteId) === 1 ? [p.remoteId] : [p.localId, p.remoteId];
   const vpc = new Set<string>();
   for (const p of peers.values()) for (const c of p.children) for (const cidr of c.localTs) for (const a of firstHost(cidr)) vpc.add(a);
   return { addresses: [...new Set(addresses)].sort(cmp), vpcAddresses: [...vpc].sort(cmp), peers: [...peers.values()], skipped };
@@ -239,5 +248,5 @@ export function loadConnMessage(p: ResponderPeer): ViciMessage {
 
 /** vici `load-shared`: the peer's PSK, owned by both identities (sent over the socket, never written to a file). */
 export function sharedSecretMessage(p: ResponderPeer): ViciMessage {
-  return { id: `psk-${p.name}`, type: 'IKE', data: p.psk, owners: [p.localId, p.remoteId] };
+  return { id: `psk-${p.name}`, type: 'IKE', data: p.psk, owners: p.pskOwners };
 }

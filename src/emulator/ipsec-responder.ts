@@ -27,6 +27,8 @@ export interface IpsecInfo {
   namespace: string;
   /** The bridge in it that holds the gateway addresses: attach a branch's veth there. */
   bridge: string;
+  /** The daemon's folder (strongswan.conf, the vici socket, charon.log); removed on close. */
+  dir: string;
   /** The gateway addresses on the bridge now. */
   addresses(): string[];
   /** The peers loaded (no PSKs) and each tunnel's status as last read, for the admin API and tests. */
@@ -36,6 +38,7 @@ export interface IpsecInfo {
 export interface IpsecView {
   namespace: string;
   bridge: string;
+  dir: string;
   addresses: string[];
   peers: Array<{ name: string; gatewayIp: string; customerIp: string; version: number; children: Array<{ name: string; key: string }> }>;
   statuses: Record<string, NegotiationStatus>;
@@ -55,7 +58,9 @@ export class IpsecResponder {
   private effective = new Map<string, ResponderTunnel[]>();
   private statuses = new Map<string, NegotiationStatus>();
   private sas: IkeSa[] = [];
-  private readonly phase2Failed = new Set<string>();
+  /** IKE_SAs (unique id) whose log said a CHILD_SA failed, with the log event's sequence number. */
+  private readonly phase2Failed = new Map<string, number>();
+  private logSeq = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private syncing: Promise<void> | undefined;
   private reading: Promise<void> | undefined;
@@ -92,13 +97,14 @@ export class IpsecResponder {
   readonly status: NegotiationSource = (q: NegotiationQuery) => this.statuses.get(q.tunnelId ? `${q.vpnConnectionId}/${q.tunnelId}` : q.vpnConnectionId);
 
   info(): IpsecInfo {
-    return { namespace: this.host.namespace, bridge: BRIDGE, addresses: () => [...this.addresses], view: () => this.view() };
+    return { namespace: this.host.namespace, bridge: BRIDGE, dir: this.host.dir, addresses: () => [...this.addresses], view: () => this.view() };
   }
 
   private view(): IpsecView {
     return {
       namespace: this.host.namespace,
       bridge: BRIDGE,
+      dir: this.host.dir,
       addresses: [...this.addresses],
       peers: this.plan.peers.map((p) => ({
         name: p.name,
@@ -222,18 +228,21 @@ export class IpsecResponder {
   }
 
   private async readSas(): Promise<void> {
+    const mark = this.logSeq;
     const { events } = await this.host.vici.request('list-sas', {}, 'list-sa');
     const sas = readSas(events);
     const ids = new Set(sas.map((s) => s.uniqueId));
-    for (const id of this.phase2Failed) if (!ids.has(id)) this.phase2Failed.delete(id);
+    // An IKE_SA gone from the list takes its failure with it; one logged after this read began may not be listed yet.
+    for (const [id, seq] of this.phase2Failed) if (seq < mark && !ids.has(id)) this.phase2Failed.delete(id);
     this.sas = sas;
-    this.statuses = tunnelStatuses(this.plan.peers, sas, this.phase2Failed);
+    this.statuses = tunnelStatuses(this.plan.peers, sas, new Set(this.phase2Failed.keys()));
   }
 
   private onLog(m: ViciMessage): void {
     const id = m['ikesa-uniqueid'];
+    this.logSeq++;
     if (typeof id === 'string' && typeof m['msg'] === 'string' && isPhase2Failure(m['msg'])) {
-      this.phase2Failed.add(id);
+      this.phase2Failed.set(id, this.logSeq);
       this.readSoon();
     }
   }

@@ -231,6 +231,61 @@ export async function startPair(dir: string, index: number, spec: PairSpec): Pro
   return { tag, branch, alibaba };
 }
 
+export interface BranchSpec {
+  /** The customer gateway addresses this branch owns (on its veth end, /32 each). */
+  customerIps: string[];
+  /** The VPN gateway addresses to reach over the veth (on-link /32 routes). */
+  gatewayIps: string[];
+  /** Branch LAN hosts (/32 on lo). */
+  inner: string[];
+  /** strongswan.conf snippets to include (rendered files). */
+  includes: string[];
+}
+
+/**
+ * A branch strongSwan in a namespace of its own, attached to an `emulator --ipsec` namespace as README says: a veth
+ * pair whose inner end joins the emulator's bridge. Stopped with stopBranch (the veth goes with the namespaces).
+ */
+export async function attachBranch(dir: string, emulator: { namespace: string; bridge: string }, spec: BranchSpec): Promise<Daemon> {
+  installExitHook();
+  const tag = uniqueTag();
+  const ns = `cgwd-${tag}-br`;
+  const outer = `cb${tag}`.slice(0, 15);
+  const inner = `cg${tag}`.slice(0, 15);
+  await must('ip', ['netns', 'add', ns]);
+  live.namespaces.add(ns);
+  await must('ip', ['link', 'add', outer, 'type', 'veth', 'peer', 'name', inner, 'netns', emulator.namespace]);
+  await must('ip', ['-n', emulator.namespace, 'link', 'set', inner, 'master', emulator.bridge, 'up']);
+  await must('ip', ['link', 'set', outer, 'netns', ns]);
+  await must(
+    'ip',
+    ['-n', ns, '-batch', '-'],
+    [
+      'link set lo up',
+      `link set ${outer} up`,
+      ...spec.customerIps.map((a) => `addr add ${a}/32 dev ${outer}`),
+      ...spec.gatewayIps.map((a) => `route add ${a}/32 dev ${outer}`),
+      ...spec.inner.map((a) => `addr add ${a}/32 dev lo`),
+    ].join('\n') + '\n',
+  );
+  const d = await startDaemon('branch', ns, join(dir, `branch-${tag}`), spec.includes, mustBeTempDir(dir));
+  await run('ip', ['-n', ns, 'rule', 'del', 'table', '220']);
+  return d;
+}
+
+/** Stops a branch daemon and removes its namespace (its veth pair with it). Safe to call twice. */
+export async function stopBranch(d: Daemon): Promise<void> {
+  d.vici.close();
+  signalCharon(d.pid, d.conf, 'SIGTERM');
+  const deadline = Date.now() + 5000;
+  while (signalCharon(d.pid, d.conf, 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  signalCharon(d.pid, d.conf, 'SIGKILL');
+  live.charons.delete(d.pid);
+  d.watchdog.kill('SIGTERM');
+  await run('ip', ['netns', 'del', d.ns]);
+  live.namespaces.delete(d.ns);
+}
+
 /** swanctl --load-all of one file into a daemon (the real parser of the rendered syntax). */
 export async function loadAll(d: Daemon, file: string): Promise<string> {
   const r = await run(SWANCTL, ['--load-all', '--noprompt', '--file', file], undefined, { ...process.env, STRONGSWAN_CONF: d.conf });
