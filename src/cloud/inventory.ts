@@ -77,12 +77,20 @@ export async function listAllPages(
   regionId: string,
   opts: ListOptions = {},
 ): Promise<CustomerGateway[]> {
-  const all = new Map<string, CustomerGateway>();
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const p = await withReadRetry(() => describe({ regionId, pageNumber: page, pageSize: PAGE_SIZE }, opts), opts);
-    for (const g of p.items) all.set(g.id, g);
+  return listEveryPage((pageNumber) => describe({ regionId, pageNumber, pageSize: PAGE_SIZE }, opts), opts);
+}
+
+/** The same paging for any Describe* list keyed by id (VPN gateways, connections). */
+export async function listEveryPage<T extends { id: string }>(
+  page: (pageNumber: number) => Promise<{ items: T[]; totalCount: number }>,
+  opts: ListOptions = {},
+): Promise<T[]> {
+  const all = new Map<string, T>();
+  for (let n = 1; n <= MAX_PAGES; n++) {
+    const p = await withReadRetry(() => page(n), opts);
+    for (const x of p.items) all.set(x.id, x);
     opts.onProgress?.(all.size, Math.max(p.totalCount, all.size));
-    if (p.items.length < PAGE_SIZE || page * PAGE_SIZE >= p.totalCount) break;
+    if (p.items.length < PAGE_SIZE || n * PAGE_SIZE >= p.totalCount) break;
   }
   return [...all.values()];
 }

@@ -120,7 +120,7 @@ async function connectSession(ctx: Context, journal: JournalRef | undefined, req
   }
   ctx.redactor.add(credentials.accessKeySecret);
   ctx.redactor.add(credentials.securityToken);
-  const conn = connect({ credentials: provider, endpoints, proxy, timeoutMs: o.timeoutMs, label });
+  const conn = connect({ credentials: provider, endpoints, proxy, timeoutMs: o.timeoutMs, label, onSecret: (secret) => ctx.redactor.add(secret) });
   const close = async (): Promise<void> => {
     conn.close();
     await closeSandbox?.();

@@ -454,6 +454,8 @@ const PRIOR_FIELDS = [
   'specHash',
   'operation',
   'adopted',
+  'siteKey',
+  'connection',
 ] as const satisfies ReadonlyArray<keyof PriorRow & keyof JournalRow>;
 
 /** What the planner needs from each journal row. */
