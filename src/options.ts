@@ -157,6 +157,8 @@ interface BaseOptions {
   canPrompt: boolean;
   /** Backoff of retried requests (env CGW_BATCH_RETRY_BASE_MS / CGW_BATCH_RETRY_CAP_MS; defaults 200 and 20000 ms). */
   retryBackoff: { baseMs: number; capMs: number };
+  /** The longest wait for a VPN gateway to be active again after a connection write (env CGW_BATCH_VPN_WAIT_MS; default 300000). */
+  vpnWaitMs?: number;
 }
 
 /** Commands that work on a manifest and its journal. */
@@ -412,6 +414,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
       baseMs: envMs(term.env, 'CGW_BATCH_RETRY_BASE_MS') ?? 200,
       capMs: envMs(term.env, 'CGW_BATCH_RETRY_CAP_MS') ?? 20_000,
     },
+    vpnWaitMs: envMs(term.env, 'CGW_BATCH_VPN_WAIT_MS'),
   };
   return { kind: 'run', options: Object.freeze(withPaths(command, base, manifest, statePath, reportDir)) };
 }

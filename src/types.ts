@@ -324,6 +324,8 @@ export interface ResourceResult {
   state?: string;
   /** Connection only: the negotiation `Status` as last read from DescribeVpnConnection (`ipsec_sa_established`...). */
   negotiation?: string;
+  /** One line about this run's handling of the part, when it says more than the row's note. */
+  note?: string;
 }
 
 /** A gateway's attributes as the journal records them (what was last sent or found). No secrets. */
@@ -431,10 +433,13 @@ export type StopReason = 'interrupt' | 'max-failures' | 'auth' | 'clock' | 'forb
 
 /** Progress events the executor emits; ui/ renders them, tests collect them. */
 export type RunEvent =
-  | { type: 'run:start'; runId: string; lanes: Array<{ lane: string; region: string; total: number }> }
+  /** `kind: 'connection'`: a VPN gateway's lane of IPsec connections (its rows are counted on their region's lane too). */
+  | { type: 'run:start'; runId: string; lanes: Array<{ lane: string; region: string; total: number; kind?: 'connection' }> }
   | { type: 'row:start'; lane: string; ref: RowRef; action: PlanAction; attempt: number }
   | { type: 'row:retry'; lane: string; ref: RowRef; attempt: number; code: string; delayMs: number }
   | { type: 'row:done'; lane: string; result: RowResult }
+  /** A site row's connection ended on its VPN gateway's lane (the row's own row:done follows once every part ended). */
+  | { type: 'part:done'; lane: string; ref: RowRef; part: 'connection'; result: ResourceResult }
   | { type: 'lane:rate'; lane: string; ratePerSec: number; inFlight: number }
   | { type: 'lane:stopped'; lane: string; reason: 'quota'; message: string }
   | { type: 'run:stopping'; reason: StopReason; message: string }
