@@ -2,7 +2,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import { CloudError, toCloudError } from './errors.js';
 import { onAbort } from './transport.js';
-import type { CustomerGateway, DescribePage, DescribePageInput, ListOptions, Region, VpcClient } from './types.js';
+import type { CustomerGateway, DescribePage, DescribePageInput, ListOptions, Region, VpcClient, VpnApi, VpnConnection, VpnGateway } from './types.js';
 
 export interface ReadRetryOptions {
   clock?: Clock;
@@ -120,6 +120,37 @@ export async function fetchInventory(
     ),
   );
   return new Map(regions.map((r, i) => [r, lists[i] ?? []]));
+}
+
+/** The VPN listing calls a site plan needs; the pop-core client gains them with the IPsec-VPN calls (VpnApi). */
+export type VpnLister = Pick<VpnApi, 'listVpnGateways' | 'listVpnConnections'>;
+
+/** Whether a client can list VPN gateways and connections (until every client implements VpnApi). */
+export function vpnLister(c: VpcClient): VpnLister | undefined {
+  const v = c as Partial<VpnLister>;
+  return typeof v.listVpnGateways === 'function' && typeof v.listVpnConnections === 'function' ? (c as VpcClient & VpnLister) : undefined;
+}
+
+/**
+ * Every VPN gateway and IPsec connection of each region, regions in parallel (DescribeVpnGateways and
+ * DescribeVpnConnections, paged by the client). Undefined when the client cannot list them.
+ */
+export async function fetchVpnInventory(
+  regions: string[],
+  clientFor: (region: string) => VpcClient,
+  opts: InventoryOptions = {},
+): Promise<Map<string, { gateways: VpnGateway[]; connections: VpnConnection[] }> | undefined> {
+  const listers = regions.map((r) => vpnLister(clientFor(r)));
+  if (listers.some((l) => l === undefined)) return undefined;
+  const list: ListOptions = { clock: opts.clock, signal: opts.signal, random: opts.random };
+  const lists = await Promise.all(
+    regions.map(async (r, i) => {
+      const l = listers[i]!;
+      const [gateways, connections] = await Promise.all([l.listVpnGateways(r, list), l.listVpnConnections(r, {}, list)]);
+      return { gateways, connections };
+    }),
+  );
+  return new Map(regions.map((r, i) => [r, lists[i]!]));
 }
 
 export async function fetchRegions(client: VpcClient, opts: { clock?: Clock; signal?: AbortSignal } = {}): Promise<Region[]> {

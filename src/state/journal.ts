@@ -454,6 +454,7 @@ const PRIOR_FIELDS = [
   'specHash',
   'operation',
   'adopted',
+  // A site's second customer gateway names its row; a site row carries its connection's part.
   'siteKey',
   'connection',
 ] as const satisfies ReadonlyArray<keyof PriorRow & keyof JournalRow>;
