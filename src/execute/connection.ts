@@ -2,15 +2,13 @@
 // tool's tag), resume, adopt, update, replace and delete, each write on its VPN gateway's lane and followed by the wait.
 import type { CloudError } from '../cloud/errors.js';
 import type { CreateVpnConnectionInput, ModifyVpnConnectionInput, VpnConnection } from '../cloud/types.js';
-import { connectionSpecHash, pskHashPart } from '../plan/identity.js';
+import { connectionSpecHash, pskMark, SITE_TAG_KEY, siteTagValue } from '../plan/site-identity.js';
 import type { ConnectionFields, ConnectionPatch, IkeParams, IpsecParams, PlannedResource, PlannedRow, ResourceResult, ResultStatus, SiteSpec, Tag } from '../types.js';
 import { allRequestIds, rowRun, type ExecContext, type RowRun } from './context.js';
 import type { Lane } from './lane.js';
 import { send, type Sent, type Verdict } from './send.js';
 import { waitActive, type VpnGatewayLane, type WaitResult } from './vpn-lane.js';
 
-/** The tool's tag on every connection it creates: `<journal id>:<row key>`. It settles an unknown outcome. */
-export const SITE_TAG = 'cgw-batch:site';
 
 /** Answers that mean "the gateway is busy with a task": wait for it, then send the same request again. */
 const BUSY = new Set(['VpnGateway.Configuring', 'VpnTask.CONFLICT', 'VpnConnection.Configuring', 'VpnGateway.task.conflict']);
@@ -28,15 +26,19 @@ export interface ConnectionJob {
   lane: VpnGatewayLane;
 }
 
-/** The connection's own run of requests: its attempts and request ids apart from the gateway's, its events on its lane. */
-export function connectionRun(ctx: ExecContext, row: PlannedRow, part: PlannedResource, regionLane: Lane, lane: VpnGatewayLane): RowRun {
+/**
+ * The connection's own run of requests: its attempts and request ids apart from the gateway's, its events on its lane.
+ * `key`: the journal row its part lives in (the row's own, or the one a changed IP leaves).
+ */
+export function connectionRun(ctx: ExecContext, row: PlannedRow, part: PlannedResource, regionLane: Lane, lane: VpnGatewayLane, key = row.ref.key): RowRun {
   const view: PlannedRow = { ...row, action: part.action, reason: part.reason, existingId: part.existingId, changes: part.changes, generation: part.generation };
-  const prior = ctx.journal.get(row.ref.key)?.connection;
+  const prior = ctx.journal.get(key)?.connection;
   return { ...rowRun(ctx, view, regionLane, { eventLane: lane.name, eventRef: row.ref }), priorAttempts: prior?.attempts ?? 0, priorRequestIds: [...(prior?.requestIds ?? [])] };
 }
 
+/** The tool's tag on every connection it creates: `cgw-batch:site` = `<journal id>:<row key>`. It settles an unknown outcome. */
 export function siteTag(ctx: ExecContext, key: string): Tag {
-  return { key: SITE_TAG, value: `${ctx.journalId}:${key}` };
+  return { key: SITE_TAG_KEY, value: siteTagValue(ctx.journalId, key) };
 }
 
 const record = (ctx: ExecContext, key: string, patch: ConnectionPatch): Promise<unknown> => ctx.journal.record(key, { connection: patch });
@@ -106,6 +108,14 @@ function busyHandler(ctx: ExecContext, job: ConnectionJob): (err: CloudError) =>
     // Stopped: the send loop sees the stop before sending again.
     return { kind: 'again' };
   };
+}
+
+/**
+ * The customer gateway of each tunnel: a dual-tunnel gateway without `ip_2` has both tunnels on the one gateway. The
+ * journal records them so (the planner compares them, and the connection's hash includes them).
+ */
+function perTunnel(lane: VpnGatewayLane, cgwIds: string[]): string[] {
+  return lane.dualTunnel && cgwIds.length === 1 ? [cgwIds[0]!, cgwIds[0]!] : cgwIds;
 }
 
 /** Before the lane's first write (or after someone else's task): wait until the gateway is active. */
@@ -223,6 +233,7 @@ export async function createConnection(ctx: ExecContext, job: ConnectionJob, sit
   const w = await ready(ctx, job);
   if (w && w.kind !== 'active') return notReady(ctx, job, w);
   const dual = job.lane.dualTunnel;
+  cgwIds = perTunnel(job.lane, cgwIds);
   const psks = psksFor(ctx, site, dual ? 2 : 1);
   const input = createInput(site, row.ref.region, cgwIds, dual, psks, [siteTag(ctx, job.key)], token);
   const before = prior(ctx, job.key);
@@ -240,7 +251,7 @@ export async function createConnection(ctx: ExecContext, job: ConnectionJob, sit
         generation,
         vpnGatewayId: site.vpnGatewayId,
         customerGatewayIds: cgwIds,
-        specHash: connectionSpecHash(site, cgwIds, pskHashPart(site.psk, ctx.fingerprint)),
+        specHash: connectionSpecHash(site, cgwIds, pskMark(site.psk, ctx.fingerprint)),
         pskFingerprints: psks?.map((k) => ctx.fingerprint(k)),
         operation: job.part.action === 'replace' ? 'replace' : 'create',
         connectionId: undefined,
@@ -299,6 +310,10 @@ export async function createConnection(ctx: ExecContext, job: ConnectionJob, sit
 /** adopt (found by the plan) or resume whose connection the plan found: recorded without a request. */
 export async function recordExisting(ctx: ExecContext, job: ConnectionJob, site: SiteSpec | undefined, cgwIds: string[]): Promise<ResourceResult> {
   const id = job.part.existingId!;
+  // The gateway's mode decides how the customer gateways are recorded (one per tunnel).
+  const w = job.lane.gateway ? undefined : await ready(ctx, job);
+  if (w && w.kind === 'stopped') return notStartedPart(ctx, job.key, job.part, w.reason);
+  cgwIds = perTunnel(job.lane, cgwIds);
   const generation = job.part.generation ?? prior(ctx, job.key)?.generation ?? 1;
   const adopt = job.part.action === 'adopt';
   const pending = (job.part.changes ?? []).length > 0;
@@ -309,7 +324,7 @@ export async function recordExisting(ctx: ExecContext, job: ConnectionJob, site:
     vpnGatewayId: job.lane.vpnGatewayId,
     customerGatewayIds: cgwIds,
     // Still to update: its hash must not say "as asked".
-    specHash: site && !pending ? connectionSpecHash(site, cgwIds, pskHashPart(site.psk, ctx.fingerprint)) : undefined,
+    specHash: site && !pending ? connectionSpecHash(site, cgwIds, pskMark(site.psk, ctx.fingerprint)) : undefined,
     operation: adopt ? 'adopt' : 'create',
     ...(adopt ? { adopted: true } : {}),
     ...finished(ctx, job, adopt ? 'adopted' : 'created'),
@@ -344,8 +359,13 @@ export function modifyInput(site: SiteSpec, fields: readonly string[], region: s
   const each = (f: (t: TunnelEdit, i: number) => void): void => edits.forEach(f);
   let whole = false;
   for (const raw of fields) {
-    const second = raw.endsWith('_2');
+    // A tunnel's own field: `_2` is the second tunnel's, the bare name the first's (the plan names each).
+    const second = raw.endsWith('_2') && raw !== 'ip_2';
     const field = second ? raw.slice(0, -2) : raw;
+    const mine = (f: (t: TunnelEdit) => void) => {
+      const t = edits[second ? 1 : 0];
+      if (t) f(t);
+    };
     if (field === 'local_subnet') out.localSubnet = site.localSubnet;
     else if (field === 'remote_subnet') out.remoteSubnet = site.remoteSubnet;
     else if (field === 'connection_name' || field === 'name') {
@@ -358,17 +378,15 @@ export function modifyInput(site: SiteSpec, fields: readonly string[], region: s
       }
     } else if (field in IKE_FIELDS) {
       const k = IKE_FIELDS[field]!;
-      each((t) => (t.ike = { ...t.ike, [k]: p.ike[k] }));
+      mine((t) => (t.ike = { ...t.ike, [k]: p.ike[k] }));
     } else if (field in IPSEC_FIELDS) {
       const k = IPSEC_FIELDS[field]!;
-      each((t) => (t.ipsec = { ...t.ipsec, [k]: p.ipsec[k] }));
-    } else if (field === 'enable_dpd') each((t) => (t.enableDpd = p.enableDpd));
-    else if (field === 'enable_nat_traversal') each((t) => (t.enableNatTraversal = p.enableNatTraversal));
-    else if (field === 'tunnel_cidr' || field === 'local_bgp_ip' || field === 'bgp') {
-      each((t, i) => {
-        const b = i === 0 ? site.bgp : site.bgp2;
-        if (b && (i === 1) === second) t.bgp = b;
-      });
+      mine((t) => (t.ipsec = { ...t.ipsec, [k]: p.ipsec[k] }));
+    } else if (field === 'enable_dpd') mine((t) => (t.enableDpd = p.enableDpd));
+    else if (field === 'enable_nat_traversal') mine((t) => (t.enableNatTraversal = p.enableNatTraversal));
+    else if (field === 'tunnel_cidr' || field === 'local_bgp_ip') {
+      const b = second ? site.bgp2 : site.bgp;
+      if (b) mine((t) => (t.bgp = b));
     } else whole = true;
   }
   if (whole) {
@@ -390,6 +408,7 @@ export async function updateConnection(ctx: ExecContext, job: ConnectionJob, sit
   if (!id) return partResult(job, 'failed', { errorCode: 'NotExecutable', errorMessage: 'no connection to update' });
   const w = await ready(ctx, job);
   if (w && w.kind !== 'active') return notReady(ctx, job, w, id);
+  cgwIds = perTunnel(job.lane, cgwIds);
   const fields = (job.part.changes ?? []).map((c) => c.field);
   // Dual tunnel edits name their tunnels: read their ids (master first, as the API lists them).
   let tunnelIds: Array<string | undefined> = [undefined];
@@ -399,7 +418,7 @@ export async function updateConnection(ctx: ExecContext, job: ConnectionJob, sit
     if (d.kind === 'failed') return failedPart(ctx, job, id, { code: d.err.code, message: d.message ?? d.err.message, errorClass: d.err.errorClass });
     tunnelIds = d.value.c.tunnels.map((t) => t.tunnelId);
   }
-  const specHash = connectionSpecHash(site, cgwIds, pskHashPart(site.psk, ctx.fingerprint));
+  const specHash = connectionSpecHash(site, cgwIds, pskMark(site.psk, ctx.fingerprint));
   const generation = prior(ctx, job.key)?.generation ?? 1;
   const token = ctx.makeToken(ctx.journalId, job.row.ref.region, `${job.row.ref.ip}/modify/${specHash}`, generation, 'vco');
   const input = modifyInput(site, fields, job.region, id, tunnelIds, token);
@@ -472,6 +491,34 @@ export async function deleteConnection(ctx: ExecContext, job: ConnectionJob, id:
   }
   await record(ctx, job.key, { connectionId: id, state: undefined, negotiation: undefined, ...finished(ctx, job, 'deleted') });
   return partResult(job, 'deleted', { id });
+}
+
+/**
+ * destroy / prune of a connection whose create had an unknown outcome: the listing (this row's tag on the journal's
+ * gateway and customer gateway) says whether it made one; that one is deleted, none is recorded as gone, two stop.
+ */
+export async function deleteMade(ctx: ExecContext, job: ConnectionJob, cgwId: string | undefined): Promise<ResourceResult> {
+  if (cgwId === undefined) {
+    await record(ctx, job.key, { connectionId: undefined, ...finished(ctx, job, 'deleted') });
+    return partResult(job, 'deleted', { note: 'no customer gateway: an earlier create could not have made a connection' });
+  }
+  const found = await listMine(ctx, job, cgwId);
+  if (found.kind === 'stopped') return notStartedPart(ctx, job.key, job.part, found.reason);
+  if (found.kind === 'failed') {
+    const err = { code: 'Cgw.ListFailed', message: `could not list the connections of ${job.lane.vpnGatewayId}: ${found.message}`, errorClass: 'transient' };
+    await record(ctx, job.key, failure(ctx, job, err));
+    return partResult(job, prior(ctx, job.key)?.status ?? 'unknown', { errorCode: err.code, errorMessage: err.message, errorClass: err.errorClass });
+  }
+  if (found.mine.length > 1) {
+    const err = twoFound(job, found.mine);
+    await record(ctx, job.key, failure(ctx, job, err));
+    return partResult(job, prior(ctx, job.key)?.status ?? 'unknown', { errorCode: err.code, errorMessage: err.message, errorClass: err.errorClass });
+  }
+  if (found.mine.length === 0) {
+    await record(ctx, job.key, { connectionId: undefined, ...finished(ctx, job, 'deleted') });
+    return partResult(job, 'deleted', { note: 'the earlier create whose answer was lost made no connection' });
+  }
+  return deleteConnection(ctx, job, found.mine[0]!.id);
 }
 
 /** The connection's State and negotiation Status, read once after the lane is free (never holding it up). */

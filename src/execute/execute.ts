@@ -11,7 +11,7 @@ import { Lane } from './lane.js';
 import { generatePsk } from './psk.js';
 import { DEFAULT_RETRY, RetryBudget, type RetryPolicy } from './retry.js';
 import { RunControl, type FailurePolicy } from './run-control.js';
-import { connectionGateways, isSite, runSiteRow, type SiteRuntime } from './site.js';
+import { connectionGateways, connectionKey, isSite, runSiteRow, type SiteRuntime } from './site.js';
 import { runUpdate } from './update.js';
 import { VpnGatewayLane } from './vpn-lane.js';
 
@@ -142,7 +142,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const freeing = new Map<string, () => void>();
   for (const r of opts.rows) {
     if (r.connection && (r.connection.action === 'delete' || r.connection.action === 'replace')) {
-      const j = ctx.journal.get(r.ref.key)?.connection;
+      const j = ctx.journal.get(connectionKey(r))?.connection;
       const ids = new Set([...(j?.customerGatewayIds ?? []), ...(r.existingId ? [r.existingId] : []), ...(r.gateway2?.existingId ? [r.gateway2.existingId] : [])]);
       const done = new Promise<void>((resolve) => freeing.set(r.ref.key, resolve));
       for (const id of ids) frees.set(id, Promise.all([frees.get(id), done]).then(() => undefined));

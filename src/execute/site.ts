@@ -1,12 +1,13 @@
 // A site row: a delete or replace of its connection first (its gateways stay in use until then), then its customer
 // gateway(s) on the region's lane, then its connection on its VPN gateway's serial lane; one result with every part.
 import { splitKey } from '../keys.js';
-import { EXECUTABLE, type PlannedResource, type PlannedRow, type ResourceResult, type RowResult } from '../types.js';
+import { EXECUTABLE, MAYBE_CREATED, type PlannedResource, type PlannedRow, type ResourceResult, type RowResult } from '../types.js';
 import { result, rowRun, type ExecContext } from './context.js';
 import {
   connectionRun,
   createConnection,
   deleteConnection,
+  deleteMade,
   notStartedPart,
   partResult,
   readState,
@@ -35,9 +36,14 @@ export function isSite(row: PlannedRow): boolean {
   return row.connection !== undefined || row.gateway2 !== undefined;
 }
 
+/** The journal row a row's connection lives in now: its own, or the one its changed IP leaves (replacesKey). */
+export function connectionKey(row: PlannedRow): string {
+  return row.connection?.replacesKey ?? row.ref.key;
+}
+
 /** The VPN gateway a row's connection lives on now (the journal's), and the one the row asks for. */
 export function connectionGateways(ctx: ExecContext, row: PlannedRow): { old?: string; wanted?: string } {
-  const j = ctx.journal.get(row.ref.key)?.connection;
+  const j = ctx.journal.get(connectionKey(row))?.connection;
   return { old: j?.vpnGatewayId || undefined, wanted: row.row?.site?.vpnGatewayId };
 }
 
@@ -91,9 +97,9 @@ function journalPart(ctx: ExecContext, key: string, part: PlannedResource): Reso
   };
 }
 
-function job(ctx: ExecContext, rt: SiteRuntime, row: PlannedRow, part: PlannedResource, vpnGatewayId: string): ConnectionJob {
+function job(ctx: ExecContext, rt: SiteRuntime, row: PlannedRow, part: PlannedResource, vpnGatewayId: string, key = row.ref.key): ConnectionJob {
   const lane = rt.vpnLane(row.ref.region, vpnGatewayId);
-  return { row, part, key: row.ref.key, region: row.ref.region, lane, rr: connectionRun(ctx, row, part, rt.laneFor(row.ref.region), lane) };
+  return { row, part, key, region: row.ref.region, lane, rr: connectionRun(ctx, row, part, rt.laneFor(row.ref.region), lane, key) };
 }
 
 export async function runSiteRow(ctx: ExecContext, rt: SiteRuntime, row: PlannedRow): Promise<RowResult> {
@@ -108,12 +114,16 @@ export async function runSiteRow(ctx: ExecContext, rt: SiteRuntime, row: Planned
   // 1. The connection goes first when it is deleted (destroy, prune) or replaced: it holds its customer gateways.
   try {
     if (conn && (conn.action === 'delete' || conn.action === 'replace')) {
-      const id = conn.existingId ?? ctx.journal.get(key)?.connection?.connectionId;
+      const from = connectionKey(row);
+      const pc = ctx.journal.get(from)?.connection;
+      const id = conn.existingId ?? (pc && !MAYBE_CREATED.has(pc.status) ? pc.connectionId : undefined);
       const on = gws.old ?? gws.wanted;
-      if (id !== undefined && on !== undefined) {
-        const j = job(ctx, rt, row, conn, on);
+      if (on !== undefined && (id !== undefined || (pc && MAYBE_CREATED.has(pc.status)))) {
+        const j = job(ctx, rt, row, conn, on, from);
         ran = j;
-        deleted = (await j.lane.exclusive(() => deleteConnection(ctx, j, id))) ?? notStartedPart(ctx, key, conn, 'the run stopped');
+        // Without an id: an earlier create's outcome is unknown; the listing says whether it made one.
+        const cgw = pc?.customerGatewayIds?.[0] ?? row.existingId ?? ctx.journal.get(from)?.gatewayId;
+        deleted = (await j.lane.exclusive(() => (id !== undefined ? deleteConnection(ctx, j, id) : deleteMade(ctx, j, cgw)))) ?? notStartedPart(ctx, from, conn, 'the run stopped');
       } else {
         deleted = partResult({ part: conn }, 'deleted', { note: 'no connection to delete' });
       }

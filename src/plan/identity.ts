@@ -1,7 +1,7 @@
 // The one identity rule ("same region, IP, name and ASN") and the spec hash: used by plan, executor and destroy alike.
 import { createHash } from 'node:crypto';
 import type { CustomerGateway } from '../cloud/types.js';
-import type { GatewaySpec, PskSource, SiteSpec, Tag } from '../types.js';
+import type { GatewaySpec, Tag } from '../types.js';
 import { asnOf, opt } from './drift.js';
 
 /** What identifies a gateway beyond its region and IP: the attributes a create sets and nobody else would match. */
@@ -42,32 +42,3 @@ export function specHash(spec: GatewaySpec, authKeyFingerprint: string | undefin
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
 
-/** The PSK's part of a connection's hash: a reference by its keyed fingerprint, `generate` and "the API's" as words. */
-export function pskHashPart(psk: PskSource | undefined, fingerprint: (secret: string) => string): string | null {
-  if (psk === undefined) return null;
-  return psk.kind === 'generate' ? 'generate' : fingerprint(psk.value);
-}
-
-/**
- * Stable hash of what a site row asks of its IPsec connection: the VPN gateway, the customer gateway(s) it joins, the
- * selectors, the profile's parameters, name, effect_immediately, BGP and the PSK's part (pskHashPart). A change of any
- * of them tells the planner the connection is not what the row asks for; it never holds a PSK.
- */
-export function connectionSpecHash(site: SiteSpec, customerGatewayIds: readonly string[], pskPart: string | null): string {
-  const p = site.profile;
-  const canonical = JSON.stringify([
-    site.vpnGatewayId,
-    [...customerGatewayIds],
-    [...site.localSubnet],
-    [...site.remoteSubnet],
-    [p.ike.version, p.ike.mode, p.ike.encAlg, p.ike.authAlg, p.ike.pfs, p.ike.lifetime, p.ike.localId ?? null, p.ike.remoteId ?? null],
-    [p.ipsec.encAlg, p.ipsec.authAlg, p.ipsec.pfs, p.ipsec.lifetime],
-    [p.enableDpd, p.enableNatTraversal],
-    site.name ?? null,
-    site.effectImmediately ?? null,
-    site.bgp ? [site.bgp.tunnelCidr, site.bgp.localBgpIp] : null,
-    site.bgp2 ? [site.bgp2.tunnelCidr, site.bgp2.localBgpIp] : null,
-    pskPart,
-  ]);
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
-}

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { createInput } from '../../src/execute/connection.js';
 import { executePlan } from '../../src/execute/execute.js';
 import { generatePsk, PSK_ALPHABET } from '../../src/execute/psk.js';
-import { connectionSpecHash } from '../../src/plan/identity.js';
+import { connectionSpecHash } from '../../src/plan/site-identity.js';
 import type { RowResult } from '../../src/types.js';
 import { VirtualClock } from '../helpers/fake-clock.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -296,7 +296,7 @@ test('update: only what changed goes in the Modify (subnet; a rotated key by ref
   const rotated = { kind: 'ref' as const, ref: 'env:K', value: 'New-Key-Value-0002' };
   const rows = [
     siteRow('203.0.113.60', 'skip', 'update', { ...spec, remoteSubnet: ['192.168.60.0/24'], psk: rotated }, { row: { existingId: a!.gatewayId }, connection: { existingId: a!.connection!.id, changes: [{ field: 'remote_subnet' }, { field: 'psk' }] } }),
-    siteRow('203.0.113.62', 'skip', 'update', { ...dualSpec, psk: rotated, profile: { ...site().profile, ike: { ...site().profile.ike, pfs: 'group5' } } }, { row: { existingId: d!.gatewayId }, gateway2: { action: 'skip', existingId: d!.gateway2!.id }, connection: { existingId: d!.connection!.id, changes: [{ field: 'psk' }, { field: 'ike_pfs' }] } }),
+    siteRow('203.0.113.62', 'skip', 'update', { ...dualSpec, psk: rotated, profile: { ...site().profile, ike: { ...site().profile.ike, pfs: 'group5' } } }, { row: { existingId: d!.gatewayId }, gateway2: { action: 'skip', existingId: d!.gateway2!.id }, connection: { existingId: d!.connection!.id, changes: [{ field: 'psk' }, { field: 'ike_pfs' }, { field: 'ike_pfs_2' }] } }),
   ];
   const r = await executePlan(siteOpts(fake, rows, { journal }));
   assert.deepEqual(r.results.map((x) => x.connection?.status), ['updated', 'updated']);
