@@ -27,6 +27,8 @@ const FLAGS = {
   timeout: { type: 'string', arg: 'MS', help: 'total time per request (connect, headers and body; default 10000)' },
   offline: { type: 'boolean', help: 'plan without the API (no inventory, region or quota checks)' },
   quota: { type: 'string', arg: 'N', help: 'customer gateways allowed per region (default 100)' },
+  'quota-vpn-connections': { type: 'string', arg: 'N', help: 'IPsec connections allowed per VPN gateway (default 10)' },
+  profiles: { type: 'string', arg: 'FILE', help: "IPsec profiles the ike_profile column names: a YAML file with a profiles: map (any manifest format)" },
   format: { type: 'string', arg: 'text|json', help: 'output format' },
   state: { type: 'string', arg: 'FILE', help: 'journal file (default <manifest>.state.jsonl beside the manifest)' },
   sheet: { type: 'string', arg: 'NAME', help: '.xlsx manifests: the sheet to read (default the first)' },
@@ -60,13 +62,13 @@ const COMMON: Flag[] = ['no-color', 'help'];
 
 /** The flags each command takes; anything else is refused with the commands that do take it. */
 const TAKES: Record<Exclude<Command, 'emulator'>, Flag[]> = {
-  plan: [...CONNECTION, 'offline', 'quota', 'format', 'state', 'sheet', ...DECISION, ...COMMON],
-  apply: [...CONNECTION, 'quota', 'format', 'state', 'sheet', ...DECISION, ...RUN, ...COMMON],
-  import: [...CONNECTION, 'format', 'state', 'sheet', 'only', 'dry-run', 'force-unlock', 'report-dir', 'quiet', ...COMMON],
+  plan: [...CONNECTION, 'offline', 'quota', 'quota-vpn-connections', 'format', 'state', 'sheet', 'profiles', ...DECISION, ...COMMON],
+  apply: [...CONNECTION, 'quota', 'quota-vpn-connections', 'format', 'state', 'sheet', 'profiles', ...DECISION, ...RUN, ...COMMON],
+  import: [...CONNECTION, 'format', 'state', 'sheet', 'profiles', 'only', 'dry-run', 'force-unlock', 'report-dir', 'quiet', ...COMMON],
   destroy: [...CONNECTION, 'format', 'state', 'only', ...RUN, ...COMMON],
   refresh: [...CONNECTION, 'format', 'state', 'only', 'write', 'force-unlock', 'quiet', ...COMMON],
-  status: ['format', 'state', 'sheet', ...COMMON],
-  report: ['state', 'sheet', 'report-dir', ...COMMON],
+  status: ['format', 'state', 'sheet', 'profiles', ...COMMON],
+  report: ['state', 'sheet', 'profiles', 'report-dir', ...COMMON],
   export: [...CONNECTION, 'region', 'format', 'output', ...COMMON],
   init: ['format', 'output', ...COMMON],
 };
@@ -134,6 +136,11 @@ interface BaseOptions {
   quota: number;
   /** Whether --quota was given (the sandbox's own quota follows it). */
   quotaGiven: boolean;
+  /** --quota-vpn-connections: IPsec connections per VPN gateway (default 10). */
+  vpnQuota: number;
+  vpnQuotaGiven: boolean;
+  /** --profiles FILE (absolute): IPsec profiles for the manifest's ike_profile column. */
+  profiles?: string;
   yes: boolean;
   skipInvalid: boolean;
   rate?: number;
@@ -157,6 +164,8 @@ interface BaseOptions {
   canPrompt: boolean;
   /** Backoff of retried requests (env CGW_BATCH_RETRY_BASE_MS / CGW_BATCH_RETRY_CAP_MS; defaults 200 and 20000 ms). */
   retryBackoff: { baseMs: number; capMs: number };
+  /** The longest wait for a VPN gateway to be active again after a connection write (env CGW_BATCH_VPN_WAIT_MS; default 300000). */
+  vpnWaitMs?: number;
 }
 
 /** Commands that work on a manifest and its journal. */
@@ -390,6 +399,9 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     offline: bool('offline'),
     quota: positiveNumber('quota', str('quota'), true) ?? 100,
     quotaGiven: str('quota') !== undefined,
+    vpnQuota: positiveNumber('quota-vpn-connections', str('quota-vpn-connections'), true) ?? 10,
+    vpnQuotaGiven: str('quota-vpn-connections') !== undefined,
+    profiles: abs(str('profiles')),
     yes: bool('yes'),
     skipInvalid: bool('skip-invalid'),
     rate: positiveNumber('rate', str('rate')),
@@ -412,6 +424,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
       baseMs: envMs(term.env, 'CGW_BATCH_RETRY_BASE_MS') ?? 200,
       capMs: envMs(term.env, 'CGW_BATCH_RETRY_CAP_MS') ?? 20_000,
     },
+    vpnWaitMs: envMs(term.env, 'CGW_BATCH_VPN_WAIT_MS'),
   };
   return { kind: 'run', options: Object.freeze(withPaths(command, base, manifest, statePath, reportDir)) };
 }

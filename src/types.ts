@@ -36,6 +36,27 @@ export const FIELDS = [
 export type Field = (typeof FIELDS)[number];
 
 /**
+ * The optional site columns (a row naming `vpn_gateway_id` is a branch site: its customer gateway, an optional second
+ * one for `ip_2`, and its IPsec-VPN connection), as the loaders name them after header normalisation.
+ */
+export const SITE_FIELDS = [
+  'vpn_gateway_id',
+  'local_subnet',
+  'remote_subnet',
+  'psk',
+  'ike_profile',
+  'tunnel_cidr',
+  'local_bgp_ip',
+  'connection_name',
+  'effect_immediately',
+  'ip_2',
+  'tunnel_cidr_2',
+  'local_bgp_ip_2',
+  'device',
+] as const;
+export type SiteField = (typeof SITE_FIELDS)[number];
+
+/**
  * A row exactly as written in the manifest: raw strings only, never cast.
  * `fields` holds the canonical fields that were present (after defaults for YAML);
  * `tags` holds tags from the `tags` cell (`k=v;k2=v2`), `tag:<Key>` columns and YAML maps, in source order;
@@ -50,6 +71,23 @@ export interface WrittenRow {
   echo: Record<string, string>;
   /** Problems the loader found in this row (e.g. `env:NAME` not set, malformed tag cell). */
   issues: Issue[];
+  /**
+   * The site columns that hold a value, raw (absent when none does). `psk` holds the reference as written
+   * (`env:NAME` or `generate`), never a key: a literal key is replaced by PSK_NOT_COPIED with a row issue.
+   */
+  site?: Partial<Record<SiteField, string>>;
+  /** The value of the row's `psk: env:NAME`, read at load (it joined the Redactor then). */
+  pskValue?: string;
+}
+
+/** A named IPsec profile as written (`profiles:` in YAML, the Profiles sheet, `--profiles FILE`): raw text per parameter. */
+export interface WrittenProfile {
+  name: string;
+  file: string;
+  line: number;
+  /** xlsx: the cell of each parameter (and of `name`), as `Profiles!C3`. */
+  cells?: Record<string, string>;
+  params: Record<string, string>;
 }
 
 export type ManifestFormat = 'csv' | 'yaml' | 'xlsx';
@@ -64,6 +102,10 @@ export interface Manifest {
   columns: string[];
   rows: WrittenRow[];
   issues: Issue[];
+  /** Named IPsec profiles the rows' `ike_profile` may reference (absent when none is defined). */
+  profiles?: WrittenProfile[];
+  /** xlsx: where each column is, so an issue about a site field names its cell (`Sheet!<column><line>`). */
+  cells?: { sheet: string; columns: Record<string, string> };
 }
 
 /** What the API is asked to create: validated, trimmed values. `asn` keeps its written form (`65000` or `1.10`). */
@@ -233,7 +275,12 @@ export interface PlannedResource {
   /** The journal row key the resource lives under: `region/ip_2` for the second gateway, the row's own key otherwise. */
   key: string;
   adopted?: boolean;
+  /** replace of a second customer gateway whose `ip_2` changed, or of a connection whose row's IP changed: the journal key it leaves. */
+  replacesKey?: string;
 }
+
+/** The resources of a site row, as the plan counts and prints them: the customer gateway(s) and the connection. */
+export type ResourceKind = 'cgw' | 'cgw2' | 'vco';
 
 export type PlanSummary = Record<PlanAction, number> & { rows: number; notInRun: number };
 
@@ -262,6 +309,8 @@ export interface Plan {
   online: boolean;
   /** Flags that shaped the decisions, so the printed plan says what it assumed. */
   flags: PlanFlags;
+  /** Per-resource counts (`cgw` = the rows' own gateways, `cgw2`, `vco`); present only when the plan has site rows. */
+  resources?: Record<ResourceKind, PlanSummary>;
 }
 
 export interface PlanFlags {
@@ -324,6 +373,8 @@ export interface ResourceResult {
   state?: string;
   /** Connection only: the negotiation `Status` as last read from DescribeVpnConnection (`ipsec_sa_established`...). */
   negotiation?: string;
+  /** One line about this run's handling of the part, when it says more than the row's note. */
+  note?: string;
 }
 
 /** A gateway's attributes as the journal records them (what was last sent or found). No secrets. */
@@ -431,10 +482,13 @@ export type StopReason = 'interrupt' | 'max-failures' | 'auth' | 'clock' | 'forb
 
 /** Progress events the executor emits; ui/ renders them, tests collect them. */
 export type RunEvent =
-  | { type: 'run:start'; runId: string; lanes: Array<{ lane: string; region: string; total: number }> }
+  /** `kind: 'connection'`: a VPN gateway's lane of IPsec connections (its rows are counted on their region's lane too). */
+  | { type: 'run:start'; runId: string; lanes: Array<{ lane: string; region: string; total: number; kind?: 'connection' }> }
   | { type: 'row:start'; lane: string; ref: RowRef; action: PlanAction; attempt: number }
   | { type: 'row:retry'; lane: string; ref: RowRef; attempt: number; code: string; delayMs: number }
   | { type: 'row:done'; lane: string; result: RowResult }
+  /** A site row's connection ended on its VPN gateway's lane (the row's own row:done follows once every part ended). */
+  | { type: 'part:done'; lane: string; ref: RowRef; part: 'connection'; result: ResourceResult }
   | { type: 'lane:rate'; lane: string; ratePerSec: number; inFlight: number }
   | { type: 'lane:stopped'; lane: string; reason: 'quota'; message: string }
   | { type: 'run:stopping'; reason: StopReason; message: string }

@@ -43,6 +43,8 @@ export interface ConnectOptions {
   proxy?: ProxySettings;
   timeoutMs: number;
   label?: string;
+  /** Every PSK and AuthKey a VPN answer carries goes here at once (the command's Redactor). */
+  onSecret?: (secret: string) => void;
 }
 
 function isProvider(c: Credentials | CredentialProvider): c is CredentialProvider {
@@ -63,7 +65,7 @@ export function connect(opts: ConnectOptions): Connection {
       const url = endpoints.vpc(region);
       let c = clients.get(url);
       if (!c) {
-        c = new PopVpcClient({ endpoint: url, credentials: provider, timeoutMs: opts.timeoutMs, proxy: proxyFor(url, opts.proxy ?? NO_PROXY_SETTINGS) });
+        c = new PopVpcClient({ endpoint: url, credentials: provider, timeoutMs: opts.timeoutMs, proxy: proxyFor(url, opts.proxy ?? NO_PROXY_SETTINGS), onSecret: opts.onSecret });
         clients.set(url, c);
       }
       return c;

@@ -109,8 +109,8 @@ export function classifyCode(code: string, status?: number): ErrorClass {
   return 'invalid';
 }
 
-// Names under which a server or a proxy may quote a credential or an AuthKey back at us.
-const NAMES = String.raw`(?:Auth[-_ ]?Key|BGP authentication key|authentication key|Access[-_ ]?Key[-_ ]?Secret|Access[-_ ]?Key[-_ ]?Id|Security[-_ ]?Token|x-acs-security-token|Signature|Authorization|Password)`;
+// Names under which a server or a proxy may quote a credential, an AuthKey or a PSK back at us.
+const NAMES = String.raw`(?:Auth[-_ ]?Key|BGP authentication key|authentication key|Access[-_ ]?Key[-_ ]?Secret|Access[-_ ]?Key[-_ ]?Id|Security[-_ ]?Token|x-acs-security-token|Signature|Authorization|Password|Psk|Pre[-_ ]?Shared[-_ ]?Key)`;
 /** `"AuthKey":"..."` and the same inside an already escaped JSON string (`\"AuthKey\":\"...\"`). */
 const JSON_VALUE = new RegExp(String.raw`("${NAMES}"\s*:\s*")(?:[^"\\]|\\.)*(")`, 'gi');
 const JSON_ESCAPED_VALUE = new RegExp(String.raw`(\\"${NAMES}\\"\s*:\s*\\")(?:(?!\\").)*(\\")`, 'gi');

@@ -2,7 +2,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import { CloudError, toCloudError } from './errors.js';
 import { onAbort } from './transport.js';
-import type { CustomerGateway, DescribePage, DescribePageInput, ListOptions, Region, VpcClient } from './types.js';
+import type { CustomerGateway, DescribePage, DescribePageInput, ListOptions, Region, VpcClient, VpnApi, VpnConnection, VpnGateway } from './types.js';
 
 export interface ReadRetryOptions {
   clock?: Clock;
@@ -77,12 +77,20 @@ export async function listAllPages(
   regionId: string,
   opts: ListOptions = {},
 ): Promise<CustomerGateway[]> {
-  const all = new Map<string, CustomerGateway>();
-  for (let page = 1; page <= MAX_PAGES; page++) {
-    const p = await withReadRetry(() => describe({ regionId, pageNumber: page, pageSize: PAGE_SIZE }, opts), opts);
-    for (const g of p.items) all.set(g.id, g);
+  return listEveryPage((pageNumber) => describe({ regionId, pageNumber, pageSize: PAGE_SIZE }, opts), opts);
+}
+
+/** The same paging for any Describe* list keyed by id (VPN gateways, connections). */
+export async function listEveryPage<T extends { id: string }>(
+  page: (pageNumber: number) => Promise<{ items: T[]; totalCount: number }>,
+  opts: ListOptions = {},
+): Promise<T[]> {
+  const all = new Map<string, T>();
+  for (let n = 1; n <= MAX_PAGES; n++) {
+    const p = await withReadRetry(() => page(n), opts);
+    for (const x of p.items) all.set(x.id, x);
     opts.onProgress?.(all.size, Math.max(p.totalCount, all.size));
-    if (p.items.length < PAGE_SIZE || page * PAGE_SIZE >= p.totalCount) break;
+    if (p.items.length < PAGE_SIZE || n * PAGE_SIZE >= p.totalCount) break;
   }
   return [...all.values()];
 }
@@ -112,6 +120,37 @@ export async function fetchInventory(
     ),
   );
   return new Map(regions.map((r, i) => [r, lists[i] ?? []]));
+}
+
+/** The VPN listing calls a site plan needs; the pop-core client gains them with the IPsec-VPN calls (VpnApi). */
+export type VpnLister = Pick<VpnApi, 'listVpnGateways' | 'listVpnConnections'>;
+
+/** Whether a client can list VPN gateways and connections (until every client implements VpnApi). */
+export function vpnLister(c: VpcClient): VpnLister | undefined {
+  const v = c as Partial<VpnLister>;
+  return typeof v.listVpnGateways === 'function' && typeof v.listVpnConnections === 'function' ? (c as VpcClient & VpnLister) : undefined;
+}
+
+/**
+ * Every VPN gateway and IPsec connection of each region, regions in parallel (DescribeVpnGateways and
+ * DescribeVpnConnections, paged by the client). Undefined when the client cannot list them.
+ */
+export async function fetchVpnInventory(
+  regions: string[],
+  clientFor: (region: string) => VpcClient,
+  opts: InventoryOptions = {},
+): Promise<Map<string, { gateways: VpnGateway[]; connections: VpnConnection[] }> | undefined> {
+  const listers = regions.map((r) => vpnLister(clientFor(r)));
+  if (listers.some((l) => l === undefined)) return undefined;
+  const list: ListOptions = { clock: opts.clock, signal: opts.signal, random: opts.random };
+  const lists = await Promise.all(
+    regions.map(async (r, i) => {
+      const l = listers[i]!;
+      const [gateways, connections] = await Promise.all([l.listVpnGateways(r, list), l.listVpnConnections(r, {}, list)]);
+      return { gateways, connections };
+    }),
+  );
+  return new Map(regions.map((r, i) => [r, lists[i]!]));
 }
 
 export async function fetchRegions(client: VpcClient, opts: { clock?: Clock; signal?: AbortSignal } = {}): Promise<Region[]> {

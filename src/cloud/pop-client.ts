@@ -4,8 +4,9 @@ import RPCClient from '@alicloud/pop-core';
 import { Redactor } from '../secrets.js';
 import type { Tag } from '../types.js';
 import { CloudError, toCloudError } from './errors.js';
-import { listAllPages } from './inventory.js';
+import { listAllPages, listEveryPage, PAGE_SIZE } from './inventory.js';
 import { boundedAgent, Exchange, onAbort, retryAfterMs, withinExchange } from './transport.js';
+import { CONNECTION_ID, decodeConnection, decodeGateway, encodeCreateConnection, encodeModifyConnection } from './vpn-codec.js';
 import type {
   CallOptions,
   ListOptions,
@@ -17,7 +18,12 @@ import type {
   ModifyGatewayInput,
   Region,
   TagResource,
+  TaggedType,
   VpcClient,
+  CreateVpnConnectionInput,
+  ModifyVpnConnectionInput,
+  VpnConnection,
+  VpnGateway,
 } from './types.js';
 
 export const API_VERSION = '2016-04-28';
@@ -46,6 +52,11 @@ export interface PopClientOptions {
   timeoutMs?: number;
   /** Response size cap (default MAX_RESPONSE_BYTES, 1 MB). */
   maxResponseBytes?: number;
+  /**
+   * Where every secret an answer carries (a PSK, an AuthKey) goes at once: the command's Redactor. The VPN calls
+   * withhold them from their values; only readVpnConnectionPsks returns PSKs.
+   */
+  onSecret?: (secret: string) => void;
 }
 
 type Params = Record<string, unknown>;
@@ -114,6 +125,8 @@ export interface RpcCallOptions {
   maxResponseBytes?: number;
   /** Values the request carried that must not come back in an error message (AuthKey, secret, token). */
   secrets?: Array<string | undefined>;
+  /** Scrubs what the client knows beyond this request (every PSK it has seen), after `secrets`. */
+  scrub?: (text: string) => string;
 }
 
 /**
@@ -123,8 +136,10 @@ export interface RpcCallOptions {
 export async function callRpc(rpc: any, action: string, params: Params, opts: RpcCallOptions): Promise<any> {
   const ex = new Exchange(opts.timeoutMs, opts.maxResponseBytes);
   const off = opts.signal ? onAbort(opts.signal, () => ex.fail('aborted')) : undefined;
-  const scrubber = new Redactor({ minLength: 4 });
-  for (const s of opts.secrets ?? []) scrubber.add(s);
+  const own = new Redactor({ minLength: 4 });
+  for (const s of opts.secrets ?? []) own.add(s);
+  const more = opts.scrub;
+  const scrubber = { redact: (t: string): string => (more ? more(own.redact(t)) : own.redact(t)) };
   let result: unknown;
   let ok = false;
   try {
@@ -226,7 +241,7 @@ function statusError(status: number, ex: Exchange, requestId: string | undefined
 }
 
 /** Maps a failed exchange: our own limits first, then what the status says, then pop-core's error. */
-function transportError(e: unknown, ex: Exchange, scrubber: Redactor): CloudError {
+function transportError(e: unknown, ex: Exchange, scrubber: { redact(t: string): string }): CloudError {
   if (ex.failure === 'deadline') {
     return new CloudError({ code: 'RequestTimeout', message: 'the request did not complete within the timeout', errorClass: 'transient', outcomeUnknown: true });
   }
@@ -290,6 +305,9 @@ export class PopVpcClient implements VpcClient {
   private readonly supplier: CredentialSupplier;
   /** The credentials of the request being signed (pop-core asks for them right before signing). */
   private signing: Credentials | undefined;
+  /** Every PSK and AuthKey this client has sent or seen: scrubbed from every later error message too. */
+  private readonly seen = new Redactor({ minLength: 4 });
+  private readonly onSecret: ((secret: string) => void) | undefined;
   private lastKey: string;
 
   /** The access key of the latest request (temporary keys change on refresh). */
@@ -303,6 +321,7 @@ export class PopVpcClient implements VpcClient {
     this.lastKey = typeof (opts.credentials as Credentials).accessKeyId === 'string' ? (opts.credentials as Credentials).accessKeyId : '';
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxResponseBytes = opts.maxResponseBytes;
+    this.onSecret = opts.onSecret;
     this.agent = boundedAgent(this.endpoint, opts.proxy);
     // verbose=true makes request() resolve to [body, entry], so we can see the HTTP status:
     // pop-core resolves a 5xx whose body has no Code as if it had succeeded.
@@ -327,7 +346,8 @@ export class PopVpcClient implements VpcClient {
   }
 
   /** One API call. Every failure leaves as a CloudError; every success as plain data from a 2xx JSON object. */
-  async call(action: string, params: Params, opts?: CallOptions): Promise<any> {
+  async call(action: string, params: Params, opts?: CallOptions, secrets: string[] = []): Promise<any> {
+    for (const s of secrets) this.secret(s);
     return withCredentials(this.supplier, (c) =>
       callRpc(
         { request: (a: string, p: object, o: object) => this.signed(c, () => this.rpc.request(a, p, o)) },
@@ -338,7 +358,8 @@ export class PopVpcClient implements VpcClient {
           signal: opts?.signal,
           maxResponseBytes: this.maxResponseBytes,
           // The secrets this request carries, in every encoding: a server may quote them back in its message.
-          secrets: [c.accessKeySecret, c.securityToken, typeof params.AuthKey === 'string' ? params.AuthKey : undefined],
+          secrets: [c.accessKeySecret, c.securityToken, typeof params.AuthKey === 'string' ? params.AuthKey : undefined, ...secrets],
+          scrub: this.seen.size > 0 ? (t) => this.seen.redact(t) : undefined,
         },
       ),
     );
@@ -441,26 +462,26 @@ export class PopVpcClient implements VpcClient {
   }
 
   async tagResources(
-    input: { regionId: string; resourceIds: string[]; tags: Tag[] },
+    input: { regionId: string; resourceIds: string[]; tags: Tag[]; resourceType?: TaggedType },
     opts?: CallOptions,
   ): Promise<{ requestId: string }> {
     const r = await this.call(
       'TagResources',
-      { RegionId: input.regionId, ResourceType: 'CUSTOMERGATEWAY', ResourceId: input.resourceIds, Tag: tagList(input.tags) },
+      { RegionId: input.regionId, ResourceType: input.resourceType ?? 'CUSTOMERGATEWAY', ResourceId: input.resourceIds, Tag: tagList(input.tags) },
       opts,
     );
     return { requestId: String(r.RequestId ?? '') };
   }
 
   async untagResources(
-    input: { regionId: string; resourceIds: string[]; tagKeys?: string[]; all?: boolean },
+    input: { regionId: string; resourceIds: string[]; tagKeys?: string[]; all?: boolean; resourceType?: TaggedType },
     opts?: CallOptions,
   ): Promise<{ requestId: string }> {
     const r = await this.call(
       'UnTagResources',
       {
         RegionId: input.regionId,
-        ResourceType: 'CUSTOMERGATEWAY',
+        ResourceType: input.resourceType ?? 'CUSTOMERGATEWAY',
         ResourceId: input.resourceIds,
         TagKey: input.tagKeys,
         All: input.all === undefined ? undefined : String(input.all),
@@ -471,14 +492,14 @@ export class PopVpcClient implements VpcClient {
   }
 
   async listTagResources(
-    input: { regionId: string; resourceIds?: string[]; tags?: Tag[]; maxResults?: number; nextToken?: string },
+    input: { regionId: string; resourceIds?: string[]; tags?: Tag[]; maxResults?: number; nextToken?: string; resourceType?: TaggedType },
     opts?: CallOptions,
   ): Promise<{ items: TagResource[]; nextToken?: string; requestId: string }> {
     const r = await this.call(
       'ListTagResources',
       {
         RegionId: input.regionId,
-        ResourceType: 'CUSTOMERGATEWAY',
+        ResourceType: input.resourceType ?? 'CUSTOMERGATEWAY',
         ResourceId: input.resourceIds,
         Tag: tagList(input.tags),
         MaxResults: input.maxResults,
@@ -502,5 +523,100 @@ export class PopVpcClient implements VpcClient {
       localName: str(x.LocalName),
       endpoint: str(x.RegionEndpoint),
     }));
+  }
+
+  // ---- IPsec-VPN (sites) -----------------------------------------------------------------------------------------
+
+  /** A secret joins the sink (the command's Redactor) and this client's own scrub list, at once. */
+  private secret(s: string | undefined): void {
+    if (s === undefined || s === '') return;
+    this.seen.add(s);
+    this.onSecret?.(s);
+  }
+
+  async describeVpnGateway(regionId: string, id: string, opts?: CallOptions): Promise<VpnGateway> {
+    const r = await this.call('DescribeVpnGateway', { RegionId: regionId, VpnGatewayId: id }, opts);
+    return decodeGateway(regionId, r, str(r.RequestId));
+  }
+
+  async listVpnGateways(regionId: string, opts?: ListOptions): Promise<VpnGateway[]> {
+    return listEveryPage(async (pageNumber) => {
+      const r = await this.call('DescribeVpnGateways', { RegionId: regionId, PageNumber: pageNumber, PageSize: PAGE_SIZE }, opts);
+      const list = r.VpnGateways?.VpnGateway ?? [];
+      if (!Array.isArray(list)) throw badResponse('InvalidResponse', 'DescribeVpnGateways answered without a gateway list', str(r.RequestId));
+      return { items: list.map((g: unknown) => decodeGateway(regionId, g, str(r.RequestId))), totalCount: Number(r.TotalCount ?? list.length) };
+    }, opts ?? {});
+  }
+
+  async createVpnConnection(input: CreateVpnConnectionInput, opts?: CallOptions): Promise<{ id: string; requestId: string; createTime?: number }> {
+    const { params, secrets } = encodeCreateConnection(input);
+    const r = await this.call('CreateVpnConnection', params, opts, secrets);
+    // As for gateways: a 200 without a well-formed id proves nothing; the executor settles it by listing.
+    if (typeof r.VpnConnectionId !== 'string' || !CONNECTION_ID.test(r.VpnConnectionId)) {
+      throw badResponse('InvalidResponse.MissingId', 'CreateVpnConnection answered without a well-formed VpnConnectionId', str(r.RequestId));
+    }
+    return { id: r.VpnConnectionId, requestId: String(r.RequestId ?? ''), ...(r.CreateTime !== undefined ? { createTime: Number(r.CreateTime) } : {}) };
+  }
+
+  /** The answer read and its secrets handed over; only `psks` of the result may carry a PSK further. */
+  private async describeConnection(regionId: string, id: string, opts?: CallOptions): Promise<{ connection: VpnConnection; psks: string[] }> {
+    const r = await this.call('DescribeVpnConnection', { RegionId: regionId, VpnConnectionId: id }, opts);
+    const d = decodeConnection(regionId, r, str(r.RequestId));
+    for (const s of d.secrets) this.secret(s);
+    return d;
+  }
+
+  async describeVpnConnection(regionId: string, id: string, opts?: CallOptions): Promise<VpnConnection> {
+    return (await this.describeConnection(regionId, id, opts)).connection;
+  }
+
+  async readVpnConnectionPsks(regionId: string, id: string, opts?: CallOptions): Promise<string[]> {
+    return (await this.describeConnection(regionId, id, opts)).psks;
+  }
+
+  async listVpnConnections(
+    regionId: string,
+    filter: { vpnGatewayId?: string; customerGatewayId?: string; tags?: Tag[] },
+    opts?: ListOptions,
+  ): Promise<VpnConnection[]> {
+    return listEveryPage(async (pageNumber) => {
+      const r = await this.call(
+        'DescribeVpnConnections',
+        {
+          RegionId: regionId,
+          PageNumber: pageNumber,
+          PageSize: PAGE_SIZE,
+          VpnGatewayId: filter.vpnGatewayId,
+          CustomerGatewayId: filter.customerGatewayId,
+          Tag: tagList(filter.tags),
+        },
+        opts,
+      );
+      const list = r.VpnConnections?.VpnConnection ?? [];
+      if (!Array.isArray(list)) throw badResponse('InvalidResponse', 'DescribeVpnConnections answered without a connection list', str(r.RequestId));
+      const items = list.map((c: unknown) => {
+        const d = decodeConnection(regionId, c, str(r.RequestId));
+        for (const s of d.secrets) this.secret(s);
+        return d.connection;
+      });
+      return { items, totalCount: Number(r.TotalCount ?? items.length) };
+    }, opts ?? {});
+  }
+
+  async modifyVpnConnectionAttribute(input: ModifyVpnConnectionInput, opts?: CallOptions): Promise<{ requestId: string }> {
+    // Dual tunnel edits name their tunnels; a single-tunnel edit never does.
+    const dual = (input.tunnels ?? []).some((t) => t.tunnelId !== undefined);
+    const { params, secrets } = encodeModifyConnection(input, dual);
+    const r = await this.call('ModifyVpnConnectionAttribute', params, opts, secrets);
+    // The answer restates the connection, PSK included: handed to the sink, never returned.
+    if (r && typeof r === 'object' && typeof r.VpnConnectionId === 'string' && CONNECTION_ID.test(r.VpnConnectionId)) {
+      for (const s of decodeConnection(input.regionId, r).secrets) this.secret(s);
+    }
+    return { requestId: String(r.RequestId ?? '') };
+  }
+
+  async deleteVpnConnection(input: { regionId: string; id: string; clientToken?: string }, opts?: CallOptions): Promise<{ requestId: string }> {
+    const r = await this.call('DeleteVpnConnection', { RegionId: input.regionId, VpnConnectionId: input.id, ClientToken: input.clientToken }, opts);
+    return { requestId: String(r.RequestId ?? '') };
   }
 }

@@ -143,8 +143,18 @@ export interface ModifyVpnConnectionInput {
   remoteSubnet?: string[];
   name?: string;
   effectImmediately?: boolean;
-  /** Dual tunnel: edits by `tunnelId`; single tunnel: one entry without it. Only the parts given are sent. */
-  tunnels?: Array<Partial<Omit<VpnTunnel, 'customerGatewayId' | 'internetIp' | 'state' | 'status'>> & { tunnelId?: string; psk?: string }>;
+  /**
+   * Dual tunnel: edits by `tunnelId`; single tunnel: one entry without it. Only the parts given are sent, down to single
+   * IKE / IPsec fields (a Modify that names the IKE version of an IKEv1 multi-CIDR connection is refused).
+   */
+  tunnels?: Array<
+    Partial<Omit<VpnTunnel, 'customerGatewayId' | 'internetIp' | 'state' | 'status' | 'ike' | 'ipsec'>> & {
+      tunnelId?: string;
+      psk?: string;
+      ike?: Partial<IkeParams>;
+      ipsec?: Partial<IpsecParams>;
+    }
+  >;
   clientToken?: string;
 }
 
@@ -171,7 +181,7 @@ export interface ListOptions extends CallOptions {
 /** TagResources' `ResourceType`; default CUSTOMERGATEWAY. */
 export type TaggedType = 'CUSTOMERGATEWAY' | 'VPNCONNECTION';
 
-export interface VpcClient {
+export interface VpcClient extends VpnApi {
   readonly endpoint: string;
   readonly accessKeyId: string;
   createCustomerGateway(input: CreateGatewayInput, opts?: CallOptions): Promise<CreateGatewayOutput>;
@@ -204,10 +214,7 @@ export interface VpcClient {
   describeRegions(opts?: CallOptions): Promise<Region[]>;
 }
 
-/**
- * The IPsec-VPN calls (sites), to be implemented by the pop-core client and then joined into VpcClient.
- * @public (until then nothing imports it)
- */
+/** The IPsec-VPN calls (sites), part of VpcClient. */
 export interface VpnApi {
   // IPsec-VPN (sites). Every PSK an answer carries is withheld from the returned values and handed to the client's
   // secret sink (the Redactor) at once; only readVpnConnectionPsks returns PSKs, for fingerprints and device configs.

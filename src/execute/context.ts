@@ -1,7 +1,7 @@
 // What every executor step works with: the run's context (journal, clock, lanes, control) and one row's run state.
 import type { VpcClient } from '../cloud/types.js';
 import { specHash } from '../plan/identity.js';
-import type { JournalPatch, PlannedRow, ResultStatus, RowFields, RowResult, RowStatus, RunEvent } from '../types.js';
+import type { JournalPatch, PlannedRow, ResultStatus, RowFields, RowRef, RowResult, RowStatus, RunEvent } from '../types.js';
 import type { Clock } from '../clock.js';
 import type { Lane } from './lane.js';
 import type { RetryBudget, RetryPolicy } from './retry.js';
@@ -30,9 +30,14 @@ export interface ExecContext {
   retry: RetryPolicy;
   budget: RetryBudget;
   run: RunControl;
-  makeToken: (journalId: string, region: string, ip: string, generation: number) => string;
+  /** `resource`: another resource of the row (`vco`, its IPsec connection); absent for the customer gateway. */
+  makeToken: (journalId: string, region: string, ip: string, generation: number, resource?: string) => string;
   fingerprint: (authKey: string) => string;
   counters: { requests: number; throttled: number };
+  /** `psk: generate`: a new key from a CSPRNG over the API's characters. */
+  newPsk: () => string;
+  /** The longest a VPN gateway may stay busy (`updating`) after a write, or before one, before the part fails. */
+  vpnWaitMs: number;
 }
 
 /** One row's state in this run: everything its calls share (a replace is a delete then a create). */
@@ -52,11 +57,17 @@ export interface RowRun {
   /** The journal's request count and ids for the row before this run. */
   readonly priorAttempts: number;
   readonly priorRequestIds: readonly string[];
+  /** A site's second gateway: the journal row names the site row it belongs to. */
+  readonly siteKey?: string;
+  /** Where this run's events go when it is a part of a row: the part's lane, the row's ref. */
+  readonly eventLane?: string;
+  readonly eventRef?: RowRef;
 }
 
-export function rowRun(ctx: ExecContext, row: PlannedRow, lane: Lane): RowRun {
+export function rowRun(ctx: ExecContext, row: PlannedRow, lane: Lane, part: Pick<RowRun, 'siteKey' | 'eventLane' | 'eventRef'> = {}): RowRun {
   const prior = ctx.journal.get(row.ref.key);
   return {
+    ...part,
     row,
     lane,
     client: lane.client,
@@ -109,6 +120,11 @@ export function describe(ctx: ExecContext, row: PlannedRow): JournalPatch {
     tags: spec.tags,
     echo: row.row!.echo,
   };
+}
+
+/** describe() of the run's row, with the site row a second gateway belongs to. */
+export function describeRun(ctx: ExecContext, rr: RowRun): JournalPatch {
+  return { ...describe(ctx, rr.row), ...(rr.siteKey !== undefined ? { siteKey: rr.siteKey } : {}) };
 }
 
 /** Journal fields for an operation that ended well: status, no error, attempts and request ids so far. */

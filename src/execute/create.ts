@@ -3,14 +3,14 @@ import { toCloudError } from '../cloud/errors.js';
 import type { CustomerGateway } from '../cloud/types.js';
 import { identityDiff } from '../plan/identity.js';
 import type { FieldChange, JournalPatch, RowResult } from '../types.js';
-import { describe, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
+import { describeRun, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
 import { listForReconcile } from './reconcile.js';
 import { send, type Verdict } from './send.js';
 import { runUpdate } from './update.js';
 
 /** The journal's attributes for a gateway found or adopted: the manifest's, except fields still to change keep their old value. */
 function attributesBefore(ctx: ExecContext, rr: RowRun, changes: readonly FieldChange[] | undefined): JournalPatch {
-  const d = describe(ctx, rr.row);
+  const d = describeRun(ctx, rr);
   for (const c of changes ?? []) {
     if (c.field === 'name' || c.field === 'description') d[c.field] = c.before;
     else if (c.field === 'auth_key') d.authKeyFingerprint = undefined;
@@ -64,7 +64,7 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
     isCreate: true,
     beforeFirstSend: () =>
       ctx.journal.record(key, {
-        ...describe(ctx, row),
+        ...describeRun(ctx, rr),
         token,
         generation,
         status: 'in-flight',

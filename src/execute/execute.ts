@@ -4,13 +4,16 @@ import { CloudError } from '../cloud/errors.js';
 import type { VpcClient } from '../cloud/types.js';
 import type { PlannedRow, RowResult, RunEvent, StopReason } from '../types.js';
 import type { Clock } from '../clock.js';
-import { result, rowRun, type ExecContext, type JournalPort } from './context.js';
+import { result, rowRun, type ExecContext, type JournalPort, type RowRun } from './context.js';
 import { runCreate } from './create.js';
 import { runDelete, runReplace } from './delete.js';
 import { Lane } from './lane.js';
+import { generatePsk } from './psk.js';
 import { DEFAULT_RETRY, RetryBudget, type RetryPolicy } from './retry.js';
 import { RunControl, type FailurePolicy } from './run-control.js';
+import { connectionGateways, connectionKey, isSite, runSiteRow, type SiteRuntime } from './site.js';
 import { runUpdate } from './update.js';
+import { VpnGatewayLane } from './vpn-lane.js';
 
 export type { JournalEntry, JournalPort } from './context.js';
 export type { FailurePolicy } from './run-control.js';
@@ -26,8 +29,12 @@ export interface ExecuteOptions {
   clientFor: (region: string) => VpcClient;
   /** Lane names are `<account>/<region>`: the API's limits are per account and region. */
   account: string;
-  makeToken: (journalId: string, region: string, ip: string, generation: number) => string;
+  makeToken: (journalId: string, region: string, ip: string, generation: number, resource?: string) => string;
   fingerprint: (authKey: string) => string;
+  /** `psk: generate` (tests pass their own; default: a CSPRNG over the API's characters). */
+  newPsk?: () => string;
+  /** The longest wait for a VPN gateway to be active again (default 5 minutes). */
+  vpnWaitMs?: number;
   /** `--rate`: write requests per second per region; undefined = adaptive. */
   rate?: number;
   /** `--concurrency`: requests in flight per region and API at most. */
@@ -51,6 +58,37 @@ export interface ExecuteResult {
   throttled: number;
 }
 
+/** The most a connection write waits for its VPN gateway to be active again (Terraform's connection timeouts: 5 min). */
+export const DEFAULT_VPN_WAIT_MS = 300_000;
+
+const EXECUTABLE_PART = new Set(['create', 'adopt', 'resume', 'retry', 'update', 'replace', 'delete']);
+
+/** A customer gateway's action on its row run; `skip` (a site row's gateway with nothing to do) reports the journal's state. */
+async function gatewayAction(ctx: ExecContext, rr: RowRun): Promise<RowResult> {
+  const row = rr.row;
+  switch (row.action) {
+    case 'create':
+    case 'retry':
+    case 'resume':
+    case 'adopt':
+      return runCreate(ctx, rr);
+    case 'update':
+      return runUpdate(ctx, rr);
+    case 'delete':
+      return runDelete(ctx, rr);
+    case 'replace':
+      return runReplace(ctx, rr);
+    case 'skip': {
+      const j = ctx.journal.get(row.ref.key);
+      const id = j?.gatewayId ?? row.existingId;
+      return result(ctx, rr, j?.status ?? 'created', { ...(id !== undefined ? { gatewayId: id } : {}), note: row.reason });
+    }
+    default:
+      // The caller passes executable rows only; anything else is reported, never sent.
+      return result(ctx, rr, 'pending', { errorCode: 'NotExecutable', errorMessage: `action ${row.action} is not carried out` });
+  }
+}
+
 export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> {
   const emit = opts.onEvent ?? (() => {});
   const run = new RunControl(opts.clock, emit, opts.rows.length, opts.maxFailures);
@@ -66,6 +104,8 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     makeToken: opts.makeToken,
     fingerprint: opts.fingerprint,
     counters: { requests: 0, throttled: 0 },
+    newPsk: opts.newPsk ?? (() => generatePsk()),
+    vpnWaitMs: opts.vpnWaitMs ?? DEFAULT_VPN_WAIT_MS,
   };
 
   const lanes = new Map<string, Lane>();
@@ -83,45 +123,79 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     return lane;
   };
   for (const r of opts.rows) laneFor(r.ref.region).total++;
+
+  // One serial lane per VPN gateway for the connections, named like the region lanes plus the gateway.
+  const vpnLanes = new Map<string, VpnGatewayLane>();
+  const vpnLane = (region: string, vpnGatewayId: string): VpnGatewayLane => {
+    const k = `${region}/${vpnGatewayId}`;
+    let l = vpnLanes.get(k);
+    if (!l) {
+      l = new VpnGatewayLane(`${opts.account}/${k}`, region, vpnGatewayId);
+      vpnLanes.set(k, l);
+      if (run.stopped) l.close();
+    }
+    return l;
+  };
+  // Connection deletes free customer gateways: a gateway delete of this run waits for the deletes of the connections
+  // the journal says use it (a site's second gateway may be a row of its own).
+  const frees = new Map<string, Promise<void>>();
+  const freeing = new Map<string, () => void>();
+  for (const r of opts.rows) {
+    if (r.connection && (r.connection.action === 'delete' || r.connection.action === 'replace')) {
+      const j = ctx.journal.get(connectionKey(r))?.connection;
+      const ids = new Set([...(j?.customerGatewayIds ?? []), ...(r.existingId ? [r.existingId] : []), ...(r.gateway2?.existingId ? [r.gateway2.existingId] : [])]);
+      const done = new Promise<void>((resolve) => freeing.set(r.ref.key, resolve));
+      for (const id of ids) frees.set(id, Promise.all([frees.get(id), done]).then(() => undefined));
+    }
+    if (r.connection && EXECUTABLE_PART.has(r.connection.action)) {
+      const g = connectionGateways(ctx, r);
+      const on = r.connection.action === 'delete' ? (g.old ?? g.wanted) : (g.wanted ?? g.old);
+      if (on) vpnLane(r.ref.region, on).total++;
+    }
+  }
+
   run.whenStopped(() => {
     for (const l of lanes.values()) l.close();
+    for (const l of vpnLanes.values()) l.close();
   });
   const onStop = (): void => run.stop('interrupt', 'interrupted: finishing the requests on the wire, sending nothing new');
   if (opts.stopSignal?.aborted) onStop();
   opts.stopSignal?.addEventListener('abort', onStop, { once: true });
-  emit({ type: 'run:start', runId: opts.runId, lanes: [...lanes.values()].map((l) => ({ lane: l.name, region: l.region, total: l.total })) });
+  emit({
+    type: 'run:start',
+    runId: opts.runId,
+    lanes: [
+      ...[...lanes.values()].map((l) => ({ lane: l.name, region: l.region, total: l.total })),
+      ...[...vpnLanes.values()].map((l) => ({ lane: l.name, region: l.region, total: l.total, kind: 'connection' as const })),
+    ],
+  });
 
   const rateTimer = setInterval(() => {
     for (const l of lanes.values()) emit({ type: 'lane:rate', lane: l.name, ratePerSec: l.rate, inFlight: l.inFlight });
   }, 1000);
   rateTimer.unref();
 
+  /** A row's customer-gateway action; a delete first waits for the connection deletes that free its gateway. */
+  const runGateway = async (row: PlannedRow, part: { siteKey?: string; eventRef?: PlannedRow['ref'] } = {}): Promise<RowResult> => {
+    const rr = rowRun(ctx, row, laneFor(row.ref.region), part);
+    if ((row.action === 'delete' || row.action === 'replace') && row.existingId !== undefined) await frees.get(row.existingId);
+    return gatewayAction(ctx, rr);
+  };
+  const rt: SiteRuntime = {
+    laneFor,
+    vpnLane,
+    runGateway,
+    connectionDeleted: (key) => freeing.get(key)?.(),
+  };
+
   const runOne = async (row: PlannedRow): Promise<RowResult> => {
     const lane = laneFor(row.ref.region);
     const rr = rowRun(ctx, row, lane);
     let r: RowResult;
     try {
-      switch (row.action) {
-        case 'create':
-        case 'retry':
-        case 'resume':
-        case 'adopt':
-          r = await runCreate(ctx, rr);
-          break;
-        case 'update':
-          r = await runUpdate(ctx, rr);
-          break;
-        case 'delete':
-          r = await runDelete(ctx, rr);
-          break;
-        case 'replace':
-          r = await runReplace(ctx, rr);
-          break;
-        default:
-          // The caller passes executable rows only; anything else is reported, never sent.
-          r = result(ctx, rr, 'pending', { errorCode: 'NotExecutable', errorMessage: `action ${row.action} is not carried out` });
-      }
+      r = isSite(row) ? await runSiteRow(ctx, rt, row) : await runGateway(row);
     } catch (e) {
+      rt.connectionDeleted(row.ref.key);
       // A journal write failed: the row's state is unknown to us, so say so rather than guess.
       run.countFailure();
       const ce = e instanceof CloudError ? e : undefined;
@@ -142,6 +216,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     clearInterval(rateTimer);
     opts.stopSignal?.removeEventListener('abort', onStop);
     for (const l of lanes.values()) l.close();
+    for (const l of vpnLanes.values()) l.close();
   }
   const out: ExecuteResult = { results, requests: ctx.counters.requests, throttled: ctx.counters.throttled };
   if (run.reason) out.stopReason = run.reason;

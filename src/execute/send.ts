@@ -10,8 +10,12 @@ export type Sent<T> =
   | { kind: 'failed'; err: CloudError; message?: string; errorClass?: string }
   | { kind: 'stopped'; sent: boolean; reason: string; code?: string };
 
-/** What a call-specific handler makes of an error: retry it, settle it as a value, or fail with a message. */
-export type Verdict<T> = { kind: 'retry' } | { kind: 'ok'; value: T } | { kind: 'fail'; message?: string; errorClass?: string } | undefined;
+/**
+ * What a call-specific handler makes of an error: retry it, settle it as a value, or fail with a message. `again`:
+ * the handler has waited for what the error asked (a VPN gateway busy with a task) and bounds those waits itself;
+ * the request goes again at once, not counted as a failure.
+ */
+export type Verdict<T> = { kind: 'retry' } | { kind: 'again' } | { kind: 'ok'; value: T } | { kind: 'fail'; message?: string; errorClass?: string } | undefined;
 
 export interface Call<T> {
   api: Api;
@@ -22,6 +26,10 @@ export interface Call<T> {
   onError?: (err: CloudError) => Promise<Verdict<T>>;
   /** A create: counts for the lane's quota stop and for "maybe created". */
   isCreate?: boolean;
+  /** A create of another resource (a connection): tracks "maybe created" on the run, without the lane's quota stop. */
+  tracksOutcome?: boolean;
+  /** A read that may be the run's first request: it waits at the first-request gate like a write. */
+  gated?: boolean;
   /**
    * A read made for a row already past the first-request gate (the reconciliation listing): counted as a request of
    * the run, but not as one of the row's attempts, and its retries are its own.
@@ -55,7 +63,7 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
   // The call that leads the run keeps leading through its own retries (it must not wait at its own gate). A read
   // runs inside a call that passed the gate already.
   let leader = false;
-  let passed = c.read === true;
+  let passed = c.read === true && c.gated !== true;
   const tally: Tally = c.read ? { failures: 0, throttled: 0 } : rr;
   for (;;) {
     if (ctx.run.stopped) return { kind: 'stopped', sent: sentAny, reason: stopReason(ctx) };
@@ -87,7 +95,7 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
     ctx.counters.requests++;
     if (!c.read) {
       rr.attempts++;
-      ctx.emit({ type: 'row:start', lane: lane.name, ref: rr.row.ref, action: rr.row.action, attempt: rr.attempts });
+      ctx.emit({ type: 'row:start', lane: rr.eventLane ?? lane.name, ref: rr.eventRef ?? rr.row.ref, action: rr.row.action, attempt: rr.attempts });
     }
     const t0 = ctx.clock.now();
     let err: CloudError;
@@ -97,32 +105,37 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
       if (leader) ctx.run.gate.open();
       ctx.budget.refund();
       if (value.requestId && !c.read) rr.requestIds.push(value.requestId);
-      if (c.isCreate) rr.maybeCreated = false;
+      if (c.isCreate || c.tracksOutcome) rr.maybeCreated = false;
       return { kind: 'ok', value };
     } catch (e) {
       err = toCloudError(e);
     }
     const latencyMs = ctx.clock.now() - t0;
     if (err.requestId && !c.read) rr.requestIds.push(err.requestId);
-    if (c.isCreate) trackMaybe(rr, err);
+    if (c.isCreate || c.tracksOutcome) trackMaybe(rr, err);
     // The slot is given back only once this answer is decided: a failure that stops the run (--max-failures, auth,
     // permission, quota) must cancel the queued sends before the next one is granted.
     const outcome = await decide(ctx, rr, tally, c, err);
     // A failed read fails the call that asked for it, which counts the row's failure.
-    if (outcome !== 'retry' && outcome.kind === 'failed' && !c.read) ctx.run.countFailure();
+    if (outcome !== 'retry' && outcome !== 'again' && outcome.kind === 'failed' && !c.read) ctx.run.countFailure();
     if (err.errorClass === 'throttled') ticket.release({ kind: 'throttled', retryAfterMs: err.retryAfterMs, latencyMs });
     else ticket.release({ kind: 'error', latencyMs });
     // The gate opens once the leader's attempt is over, unless the credentials were refused (the run then stops). A
     // transport failure says nothing about the credentials, but holding every row behind the leader's retries against
     // a dead endpoint would serialise the whole run.
     if (leader && err.errorClass !== 'auth' && err.errorClass !== 'clock') ctx.run.gate.open();
+    if (outcome === 'again') {
+      if (ctx.run.stopped) return { kind: 'stopped', sent: true, reason: stopReason(ctx) };
+      if (!c.read) ctx.emit({ type: 'row:retry', lane: rr.eventLane ?? lane.name, ref: rr.eventRef ?? rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: 0 });
+      continue;
+    }
     if (outcome === 'retry') {
       if (err.errorClass === 'conflict' || err.errorClass === 'transient') {
         const delay = backoffMs(ctx.retry, tally.failures, ctx.random);
-        if (!c.read) ctx.emit({ type: 'row:retry', lane: lane.name, ref: rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: delay });
+        if (!c.read) ctx.emit({ type: 'row:retry', lane: rr.eventLane ?? lane.name, ref: rr.eventRef ?? rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: delay });
         if (!(await ctx.run.sleep(delay))) return { kind: 'stopped', sent: true, reason: stopReason(ctx) };
       } else if (!c.read) {
-        ctx.emit({ type: 'row:retry', lane: lane.name, ref: rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: err.retryAfterMs ?? 0 });
+        ctx.emit({ type: 'row:retry', lane: rr.eventLane ?? lane.name, ref: rr.eventRef ?? rr.row.ref, attempt: rr.attempts, code: err.code, delayMs: err.retryAfterMs ?? 0 });
       }
       continue;
     }
@@ -137,10 +150,11 @@ interface Tally {
   throttled: number;
 }
 
-async function decide<T>(ctx: ExecContext, rr: RowRun, tally: Tally, c: Call<T>, err: CloudError): Promise<'retry' | Sent<T>> {
+async function decide<T>(ctx: ExecContext, rr: RowRun, tally: Tally, c: Call<T>, err: CloudError): Promise<'retry' | 'again' | Sent<T>> {
   const lane = rr.lane;
   const verdict = c.onError ? await c.onError(err) : undefined;
   if (verdict?.kind === 'ok') return { kind: 'ok', value: verdict.value };
+  if (verdict?.kind === 'again') return 'again';
   if (verdict?.kind === 'fail') return { kind: 'failed', err, message: verdict.message, errorClass: verdict.errorClass };
   if (verdict?.kind === 'retry') {
     tally.failures++;

@@ -1,7 +1,7 @@
 // In-place update: only the plan's changed fields are sent (Modify for name/description/AuthKey, UnTag, Tag);
 // the journal learns each part as it lands, and a failed part keeps the gateway owned with its error.
 import type { JournalPatch, RowResult } from '../types.js';
-import { describe, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
+import { describe, describeRun, errorFields, finished, notStarted, result, type ExecContext, type RowRun } from './context.js';
 import { send, type Sent } from './send.js';
 
 export async function runUpdate(ctx: ExecContext, rr: RowRun): Promise<RowResult> {
@@ -71,7 +71,7 @@ export async function runUpdate(ctx: ExecContext, rr: RowRun): Promise<RowResult
   const now = ctx.journal.get(key);
   const status = now?.status === 'adopted' ? 'adopted' : 'updated';
   await ctx.journal.record(key, {
-    ...describe(ctx, row),
+    ...describeRun(ctx, rr),
     // What the API could not change stays as it was in the journal.
     ...(changed.has('name') && spec.name === undefined ? { name: now?.name } : {}),
     ...(changed.has('description') && spec.description === undefined ? { description: now?.description } : {}),

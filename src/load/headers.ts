@@ -1,10 +1,12 @@
 // CSV header names -> canonical columns: normalisation, aliases, `tag:<Key>` columns, duplicates and unknown names.
-import type { Field } from '../types.js';
+import { SITE_FIELDS, type Field, type SiteField } from '../types.js';
 import { closest } from './suggest.js';
 
 export type ColumnKind =
   | { kind: 'field'; field: Exclude<Field, 'tags'> }
   | { kind: 'tags' }
+  /** An optional site column (vpn_gateway_id, local_subnet, psk, ...). */
+  | { kind: 'site'; field: SiteField }
   | { kind: 'tag'; key: string }
   | { kind: 'auth_key_env' }
   | { kind: 'unknown' }
@@ -15,7 +17,7 @@ export type ColumnKind =
 export type Column = ColumnKind & { index: number; header: string };
 
 // Keys are normalised names (see normaliseHeader): lower case, no spaces, `_` or `-`.
-const ALIASES: Record<string, Exclude<Field, 'tags'> | 'tags' | 'auth_key_env'> = {
+const ALIASES: Record<string, Exclude<Field, 'tags'> | 'tags' | 'auth_key_env' | SiteField> = {
   region: 'region',
   regionid: 'region',
   ip: 'ip',
@@ -40,7 +42,46 @@ const ALIASES: Record<string, Exclude<Field, 'tags'> | 'tags' | 'auth_key_env'> 
   resourcegroupid: 'resource_group_id',
   resourcegroup: 'resource_group_id',
   tags: 'tags',
+  // Site columns, as people write them (`VPN Gateway ID`, `vpn_gateway`, `local subnets`, `Pre-shared key`).
+  vpngatewayid: 'vpn_gateway_id',
+  vpngateway: 'vpn_gateway_id',
+  vpngw: 'vpn_gateway_id',
+  vpngwid: 'vpn_gateway_id',
+  localsubnet: 'local_subnet',
+  localsubnets: 'local_subnet',
+  localcidr: 'local_subnet',
+  localcidrs: 'local_subnet',
+  vpcsubnet: 'local_subnet',
+  vpcsubnets: 'local_subnet',
+  remotesubnet: 'remote_subnet',
+  remotesubnets: 'remote_subnet',
+  remotecidr: 'remote_subnet',
+  remotecidrs: 'remote_subnet',
+  branchsubnet: 'remote_subnet',
+  branchsubnets: 'remote_subnet',
+  psk: 'psk',
+  presharedkey: 'psk',
+  ipsecpsk: 'psk',
+  ikeprofile: 'ike_profile',
+  ipsecprofile: 'ike_profile',
+  tunnelcidr: 'tunnel_cidr',
+  bgptunnelcidr: 'tunnel_cidr',
+  localbgpip: 'local_bgp_ip',
+  connectionname: 'connection_name',
+  vpnconnectionname: 'connection_name',
+  effectimmediately: 'effect_immediately',
+  ip2: 'ip_2',
+  ipaddress2: 'ip_2',
+  publicip2: 'ip_2',
+  secondip: 'ip_2',
+  tunnelcidr2: 'tunnel_cidr_2',
+  bgptunnelcidr2: 'tunnel_cidr_2',
+  localbgpip2: 'local_bgp_ip_2',
+  device: 'device',
+  devicetype: 'device',
 };
+
+const SITE: ReadonlySet<string> = new Set(SITE_FIELDS);
 
 /** Names accepted for each canonical column, for error messages and the README. */
 export const EXPECTED_HEADERS = 'region, ip (or "IP Address"), and optionally name, description, asn, auth_key, auth_key_env, resource_group_id, tags, tag:<Key>';
@@ -51,6 +92,8 @@ export const EXPECTED_HEADERS = 'region, ip (or "IP Address"), and optionally na
  */
 export const RESULT_HEADERS: ReadonlySet<string> = new Set([
   'line', 'status', 'customergatewayid', 'errorcode', 'errormessage', 'errorclass', 'requestid', 'requestids', 'attempts', 'durationms', 'planaction', 'inthisrun', 'runnote',
+  // A site row's result columns (the second customer gateway and the connection).
+  'customergatewayid2', 'vpnconnectionid', 'connectionstatus', 'connectionstate', 'negotiation',
 ]);
 
 const TAG_PREFIX = /^tag\s*:/i;
@@ -75,13 +118,15 @@ export function classifyHeader(raw: string, index: number): Column {
   if (canon === undefined) return RESULT_HEADERS.has(norm) ? { kind: 'result', index, header } : { kind: 'unknown', index, header };
   if (canon === 'tags') return { kind: 'tags', index, header };
   if (canon === 'auth_key_env') return { kind: 'auth_key_env', index, header };
-  return { kind: 'field', field: canon, index, header };
+  if (SITE.has(canon)) return { kind: 'site', field: canon as SiteField, index, header };
+  return { kind: 'field', field: canon as Exclude<Field, 'tags'>, index, header };
 }
 
 /** A stable identity for duplicate detection: two headers that land on the same column. */
 export function columnIdentity(c: Column): string | undefined {
   switch (c.kind) {
     case 'field':
+    case 'site':
       return c.field;
     case 'tags':
       return 'tags';

@@ -7,7 +7,8 @@ import { ManifestError } from '../errors.js';
 import type { Manifest, ManifestFormat } from '../types.js';
 import { readCsv } from './csv.js';
 import { DEFAULT_MAX_BYTES, type LoadOptions } from './options.js';
-import { readYaml } from './yaml.js';
+import { joinProfiles } from './profiles.js';
+import { readProfilesYaml, readYaml } from './yaml.js';
 
 export type { LoadOptions } from './options.js';
 
@@ -51,9 +52,30 @@ export async function loadManifest(path: string, opts: LoadOptions): Promise<Man
       line: 0,
     });
   }
+  if (opts.profilesFile !== undefined) {
+    const profiles = joinProfiles(shown, manifest.profiles, await loadProfiles(opts.profilesFile, opts, maxBytes));
+    if (profiles !== undefined) manifest.profiles = profiles;
+  }
   // The journal keys on the path as given; what people read (rows, issues, errors) uses the shown one.
   manifest.file = path;
   return manifest;
+}
+
+/** `--profiles FILE`: read like a manifest (a regular file under the size cap), parsed as a YAML `profiles:` map. */
+async function loadProfiles(path: string, opts: LoadOptions, maxBytes: number) {
+  const shown = shownPath(path, opts.cwd);
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await readRegularFile(path, 'the profiles file', maxBytes, {
+      followSymlinks: true,
+      makeError: (m) => new ManifestError(shown, undefined, m.replace(`the profiles file ${path} `, '')),
+    });
+  } catch (e) {
+    if (e instanceof ManifestError) throw e;
+    throw new ManifestError(shown, undefined, `cannot read the profiles file (${describeFsError(e)})`);
+  }
+  if (!bytes) throw new ManifestError(shown, undefined, 'cannot read the profiles file (no such file)');
+  return readProfilesYaml(bytes, shown, opts);
 }
 
 /**

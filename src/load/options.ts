@@ -12,6 +12,8 @@ export interface LoadOptions {
   maxRecordBytes?: number;
   /** xlsx: the sheet to read (exact name, else a unique case-insensitive match). Default: the first visible sheet. */
   sheet?: string;
+  /** `--profiles FILE`: a YAML file with a `profiles:` map, joined to the manifest's own profiles (any format). */
+  profilesFile?: string;
   /** xlsx: data rows allowed (default 50,000: the parser holds the sheet in memory). */
   maxRows?: number;
   /**

@@ -1,8 +1,9 @@
 // Shared by the CSV and xlsx readers: header checks, header-level issues, and one WrittenRow from a row of cells.
 import { ManifestError } from '../errors.js';
 import { unescapeFormula } from '../csv-cells.js';
-import type { Field, Issue, Tag, WrittenRow } from '../types.js';
+import type { Field, Issue, SiteField, Tag, WrittenRow } from '../types.js';
 import { echoAuthKey, resolveAuthKey } from './authkey.js';
+import { echoPsk, resolvePsk } from './psk.js';
 import { printable } from '../text.js';
 import { EXPECTED_HEADERS, columnIdentity, hasRequired, likelyField, mapHeaders, type Column } from './headers.js';
 import type { LoadOptions } from './options.js';
@@ -119,11 +120,14 @@ export function buildRow(
   const issues: Issue[] = [];
   let authWritten: string | undefined;
   let authEnv: string | undefined;
+  let site: Partial<Record<SiteField, string>> | undefined;
+  let pskWritten: string | undefined;
   for (let i = 0; i < columns.length; i++) {
     const c = columns[i]!;
     const raw = record[i] ?? '';
-    // A `'` that cgw-batch's CSV writer put before a formula-like value is not part of it; an AuthKey is taken as is.
-    const v = c.kind === 'auth_key_env' || (c.kind === 'field' && c.field === 'auth_key') ? raw : unescapeFormula(raw);
+    // A `'` that cgw-batch's CSV writer put before a formula-like value is not part of it; an AuthKey (or a key typed
+    // into the psk cell) is taken as is.
+    const v = c.kind === 'auth_key_env' || (c.kind === 'field' && c.field === 'auth_key') || (c.kind === 'site' && c.field === 'psk') ? raw : unescapeFormula(raw);
     switch (c.kind) {
       case 'field':
         if (c.field === 'auth_key') {
@@ -138,6 +142,14 @@ export function buildRow(
         // A variable's name, not its value.
         echo[c.header] = echoAuthKey(v, true);
         continue;
+      case 'site':
+        if (c.field === 'psk') {
+          pskWritten = v;
+          echo[c.header] = echoPsk(v);
+          continue;
+        }
+        if (v !== '') (site ??= {})[c.field] = v;
+        break;
       case 'tags':
         if (v !== '') {
           fields.tags = v;
@@ -159,5 +171,10 @@ export function buildRow(
   }
   const auth = resolveAuthKey(authWritten, authEnv, opts, issues, file, line);
   if (auth.value !== undefined) fields.auth_key = auth.value;
-  return { row: { file, line, endLine, fields, tags, echo, issues }, literal: auth.literal };
+  const row: WrittenRow = { file, line, endLine, fields, tags, echo, issues };
+  const psk = resolvePsk(pskWritten, opts, issues, file, line);
+  if (psk.text !== undefined) (site ??= {}).psk = psk.text;
+  if (site !== undefined) row.site = site;
+  if (psk.value !== undefined) row.pskValue = psk.value;
+  return { row, literal: auth.literal };
 }

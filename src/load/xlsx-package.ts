@@ -115,7 +115,9 @@ export function selectSheet(bytes: Buffer, wanted: string | undefined): Selected
     chosen = sheets.find((s) => s.name === wanted) ?? single(sheets.filter((s) => s.name.toLowerCase() === wanted.trim().toLowerCase()));
     if (!chosen) throw new PackageError(`it has no sheet named "${printable(wanted)}"; its sheets are ${list}`);
   } else {
-    chosen = sheets.find((s) => s.state === 'visible') ?? sheets[0]!;
+    // A Profiles sheet (IPsec profiles a manifest's rows reference) is never the rows' sheet by default.
+    const rowsSheet = (s: SheetInfo) => s.state === 'visible' && s.name.trim().toLowerCase() !== 'profiles';
+    chosen = sheets.find(rowsSheet) ?? sheets.find((s) => s.state === 'visible') ?? sheets[0]!;
   }
   if (chosen.target === undefined || !byName.has(chosen.target.toLowerCase())) {
     throw new PackageError(`sheet "${printable(chosen.name)}" has no worksheet part (a chart sheet?); choose another with --sheet (sheets: ${list})`);

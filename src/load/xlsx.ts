@@ -3,10 +3,11 @@
 import { createHash } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import { ManifestError } from '../errors.js';
-import type { Issue, Manifest, Severity, WrittenRow } from '../types.js';
+import type { Issue, Manifest, Severity, WrittenProfile, WrittenRow } from '../types.js';
 import { CappedIssues } from './capped.js';
 import { FORMAT_AS_TEXT, spreadsheetFingerprints } from './fingerprints.js';
-import { hasRequired, type Column } from './headers.js';
+import { hasRequired, normaliseHeader, type Column } from './headers.js';
+import { likelyParam, profileParam } from './profiles.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
 import { buildRow, echoColumns, headerIssues, prepareHeader } from './rows.js';
 import { printable } from '../text.js';
@@ -32,7 +33,7 @@ interface CellRead {
 }
 
 /** How a manifest field is judged (see the table in manifests/README.md). */
-type Judge = 'asn' | 'strict' | 'secret' | 'label' | 'none';
+type Judge = 'asn' | 'strict' | 'secret' | 'label' | 'flag' | 'none';
 
 const V = ExcelJS.ValueType;
 
@@ -177,8 +178,105 @@ export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): 
     return col === undefined ? undefined : at(col, row.line);
   });
   fileIssues.push(...sink.summaries());
-  return { manifest: { file, format: 'xlsx', hash, columns: echoColumns(columns), rows, issues: fileIssues }, literalAuthKeys: literal };
+  const manifest: Manifest = { file, format: 'xlsx', hash, columns: echoColumns(columns), rows, issues: fileIssues };
+  // Only a workbook with site columns says where its columns are (issues about site fields then name their cell).
+  if (columns.some((c) => c.kind === 'site')) manifest.cells = { sheet: sheetRef, columns: columnLetters(columns) };
+  const profilesSheet = selected.sheets.find((s) => s.name !== selected.sheet.name && s.name.trim().toLowerCase() === PROFILES_SHEET);
+  if (profilesSheet) {
+    const profiles = await readProfilesSheet(bytes, file, profilesSheet.name, maxCell, fileIssues);
+    if (profiles.length > 0) manifest.profiles = profiles;
+  }
+  return { manifest, literalAuthKeys: literal };
 }
+
+/** The sheet of a workbook manifest that defines IPsec profiles (case-insensitive). */
+export const PROFILES_SHEET = 'profiles';
+
+function columnLetters(columns: readonly Column[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const c of columns) {
+    const f = c.kind === 'field' || c.kind === 'site' ? c.field : c.kind === 'auth_key_env' ? 'auth_key' : undefined;
+    if (f !== undefined && out[f] === undefined) out[f] = colLetters(c.index + 1);
+  }
+  return out;
+}
+
+/**
+ * The Profiles sheet: a `name` column and one column per parameter (headers as in manifests/README.md), one profile
+ * a row. A header a typo away from a parameter stops the file, like a misspelt manifest column.
+ */
+async function readProfilesSheet(bytes: Buffer, file: string, name: string, maxCell: number, fileIssues: Issue[]): Promise<WrittenProfile[]> {
+  let selected: ReturnType<typeof selectSheet>;
+  try {
+    selected = selectSheet(bytes, name);
+  } catch (e) {
+    if (e instanceof PackageError) throw new ManifestError(file, undefined, `cannot read the Profiles sheet: ${e.message}`);
+    throw e;
+  }
+  const wb = new ExcelJS.Workbook();
+  try {
+    await wb.xlsx.load(selected.pkg as unknown as ArrayBuffer);
+  } catch {
+    throw new ManifestError(file, undefined, `cannot read sheet "${printable(name)}" of the workbook (damaged file?); open it in Excel or LibreOffice and save it again`);
+  }
+  const ws = wb.worksheets[0];
+  if (!ws) return [];
+  const ref = quoteSheet(name);
+  const at = (col: number, row: number) => `${ref}!${colLetters(col)}${row}`;
+  const readCell = (cell: ExcelJS.Cell): CellRead => readCellNoted(cell, selected.notes, selected.date1904);
+  let header: { line: number; params: Array<string | undefined>; nameCol: number } | undefined;
+  const out: WrittenProfile[] = [];
+  const seen = new Map<string, string>();
+  ws.eachRow((row, line) => {
+    if (!rowHasValue(row, readCell)) return;
+    const cells = rowTexts(row, readCell);
+    if (header === undefined) {
+      const params: Array<string | undefined> = [];
+      let nameCol = -1;
+      const unknown: string[] = [];
+      cells.forEach((h, i) => {
+        if (h === '') return;
+        if (NAME_HEADERS.has(normaliseHeader(h))) {
+          if (nameCol < 0) nameCol = i;
+          return;
+        }
+        const p = profileParam(h);
+        if (p !== undefined) {
+          params[i] = p;
+          return;
+        }
+        const guess = likelyParam(h);
+        if (guess !== undefined) throw new ManifestError(file, line, `cell ${at(i + 1, line)} "${printable(h.slice(0, 60))}" is not a profile parameter: did you mean ${guess}? Rename the header`);
+        unknown.push(printable(h.slice(0, 60)));
+      });
+      if (nameCol < 0) throw new ManifestError(file, line, `the Profiles sheet's header (row ${line}) needs a name column beside the parameters (ike_version, ike_enc_alg, ...)`);
+      if (unknown.length > 0) {
+        fileIssues.push({ severity: 'warning', code: 'Cgw.UnknownColumn', field: 'profiles', message: `Profiles sheet column${unknown.length > 1 ? 's' : ''} not used by cgw-batch: ${unknown.join(', ')}`, file, line, cell: at(1, line) });
+      }
+      header = { line, params, nameCol };
+      return;
+    }
+    const h = header;
+    const profileName = cells[h.nameCol] ?? '';
+    if (profileName === '') throw new ManifestError(file, line, `cell ${at(h.nameCol + 1, line)}: a profile row needs a name`);
+    const first = seen.get(profileName);
+    if (first !== undefined) throw new ManifestError(file, line, `profile "${printable(profileName)}" is defined twice (${first} and ${at(h.nameCol + 1, line)}); keep one row`);
+    seen.set(profileName, at(h.nameCol + 1, line));
+    const p: WrittenProfile = { name: profileName, file, line, params: {}, cells: { name: at(h.nameCol + 1, line) } };
+    cells.forEach((v, i) => {
+      const param = h.params[i];
+      if (param === undefined || v === '') return;
+      if (v.length > maxCell) throw new ManifestError(file, line, `cell ${at(i + 1, line)} holds ${v.length} characters, over the ${maxCell} limit`);
+      p.params[param] = v;
+      p.cells![param] = at(i + 1, line);
+    });
+    out.push(p);
+  });
+  return out;
+}
+
+/** Headers of the Profiles sheet's name column. */
+const NAME_HEADERS: ReadonlySet<string> = new Set(['name', 'profile', 'profilename', 'ikeprofile']);
 
 function notAWorkbook(b: Buffer): string {
   if (b.length >= 8 && b.readUInt32BE(0) === 0xd0cf11e0 && b.readUInt32BE(4) === 0xa1b11ae1) {
@@ -213,7 +311,7 @@ function columnLookup(columns: readonly Column[]): (field: string) => number | u
   let tagsCol: number | undefined;
   for (const c of columns) {
     const n = c.index + 1;
-    if (c.kind === 'field') map.set(c.field, n);
+    if (c.kind === 'field' || c.kind === 'site') map.set(c.field, n);
     else if (c.kind === 'auth_key_env') map.set('auth_key', map.get('auth_key') ?? n);
     else if (c.kind === 'tags') (tagsCol = n), map.set('tags', n);
     else if (c.kind === 'tag') map.set(`tag:${c.key}`, n);
@@ -224,6 +322,7 @@ function columnLookup(columns: readonly Column[]): (field: string) => number | u
 function fieldName(c: Column): string {
   switch (c.kind) {
     case 'field':
+    case 'site':
       return c.field;
     case 'tag':
       return `tag:${c.key}`;
@@ -243,6 +342,14 @@ function judgeOf(c: Column): Judge {
     if (c.field === 'name' || c.field === 'description') return 'label';
     return 'strict'; // region, ip, resource_group_id
   }
+  if (c.kind === 'site') {
+    // A key typed into the psk cell is refused by the loader; here it is never quoted either.
+    if (c.field === 'psk') return 'secret';
+    if (c.field === 'connection_name') return 'label';
+    // A logical cell is what a spreadsheet user types for a yes/no column.
+    if (c.field === 'effect_immediately') return 'flag';
+    return 'strict';
+  }
   if (c.kind === 'auth_key_env') return 'strict';
   if (c.kind === 'tag' || c.kind === 'tags') return 'label';
   return 'none';
@@ -259,7 +366,7 @@ function judgeCell(c: CellRead, column: Column, col: number, cell: string, file:
   // What came from the file is shown with its control characters escaped.
   const name = printable(field);
   const text = printable(c.text);
-  const what = judge === 'secret' ? 'the AuthKey cell' : `the ${name} cell`;
+  const what = judge === 'secret' ? (field === 'psk' ? 'the psk cell' : 'the AuthKey cell') : `the ${name} cell`;
   const issue = (severity: Severity, code: string, message: string) => add({ severity, code, field, message, file, line, cell });
 
   if (c.formula) {
@@ -276,7 +383,7 @@ function judgeCell(c: CellRead, column: Column, col: number, cell: string, file:
         if (integer) issue('warning', 'Cgw.NumberCell', `the ASN cell is the number ${text}, read as ${text}; a number cell shows asdot ${text}.0 as ${text} too: if you meant asdot, ${FORMAT_AS_TEXT}`);
         else issue('error', 'Cgw.NumberCell', `the ASN cell is the number ${text}; a number cell drops trailing zeros, so asdot ${text}0 would also show as ${text}. If you meant asdot ${text}, ${FORMAT_AS_TEXT}`);
       } else if (judge === 'secret') {
-        issue('error', 'Cgw.NumberCell', `the AuthKey cell is a number: a number cell drops leading zeros and rounds long digit strings, so the key may have changed; ${FORMAT_AS_TEXT}`);
+        issue('error', 'Cgw.NumberCell', `${what} is a number: a number cell drops leading zeros and rounds long digit strings, so the key may have changed; ${FORMAT_AS_TEXT}`);
       } else if (judge === 'strict') {
         issue('error', 'Cgw.NumberCell', `the ${name} cell is the number ${text}; a ${name} is text. ${cap(FORMAT_AS_TEXT)}`);
       } else {
@@ -289,6 +396,7 @@ function judgeCell(c: CellRead, column: Column, col: number, cell: string, file:
       issue('error', 'Cgw.DateCell', `${what} is a date${judge === 'secret' ? '' : ` (${text})`}: the spreadsheet turned what was typed (e.g. 12/31 or 1-2) into a date and the original text is lost; ${FORMAT_AS_TEXT}`);
       return;
     case 'boolean':
+      if (judge === 'flag') return;
       if (judge === 'label') issue('warning', 'Cgw.BooleanCell', `the ${name} cell is the logical value ${text}; read as "${text}" (the sheet may have shown true, yes or 1); ${FORMAT_AS_TEXT}`);
       else issue('error', 'Cgw.BooleanCell', `${what} is the logical value${judge === 'secret' ? '' : ` ${text}`}, not text; ${FORMAT_AS_TEXT}`);
       return;

@@ -2,8 +2,10 @@
 import { createHash } from 'node:crypto';
 import { EVENT_ID, SCALAR_STYLE, getScalarValue, parseEvents, type Event } from 'js-yaml';
 import { ManifestError } from '../errors.js';
-import { FIELDS, type Field, type Issue, type Manifest, type Tag, type WrittenRow } from '../types.js';
+import { FIELDS, SITE_FIELDS, type Field, type Issue, type Manifest, type SiteField, type Tag, type WrittenProfile, type WrittenRow } from '../types.js';
 import { resolveAuthKey } from './authkey.js';
+import { PROFILE_PARAMS, likelyParam, profileParam } from './profiles.js';
+import { echoPsk, resolvePsk } from './psk.js';
 import { toText } from './decode.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
 import { printable } from '../text.js';
@@ -26,8 +28,10 @@ type YNode = YScalar | YMap | YSeq;
 
 type ScalarKey = Exclude<Field, 'tags'>;
 const SCALAR_KEYS: readonly string[] = ['region', 'ip', 'ip_address', 'name', 'description', 'asn', 'auth_key', 'auth_key_env', 'resource_group_id'];
-const ALLOWED = [...SCALAR_KEYS, 'tags'].join(', ');
-const TOP_KEYS = ['defaults', 'gateways'];
+const SITE_KEYS: ReadonlySet<string> = new Set(SITE_FIELDS);
+const ITEM_KEYS: readonly string[] = [...SCALAR_KEYS, 'tags', ...SITE_FIELDS];
+const ALLOWED = ITEM_KEYS.join(', ');
+const TOP_KEYS = ['defaults', 'gateways', 'profiles'];
 
 /** ` (did you mean 'name'?)` when `key` is a typo of one of `known` (case, spaces, `_` and `-` aside), else ''. */
 function didYouMean(key: string, known: readonly string[]): string {
@@ -62,6 +66,7 @@ export function readYaml(bytes: Buffer, file: string, opts: LoadOptions): YamlRe
 
   let defaultsNode: YMap | undefined;
   let gatewaysNode: YNode | undefined;
+  let profiles: WrittenProfile[] | undefined;
   if (root.k === 'seq') gatewaysNode = root;
   else if (root.k === 'map') {
     for (const e of root.entries) {
@@ -69,7 +74,8 @@ export function readYaml(bytes: Buffer, file: string, opts: LoadOptions): YamlRe
         if (e.value.k !== 'map' && !isNull(e.value)) throw new ManifestError(file, lines.lineAt(e.keyPos), 'defaults must be a map of field: value');
         if (e.value.k === 'map') defaultsNode = e.value;
       } else if (e.key === 'gateways') gatewaysNode = e.value;
-      else throw new ManifestError(file, lines.lineAt(e.keyPos), `unknown top-level key '${shortKey(e.key)}'${didYouMean(e.key, TOP_KEYS)}; allowed: defaults, gateways (or a bare list of gateways)`);
+      else if (e.key === 'profiles') profiles = readProfiles(e.value, e.keyPos, file, lines);
+      else throw new ManifestError(file, lines.lineAt(e.keyPos), `unknown top-level key '${shortKey(e.key)}'${didYouMean(e.key, TOP_KEYS)}; allowed: defaults, gateways, profiles (or a bare list of gateways)`);
     }
     if (gatewaysNode === undefined) throw new ManifestError(file, lines.lineAt(root.pos), 'no gateways: list (write gateways: followed by - items)');
   } else throw new ManifestError(file, lines.lineAt(root.pos), 'manifest must be a list of gateways or a map with defaults: and gateways:');
@@ -95,6 +101,7 @@ export function readYaml(bytes: Buffer, file: string, opts: LoadOptions): YamlRe
     if (own.authComment !== undefined) issues.push(commentIssue(file, own.authComment));
 
     const fields: Partial<Record<Field, string>> = { ...defaults?.fields, ...own.fields };
+    const site: Partial<Record<SiteField, string>> = { ...defaults?.site, ...own.site };
     // auth_key / auth_key_env travel as a pair: a row that sets either ignores both defaults.
     const auth = own.authSet ? own : (defaults ?? own);
     const ak = resolveAuthKey(auth.authKey, auth.authKeyEnv, opts, issues, file, line);
@@ -110,14 +117,84 @@ export function readYaml(bytes: Buffer, file: string, opts: LoadOptions): YamlRe
       echo[f] = v;
       seen.add(f);
     }
-    rows.push({ file, line, endLine, fields, tags, echo, issues });
+    const pskWritten = site.psk;
+    delete site.psk;
+    for (const f of SITE_FIELDS) {
+      const v = f === 'psk' ? (pskWritten === undefined ? undefined : echoPsk(pskWritten)) : site[f];
+      if (v === undefined) continue;
+      echo[f] = v;
+      seen.add(f);
+    }
+    const row: WrittenRow = { file, line, endLine, fields, tags, echo, issues };
+    const psk = resolvePsk(pskWritten, opts, issues, file, line);
+    if (psk.text !== undefined) site.psk = psk.text;
+    if (Object.keys(site).length > 0) row.site = site;
+    if (psk.value !== undefined) row.pskValue = psk.value;
+    rows.push(row);
   }
-  const columns = FIELDS.filter((f) => seen.has(f));
-  return { manifest: { file, format: 'yaml', hash, columns, rows, issues: fileIssues }, literalAuthKeys: literal };
+  const columns = [...FIELDS, ...SITE_FIELDS].filter((f) => seen.has(f));
+  const manifest: Manifest = { file, format: 'yaml', hash, columns, rows, issues: fileIssues };
+  if (profiles !== undefined && profiles.length > 0) manifest.profiles = profiles;
+  return { manifest, literalAuthKeys: literal };
+}
+
+/**
+ * A `--profiles FILE`: a YAML map with one key, `profiles:`, naming IPsec profiles for any manifest format. The
+ * same reader as the manifest's own `profiles:`.
+ */
+export function readProfilesYaml(bytes: Buffer, file: string, opts: LoadOptions): WrittenProfile[] {
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  if (bytes.length > maxBytes) throw new ManifestError(file, undefined, `the file is ${bytes.length} bytes, over the ${maxBytes}-byte limit`);
+  const text = toText(bytes, file, 'yaml');
+  const lines = new LineIndex(text);
+  let events: Event[];
+  try {
+    events = parseEvents(text, { maxDepth: 50 });
+  } catch (e) {
+    throw syntaxError(e, file, opts);
+  }
+  const root = buildTree(events, text, file, lines, opts.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES);
+  if (root === undefined) throw new ManifestError(file, undefined, 'the profiles file is empty');
+  if (root.k !== 'map') throw new ManifestError(file, lines.lineAt(root.pos), 'a profiles file is a map with one key, profiles:, naming each profile');
+  let out: WrittenProfile[] | undefined;
+  for (const e of root.entries) {
+    if (e.key !== 'profiles') throw new ManifestError(file, lines.lineAt(e.keyPos), `unknown top-level key '${shortKey(e.key)}'${didYouMean(e.key, ['profiles'])}; a profiles file holds only profiles:`);
+    out = readProfiles(e.value, e.keyPos, file, lines);
+  }
+  if (out === undefined) throw new ManifestError(file, lines.lineAt(root.pos), 'no profiles: map');
+  return out;
+}
+
+/** `profiles:` -> one WrittenProfile per name; parameters are scalars, a misspelt one stops the file. */
+function readProfiles(node: YNode, keyPos: number, file: string, lines: LineIndex): WrittenProfile[] {
+  if (isNull(node)) return [];
+  if (node.k !== 'map') throw new ManifestError(file, lines.lineAt(keyPos), 'profiles must be a map of name: {parameter: value}');
+  const out: WrittenProfile[] = [];
+  for (const { key, keyPos: at, value } of node.entries) {
+    const line = lines.lineAt(at);
+    if (key.trim() === '') throw new ManifestError(file, line, 'a profile needs a name');
+    const p: WrittenProfile = { name: key, file, line, params: {} };
+    out.push(p);
+    if (isNull(value)) continue;
+    if (value.k !== 'map') throw new ManifestError(file, line, `profile '${shortKey(key)}' must be a map of parameter: value`);
+    for (const e of value.entries) {
+      const pl = lines.lineAt(e.keyPos);
+      const param = profileParam(e.key) === e.key ? e.key : undefined;
+      if (param === undefined) {
+        const guess = profileParam(e.key) ?? likelyParam(e.key);
+        throw new ManifestError(file, pl, `unknown profile parameter '${shortKey(e.key)}'${guess ? ` (did you mean '${guess}'?)` : ''}; allowed: ${PARAMS_ALLOWED}`);
+      }
+      if (e.value.k !== 'scalar') throw new ManifestError(file, pl, `profile parameter '${param}' must be a single value, not a ${e.value.k === 'map' ? 'map' : 'list'}`);
+      if (e.value.isNull) continue;
+      p.params[param] = e.value.value;
+    }
+  }
+  return out;
 }
 
 interface ItemRead {
   fields: Partial<Record<ScalarKey, string>>;
+  site: Partial<Record<SiteField, string>>;
   tags: Tag[];
   authKey?: string;
   authKeyEnv?: string;
@@ -128,7 +205,7 @@ interface ItemRead {
 
 /** Reads one gateway (or the defaults) map: known keys only, scalars where scalars belong. */
 function readItem(map: YMap, text: string, file: string, lines: LineIndex): ItemRead {
-  const out: ItemRead = { fields: {}, tags: [], authSet: false };
+  const out: ItemRead = { fields: {}, site: {}, tags: [], authSet: false };
   let ipKey: string | undefined;
   for (const { key, keyPos, value } of map.entries) {
     const at = lines.lineAt(keyPos);
@@ -141,8 +218,13 @@ function readItem(map: YMap, text: string, file: string, lines: LineIndex): Item
       }
       continue;
     }
-    if (!SCALAR_KEYS.includes(key)) throw new ManifestError(file, at, `unknown field '${shortKey(key)}'${didYouMean(key, [...SCALAR_KEYS, 'tags'])}; allowed: ${ALLOWED}`);
+    const isSite = SITE_KEYS.has(key);
+    if (!isSite && !SCALAR_KEYS.includes(key)) throw new ManifestError(file, at, `unknown field '${shortKey(key)}'${didYouMean(key, ITEM_KEYS)}; allowed: ${ALLOWED}`);
     if (value.k !== 'scalar') throw new ManifestError(file, at, `field '${key}' must be a single value, not a ${value.k === 'map' ? 'map' : 'list'}`);
+    if (isSite) {
+      if (!value.isNull) out.site[key as SiteField] = value.value;
+      continue;
+    }
     if (key === 'ip' || key === 'ip_address') {
       if (ipKey !== undefined) throw new ManifestError(file, at, `both '${ipKey}' and '${key}' are given; keep one`);
       ipKey = key;
@@ -298,6 +380,8 @@ function syntaxError(e: unknown, file: string, opts: LoadOptions): ManifestError
   if (typeof mark?.line === 'number' && typeof mark.column === 'number') return new YamlSyntaxError(file, mark.line + 1, mark.column + 1, reason);
   return new ManifestError(file, undefined, reason);
 }
+
+const PARAMS_ALLOWED = PROFILE_PARAMS.join(', ');
 
 /** Offset -> 1-based line over a string, built in one pass (CRLF, LF and lone CR each end a line). */
 export class LineIndex {

@@ -3,6 +3,7 @@ import type { CustomerGateway } from '../cloud/types.js';
 import { splitKey } from '../keys.js';
 import { MAYBE_CREATED, OWNED, type Plan, type PlanFlags, type PlannedRow, type PriorRow, type RowRef } from '../types.js';
 import { sameIdentity } from './identity.js';
+import { destroyConnection, resourceSummary, type VpnInventory } from './site.js';
 import { summarize } from './summary.js';
 
 export interface DestroyContext {
@@ -15,6 +16,10 @@ export interface DestroyContext {
   select?: (ref: RowRef) => boolean;
   flags: PlanFlags;
   target?: Plan['target'];
+  /** Site journals: region -> VPN gateways and connections (absent: connections are deleted by id, NotFound = done). */
+  vpn?: ReadonlyMap<string, VpnInventory>;
+  /** The journal's id (the tool's tag on connections names it). */
+  journalId?: string;
 }
 
 /**
@@ -51,9 +56,13 @@ export function planDestroy(ctx: DestroyContext): Plan {
     } else {
       r.reason = p.status === 'deleted' ? 'already deleted' : 'no gateway was created for this row';
     }
+    // A site's connection goes first (a customer gateway in use cannot be deleted); a second gateway says whose it is.
+    destroyConnection(r, p, ctx.vpn, ctx.journalId);
+    if (p.siteKey) r.reason = `second customer gateway of ${p.siteKey}: ${r.reason}`;
     rows.push(r);
   }
   const { summary, byRegion } = summarize(rows);
+  const resources = resourceSummary(rows);
   return {
     version: 2,
     command: 'destroy',
@@ -66,5 +75,6 @@ export function planDestroy(ctx: DestroyContext): Plan {
     quota: [],
     online: true,
     flags: ctx.flags,
+    ...(resources ? { resources } : {}),
   };
 }

@@ -41,3 +41,4 @@ export function specHash(spec: GatewaySpec, authKeyFingerprint: string | undefin
   ]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }
+

@@ -1,6 +1,6 @@
 // The planner: manifest + journal + inventory + flags in, a Plan out, every row with its action and reason. Pure.
 import type { CustomerGateway } from '../cloud/types.js';
-import { splitKey } from '../keys.js';
+import { rowKey, splitKey } from '../keys.js';
 import {
   MAYBE_CREATED,
   OWNED,
@@ -18,6 +18,8 @@ import {
 import { asnOf, currentOf, describeChanges, driftOf, fieldChange, opt } from './drift.js';
 import { identityDiff, sameIdentity, specHash } from './identity.js';
 import { asnValue } from './rules.js';
+import { DEFAULT_VPN_CONNECTION_QUOTA, asImportSite, createsNewPart, decideSecondGateways, planSites, resourceSummary, type VpnInventory } from './site.js';
+import { resolveProfile, type ResolvedProfile } from './site-rules.js';
 import { quotaUse, summarize } from './summary.js';
 import { hasError, refOf, validateRow, type ValidateOptions } from './validate.js';
 
@@ -40,6 +42,14 @@ export interface PlanContext {
   /** `--only`: whether a row is part of this run. Absent: every row is. */
   select?: (ref: RowRef) => boolean;
   target?: Plan['target'];
+  /** Site rows, online: region -> VPN gateways and connections (a region missing here: its sites are planned offline). */
+  vpn?: ReadonlyMap<string, VpnInventory>;
+  /** The journal's id (header runId): the tool's tag on a connection is `<journal id>:<row key>`. */
+  journalId?: string;
+  /** IPsec connections allowed per VPN gateway (default 10, --quota-vpn-connections N). */
+  vpnQuota?: number;
+  /** Device types the `device` column may name (src/device's DEVICE_TYPES); absent: not checked. */
+  deviceTypes?: ReadonlySet<string>;
 }
 
 export const DEFAULT_QUOTA = 100;
@@ -112,6 +122,12 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
   const ctx: Required<Pick<PlanContext, 'command' | 'flags'>> & PlanContext = { ...context, command: context.command ?? 'plan', flags: context.flags ?? NO_FLAGS };
   const quota = Number.isFinite(ctx.quota) && ctx.quota >= 0 ? ctx.quota : DEFAULT_QUOTA;
   const vopts: ValidateOptions = ctx.online && ctx.regions ? { knownRegions: ctx.regions, regionCode: 'InvalidRegionId.NotFound' } : {};
+  const cellOf = cellLocator(manifest);
+  if (manifest.profiles || manifest.rows.some((w) => w.site)) {
+    vopts.site = { profiles: new Map<string, ResolvedProfile>((manifest.profiles ?? []).map((p) => [p.name, resolveProfile(p)])) };
+    if (ctx.deviceTypes) vopts.site.deviceTypes = ctx.deviceTypes;
+    if (cellOf) vopts.cellOf = cellOf;
+  }
   const select = ctx.select ?? (() => true);
 
   // region -> ip -> gateway and region -> ids, built once so each row is a constant-time lookup.
@@ -128,6 +144,7 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
   const states: RowState[] = [];
   const firstLine = new Map<string, number>();
   const manifestKeys = new Set<string>();
+  const siteRows = new Set<PlannedRow>();
   const issue = (r: PlannedRow, severity: Severity, code: string, field: string, message: string): void => {
     r.issues.push({ severity, code, field, message, file: r.ref.file, line: r.ref.line });
   };
@@ -150,6 +167,18 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
       continue;
     }
     firstLine.set(ref.key, ref.line);
+    if (w.site) {
+      siteRows.add(r);
+      // A second customer gateway (ip_2) is one gateway of the region like any other: its key is the manifest's, and unique.
+      const ip2 = w.site.ip_2?.trim();
+      if (ip2) {
+        const k2 = rowKey(ref.region, ip2);
+        manifestKeys.add(k2);
+        const first2 = firstLine.get(k2);
+        if (first2 !== undefined && first2 !== ref.line) issue(r, 'error', 'InvalidIpAddress.AlreadyExist', 'ip_2', `ip_2 has the same region and IP as line ${first2}; each gateway may appear only once: remove or merge one`);
+        else firstLine.set(k2, ref.line);
+      }
+    }
     if (!v.row || hasError(r.issues)) {
       invalid(r);
       continue;
@@ -161,12 +190,32 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
   }
 
   const matched = matchIpChanges(states, ctx, manifestKeys, byIp, ids);
+  const sctx = {
+    online: ctx.online,
+    inventory: ctx.online ? ctx.inventory : undefined,
+    vpn: ctx.online ? ctx.vpn : undefined,
+    prior: ctx.prior,
+    fingerprint: ctx.fingerprint,
+    flags: ctx.flags,
+    journalId: ctx.journalId,
+    vpnQuota: ctx.vpnQuota !== undefined && Number.isFinite(ctx.vpnQuota) && ctx.vpnQuota >= 0 ? ctx.vpnQuota : DEFAULT_VPN_CONNECTION_QUOTA,
+    cellOf,
+  };
+  if (siteRows.size > 0) {
+    const decideSecond = (t: PlannedRow, spec: GatewaySpec, p: PriorRow | undefined) => decide({ r: t, spec, prior: p, listed: byIp.get(t.ref.region) }, ctx, issue);
+    for (const k of decideSecondGateways(rows, sctx, decideSecond, invalid)) matched.add(k);
+  }
   if (ctx.command !== 'import') rows.push(...orphans(manifest.file, ctx, manifestKeys, matched, byIp, ids, select, issue));
   for (const r of rows) gate(r, ctx.flags);
+  if (siteRows.size > 0 || [...(ctx.prior?.values() ?? [])].some((p) => p.connection)) planSites(rows, sctx, invalid, (r) => siteRows.has(r));
   applyQuota(rows, ctx, quota, issue);
-  if (ctx.command === 'import') for (const r of rows) asImport(r, issue);
+  if (ctx.command === 'import') for (const r of rows) {
+    asImport(r, issue);
+    asImportSite(r);
+  }
 
   const { summary, byRegion } = summarize(rows);
+  const resources = resourceSummary(rows);
   return {
     version: 2,
     command: ctx.command,
@@ -179,6 +228,17 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
     quota: quotaUse(rows, ctx.online ? ctx.inventory : undefined, quota),
     online: ctx.online,
     flags: ctx.flags,
+    ...(resources ? { resources } : {}),
+  };
+}
+
+/** xlsx manifests with site columns: the cell of a field on a line (`Sites!G4`). */
+function cellLocator(manifest: Manifest): ((field: string, line: number) => string | undefined) | undefined {
+  const cells = manifest.cells;
+  if (!cells) return undefined;
+  return (field, line) => {
+    const col = Object.hasOwn(cells.columns, field) ? cells.columns[field] : undefined;
+    return col === undefined ? undefined : `${cells.sheet}!${col}${line}`;
   };
 }
 
@@ -294,7 +354,8 @@ function matchIpChanges(
   const nameKey = (region: string, name: string): string => `${region}\u0000${name}`;
   const candidates = new Map<string, Array<{ key: string; id: string; prior: PriorRow }>>();
   for (const [key, p] of ctx.prior) {
-    if (manifestKeys.has(key) || opt(p.name) === undefined) continue;
+    // A site's second gateway shares its row's name: its own ip_2 rule (plan/site.ts) replaces it, never this one.
+    if (manifestKeys.has(key) || opt(p.name) === undefined || p.siteKey !== undefined) continue;
     const { region, ip } = splitKey(key);
     const id = gatewayOf(p, region, ip, byIp, ids);
     if (!id) continue;
@@ -431,7 +492,7 @@ function asImport(r: PlannedRow, issue: (r: PlannedRow, s: Severity, c: string, 
 function applyQuota(rows: PlannedRow[], ctx: PlanContext, quota: number, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): void {
   const byRegion = new Map<string, PlannedRow[]>();
   for (const r of rows) {
-    if (!r.inRun || !createsNew(r)) continue;
+    if (!r.inRun || newGateways(r) === 0) continue;
     const list = byRegion.get(r.ref.region) ?? [];
     list.push(r);
     byRegion.set(r.ref.region, list);
@@ -440,13 +501,25 @@ function applyQuota(rows: PlannedRow[], ctx: PlanContext, quota: number, issue: 
     // Offline we cannot see existing gateways, so only the planned creates count.
     const existingCount = ctx.online ? (ctx.inventory?.get(region)?.length ?? 0) : 0;
     const fit = Math.max(0, quota - existingCount);
-    if (creates.length <= fit) continue;
+    // A site row with ip_2 adds two gateways; rows that do not fit whole are refused (manifest order).
+    const total = creates.reduce((n, r) => n + newGateways(r), 0);
+    if (total <= fit) continue;
     const where = ctx.online ? `${region} already has ${existingCount} customer gateway(s)` : `${region} (offline: existing gateways not counted)`;
-    for (const r of creates.slice(fit)) {
-      issue(r, 'error', 'Resource.QuotaFull', 'region', `quota exceeded: ${where}, the quota is ${quota}, and only ${fit} of the ${creates.length} new gateway(s) fit; this row does not. Remove rows, delete unused gateways, or pass --quota N if your quota is higher`);
+    let used = 0;
+    for (const r of creates) {
+      used += newGateways(r);
+      if (used <= fit) continue;
+      issue(r, 'error', 'Resource.QuotaFull', 'region', `quota exceeded: ${where}, the quota is ${quota}, and only ${fit} of the ${total} new gateway(s) fit; this row does not. Remove rows, delete unused gateways, or pass --quota N if your quota is higher`);
       invalid(r);
+      if (r.gateway2) r.gateway2 = { key: r.gateway2.key, action: 'invalid', reason: 'the row is invalid' };
+      if (r.connection) r.connection = { key: r.connection.key, action: 'invalid', reason: 'the row is invalid' };
     }
   }
+}
+
+/** Customer gateways a row adds to its region: its own, and a site's second one. */
+function newGateways(r: PlannedRow): number {
+  return (createsNew(r) ? 1 : 0) + (r.gateway2 && createsNewPart(r.gateway2) ? 1 : 0);
 }
 
 /** Rows whose action adds a gateway to the region (a replace deletes one first, so it does not count). */

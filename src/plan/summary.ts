@@ -46,8 +46,11 @@ export function quotaUse(rows: readonly PlannedRow[], inventory: ReadonlyMap<str
       use.set(r.ref.region, u);
     }
     if (!r.inRun) continue;
-    if (r.action === 'create' || r.action === 'retry' || (r.action === 'resume' && r.existingId === undefined)) u.creates++;
-    if (r.action === 'delete' && r.existingId !== undefined) u.deletes++;
+    // A site row's second customer gateway counts like any other gateway of the region.
+    for (const p of r.gateway2 ? [r, r.gateway2] : [r]) {
+      if (p.action === 'create' || p.action === 'retry' || (p.action === 'resume' && p.existingId === undefined)) u.creates++;
+      if (p.action === 'delete' && p.existingId !== undefined) u.deletes++;
+    }
   }
   return [...use.values()].sort((a, b) => (a.region < b.region ? -1 : 1));
 }

@@ -2,6 +2,8 @@
 import { rowKey } from '../keys.js';
 import type { Field, GatewaySpec, Issue, Row, RowRef, Severity, Tag, WrittenRow } from '../types.js';
 import { CLOSED_REGIONS, KNOWN_REGIONS, suggestRegion } from './regions.js';
+import { validateSite, type SiteRuleOptions } from './site-rules.js';
+import { closestName } from './suggest-name.js';
 import {
   MAX_TAGS,
   checkAsn,
@@ -30,6 +32,10 @@ export interface ValidateOptions {
    * `InvalidRegionId.NotFound` when the set comes from DescribeRegions.
    */
   regionCode?: 'Cgw.UnknownRegion' | 'InvalidRegionId.NotFound';
+  /** Site rows: the profiles and device types the site columns may name. */
+  site?: SiteRuleOptions;
+  /** xlsx: the cell of a field in the row at `line` (issues about site fields name it). */
+  cellOf?: (field: string, line: number) => string | undefined;
 }
 
 export interface Validated {
@@ -63,7 +69,7 @@ export function refOf(w: WrittenRow): RowRef {
 
 /** `ref` is the row's identity when the caller (the planner) already made it; it is carried, never rebuilt. */
 export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowRef = refOf(w)): Validated {
-  const issues: Issue[] = [...w.issues];
+  const issues: Issue[] = w.site === undefined ? [...w.issues] : w.issues.map((i) => deferPsk(i, w));
   const add = (severity: Severity, code: string, field: string, message: string): void => {
     issues.push({ severity, code, field, message, file: w.file, line: w.line });
   };
@@ -200,6 +206,17 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowR
     seenLower.set(t.key.toLowerCase(), t.key);
   }
 
+  // Site columns (absent on a customer-gateway-only row, whose issues and row stay exactly as they were).
+  const site =
+    w.site === undefined
+      ? undefined
+      : validateSite(w, ip, asn, opts.site ?? {}, (severity, code, field, message) => {
+          const issue: Issue = { severity, code, field, message, file: w.file, line: w.line };
+          const cell = opts.cellOf?.(field, w.line);
+          if (cell !== undefined) issue.cell = cell;
+          issues.push(issue);
+        }, closestName);
+
   if (region === undefined || ip === undefined) return { issues };
   const spec: GatewaySpec = { region, ip, tags };
   if (name !== undefined) spec.name = name;
@@ -207,10 +224,20 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowR
   if (asn !== undefined) spec.asn = asn;
   if (authKey !== undefined) spec.authKey = authKey;
   if (resourceGroupId !== undefined) spec.resourceGroupId = resourceGroupId;
-  return {
-    row: { ref, spec, echo: w.echo },
-    issues,
-  };
+  const row: Row = { ref, spec, echo: w.echo };
+  if (site !== undefined) row.site = site;
+  return { row, issues };
+}
+
+/**
+ * The loader's "psk env var not set" is an error only for rows that must send the key in this run (a connection
+ * created or replaced): it is held as a warning here, and the planner raises it again for those rows (issue 17's rule).
+ */
+export const PSK_ENV_MISSING = 'Cgw.PskEnvMissing';
+
+function deferPsk(i: Issue, w: WrittenRow): Issue {
+  if (i.code !== PSK_ENV_MISSING || w.pskValue !== undefined || !w.site?.psk?.startsWith('env:')) return { ...i };
+  return { ...i, severity: 'warning' };
 }
 
 export function hasError(issues: readonly Issue[]): boolean {

@@ -1,5 +1,5 @@
 // Renders a Plan for people (header, table, actions with reasons, issues, quota) and as JSON for tools. Pure.
-import { PLAN_ACTIONS, type FieldChange, type Issue, type Plan, type PlanAction, type PlanSummary, type PlannedRow, type Severity } from '../types.js';
+import { PLAN_ACTIONS, type FieldChange, type Issue, type Plan, type PlanAction, type PlanSummary, type PlannedResource, type PlannedRow, type ResourceKind, type Severity } from '../types.js';
 
 export interface PlanJsonIssue {
   severity: Severity;
@@ -24,6 +24,21 @@ export interface PlanJsonRow {
   generation?: number;
   orphan?: boolean;
   adopted?: boolean;
+  /** A site row's second customer gateway and IPsec connection, each with its own action and reason. */
+  gateway2?: PlanJsonResource;
+  connection?: PlanJsonResource;
+}
+
+export interface PlanJsonResource {
+  key: string;
+  action: PlanAction;
+  reason: string;
+  needs?: string;
+  existingId?: string;
+  changes?: FieldChange[];
+  generation?: number;
+  adopted?: boolean;
+  replacesKey?: string;
 }
 
 /** The `--format json` document: the same actions and reasons as the text. */
@@ -36,6 +51,8 @@ export interface PlanJson {
   flags: Plan['flags'];
   rows: PlanJsonRow[];
   summary: PlanSummary;
+  /** Per resource (`cgw`, `cgw2`, `vco`): only in plans with site rows. */
+  resources?: Plan['resources'];
   quota: Plan['quota'];
   /** File-level issues (loader warnings, unknown columns), with the line they refer to (0 = the whole file). */
   issues: Array<PlanJsonIssue & { line: number }>;
@@ -68,12 +85,26 @@ export function planToJson(plan: Plan): PlanJson {
       if (r.generation !== undefined) out.generation = r.generation;
       if (r.orphan) out.orphan = true;
       if (r.adopted !== undefined) out.adopted = r.adopted;
+      if (r.gateway2) out.gateway2 = resourceJson(r.gateway2);
+      if (r.connection) out.connection = resourceJson(r.connection);
       return out;
     }),
     summary: plan.summary,
+    ...(plan.resources ? { resources: plan.resources } : {}),
     quota: plan.quota,
     issues: plan.issues.map((i) => ({ ...jsonIssue(i), line: i.line })),
   };
+}
+
+function resourceJson(p: PlannedResource): PlanJsonResource {
+  const out: PlanJsonResource = { key: p.key, action: p.action, reason: p.reason };
+  if (p.needs) out.needs = p.needs;
+  if (p.existingId !== undefined) out.existingId = p.existingId;
+  if (p.changes) out.changes = p.changes;
+  if (p.generation !== undefined) out.generation = p.generation;
+  if (p.adopted !== undefined) out.adopted = p.adopted;
+  if (p.replacesKey !== undefined) out.replacesKey = p.replacesKey;
+  return out;
 }
 
 // --- text -------------------------------------------------------------------------------------------------------
@@ -134,15 +165,52 @@ function table(plan: Plan, paint: Paint): string[] {
 /** Every row that does more than a plain create or an unchanged skip, with its reason (and its changes). */
 function actionBlock(plan: Plan, paint: Paint): string[] {
   const out: string[] = [];
-  const shown = (r: PlannedRow): boolean => r.inRun && r.action !== 'invalid' && (r.action !== 'create' || r.reason !== 'new gateway') && !(r.action === 'skip' && /^up to date/.test(r.reason));
+  const upToDate = (p: { action: PlanAction; reason: string }): boolean => p.action === 'skip' && /^up to date/.test(p.reason);
+  const shown = (r: PlannedRow): boolean => r.inRun && r.action !== 'invalid' && (r.action !== 'create' || r.reason !== 'new gateway') && !upToDate(r);
+  const act = (a: PlanAction): string => {
+    const color = ACTION_COLOR[a];
+    return color ? paint(color, a) : a;
+  };
+  const changes = (list: readonly FieldChange[] | undefined, indent: string): void => {
+    for (const c of list ?? []) out.push(`${indent}${c.field}: ${showValue(c.field, c.before)} -> ${showValue(c.field, c.after)}`);
+  };
   for (const r of plan.rows) {
+    const parts = siteParts(r);
+    if (parts.length > 0) {
+      // A site row: one line naming each resource's action, then each resource with its reason and changes.
+      if (!r.inRun || r.action === 'invalid' || (upToDate(r) && parts.every((p) => upToDate(p.part)))) continue;
+      const all: Array<[ResourceKind, { action: PlanAction; reason: string; changes?: FieldChange[] }]> = [['cgw', r], ...parts.map((p): [ResourceKind, PlannedResource] => [p.kind, p.part])];
+      out.push(`  ${location(r.ref.file, r.ref.line)}  ${r.ref.key}  ${all.map(([k, p]) => `${act(p.action)} ${k}`).join(' + ')}`);
+      for (const [k, p] of all) {
+        out.push(`      ${k.padEnd(4)}  ${p.reason}`);
+        changes(p.changes, '          ');
+      }
+      continue;
+    }
     if (!shown(r)) continue;
-    const color = ACTION_COLOR[r.action];
-    const act = color ? paint(color, r.action) : r.action;
-    out.push(`  ${location(r.ref.file, r.ref.line)}  ${r.ref.key}  ${act}  ${r.reason}`);
-    for (const c of r.changes ?? []) out.push(`      ${c.field}: ${showValue(c.field, c.before)} -> ${showValue(c.field, c.after)}`);
+    out.push(`  ${location(r.ref.file, r.ref.line)}  ${r.ref.key}  ${act(r.action)}  ${r.reason}`);
+    changes(r.changes, '      ');
   }
   return out;
+}
+
+function siteParts(r: PlannedRow): Array<{ kind: ResourceKind; part: PlannedResource }> {
+  const out: Array<{ kind: ResourceKind; part: PlannedResource }> = [];
+  if (r.gateway2) out.push({ kind: 'cgw2', part: r.gateway2 });
+  if (r.connection) out.push({ kind: 'vco', part: r.connection });
+  return out;
+}
+
+/** Site plans: what happens to each kind of resource (`vco  2 create, 1 update`). */
+function resourceBlock(plan: Plan): string[] {
+  if (!plan.resources) return [];
+  const label: Record<ResourceKind, string> = { cgw: 'customer gateways', cgw2: 'second customer gateways (ip_2)', vco: 'IPsec connections' };
+  return (Object.keys(plan.resources) as ResourceKind[]).flatMap((k) => {
+    const s = plan.resources![k];
+    if (s.rows === 0) return [];
+    const parts = PLAN_ACTIONS.filter((a) => s[a] > 0).map((a) => `${s[a]} ${a}`);
+    return [`  ${k.padEnd(5)} ${parts.length > 0 ? parts.join(', ') : 'nothing in this run'}  (${label[k]})`];
+  });
 }
 
 function quotaBlock(plan: Plan): string[] {
@@ -167,6 +235,8 @@ export function renderPlanText(plan: Plan, opts: { color: boolean }): string {
   if (flags.length) out.push(`with ${flags.join(' ')}`);
   out.push('', ...table(plan, paint));
 
+  const resources = resourceBlock(plan);
+  if (resources.length > 0) out.push('', paint(ANSI.bold, 'Resources:'), ...resources);
   const actions = actionBlock(plan, paint);
   if (actions.length > 0) out.push('', paint(ANSI.bold, 'Actions:'), ...actions);
   const quota = quotaBlock(plan);
@@ -202,7 +272,11 @@ export function renderPlanText(plan: Plan, opts: { color: boolean }): string {
     );
   } else {
     const parts = PLAN_ACTIONS.filter((a) => a !== 'invalid' && a !== 'blocked' && s[a] > 0).map((a) => `${s[a]} ${a}`);
-    out.push(paint(ANSI.green, `No errors. ${parts.length > 0 ? parts.join(', ') : 'Nothing to do'}.${notInRun}`));
+    // Site plans: a row whose gateway is up to date may still create or change its connection.
+    const vco = plan.resources?.vco;
+    const vcoParts = vco ? PLAN_ACTIONS.filter((a) => a !== 'skip' && vco[a] > 0).map((a) => `${vco[a]} ${a}`) : [];
+    const sites = vcoParts.length > 0 ? ` Connections: ${vcoParts.join(', ')}.` : '';
+    out.push(paint(ANSI.green, `No errors. ${parts.length > 0 ? parts.join(', ') : 'Nothing to do'}.${sites}${notInRun}`));
   }
   return out.join('\n') + '\n';
 }

@@ -3,6 +3,7 @@
 import { systemClock } from '../clock.js';
 import { EXIT } from '../errors.js';
 import { executePlan, type ExecuteResult } from '../execute/execute.js';
+import { hasWork } from '../execute/site.js';
 import { DEFAULT_RETRY } from '../execute/retry.js';
 import type { ManifestOptions } from '../options.js';
 import { fingerprint } from '../secrets.js';
@@ -10,7 +11,7 @@ import type { Journal, JournalRow } from '../state/journal.js';
 import { clientToken } from '../state/token.js';
 import { countOutcomes } from '../report/outcome.js';
 import { truthRows } from '../report/truth.js';
-import { EXECUTABLE, type Plan, type PlannedRow } from '../types.js';
+import type { Plan, PlannedRow } from '../types.js';
 import { createProgress } from '../ui/progress.js';
 import type { Context } from './context.js';
 import { openForAppend, type LockedRun } from './journal-run.js';
@@ -24,9 +25,12 @@ export interface Execution extends ExecuteResult {
   journalId: string;
 }
 
-/** The rows a run carries out: in this run and executable. Everything else was shown in the plan and is left alone. */
+/**
+ * The rows a run carries out: in this run, and executable themselves or in a part (a site row whose gateway is up to
+ * date and whose connection is to be created). Everything else was shown in the plan and is left alone.
+ */
 export function executable(plan: Plan): PlannedRow[] {
-  return plan.rows.filter((r) => r.inRun && EXECUTABLE.has(r.action));
+  return plan.rows.filter((r) => r.inRun && hasWork(r));
 }
 
 /** Opens the journal from the run's read, carries out the rows, closes it: the one way a command writes rows. */
@@ -80,6 +84,7 @@ async function execute(ctx: Context<ManifestOptions>, session: Session, journal:
       concurrency: o.concurrency,
       maxFailures: o.maxFailures,
       retry: { ...DEFAULT_RETRY, ...o.retryBackoff },
+      ...(o.vpnWaitMs !== undefined ? { vpnWaitMs: o.vpnWaitMs } : {}),
       clock: systemClock,
       random: Math.random,
       onEvent: (e) => progress.onEvent(e),

@@ -2,6 +2,7 @@
 import { UsageError } from '../errors.js';
 import { EXECUTABLE, type Plan } from '../types.js';
 import { confirm } from '../ui/prompt.js';
+import { executable } from './carry-out.js';
 import type { Context } from './context.js';
 
 /** The rows apply refuses while they are in the run (without --skip-invalid): invalid or blocked. */
@@ -14,11 +15,16 @@ export function refusal(plan: Plan): string | undefined {
   return `refusing to apply: ${parts} (listed above).${hint} Fix the rows, or pass --skip-invalid to carry out only the other rows.`;
 }
 
-/** "3 create, 1 update in 2 region(s) of account 1234 at https://..." */
+/** "3 create, 1 update, 2 create connection in 2 region(s) of account 1234 at https://..." */
 export function describeWork(plan: Plan): string {
-  const rows = plan.rows.filter((r) => r.inRun && EXECUTABLE.has(r.action));
+  const rows = executable(plan);
   const counts = new Map<string, number>();
-  for (const r of rows) counts.set(r.action, (counts.get(r.action) ?? 0) + 1);
+  const count = (what: string): void => void counts.set(what, (counts.get(what) ?? 0) + 1);
+  for (const r of rows) {
+    if (EXECUTABLE.has(r.action)) count(r.action);
+    if (r.gateway2 && EXECUTABLE.has(r.gateway2.action)) count(r.gateway2.action);
+    if (r.connection && EXECUTABLE.has(r.connection.action)) count(`${r.connection.action} connection`);
+  }
   const what = [...counts].map(([a, n]) => `${n} ${a}`).join(', ');
   const regions = new Set(rows.map((r) => r.ref.region)).size;
   const where = plan.target ? ` of account ${plan.target.accountId ?? '(unknown)'} at ${plan.target.endpoint}` : '';

@@ -2,12 +2,14 @@
 // and import; and the plan-shaped view of a journal that status and report tell the truth about.
 import { existsSync } from 'node:fs';
 import type { CustomerGateway } from '../cloud/types.js';
+import { DEVICE_TYPES } from '../device/render.js';
 import { EXIT } from '../errors.js';
 import { splitKey } from '../keys.js';
 import { loadManifest } from '../load/index.js';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import { planDestroy } from '../plan/destroy.js';
 import { planManifest } from '../plan/plan.js';
+import type { VpnInventory } from '../plan/site.js';
 import { emptySummary } from '../plan/summary.js';
 import { planToJson, renderPlanText } from '../report/plan-output.js';
 import { fingerprint } from '../secrets.js';
@@ -16,12 +18,32 @@ import { MAYBE_CREATED, OWNED, type Manifest, type Plan, type PlannedRow, type P
 import { warn, type Context } from './context.js';
 import { journalRef, readJournalRun, type JournalRun } from './journal-run.js';
 import { planFlags, selector } from './select.js';
-import { listRegions, offeredRegions, tryOpenSession, type Session } from './session.js';
+import { listRegions, listVpn, offeredRegions, tryOpenSession, type Session } from './session.js';
 
 /** Reads the manifest: first of all, so a manifest that cannot be read costs no request at all. */
 export async function readManifest(ctx: Context, file: string): Promise<Manifest> {
   const o = ctx.options;
-  return loadManifest(file, { env: ctx.io.env, redactor: ctx.redactor, ...(o.sheet ? { sheet: o.sheet } : {}) });
+  return loadManifest(file, { env: ctx.io.env, redactor: ctx.redactor, ...(o.sheet ? { sheet: o.sheet } : {}), ...(o.profiles ? { profilesFile: o.profiles } : {}) });
+}
+
+/** What the `device` column may name: the types `cgw-batch configs` renders. */
+const DEVICES: ReadonlySet<string> = new Set(DEVICE_TYPES.map((d) => d.type));
+
+/** Regions whose VPN gateways and connections a plan lists: the site rows' and the journal's connections'. */
+function vpnRegions(manifest: Manifest | undefined, prior: ReadonlyMap<string, PriorRow>): string[] {
+  const out = new Set<string>();
+  for (const w of manifest?.rows ?? []) if (w.site) out.add((w.fields.region ?? '').trim());
+  for (const p of prior.values()) if (p.connection) out.add(splitKey(p.key).region);
+  out.delete('');
+  return [...out];
+}
+
+/** The VPN listing of the site regions, or undefined (and a note) when the client cannot list it yet. */
+async function vpnListing(ctx: Context, session: Session, regions: string[]): Promise<Map<string, VpnInventory> | undefined> {
+  if (regions.length === 0) return undefined;
+  const vpn = await listVpn(session, regions);
+  if (vpn === undefined) warn(ctx, 'VPN gateways and IPsec connections are not listed (this client cannot list them yet): site rows are planned as offline, without checking the VPN gateways');
+  return vpn;
 }
 
 /** The regions of gateways the journal owns or may have made: listed too, so orphans there are seen. */
@@ -42,11 +64,13 @@ export async function planFrom(
   const online = session !== undefined && !o.offline;
   let inventory: Map<string, CustomerGateway[]> | undefined;
   let regions: Set<string> | undefined;
+  let vpn: Map<string, VpnInventory> | undefined;
   if (session && online) {
     const wanted = [...new Set(manifest.rows.map((r) => (r.fields.region ?? '').trim()).filter(Boolean)), ...journalRegions(prior)];
     const offered = await offeredRegions(session, wanted[0] ?? 'cn-hangzhou');
     regions = offered;
     inventory = await listRegions(ctx, session, wanted.filter((r) => offered.has(r)));
+    vpn = await vpnListing(ctx, session, vpnRegions(manifest, prior).filter((r) => offered.has(r)));
   }
   return planManifest(manifest, {
     command,
@@ -59,12 +83,17 @@ export async function planFrom(
     flags: planFlags(ctx),
     select: selector(ctx),
     ...(session ? { target: { accountId: session.caller.accountId, endpoint: session.endpoint } } : {}),
+    ...(vpn ? { vpn } : {}),
+    ...(run.read ? { journalId: run.read.header.runId } : {}),
+    vpnQuota: o.vpnQuota,
+    deviceTypes: DEVICES,
   });
 }
 
 /** destroy's plan: the journal's gateways against the listing of their regions. */
 export async function destroyPlanFrom(ctx: Context<ManifestOptions>, session: Session, journal: JournalFile): Promise<Plan> {
   const prior = toPriorRows(journal.rows);
+  const vpn = await vpnListing(ctx, session, vpnRegions(undefined, prior));
   return planDestroy({
     file: ctx.options.manifest,
     manifestHash: journal.header.manifest.hash,
@@ -74,6 +103,8 @@ export async function destroyPlanFrom(ctx: Context<ManifestOptions>, session: Se
     select: selector(ctx),
     flags: planFlags(ctx),
     target: { accountId: session.caller.accountId, endpoint: session.endpoint },
+    ...(vpn ? { vpn } : {}),
+    journalId: journal.header.runId,
   });
 }
 
@@ -112,7 +143,16 @@ export async function planOfJournal(ctx: Context<JournalOptions>, journal: Journ
   if (file && existsSync(file)) {
     // Every manifest row (never started included), plus the journal's gateways whose rows left the manifest.
     const manifest = await readManifest(ctx, file);
-    const plan = planManifest(manifest, { command: 'plan', online: false, quota: ctx.options.quota, prior: toPriorRows(journal.rows), flags: planFlags(ctx) });
+    const plan = planManifest(manifest, {
+      command: 'plan',
+      online: false,
+      quota: ctx.options.quota,
+      prior: toPriorRows(journal.rows),
+      flags: planFlags(ctx),
+      journalId: journal.header.runId,
+      vpnQuota: ctx.options.vpnQuota,
+      deviceTypes: DEVICES,
+    });
     return { plan, columns: manifest.columns };
   }
   return { plan: journalOnly(file ?? journal.header.manifest.path, journal.rows) };

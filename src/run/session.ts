@@ -6,11 +6,11 @@ import { dirname, join } from 'node:path';
 import { connect, credentialProvider, type Connection } from '../cloud/connect.js';
 import { staticProvider, type CredentialProvider } from '../cloud/credentials.js';
 import { checkEndpointUrl, resolveEndpoints, type EndpointOptions } from '../cloud/endpoints.js';
-import { fetchInventory, fetchRegions } from '../cloud/inventory.js';
+import { fetchInventory, fetchRegions, fetchVpnInventory } from '../cloud/inventory.js';
 import type { Credentials } from '../cloud/pop-client.js';
 import { NO_PROXY_SETTINGS, proxyFor, proxySecrets, proxySettings } from '../cloud/proxy.js';
 import { getCallerIdentity } from '../cloud/sts.js';
-import type { CustomerGateway } from '../cloud/types.js';
+import type { CustomerGateway, VpnConnection, VpnGateway } from '../cloud/types.js';
 import { AuthError } from '../errors.js';
 import type { Options } from '../options.js';
 import { checkAccount, checkEndpoint, type Caller, type JournalHeader } from '../state/journal.js';
@@ -50,7 +50,13 @@ async function startSandbox(ctx: Context): Promise<Sandbox> {
   const home = ctx.io.env.HOME ?? ctx.io.cwd;
   const dataFile = o.sandboxData ?? join(home, '.cgw-batch', 'sandbox.json');
   mkdirSync(dirname(dataFile), { recursive: true, mode: 0o700 });
-  const emu = await startEmulator({ dataFile, port: 0, sandbox: true, ...(o.quotaGiven ? { quota: o.quota } : {}) });
+  const emu = await startEmulator({
+    dataFile,
+    port: 0,
+    sandbox: true,
+    ...(o.quotaGiven ? { quota: o.quota } : {}),
+    ...(o.vpnQuotaGiven ? { vpnConnectionQuota: o.vpnQuota } : {}),
+  });
   ctx.err.write(`SANDBOX: talking to the embedded emulator at ${emu.url} (data: ${dataFile}); nothing is created in Alibaba Cloud\n`);
   return {
     credentials: { accessKeyId: DEFAULT_ACCOUNT.accessKeyId, accessKeySecret: DEFAULT_ACCOUNT.accessKeySecret },
@@ -120,7 +126,7 @@ async function connectSession(ctx: Context, journal: JournalRef | undefined, req
   }
   ctx.redactor.add(credentials.accessKeySecret);
   ctx.redactor.add(credentials.securityToken);
-  const conn = connect({ credentials: provider, endpoints, proxy, timeoutMs: o.timeoutMs, label });
+  const conn = connect({ credentials: provider, endpoints, proxy, timeoutMs: o.timeoutMs, label, onSecret: (secret) => ctx.redactor.add(secret) });
   const close = async (): Promise<void> => {
     conn.close();
     await closeSandbox?.();
@@ -153,6 +159,16 @@ export async function listRegions(ctx: Context, session: Session, regions: Itera
       ctx.err.write(`listing ${region}: ${listed} of ${total} gateways\n`);
     },
   });
+}
+
+/**
+ * Every VPN gateway and IPsec connection of the regions (site rows). Undefined when the client cannot list them yet
+ * (the VPN calls of the cloud client, VpnApi): the caller plans those sites offline and says so.
+ */
+export async function listVpn(session: Session, regions: Iterable<string>): Promise<Map<string, { gateways: VpnGateway[]; connections: VpnConnection[] }> | undefined> {
+  const list = [...new Set(regions)];
+  if (list.length === 0) return new Map();
+  return fetchVpnInventory(list, (r) => session.conn.clientFor(r));
 }
 
 /** The regions the account is offered (DescribeRegions, asked of `via`'s endpoint). */

@@ -454,6 +454,9 @@ const PRIOR_FIELDS = [
   'specHash',
   'operation',
   'adopted',
+  // A site's second customer gateway names its row; a site row carries its connection's part.
+  'siteKey',
+  'connection',
 ] as const satisfies ReadonlyArray<keyof PriorRow & keyof JournalRow>;
 
 /** What the planner needs from each journal row. */

@@ -1,7 +1,7 @@
 // Journal record shapes, the JSON-lines codec and the patch rules (merge order, deletions, secret scrubbing).
 import { StateError } from '../errors.js';
 import { splitKey } from '../keys.js';
-import type { JournalPatch, RowFields } from '../types.js';
+import type { ConnectionFields, JournalPatch, RowFields } from '../types.js';
 
 export const JOURNAL_VERSION = 1;
 
@@ -30,7 +30,9 @@ export interface JournalRow extends RowFields {
 /** Fields a row always has; a patch cannot delete them (an explicit `undefined` leaves the old value). */
 const REQUIRED: ReadonlySet<string> = new Set(['key', 'region', 'ip', 'line', 'token', 'generation', 'status', 'requestIds', 'attempts']);
 /** Names that look secret but are ours and safe: a keyed fingerprint is not the key. */
-const SAFE_NAMES: ReadonlySet<string> = new Set(['authKeyFingerprint']);
+const SAFE_NAMES: ReadonlySet<string> = new Set(['authKeyFingerprint', 'pskFingerprints']);
+/** The connection part's fields a patch cannot delete (the part itself goes with `connection: null`). */
+const CONNECTION_REQUIRED: ReadonlySet<string> = new Set(['status', 'token', 'generation', 'vpnGatewayId', 'attempts', 'requestIds']);
 /** Record envelope fields: never part of a row. */
 const ENVELOPE: ReadonlySet<string> = new Set(['t', 'ts', 'key']);
 
@@ -41,11 +43,28 @@ export function isSecretName(name: string): boolean {
   return /authkey|secret|password|passwd|securitytoken|presharedkey|psk$/.test(n);
 }
 
+/** The connection part of a patch as written: secret-looking names dropped, `undefined` -> `null`; `null` stays (= remove it). */
+function scrubConnection(v: unknown): unknown {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (k === '__proto__' || isSecretName(k)) continue;
+    out[k] = x === undefined ? null : x;
+  }
+  return out;
+}
+
 /** A patch as written to disk: secret-looking names dropped, `undefined` turned into `null` (= "unset this field"). */
 export function scrubPatch(patch: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(patch)) {
     if (ENVELOPE.has(k) || k === '__proto__' || isSecretName(k)) continue;
+    if (k === 'connection') {
+      // Absent from the patch: the part is left alone; `null`: removed; an object: patched field by field.
+      if (v !== undefined) out[k] = scrubConnection(v);
+      continue;
+    }
     if (k === 'echo' && v && typeof v === 'object') {
       const echo: Record<string, unknown> = {};
       for (const [ek, ev] of Object.entries(v as Record<string, unknown>)) {
@@ -97,10 +116,36 @@ export function patchRow(prev: JournalRow | undefined, key: string, patch: Journ
   return applyPatch(prev ? { ...prev } : emptyRow(key), scrubPatch(patch));
 }
 
-/** Applies a scrubbed patch in place: `null` deletes optional fields, arrays and objects replace whole. */
+/** A fresh connection part, before any patch (what a patch that names no required field starts from). */
+function emptyConnection(): ConnectionFields {
+  return { status: 'pending', token: '', generation: 1, vpnGatewayId: '', attempts: 0, requestIds: [] };
+}
+
+/** The connection part after a scrubbed nested patch: a new object; `null` deletes optional fields, never required ones. */
+function patchConnection(prev: ConnectionFields | undefined, scrubbed: Record<string, unknown>): ConnectionFields {
+  const next = { ...(prev ?? emptyConnection()) } as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(scrubbed)) {
+    if (v === null) {
+      if (!CONNECTION_REQUIRED.has(k)) delete next[k];
+    } else {
+      next[k] = v;
+    }
+  }
+  return next as unknown as ConnectionFields;
+}
+
+/**
+ * Applies a scrubbed patch in place: `null` deletes optional fields, arrays and objects replace whole, except the
+ * connection part, which is itself patched (records on disk are patches of it; a snapshot holds it whole).
+ */
 export function applyPatch(row: JournalRow, scrubbed: Record<string, unknown>): JournalRow {
   const target = row as unknown as Record<string, unknown>;
   for (const [k, v] of Object.entries(scrubbed)) {
+    if (k === 'connection') {
+      if (v === null) delete row.connection;
+      else if (v && typeof v === 'object' && !Array.isArray(v)) row.connection = patchConnection(row.connection, v as Record<string, unknown>);
+      continue;
+    }
     if (v === null) {
       if (!REQUIRED.has(k)) delete target[k];
     } else {
@@ -153,7 +198,7 @@ export const JOURNAL_STATUSES: ReadonlySet<string> = new Set([
 
 const STRING_FIELDS = [
   'region', 'ip', 'token', 'gatewayId', 'errorCode', 'errorMessage', 'errorClass', 'startedAt', 'finishedAt',
-  'specHash', 'authKeyFingerprint', 'name', 'description', 'resourceGroupId', 'ts',
+  'specHash', 'authKeyFingerprint', 'name', 'description', 'resourceGroupId', 'ts', 'siteKey',
 ] as const;
 const COUNT_FIELDS = ['line', 'generation', 'attempts'] as const;
 const OPERATIONS = new Set(['create', 'adopt', 'update', 'delete', 'replace']);
@@ -188,6 +233,30 @@ export function rowProblem(rec: Record<string, unknown>): string | undefined {
     return bad('tags', 'a list of {key, value} strings');
   if (rec['echo'] != null && !isStringMap(rec['echo'])) return bad('echo', 'a map of strings');
   if (rec['adopted'] != null && typeof rec['adopted'] !== 'boolean') return bad('adopted', 'true or false');
+  if (rec['connection'] != null) {
+    const c = rec['connection'];
+    if (typeof c !== 'object' || Array.isArray(c)) return bad('connection', 'an object');
+    const problem = connectionProblem(c as Record<string, unknown>);
+    if (problem) return `field "connection.${problem.field}" must be ${problem.want}`;
+  }
+  return undefined;
+}
+
+const CONNECTION_STRINGS = [
+  'token', 'connectionId', 'vpnGatewayId', 'specHash', 'state', 'negotiation', 'errorCode', 'errorMessage', 'errorClass', 'startedAt', 'finishedAt',
+] as const;
+const CONNECTION_LISTS = ['customerGatewayIds', 'pskFingerprints', 'requestIds'] as const;
+
+/** The first wrong field of a connection part (a patch: every field optional; `null` = unset). */
+function connectionProblem(c: Record<string, unknown>): { field: string; want: string } | undefined {
+  for (const f of CONNECTION_STRINGS) if (c[f] != null && !isString(c[f])) return { field: f, want: 'a string' };
+  for (const f of ['generation', 'attempts'] as const) if (c[f] != null && !isCount(c[f])) return { field: f, want: 'a whole number >= 0' };
+  if (c['generation'] != null && (c['generation'] as number) < 1) return { field: 'generation', want: 'at least 1' };
+  if (c['durationMs'] != null && !(typeof c['durationMs'] === 'number' && Number.isFinite(c['durationMs']))) return { field: 'durationMs', want: 'a number' };
+  for (const f of CONNECTION_LISTS) if (c[f] != null && !(Array.isArray(c[f]) && (c[f] as unknown[]).every(isString))) return { field: f, want: 'a list of strings' };
+  if (c['status'] != null && !(isString(c['status']) && JOURNAL_STATUSES.has(c['status']))) return { field: 'status', want: `one of ${[...JOURNAL_STATUSES].join(', ')}` };
+  if (c['operation'] != null && !(isString(c['operation']) && OPERATIONS.has(c['operation']))) return { field: 'operation', want: `one of ${[...OPERATIONS].join(', ')}` };
+  if (c['adopted'] != null && typeof c['adopted'] !== 'boolean') return { field: 'adopted', want: 'true or false' };
   return undefined;
 }
 

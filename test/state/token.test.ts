@@ -1,6 +1,7 @@
 // Case 45: ClientTokens are deterministic, short ASCII, distinct per row and generation, free of line numbers and AuthKeys.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import { clientToken } from '../../src/state/token.js';
 
 const run = '3f0c1a52-8d1e-4c55-9a39-7c1b2d9e0f11';
@@ -25,4 +26,15 @@ test('case 45: depends on nothing else (the signature has no line and no AuthKey
   assert.equal(clientToken.length, 4);
   assert.throws(() => clientToken(run, 'cn-hangzhou', '1.2.3.4', 0), RangeError);
   assert.throws(() => clientToken(run, 'cn-hangzhou', '1.2.3.4', 1.5), RangeError);
+});
+
+test('a row\'s connection token: its own per generation, apart from the gateway\'s; the gateway\'s is unchanged by the resource part', () => {
+  const gw = clientToken(run, 'cn-hangzhou', '1.2.3.4', 1);
+  // The digest of the same parts as before the resource part existed: tokens journaled by earlier versions replay.
+  assert.equal(gw, 'cgw-' + createHash('sha256').update(JSON.stringify(['cgw-batch/1', run, 'cn-hangzhou', '1.2.3.4', 1])).digest('hex').slice(0, 48));
+  const vco = clientToken(run, 'cn-hangzhou', '1.2.3.4', 1, 'vco');
+  assert.notEqual(vco, gw);
+  assert.equal(vco, clientToken(run, 'cn-hangzhou', '1.2.3.4', 1, 'vco'));
+  assert.notEqual(vco, clientToken(run, 'cn-hangzhou', '1.2.3.4', 2, 'vco'));
+  assert.match(vco, /^cgw-[0-9a-f]{48}$/);
 });
