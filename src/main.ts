@@ -30,6 +30,8 @@ async function dispatch(ctx: Context): Promise<number> {
       return (await import('./commands/status.js')).runStatus(withOptions(ctx, o));
     case 'report':
       return (await import('./commands/report.js')).runReport(withOptions(ctx, o));
+    case 'configs':
+      return (await import('./commands/configs.js')).runConfigs(withOptions(ctx, o));
     case 'export':
       return (await import('./commands/export.js')).runExport(withOptions(ctx, o));
     case 'init':

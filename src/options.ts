@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { shouldColor } from './color.js';
 
-export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'export', 'init', 'emulator'] as const;
+export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'configs', 'export', 'init', 'emulator'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 interface FlagSpec {
@@ -48,6 +48,9 @@ const FLAGS = {
   write: { type: 'boolean', help: 'record the drift found in the journal' },
   region: { type: 'string', multiple: true, arg: 'R[,R...]', help: 'regions to export (repeatable or comma-separated)' },
   output: { type: 'string', short: 'o', arg: 'FILE', help: 'write to FILE instead of standard output (never overwrites)' },
+  device: { type: 'string', arg: 'TYPE', help: 'the branch device type for every site (else the device column): strongswan, cisco-ios, huawei-vrp, h3c-comware, juniper-srx, fortigate' },
+  out: { type: 'string', arg: 'DIR', help: 'where the device configs go (default <manifest>.configs/ beside the journal; folders 0700, files 0600)' },
+  'redact-psk': { type: 'boolean', help: 'write a placeholder instead of each pre-shared key and BGP key' },
   'no-color': { type: 'boolean', help: 'no ANSI colours (also NO_COLOR)' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
   // Refused on purpose: secrets on the command line end up in shell history and `ps`.
@@ -69,6 +72,7 @@ const TAKES: Record<Exclude<Command, 'emulator'>, Flag[]> = {
   refresh: [...CONNECTION, 'format', 'state', 'only', 'write', 'force-unlock', 'quiet', ...COMMON],
   status: ['format', 'state', 'sheet', 'profiles', ...COMMON],
   report: ['state', 'sheet', 'profiles', 'report-dir', ...COMMON],
+  configs: [...CONNECTION, 'state', 'sheet', 'profiles', 'only', 'device', 'out', 'redact-psk', ...COMMON],
   export: [...CONNECTION, 'region', 'format', 'output', ...COMMON],
   init: ['format', 'output', ...COMMON],
 };
@@ -81,6 +85,7 @@ const SYNOPSIS: Record<Exclude<Command, 'emulator'>, { usage: string; what: stri
   refresh: { usage: 'refresh <manifest>', what: 'compare the journal with the cloud (drift; exit 1 when found)' },
   status: { usage: 'status [<manifest>]', what: 'every row of the manifest with its journal status and gateway id' },
   report: { usage: 'report [<manifest>]', what: 'write the reports again from the journal' },
+  configs: { usage: 'configs <manifest>', what: "write each site's branch device config from its connection as the API describes it (PSK in the file only)" },
   export: { usage: 'export --region R[,R...]', what: 'write the gateways that already exist as a manifest (AuthKeys as env:NAME references)' },
   init: { usage: 'init [FILE]', what: 'write a commented example manifest to start from (--format csv|yaml|xlsx)' },
 };
@@ -162,6 +167,10 @@ interface BaseOptions {
   columns: number;
   /** Whether stdin is a terminal a confirmation can be asked on. */
   canPrompt: boolean;
+  /** configs: --device (checked against the device types by the command), --out (absolute), --redact-psk. */
+  device?: string;
+  outDir?: string;
+  redactPsk: boolean;
   /** Backoff of retried requests (env CGW_BATCH_RETRY_BASE_MS / CGW_BATCH_RETRY_CAP_MS; defaults 200 and 20000 ms). */
   retryBackoff: { baseMs: number; capMs: number };
   /** The longest wait for a VPN gateway to be active again after a connection write (env CGW_BATCH_VPN_WAIT_MS; default 300000). */
@@ -176,9 +185,9 @@ export interface ManifestOptions extends BaseOptions {
   reportDir: string;
 }
 
-/** Commands that read the journal, with the manifest when given. */
+/** Commands that read the journal, with the manifest when given (configs: always). */
 export interface JournalOptions extends BaseOptions {
-  command: 'status' | 'report';
+  command: 'status' | 'report' | 'configs';
   manifest?: string;
   statePath: string;
   reportDir: string;
@@ -258,6 +267,11 @@ export function reportDirFor(statePath: string): string {
   return `${base}.results`;
 }
 
+/** `<manifest>.state.jsonl` -> `<manifest>.configs`: the device configs beside the journal whose connections they mirror. */
+function configsDirFor(statePath: string): string {
+  return `${statePath.replace(/\.state\.jsonl$/, '').replace(/\.jsonl$/, '')}.configs`;
+}
+
 /** The options of `command`, with the paths its kind of command always has. */
 function withPaths(command: Exclude<Command, 'emulator'>, base: BaseOptions, manifest?: string, statePath?: string, reportDir?: string): Options {
   switch (command) {
@@ -267,6 +281,9 @@ function withPaths(command: Exclude<Command, 'emulator'>, base: BaseOptions, man
     case 'destroy':
     case 'refresh':
       if (!manifest || !statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs a manifest file: cgw-batch ${command} branches.csv`);
+      return { ...base, command, manifest, statePath, reportDir };
+    case 'configs':
+      if (!manifest || !statePath || !reportDir) throw new UsageError('cgw-batch configs needs a manifest file: cgw-batch configs branches.csv');
       return { ...base, command, manifest, statePath, reportDir };
     case 'status':
     case 'report':
@@ -338,7 +355,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const bool = (k: Flag): boolean => v[k] === true;
 
   const positional = parsed.positionals;
-  const needsManifest = command === 'plan' || command === 'apply' || command === 'refresh' || command === 'import' || command === 'destroy';
+  const needsManifest = command === 'plan' || command === 'apply' || command === 'refresh' || command === 'import' || command === 'destroy' || command === 'configs';
   if (command === 'export') {
     if (positional.length > 0) throw new UsageError(`cgw-batch export takes no manifest; write to a file with -o FILE`);
   } else if (positional.length > 1) {
@@ -425,6 +442,9 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
       capMs: envMs(term.env, 'CGW_BATCH_RETRY_CAP_MS') ?? 20_000,
     },
     vpnWaitMs: envMs(term.env, 'CGW_BATCH_VPN_WAIT_MS'),
+    ...(str('device') !== undefined ? { device: str('device') } : {}),
+    ...(command === 'configs' && statePath ? { outDir: abs(str('out')) ?? configsDirFor(statePath) } : {}),
+    redactPsk: bool('redact-psk'),
   };
   return { kind: 'run', options: Object.freeze(withPaths(command, base, manifest, statePath, reportDir)) };
 }
