@@ -46,6 +46,7 @@ const FLAGS = {
   'report-dir': { type: 'string', arg: 'DIR', help: 'where the reports go (default <journal>.results/ beside the journal)' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress output (refresh: only the exit code)' },
   write: { type: 'boolean', help: 'record the drift found in the journal' },
+  live: { type: 'boolean', help: "read each site connection's state and negotiation status from the cloud (needs credentials)" },
   region: { type: 'string', multiple: true, arg: 'R[,R...]', help: 'regions to export (repeatable or comma-separated)' },
   output: { type: 'string', short: 'o', arg: 'FILE', help: 'write to FILE instead of standard output (never overwrites)' },
   'no-color': { type: 'boolean', help: 'no ANSI colours (also NO_COLOR)' },
@@ -67,7 +68,7 @@ const TAKES: Record<Exclude<Command, 'emulator'>, Flag[]> = {
   import: [...CONNECTION, 'format', 'state', 'sheet', 'profiles', 'only', 'dry-run', 'force-unlock', 'report-dir', 'quiet', ...COMMON],
   destroy: [...CONNECTION, 'format', 'state', 'only', ...RUN, ...COMMON],
   refresh: [...CONNECTION, 'format', 'state', 'only', 'write', 'force-unlock', 'quiet', ...COMMON],
-  status: ['format', 'state', 'sheet', 'profiles', ...COMMON],
+  status: [...CONNECTION, 'live', 'format', 'state', 'sheet', 'profiles', ...COMMON],
   report: ['state', 'sheet', 'profiles', 'report-dir', ...COMMON],
   export: [...CONNECTION, 'region', 'format', 'output', ...COMMON],
   init: ['format', 'output', ...COMMON],
@@ -153,6 +154,8 @@ interface BaseOptions {
   forceUnlock: boolean;
   quiet: boolean;
   write: boolean;
+  /** status --live: connections' State and negotiation from the cloud. */
+  live: boolean;
   dryRun: boolean;
   /** Colour on stdout / stderr, decided once from the terminal, NO_COLOR, FORCE_COLOR and --no-color. */
   color: boolean;
@@ -414,6 +417,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     forceUnlock: bool('force-unlock'),
     quiet,
     write: bool('write'),
+    live: bool('live'),
     dryRun: bool('dry-run'),
     color: shouldColor({ isTTY: term.stdoutIsTTY }, env),
     colorErr: shouldColor({ isTTY: term.stderrIsTTY }, env),

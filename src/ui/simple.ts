@@ -87,6 +87,13 @@ export function simpleProgress(out: { write(s: string): void }, opts: SimpleOpti
           }
           break;
         }
+        case 'part:done':
+          // A connection that did not end well is printed with its row (row:done); here only its lane's count moves.
+          if (lane) {
+            progressLine(lane);
+            if (laneSettled(lane, state)) finalLine(lane);
+          }
+          break;
         case 'lane:stopped':
           if (lane) print(`${lane.label}  stopped (${e.reason}): ${message(e.message)}`);
           break;
