@@ -46,6 +46,7 @@ const FLAGS = {
   'report-dir': { type: 'string', arg: 'DIR', help: 'where the reports go (default <journal>.results/ beside the journal)' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress output (refresh: only the exit code)' },
   write: { type: 'boolean', help: 'record the drift found in the journal' },
+  live: { type: 'boolean', help: "read each site connection's state and negotiation status from the cloud (needs credentials)" },
   region: { type: 'string', multiple: true, arg: 'R[,R...]', help: 'regions to export (repeatable or comma-separated)' },
   output: { type: 'string', short: 'o', arg: 'FILE', help: 'write to FILE instead of standard output (never overwrites)' },
   device: { type: 'string', arg: 'TYPE', help: 'the branch device type for every site (else the device column): strongswan, cisco-ios, huawei-vrp, h3c-comware, juniper-srx, fortigate' },
@@ -70,7 +71,7 @@ const TAKES: Record<Exclude<Command, 'emulator'>, Flag[]> = {
   import: [...CONNECTION, 'format', 'state', 'sheet', 'profiles', 'only', 'dry-run', 'force-unlock', 'report-dir', 'quiet', ...COMMON],
   destroy: [...CONNECTION, 'format', 'state', 'only', ...RUN, ...COMMON],
   refresh: [...CONNECTION, 'format', 'state', 'only', 'write', 'force-unlock', 'quiet', ...COMMON],
-  status: ['format', 'state', 'sheet', 'profiles', ...COMMON],
+  status: [...CONNECTION, 'live', 'format', 'state', 'sheet', 'profiles', ...COMMON],
   report: ['state', 'sheet', 'profiles', 'report-dir', ...COMMON],
   configs: [...CONNECTION, 'state', 'sheet', 'profiles', 'only', 'device', 'out', 'redact-psk', ...COMMON],
   export: [...CONNECTION, 'region', 'format', 'output', ...COMMON],
@@ -158,6 +159,8 @@ interface BaseOptions {
   forceUnlock: boolean;
   quiet: boolean;
   write: boolean;
+  /** status --live: connections' State and negotiation from the cloud. */
+  live: boolean;
   dryRun: boolean;
   /** Colour on stdout / stderr, decided once from the terminal, NO_COLOR, FORCE_COLOR and --no-color. */
   color: boolean;
@@ -431,6 +434,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     forceUnlock: bool('force-unlock'),
     quiet,
     write: bool('write'),
+    live: bool('live'),
     dryRun: bool('dry-run'),
     color: shouldColor({ isTTY: term.stdoutIsTTY }, env),
     colorErr: shouldColor({ isTTY: term.stderrIsTTY }, env),

@@ -28,7 +28,9 @@ export async function runDestroy(ctx: Context<ManifestOptions>): Promise<number>
         return EXIT.ok;
       }
       const where = plan.target ? ` of account ${plan.target.accountId} at ${plan.target.endpoint}` : '';
-      if (!(await askToProceed(ctx, `Delete these ${rows.length} customer gateway(s)${where}? This cannot be undone. [y/N] `))) {
+      const connections = rows.filter((r) => r.connection?.action === 'delete').length;
+      const what = `${rows.filter((r) => r.action === 'delete').length} customer gateway(s)${connections > 0 ? ` and ${connections} IPsec connection(s) (deleted first)` : ''}`;
+      if (!(await askToProceed(ctx, `Delete these ${what}${where}? This cannot be undone. [y/N] `))) {
         ctx.err.write('nothing deleted.\n');
         return EXIT.ok;
       }

@@ -20,7 +20,11 @@ export async function runImport(ctx: Context<ManifestOptions>): Promise<number> 
       const plan = await planFrom(ctx, manifest, session, run, 'import');
       printPlan(ctx, plan);
       const rows = executable(plan);
-      if (rows.some((r) => r.action !== 'adopt' && r.action !== 'resume')) throw new UsageError('import planned an action other than adopt (this is a bug)');
+      // Records only: every part it carries out adopts (or records a lost create's resource); anything else is a bug.
+      const records = (a: string | undefined): boolean => a === undefined || a === 'adopt' || a === 'resume' || a === 'skip';
+      if (rows.some((r) => !records(r.action) || !records(r.gateway2?.action) || !records(r.connection?.action))) {
+        throw new UsageError('import planned an action other than adopt (this is a bug)');
+      }
       const startedAt = new Date();
       let exec: Execution | undefined;
       if (rows.length > 0) exec = await carryOut(ctx, session, run, manifest.hash, plan);

@@ -1,15 +1,17 @@
 // `cgw-batch status`: every row's truth from the journal (and the manifest, when given, so rows never started are
-// listed too); no lock, no network.
+// listed too); no lock, no network, except `--live`: each site connection's State and negotiation read from the cloud.
 import type { JournalOptions } from '../options.js';
-import { countOutcomes, exitCodeOf, type Outcome } from '../report/outcome.js';
-import { resultRow } from '../report/results.js';
+import { countOutcomes, exitCodeOf, rowError, type Outcome } from '../report/outcome.js';
+import { connectionState, hasSites, resultRow } from '../report/results.js';
 import { summarize } from '../report/summary.js';
-import { truthRows } from '../report/truth.js';
+import { truthRows, type ReportRow } from '../report/truth.js';
 import type { Context } from '../run/context.js';
 import { columnsOf } from '../run/finish.js';
-import { readJournalRun } from '../run/journal-run.js';
+import { journalRef, readJournalRun } from '../run/journal-run.js';
+import { readLive } from '../run/live.js';
 import { planOfJournal } from '../run/plan-from.js';
 import { requireJournal } from '../run/select.js';
+import { openSession } from '../run/session.js';
 
 /** What the words that need it mean, said once under the table. */
 const MEANS: Partial<Record<Outcome, string>> = {
@@ -18,13 +20,43 @@ const MEANS: Partial<Record<Outcome, string>> = {
   'not started': 'never sent (the next apply sends it)',
 };
 
+const rowErrorCode = (r: ReportRow): string => rowError(r).code ?? '';
+
+/** `negotiated` only for ipsec_sa_established: a provisioned connection is not up until the branch device answers. */
+function negotiationWord(status: string | undefined): string {
+  if (status === undefined) return '-';
+  return status === 'ipsec_sa_established' ? 'negotiated' : `not negotiated (${status})`;
+}
+
+/** --live: the cloud's State and Status over the journal's (a connection gone from the cloud says so). */
+async function withLive(ctx: Context<JournalOptions>, run: Awaited<ReturnType<typeof readJournalRun>>, rows: ReportRow[]): Promise<ReportRow[]> {
+  if (!rows.some((r) => r.connection?.id)) return rows;
+  const session = await openSession(ctx, journalRef(run));
+  try {
+    const live = await readLive(session, rows);
+    return rows.map((r) => {
+      const id = r.connection?.id;
+      const l = id !== undefined ? live.get(id) : undefined;
+      if (!r.connection || !l) return r;
+      if ('missing' in l) return { ...r, connection: { ...r.connection, state: 'not found (deleted outside cgw-batch?)', negotiation: undefined } };
+      if ('error' in l) return { ...r, connection: { ...r.connection, note: `could not read it live: ${l.error}` } };
+      return { ...r, connection: { ...r.connection, state: l.state, negotiation: l.negotiation } };
+    });
+  } finally {
+    await session.close();
+  }
+}
+
 export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
   const o = ctx.options;
-  const journal = requireJournal(ctx, (await readJournalRun(ctx)).read);
+  const run = await readJournalRun(ctx);
+  const journal = requireJournal(ctx, run.read);
   const { header } = journal;
   const { plan, columns: known } = await planOfJournal(ctx, journal);
   // Status shows the journal's truth for every row; the plan's own view (invalid, orphan) only fills the gaps.
-  const rows = truthRows(plan, journal.rows);
+  let rows = truthRows(plan, journal.rows);
+  if (o.live) rows = await withLive(ctx, run, rows);
+  const sites = hasSites(rows);
   const columns = known ?? columnsOf(rows);
   const outcomes = rows.map((r) => r.outcome);
   if (o.format === 'json') {
@@ -40,13 +72,16 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
         updated_at: header.updatedAt,
         columns,
         summary: summarize(rows),
-        rows: rows.map((r) => resultRow(r, columns)),
+        ...(o.live ? { live: true } : {}),
+        rows: rows.map((r) => resultRow(r, columns, sites)),
       }) + '\n',
     );
   } else {
     ctx.out.write(`journal ${o.statePath}\naccount ${header.accountId ?? `(key ${header.accessKeyId ?? '?'})`} at ${header.endpoint}; updated ${header.updatedAt}\n\n`);
-    const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', r.ref.region, r.ref.ip, r.outcome, r.gatewayId ?? '-', r.errorCode ?? '']);
-    const head = ['line', 'region', 'ip', 'outcome', 'gateway', 'last error'];
+    const site = (r: ReportRow): string[] =>
+      sites ? [r.connection?.id ?? '-', r.connection ? `${r.connection.status}${r.connection.state ? `, ${connectionState(r.connection.state)}` : ''}` : '-', r.connection ? negotiationWord(r.connection.negotiation) : '-'] : [];
+    const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', r.ref.region, r.ref.ip, r.outcome, r.gatewayId ?? '-', ...site(r), rowErrorCode(r)]);
+    const head = ['line', 'region', 'ip', 'outcome', 'gateway', ...(sites ? ['connection', 'connection status', o.live ? 'negotiation (live)' : 'negotiation (last read)'] : []), 'last error'];
     const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...table.map((t) => (t[i] ?? '').length))));
     const fmt = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
     ctx.out.write(fmt(head) + '\n');

@@ -11,7 +11,7 @@ import { Lane } from './lane.js';
 import { generatePsk } from './psk.js';
 import { DEFAULT_RETRY, RetryBudget, type RetryPolicy } from './retry.js';
 import { RunControl, type FailurePolicy } from './run-control.js';
-import { connectionGateways, connectionKey, isSite, runSiteRow, type SiteRuntime } from './site.js';
+import { connectionKey, countingGateway, isSite, runSiteRow, type SiteRuntime } from './site.js';
 import { runUpdate } from './update.js';
 import { VpnGatewayLane } from './vpn-lane.js';
 
@@ -60,8 +60,6 @@ export interface ExecuteResult {
 
 /** The most a connection write waits for its VPN gateway to be active again (Terraform's connection timeouts: 5 min). */
 export const DEFAULT_VPN_WAIT_MS = 300_000;
-
-const EXECUTABLE_PART = new Set(['create', 'adopt', 'resume', 'retry', 'update', 'replace', 'delete']);
 
 /** A customer gateway's action on its row run; `skip` (a site row's gateway with nothing to do) reports the journal's state. */
 async function gatewayAction(ctx: ExecContext, rr: RowRun): Promise<RowResult> {
@@ -147,11 +145,8 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       const done = new Promise<void>((resolve) => freeing.set(r.ref.key, resolve));
       for (const id of ids) frees.set(id, Promise.all([frees.get(id), done]).then(() => undefined));
     }
-    if (r.connection && EXECUTABLE_PART.has(r.connection.action)) {
-      const g = connectionGateways(ctx, r);
-      const on = r.connection.action === 'delete' ? (g.old ?? g.wanted) : (g.wanted ?? g.old);
-      if (on) vpnLane(r.ref.region, on).total++;
-    }
+    const on = countingGateway(ctx, r);
+    if (on) vpnLane(r.ref.region, on).total++;
   }
 
   run.whenStopped(() => {

@@ -47,6 +47,13 @@ export function connectionGateways(ctx: ExecContext, row: PlannedRow): { old?: s
   return { old: j?.vpnGatewayId || undefined, wanted: row.row?.site?.vpnGatewayId };
 }
 
+/** The VPN gateway lane that counts (and reports) the row's connection: where its write goes; a delete's where it is. */
+export function countingGateway(ctx: ExecContext, row: PlannedRow): string | undefined {
+  if (!row.connection || !EXECUTABLE.has(row.connection.action)) return undefined;
+  const g = connectionGateways(ctx, row);
+  return row.connection.action === 'delete' ? (g.old ?? g.wanted) : (g.wanted ?? g.old);
+}
+
 /** The second customer gateway as a row of its own (journal key `region/ip_2`), with the site row's attributes. */
 export function secondGatewayRow(row: PlannedRow, g2: PlannedResource): PlannedRow {
   const { region, ip } = splitKey(g2.key);
@@ -107,6 +114,7 @@ export async function runSiteRow(ctx: ExecContext, rt: SiteRuntime, row: Planned
   const conn = row.connection;
   const site = row.row?.site;
   const gws = connectionGateways(ctx, row);
+  const counting = countingGateway(ctx, row);
   let connection: ResourceResult | undefined;
   let deleted: ResourceResult | undefined;
   let ran: ConnectionJob | undefined;
@@ -185,7 +193,9 @@ export async function runSiteRow(ctx: ExecContext, rt: SiteRuntime, row: Planned
       }
     }
   }
-  if (ran && connection) ctx.emit({ type: 'part:done', lane: ran.lane.name, ref: row.ref, part: 'connection', result: connection });
+  // Every connection its lane counted reports there, also one that never got to its lane (its gateway failed).
+  const lane = counting !== undefined ? rt.vpnLane(row.ref.region, counting) : ran?.lane;
+  if (lane && connection) ctx.emit({ type: 'part:done', lane: lane.name, ref: row.ref, part: 'connection', result: connection });
   return { ...gw, ...(gw2 ? { gateway2: asPart(gw2) } : {}), ...(connection ? { connection } : {}) };
 }
 

@@ -278,10 +278,18 @@ function decideConnection(r: PlannedRow, site: SiteSpec, ctx: SitePlanContext, v
 
   // What the connection waits for: gateways made (or blocked) in this run.
   const blockedBy = cgw.blocked ?? cgw2?.blocked;
-  const newOnes = [cgw.creates && (cgw.replaced ? 'its customer gateway is replaced' : 'its customer gateway is created'), cgw2?.creates && (cgw2.replaced ? 'its second customer gateway is replaced' : 'its second customer gateway is created')].filter(
-    (x): x is string => typeof x === 'string',
-  );
-  const waits = newOnes.length > 0 ? `, after ${newOnes.join(' and ')} in this run` : '';
+  const made1 = cgw.creates ? (cgw.replaced ? 'replaced' : 'created') : undefined;
+  const made2 = cgw2?.creates ? (cgw2.replaced ? 'replaced' : 'created') : undefined;
+  const waits =
+    made1 && made2
+      ? made1 === made2
+        ? `, after its customer gateways (ip and ip_2) are ${made1} in this run`
+        : `, after its customer gateway is ${made1} and its second one ${made2} in this run`
+      : made1
+        ? `, after its customer gateway is ${made1} in this run`
+        : made2
+          ? `, after its second customer gateway (ip_2) is ${made2} in this run`
+          : '';
   const create = (generation: number, reason: string): PlannedResource => {
     if (blockedBy) return made({ action: 'blocked', needs: blockedBy, reason: `${reason}; waits for its customer gateway, which is blocked (${blockedBy})` });
     return made({ action: 'create', generation, reason: `${reason}${waits}` });
@@ -684,8 +692,11 @@ function crossRowRules(rows: readonly PlannedRow[], ctx: SitePlanContext, invali
     for (const r of list) {
       const site = r.row!.site!;
       const dual = gw ? gw.disasterRecoveryInternetIp !== undefined : site.ip2 !== undefined || site.bgp2 !== undefined;
+      // Only a connection that is created (or gets a new key) brings its PSK; one kept as it is keeps the cloud's.
+      const c = r.connection!;
+      const sendsKey = createsNewPart(c) || c.action === 'replace' || c.changes?.some((x) => x.field === 'psk') === true;
       const unknownPsk = r.issues.some((i) => i.code === PSK_ENV_MISSING);
-      const psk: Peer['psk'] = site.psk?.kind === 'ref' ? { kind: 'value', value: site.psk.value } : unknownPsk ? { kind: 'unknown' } : { kind: 'new' };
+      const psk: Peer['psk'] = !sendsKey ? { kind: 'cloud' } : site.psk?.kind === 'ref' ? { kind: 'value', value: site.psk.value } : unknownPsk ? { kind: 'unknown' } : { kind: 'new' };
       const peer: Peer = { row: r, ike: site.profile.ike, psk, local: site.localSubnet, remote: site.remoteSubnet };
       join('master', r.ref.key, peer);
       if (dual) join('slave', site.ip2 ? rowKey(region, site.ip2) : r.ref.key, peer);
@@ -705,7 +716,7 @@ function crossRowRules(rows: readonly PlannedRow[], ctx: SitePlanContext, invali
             fail(r, 'VpnConnectionParamInvalid.SameVpnAndCgwDifferentIkeConfigs', 'psk', `${other} connects the same customer gateway to ${gatewayId}: both connections must use the same pre-shared key (env:NAME naming the same key)`);
             break;
           }
-          if (p.psk.kind === 'value' && q.psk.kind === 'cloud') {
+          if ((p.psk.kind === 'value' && q.psk.kind === 'cloud') || (p.psk.kind === 'cloud' && q.psk.kind === 'value')) {
             addIssue(r, ctx, 'warning', 'Cgw.PskNotCompared', 'psk', `${other} connects the same customer gateway to ${gatewayId}: its pre-shared key must equal this row's (not compared: plan never reads a key from the cloud)`);
           }
           if (listsOverlap(p.local, q.local) && listsOverlap(p.remote, q.remote)) {
@@ -738,12 +749,11 @@ function sameIke(a: IkeParams, b: IkeParams): boolean {
   return IKE_FIELDS.every(([k]) => String(a[k]) === String(b[k])) && (a.localId === undefined || b.localId === undefined || ids(a, 'localId') === ids(b, 'localId')) && (a.remoteId === undefined || b.remoteId === undefined || ids(a, 'remoteId') === ids(b, 'remoteId'));
 }
 
+/** Two keys of one pair that cannot be the same: a fresh one (generated, by us or the API) beside any other, or two different values. */
 function pskDiffers(a: Peer['psk'], b: Peer['psk']): boolean {
   if (a.kind === 'unknown' || b.kind === 'unknown') return false;
-  if (a.kind === 'new') return true;
-  if (a.kind === 'value' && b.kind === 'value') return a.value !== b.value;
-  if (a.kind === 'value' && b.kind === 'new') return true;
-  return false;
+  if (a.kind === 'new' || b.kind === 'new') return true;
+  return a.kind === 'value' && b.kind === 'value' && a.value !== b.value;
 }
 
 // ---- flags, keys and the row's own action ------------------------------------------------------------------------

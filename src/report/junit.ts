@@ -1,7 +1,7 @@
 // junit.xml: one testcase per row so CI systems show which branch gateways failed; one testsuite per region. Passed,
 // failed or skipped is the row's outcome (report/outcome.ts); a suite's time is the run's wall time.
 import type { ReportInput } from './input.js';
-import { junitVerdict } from './outcome.js';
+import { junitVerdict, rowError } from './outcome.js';
 import { cleanMessage } from './redact.js';
 import type { ReportRow } from './truth.js';
 import { xmlAttr, xmlText } from './xml.js';
@@ -38,15 +38,17 @@ export function junitXml(inp: ReportInput): string {
       const open = `    <testcase classname="${xmlAttr(r.ref.region)}" name="${xmlAttr(name)}" file="${xmlAttr(r.ref.file)}" time="${secs(r.durationMs)}"`;
       const verdict = junitVerdict(r.outcome);
       if (verdict === 'failed') {
-        const code = r.errorCode ?? (r.action === 'blocked' ? 'Cgw.Blocked' : 'Unknown');
-        const type = r.errorClass ? ` type="${xmlAttr(r.errorClass)}"` : '';
-        const why = cleanMessage(r.errorMessage ?? (r.action === 'blocked' ? r.note : '') ?? '');
+        const err = rowError(r);
+        const code = err.code ?? (r.action === 'blocked' ? 'Cgw.Blocked' : 'Unknown');
+        const type = err.errorClass ? ` type="${xmlAttr(err.errorClass)}"` : '';
+        const why = cleanMessage(err.message ?? (r.action === 'blocked' ? r.note : '') ?? '');
         const body = why + (r.requestIds.length ? `\nRequestIds: ${r.requestIds.join(' ')}` : '');
         out.push(`${open}>`, `      <failure message="${xmlAttr(code)}"${type}>${xmlText(body)}</failure>`, '    </testcase>');
       } else if (verdict === 'skipped') {
         out.push(`${open}>`, `      <skipped message="${xmlAttr(r.outcome)}"/>`, '    </testcase>');
       } else {
-        const id = r.gatewayId ? ` ${r.gatewayId}` : '';
+        // A site names every resource it has: its gateway(s), then its connection.
+        const id = [r.gatewayId, r.gateway2?.id, r.connection?.id].filter((x) => x !== undefined).map((x) => ` ${x}`).join('');
         out.push(`${open}>`, `      <system-out>${xmlText(`${r.outcome}${id}`)}</system-out>`, '    </testcase>');
       }
     }

@@ -2,7 +2,7 @@
 // the one count of them, and what each outcome means for the exit code and junit.xml. Every view uses these words.
 import { EXIT } from '../errors.js';
 import { oneLine } from '../text.js';
-import type { ResultStatus, RowResult, StopReason } from '../types.js';
+import type { ResourceResult, ResultStatus, RowResult, StopReason } from '../types.js';
 
 export const OUTCOMES = [
   'created',
@@ -86,12 +86,50 @@ function statusOutcome(status: ResultStatus, errorCode: string | undefined): Out
   }
 }
 
-/** What a run did with a row: the plan's word for rows it did not carry out, else the resource's state. */
+/** What a run did with one resource: the plan's word for a part it did not carry out, else the part's state. */
+export function partOutcome(p: Pick<ResourceResult, 'action' | 'status' | 'errorCode'>): Outcome {
+  if (p.action === 'skip') return 'unchanged';
+  if (p.action === 'invalid' || p.action === 'blocked') return p.action;
+  return stateOutcome(p);
+}
+
+/** The parts of a site row besides its own customer gateway (the second gateway, the connection), in that order. */
+export function partsOf(r: Pick<RowResult, 'gateway2' | 'connection'>): Array<{ name: 'gateway2' | 'connection'; part: ResourceResult }> {
+  const out: Array<{ name: 'gateway2' | 'connection'; part: ResourceResult }> = [];
+  if (r.gateway2) out.push({ name: 'gateway2', part: r.gateway2 });
+  if (r.connection) out.push({ name: 'connection', part: r.connection });
+  return out;
+}
+
+/**
+ * What a run did with a row: the plan's word for rows it did not carry out, else the resource's state; a site row
+ * combines its gateway's outcome with its parts' (combineOutcomes).
+ */
 export function outcomeOf(r: RowResult): Outcome {
   if (!r.inRun) return 'not in this run';
-  if (r.action === 'skip') return 'unchanged';
-  if (r.action === 'invalid' || r.action === 'blocked') return r.action;
-  return stateOutcome(r);
+  const own = partOutcome(r);
+  const parts = partsOf(r);
+  return parts.length === 0 ? own : combineOutcomes([own, ...parts.map((p) => partOutcome(p.part))]);
+}
+
+/** How the journal leaves a row of several resources (status, report): each part's state, combined. */
+export function rowStateOutcome(r: RowResult): Outcome {
+  const parts = partsOf(r);
+  const own = stateOutcome(r);
+  return parts.length === 0 ? own : combineOutcomes([own, ...parts.map((p) => stateOutcome(p.part))]);
+}
+
+/**
+ * The error a row's failure lines and counts name: its gateway's own, else the first part's that did not end well
+ * (prefixed with the part: `connection: ...`). Undefined code: nothing went wrong by an error code.
+ */
+export function rowError(r: RowResult): { code?: string; message?: string; errorClass?: string } {
+  if (r.errorCode !== undefined) return { code: r.errorCode, message: r.errorMessage, errorClass: r.errorClass };
+  const label = { gateway2: 'second customer gateway', connection: 'connection' } as const;
+  for (const { name, part } of partsOf(r)) {
+    if (part.errorCode !== undefined) return { code: part.errorCode, message: `${label[name]}: ${part.errorMessage ?? part.errorCode}`, errorClass: part.errorClass };
+  }
+  return {};
 }
 
 /**
@@ -127,7 +165,8 @@ export function exitCodeOf(outcomes: Iterable<Outcome>, stopReason: StopReason |
  */
 export function failureLine(r: RowResult, redact: (s: string) => string = (s) => s): string {
   const where = r.ref.line > 0 ? `${r.ref.file}:${r.ref.line}` : r.ref.file;
-  const what = r.errorCode ?? (r.action === 'blocked' || r.action === 'invalid' ? r.action : outcomeOf(r));
-  const msg = oneLine(redact(r.errorMessage ?? r.note ?? ''));
+  const err = rowError(r);
+  const what = err.code ?? (r.action === 'blocked' || r.action === 'invalid' ? r.action : outcomeOf(r));
+  const msg = oneLine(redact(err.message ?? r.note ?? ''));
   return [where, r.ref.key, what, msg].filter((s) => s !== '').join('  ');
 }

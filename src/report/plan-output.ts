@@ -204,7 +204,7 @@ function siteParts(r: PlannedRow): Array<{ kind: ResourceKind; part: PlannedReso
 /** Site plans: what happens to each kind of resource (`vco  2 create, 1 update`). */
 function resourceBlock(plan: Plan): string[] {
   if (!plan.resources) return [];
-  const label: Record<ResourceKind, string> = { cgw: 'customer gateways', cgw2: 'second customer gateways (ip_2)', vco: 'IPsec connections' };
+  const label: Record<ResourceKind, string> = { cgw: 'customer gateways', cgw2: 'second customer gateways, ip_2', vco: 'IPsec connections' };
   return (Object.keys(plan.resources) as ResourceKind[]).flatMap((k) => {
     const s = plan.resources![k];
     if (s.rows === 0) return [];

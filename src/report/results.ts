@@ -2,6 +2,7 @@
 import type { RowResult } from '../types.js';
 import type { ReportInput } from './input.js';
 import { csvDocument, type Cell } from '../csv-cells.js';
+import { rowError } from './outcome.js';
 import { cleanMessage } from './redact.js';
 import { summarize } from './summary.js';
 import type { ReportRow } from './truth.js';
@@ -20,24 +21,61 @@ export const RESULT_COLUMNS = [
   'in_this_run',
   'run_note',
 ] as const;
-const OWN = new Set<string>(['line', ...RESULT_COLUMNS]);
+/**
+ * A site's columns, right after `customer_gateway_id`; only in reports of manifests with site rows (a manifest
+ * without site columns gets the reports it always got). `connection_state` says `provisioned` for State active;
+ * `negotiation` is the API's Status as last read (ipsec_sa_established = negotiated).
+ */
+export const SITE_COLUMNS = ['customer_gateway_id_2', 'vpn_connection_id', 'connection_status', 'connection_state', 'negotiation'] as const;
+const OWN = new Set<string>(['line', ...RESULT_COLUMNS, ...SITE_COLUMNS]);
+
+/** Whether a report has site rows (and so the site columns). */
+export function hasSites(rows: readonly RowResult[]): boolean {
+  return rows.some((r) => r.connection !== undefined || r.gateway2 !== undefined);
+}
+
+/** Our columns, in order, for a report with (or without) site rows. */
+export function resultColumns(sites: boolean): string[] {
+  return sites ? [RESULT_COLUMNS[0], RESULT_COLUMNS[1], ...SITE_COLUMNS, ...RESULT_COLUMNS.slice(2)] : [...RESULT_COLUMNS];
+}
+
+/** A connection's State as the reports word it: `provisioned` when active (created is not up: see negotiation). */
+export function connectionState(state: string | undefined): string {
+  return state === undefined ? '' : state === 'active' ? 'provisioned' : state;
+}
+
+/** The site fields of a row (results.json, status --format json, runs/*.json), null where absent. */
+export function siteFields(r: RowResult) {
+  return {
+    customer_gateway_id_2: r.gateway2?.id ?? null,
+    vpn_connection_id: r.connection?.id ?? null,
+    connection_status: r.connection?.status ?? null,
+    connection_state: r.connection?.state !== undefined ? connectionState(r.connection.state) : null,
+    negotiation: r.connection?.negotiation ?? null,
+  };
+}
 
 /** Echo column header as printed: an input column named like one of ours becomes `input:<name>`. */
 export function echoHeader(name: string): string {
   return OWN.has(name.trim().toLowerCase()) ? `input:${name}` : name;
 }
 
-export function csvHeader(columns: string[]): string[] {
-  return ['line', ...columns.map(echoHeader), ...RESULT_COLUMNS];
+export function csvHeader(columns: string[], sites = false): string[] {
+  return ['line', ...columns.map(echoHeader), ...resultColumns(sites)];
 }
 
-/** Our cells of one row, in RESULT_COLUMNS order, as text (the xlsx report writes the same strings). */
-export function resultCells(r: RowResult): string[] {
+/** Our cells of one row, in resultColumns order, as text (the xlsx report writes the same strings). */
+export function resultCells(r: RowResult, sites = false): string[] {
+  const err = rowError(r);
+  const site = sites
+    ? [r.gateway2?.id ?? '', r.connection?.id ?? '', r.connection?.status ?? '', connectionState(r.connection?.state), r.connection?.negotiation ?? '']
+    : [];
   return [
     r.status,
     r.gatewayId ?? '',
-    r.errorCode ?? '',
-    cleanMessage(r.errorMessage),
+    ...site,
+    err.code ?? '',
+    cleanMessage(err.message),
     r.requestIds.at(-1) ?? '',
     r.requestIds.join(' '),
     String(r.attempts),
@@ -50,17 +88,20 @@ export function resultCells(r: RowResult): string[] {
 
 /** UTF-8 BOM + CRLF, every string quoted and formula-escaped, numbers bare. See csv.ts for the escaping rule. */
 export function resultsCsv(input: ReportInput): string {
+  const sites = hasSites(input.results);
+  const shift = sites ? SITE_COLUMNS.length : 0;
   const rows: Cell[][] = input.results.map((r) => {
-    const own: Cell[] = resultCells(r);
-    own[6] = r.attempts;
-    own[7] = r.durationMs;
+    const own: Cell[] = resultCells(r, sites);
+    own[6 + shift] = r.attempts;
+    own[7 + shift] = r.durationMs;
     return [r.ref.line, ...input.columns.map((c) => r.echo[c] ?? ''), ...own];
   });
-  return csvDocument(csvHeader(input.columns), rows);
+  return csvDocument(csvHeader(input.columns, sites), rows);
 }
 
 /** One row as results.json (and `status --format json`) write it: the CSV's fields, input columns under `input`. */
-export function resultRow(r: ReportRow, columns: readonly string[]) {
+export function resultRow(r: ReportRow, columns: readonly string[], sites = false) {
+  const err = rowError(r);
   return {
     line: r.ref.line,
     file: r.ref.file,
@@ -71,9 +112,10 @@ export function resultRow(r: ReportRow, columns: readonly string[]) {
     status: r.status,
     outcome: r.outcome,
     customer_gateway_id: r.gatewayId ?? null,
-    error_code: r.errorCode ?? null,
-    error_message: r.errorMessage ? cleanMessage(r.errorMessage) : null,
-    error_class: r.errorClass ?? null,
+    ...(sites ? siteFields(r) : {}),
+    error_code: err.code ?? null,
+    error_message: err.message ? cleanMessage(err.message) : null,
+    error_class: err.errorClass ?? null,
     request_id: r.requestIds.at(-1) ?? null,
     request_ids: r.requestIds,
     attempts: r.attempts,
@@ -96,7 +138,7 @@ export function resultsJson(input: ReportInput): string {
     run: input.run ?? null,
     columns: input.columns,
     summary: summarize(input.results),
-    rows: input.results.map((r) => resultRow(r, input.columns)),
+    rows: input.results.map((r) => resultRow(r, input.columns, hasSites(input.results))),
   };
   return JSON.stringify(doc, null, 2) + '\n';
 }
@@ -104,6 +146,7 @@ export function resultsJson(input: ReportInput): string {
 /** The per-run file: the run block and this run's rows only (what it was asked to do and how that ended). */
 export function runJson(input: ReportInput): string {
   const rows = input.results.filter((r) => r.inRun);
+  const sites = hasSites(input.results);
   return (
     JSON.stringify(
       {
@@ -120,8 +163,9 @@ export function runJson(input: ReportInput): string {
           status: r.status,
           outcome: r.outcome,
           customer_gateway_id: r.gatewayId ?? null,
-          error_code: r.errorCode ?? null,
-          error_message: r.errorMessage ? cleanMessage(r.errorMessage) : null,
+          ...(sites ? siteFields(r) : {}),
+          error_code: rowError(r).code ?? null,
+          error_message: rowError(r).message ? cleanMessage(rowError(r).message) : null,
           request_ids: r.requestIds,
           note: r.note ? cleanMessage(r.note) : null,
         })),

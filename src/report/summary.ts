@@ -1,7 +1,7 @@
 // Run summary: rows counted by outcome (overall, per region) and failed rows by error code, and the terminal table
 // the CLI prints at the end. Every count is report/outcome.ts's countOutcomes.
 import { colors } from '../color.js';
-import { countOutcomes, failureLine, isOk, OUTCOMES, type Outcome } from './outcome.js';
+import { countOutcomes, failureLine, isOk, OUTCOMES, rowError, type Outcome } from './outcome.js';
 import type { ReportRow } from './truth.js';
 
 export interface Summary {
@@ -18,7 +18,7 @@ export function summarize(rows: readonly ReportRow[]): Summary {
   const failedByCode: Record<string, number> = {};
   for (const r of rows) {
     if (r.outcome === 'failed' || r.outcome === 'unknown' || r.outcome === 'invalid' || r.outcome === 'blocked') {
-      const code = r.errorCode ?? (r.outcome === 'blocked' ? 'Cgw.Blocked' : 'Unknown');
+      const code = rowError(r).code ?? (r.outcome === 'blocked' ? 'Cgw.Blocked' : 'Unknown');
       failedByCode[code] = (failedByCode[code] ?? 0) + 1;
     }
   }

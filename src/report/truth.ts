@@ -1,7 +1,7 @@
 // Every row's current truth for the reports: the plan's row, the journal's record, and what this run added. Pure.
 import type { JournalRow } from '../state/records.js';
-import { EXECUTABLE, OWNED, type Plan, type PlannedRow, type ResultStatus, type RowResult } from '../types.js';
-import { outcomeOf, stateOutcome, type Outcome } from './outcome.js';
+import { EXECUTABLE, OWNED, type ConnectionFields, type PlannedResource, type PlannedRow, type Plan, type ResourceResult, type ResultStatus, type RowResult } from '../types.js';
+import { outcomeOf, rowStateOutcome, type Outcome } from './outcome.js';
 
 /**
  * A report row's status from the journal: an owned gateway whose last operation failed reads `failed` (its id stays in
@@ -11,6 +11,35 @@ export function truthStatus(pr: PlannedRow, j: JournalRow | undefined): ResultSt
   if (!j) return pr.action === 'invalid' ? 'invalid' : 'pending';
   if (OWNED.has(j.status) && j.errorCode !== undefined && j.errorCode !== 'Interrupted') return 'failed';
   return j.status;
+}
+
+/** A site row's connection as the journal has it (an owned one whose last change failed reads `failed`). */
+function connectionTruth(part: PlannedResource | undefined, c: ConnectionFields | undefined): ResourceResult | undefined {
+  if (!part && !c) return undefined;
+  const status: ResultStatus = !c ? (part?.action === 'invalid' ? 'invalid' : 'pending') : OWNED.has(c.status) && c.errorCode !== undefined && c.errorCode !== 'Interrupted' ? 'failed' : c.status;
+  return {
+    status,
+    action: part?.action ?? 'skip',
+    ...(c?.connectionId !== undefined && c.status !== 'pending' ? { id: c.connectionId } : {}),
+    ...(c?.errorCode !== undefined ? { errorCode: c.errorCode } : {}),
+    ...(c?.errorMessage !== undefined ? { errorMessage: c.errorMessage } : {}),
+    ...(c?.errorClass !== undefined ? { errorClass: c.errorClass } : {}),
+    ...(c?.state !== undefined && c.status !== 'deleted' ? { state: c.state } : {}),
+    ...(c?.negotiation !== undefined && c.status !== 'deleted' ? { negotiation: c.negotiation } : {}),
+  };
+}
+
+/** A site row's second customer gateway as the journal has it (its own journal row, `region/ip_2`). */
+function gatewayTruth(part: PlannedResource, j: JournalRow | undefined): ResourceResult {
+  const status: ResultStatus = !j ? (part.action === 'invalid' ? 'invalid' : 'pending') : OWNED.has(j.status) && j.errorCode !== undefined && j.errorCode !== 'Interrupted' ? 'failed' : j.status;
+  return {
+    status,
+    action: part.action,
+    ...(j?.gatewayId !== undefined && j.status !== 'pending' ? { id: j.gatewayId } : part.action === 'skip' && part.existingId !== undefined ? { id: part.existingId } : {}),
+    ...(j?.errorCode !== undefined ? { errorCode: j.errorCode } : {}),
+    ...(j?.errorMessage !== undefined ? { errorMessage: j.errorMessage } : {}),
+    ...(j?.errorClass !== undefined ? { errorClass: j.errorClass } : {}),
+  };
 }
 
 /** A report row: the row's truth, and its outcome in the one vocabulary (report/outcome.ts). */
@@ -57,6 +86,12 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
     // An invalid row's reason is its validation error, already in the error columns; an empty reason says nothing.
     const note = !pr.inRun ? 'not in this run (--only): last state kept' : (ran?.note ?? (pr.action === 'invalid' ? undefined : pr.reason));
     if (note) out.note = note;
+    // A site row's other resources: the journal's truth, with this run's word where it ran them.
+    if (pr.gateway2) out.gateway2 = withRun(gatewayTruth(pr.gateway2, journal?.get(pr.gateway2.key)), ran?.gateway2);
+    // After an IP change the row's connection may still live under the key it leaves, until apply moves it.
+    const moved = pr.connection?.replacesKey !== undefined ? journal?.get(pr.connection.replacesKey)?.connection : undefined;
+    const conn = connectionTruth(pr.connection, j?.connection ?? moved);
+    if (conn) out.connection = withRun(conn, ran?.connection);
     return { ...out, outcome: rowOutcome(out, ran, executed !== undefined) };
   });
 }
@@ -65,8 +100,21 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
  * In a run, a row the executor carried out has the outcome of its own result (what the live view showed), and an
  * executable row it never reached is not started; outside a run, the outcome is the state the journal left.
  */
+/** The journal's part, with this run's action, note and errors where the run reported them (NotStarted, Interrupted). */
+function withRun(truth: ResourceResult, ran: ResourceResult | undefined): ResourceResult {
+  if (!ran) return truth;
+  return {
+    ...truth,
+    action: ran.action,
+    ...(ran.note !== undefined ? { note: ran.note } : {}),
+    ...(ran.errorCode !== undefined && truth.errorCode === undefined ? { errorCode: ran.errorCode, errorMessage: ran.errorMessage, ...(ran.errorClass ? { errorClass: ran.errorClass } : {}) } : {}),
+    ...(ran.state !== undefined && truth.state === undefined ? { state: ran.state } : {}),
+    ...(ran.negotiation !== undefined && truth.negotiation === undefined ? { negotiation: ran.negotiation } : {}),
+  };
+}
+
 function rowOutcome(truth: RowResult, ran: RowResult | undefined, inARun: boolean): Outcome {
-  if (!inARun) return stateOutcome(truth);
+  if (!inARun) return rowStateOutcome(truth);
   if (ran) return outcomeOf(ran);
   if (truth.inRun && EXECUTABLE.has(truth.action)) return 'not started';
   return outcomeOf(truth);

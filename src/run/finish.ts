@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import type { ReportInput, RunBlock } from '../report/input.js';
 import { junitXml } from '../report/junit.js';
-import { echoHeader, RESULT_COLUMNS, resultCells, resultsCsv, resultsJson, runJson } from '../report/results.js';
+import { echoHeader, hasSites, resultCells, resultColumns, resultsCsv, resultsJson, runJson } from '../report/results.js';
 import { renderSummaryTable } from '../report/summary.js';
 import { countOutcomes, exitCodeOf } from '../report/outcome.js';
 import { truthRows } from '../report/truth.js';
@@ -38,8 +38,9 @@ export function columnsOf(rows: readonly RowResult[], known?: readonly string[])
  * then `line` and the result columns; every cell text. Secrets are masked here, before the cells are zipped.
  */
 function xlsxTable(input: ReportInput, redact: (s: string) => string): ResultsTable {
-  const header = [...input.columns.map(echoHeader), 'line', ...RESULT_COLUMNS];
-  const rows = input.results.map((r) => [...input.columns.map((c) => r.echo[c] ?? ''), String(r.ref.line), ...resultCells(r)].map(redact));
+  const sites = hasSites(input.results);
+  const header = [...input.columns.map(echoHeader), 'line', ...resultColumns(sites)];
+  const rows = input.results.map((r) => [...input.columns.map((c) => r.echo[c] ?? ''), String(r.ref.line), ...resultCells(r, sites)].map(redact));
   return { sheetName: 'Results', header, rows, statusColumn: input.columns.length + 1, inputColumns: input.columns.length };
 }
 

@@ -1,5 +1,5 @@
 // Progress state folded from RunEvents, and the pure one-line renderings (lane, overall) tty and simple print.
-import { OUTCOMES, SUCCESS, isSettled, outcomeOf, type Outcome } from '../report/outcome.js';
+import { OUTCOMES, SUCCESS, isSettled, outcomeOf, partOutcome, type Outcome } from '../report/outcome.js';
 import type { RunEvent, StopReason } from '../types.js';
 
 /** Completion times kept per lane for its recent pace (a bounded ring: memory does not grow with the rows). */
@@ -27,6 +27,11 @@ export interface LaneState {
   /** When the lane began (ms), and when its latest rows ended (oldest first, at most RECENT). */
   startedAt: number;
   recent: number[];
+  /**
+   * `connection`: a VPN gateway's lane of IPsec connections (one write at a time); its rows are counted on their
+   * region's lane too, so the overall line leaves it out.
+   */
+  kind?: 'connection';
 }
 
 export interface RunState {
@@ -63,12 +68,18 @@ export function applyEvent(state: RunState, e: RunEvent, now = 0): LaneState | u
     case 'run:start': {
       state.runId = e.runId;
       const regions = new Map<string, number>();
-      for (const l of e.lanes) regions.set(l.region, (regions.get(l.region) ?? 0) + 1);
+      for (const l of e.lanes) if (l.kind !== 'connection') regions.set(l.region, (regions.get(l.region) ?? 0) + 1);
       for (const l of e.lanes) {
         const s = laneFor(state, l.lane, now, l.region);
         s.region = l.region;
         s.total = l.total;
-        s.label = (regions.get(l.region) ?? 0) > 1 ? l.lane : l.region;
+        if (l.kind === 'connection') {
+          // `<account>/<region>/<vpn gateway>`: titled by region and gateway.
+          s.kind = 'connection';
+          s.label = l.lane.split('/').slice(-2).join('/');
+        } else {
+          s.label = (regions.get(l.region) ?? 0) > 1 ? l.lane : l.region;
+        }
       }
       return undefined;
     }
@@ -89,6 +100,18 @@ export function applyEvent(state: RunState, e: RunEvent, now = 0): LaneState | u
       const o = outcomeOf(e.result);
       l.outcomes[o] += 1;
       // Only rows that were worked on set the pace; a burst of "not started" at a stop says nothing about speed.
+      if (o !== 'not started' && o !== 'interrupted') {
+        l.recent.push(now);
+        if (l.recent.length > RECENT) l.recent.shift();
+      }
+      return l;
+    }
+    case 'part:done': {
+      const l = laneFor(state, e.lane, now, e.ref.region);
+      l.inFlight.delete(e.ref.key);
+      l.reported += 1;
+      const o = partOutcome(e.result);
+      l.outcomes[o] += 1;
       if (o !== 'not started' && o !== 'interrupted') {
         l.recent.push(now);
         if (l.recent.length > RECENT) l.recent.shift();
@@ -131,6 +154,7 @@ export function laneCounts(l: LaneState): Counts {
 export function runCounts(state: RunState): Counts {
   const c: Counts = { total: 0, reported: 0, outcomes: zero(), inFlight: 0, retries: 0 };
   for (const l of state.lanes.values()) {
+    if (l.kind === 'connection') continue;
     c.total = c.total === undefined || l.total === undefined ? undefined : c.total + l.total;
     c.reported += l.reported;
     c.inFlight += l.inFlight.size;

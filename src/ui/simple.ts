@@ -69,8 +69,11 @@ export function simpleProgress(out: { write(s: string): void }, opts: SimpleOpti
       const lane = applyEvent(state, e, now());
       switch (e.type) {
         case 'run:start': {
-          const rows = e.lanes.reduce((n, l) => n + l.total, 0);
-          print(`run ${e.runId}: ${rows} rows in ${e.lanes.length} lane${e.lanes.length === 1 ? '' : 's'}`);
+          // Connection lanes count the same rows again (their connections): the rows are the region lanes'.
+          const regionLanes = e.lanes.filter((l) => l.kind !== 'connection');
+          const rows = regionLanes.reduce((n, l) => n + l.total, 0);
+          const vpn = e.lanes.length - regionLanes.length;
+          print(`run ${e.runId}: ${rows} rows in ${regionLanes.length} lane${regionLanes.length === 1 ? '' : 's'}${vpn > 0 ? ` and ${vpn} VPN gateway lane${vpn === 1 ? '' : 's'}` : ''}`);
           break;
         }
         case 'row:done': {
@@ -87,6 +90,13 @@ export function simpleProgress(out: { write(s: string): void }, opts: SimpleOpti
           }
           break;
         }
+        case 'part:done':
+          // A connection that did not end well is printed with its row (row:done); here only its lane's count moves.
+          if (lane) {
+            progressLine(lane);
+            if (laneSettled(lane, state)) finalLine(lane);
+          }
+          break;
         case 'lane:stopped':
           if (lane) print(`${lane.label}  stopped (${e.reason}): ${message(e.message)}`);
           break;
