@@ -468,7 +468,7 @@ const IKE_FIELDS: Array<[keyof IkeParams, string]> = [
  * names them (`_2` for the second tunnel). Profile identities only when the profile sets them (the API defaults them to
  * the gateways' addresses). The PSK through the journal's fingerprints (the plan never reads a key from the cloud).
  */
-function diffCloud(site: SiteSpec, c: VpnConnection, pc: ConnectionFields | undefined, fp: ((s: string) => string) | undefined, dual: boolean, adopting: boolean): FieldChange[] {
+export function diffCloud(site: SiteSpec, c: VpnConnection, pc: ConnectionFields | undefined, fp: ((s: string) => string) | undefined, dual: boolean, adopting: boolean): FieldChange[] {
   const out: FieldChange[] = [];
   const ch = (field: string, before: string | undefined, after: string | undefined) => out.push(fieldChange(field, before, after));
   if (!sameSet(c.localSubnet, site.localSubnet)) ch('local_subnet', c.localSubnet.join(','), site.localSubnet.join(','));
