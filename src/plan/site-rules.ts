@@ -229,6 +229,13 @@ export interface SiteRuleOptions {
   deviceTypes?: ReadonlySet<string>;
 }
 
+/** What a manifest's site rows are checked against: its profiles (resolved once) and the device types. */
+export function siteRuleOptions(profiles: readonly WrittenProfile[] | undefined, deviceTypes?: ReadonlySet<string>): SiteRuleOptions {
+  const out: SiteRuleOptions = { profiles: new Map((profiles ?? []).map((p) => [p.name, resolveProfile(p)])) };
+  if (deviceTypes) out.deviceTypes = deviceTypes;
+  return out;
+}
+
 type Add = (severity: Severity, code: string, field: string, message: string) => void;
 
 const siteValue = (w: WrittenRow, f: SiteField): string | undefined => {
