@@ -482,6 +482,17 @@ describe('destroy: connections first', () => {
   });
 });
 
+describe('import', () => {
+  it('records an existing connection (adopt) and creates nothing: a connection to create is skipped with why', () => {
+    const adopt = first(plan({ priorRow: {}, connections: [vco('vco-p', CGW, { remoteSubnet: ['192.168.9.0/24'] })], ctx: { command: 'import' } }));
+    assert.equal(adopt.connection?.action, 'adopt');
+    assert.equal(adopt.connection?.changes, undefined, 'import records; the next apply converges');
+    const none = first(plan({ priorRow: {}, connections: [], ctx: { command: 'import' } }));
+    assert.equal(none.connection?.action, 'skip');
+    assert.match(none.connection!.reason, /^nothing to import: new connection on /);
+  });
+});
+
 describe('plan shape', () => {
   it('per-resource counts only for site plans; rows not in the run are counted apart', () => {
     const p = planManifest(manifest(srows({ site: { ip_2: '203.0.113.60' } }, {})), { online: false, quota: 100, select: (ref) => ref.line === 2 });
