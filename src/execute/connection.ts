@@ -317,7 +317,15 @@ export async function recordExisting(ctx: ExecContext, job: ConnectionJob, site:
   const generation = job.part.generation ?? prior(ctx, job.key)?.generation ?? 1;
   const adopt = job.part.action === 'adopt';
   const pending = (job.part.changes ?? []).length > 0;
+  // The keys it has, as keyed fingerprints only: the next plan compares the row's key with them (never a value).
+  const read = await send<{ fps: string[]; requestId?: string }>(ctx, job.rr, {
+    api: 'DescribeVpnConnection',
+    read: true,
+    call: async () => ({ fps: (await job.rr.client.readVpnConnectionPsks(job.region, id, { signal: ctx.run.signal })).map((k) => ctx.fingerprint(k)) }),
+  });
+  if (read.kind === 'stopped') return notStartedPart(ctx, job.key, job.part, read.reason);
   await record(ctx, job.key, {
+    ...(read.kind === 'ok' ? { pskFingerprints: read.value.fps } : {}),
     token: ctx.makeToken(ctx.journalId, job.row.ref.region, job.row.ref.ip, generation, 'vco'),
     generation,
     connectionId: id,

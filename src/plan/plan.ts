@@ -19,7 +19,7 @@ import { asnOf, currentOf, describeChanges, driftOf, fieldChange, opt } from './
 import { identityDiff, sameIdentity, specHash } from './identity.js';
 import { asnValue } from './rules.js';
 import { DEFAULT_VPN_CONNECTION_QUOTA, asImportSite, createsNewPart, decideSecondGateways, planSites, resourceSummary, type VpnInventory } from './site.js';
-import { resolveProfile, type ResolvedProfile } from './site-rules.js';
+import { isSiteRow, siteRuleOptions } from './site-rules.js';
 import { quotaUse, summarize } from './summary.js';
 import { hasError, refOf, validateRow, type ValidateOptions } from './validate.js';
 
@@ -124,8 +124,7 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
   const vopts: ValidateOptions = ctx.online && ctx.regions ? { knownRegions: ctx.regions, regionCode: 'InvalidRegionId.NotFound' } : {};
   const cellOf = cellLocator(manifest);
   if (manifest.profiles || manifest.rows.some((w) => w.site)) {
-    vopts.site = { profiles: new Map<string, ResolvedProfile>((manifest.profiles ?? []).map((p) => [p.name, resolveProfile(p)])) };
-    if (ctx.deviceTypes) vopts.site.deviceTypes = ctx.deviceTypes;
+    vopts.site = siteRuleOptions(manifest.profiles, ctx.deviceTypes);
     if (cellOf) vopts.cellOf = cellOf;
   }
   const select = ctx.select ?? (() => true);
@@ -167,10 +166,10 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
       continue;
     }
     firstLine.set(ref.key, ref.line);
-    if (w.site) {
+    if (isSiteRow(w)) {
       siteRows.add(r);
       // A second customer gateway (ip_2) is one gateway of the region like any other: its key is the manifest's, and unique.
-      const ip2 = w.site.ip_2?.trim();
+      const ip2 = w.site?.ip_2?.trim();
       if (ip2) {
         const k2 = rowKey(ref.region, ip2);
         manifestKeys.add(k2);

@@ -229,7 +229,19 @@ export interface SiteRuleOptions {
   deviceTypes?: ReadonlySet<string>;
 }
 
+/** What a manifest's site rows are checked against: its profiles (resolved once) and the device types. */
+export function siteRuleOptions(profiles: readonly WrittenProfile[] | undefined, deviceTypes?: ReadonlySet<string>): SiteRuleOptions {
+  const out: SiteRuleOptions = { profiles: new Map((profiles ?? []).map((p) => [p.name, resolveProfile(p)])) };
+  if (deviceTypes) out.deviceTypes = deviceTypes;
+  return out;
+}
+
 type Add = (severity: Severity, code: string, field: string, message: string) => void;
+
+/** Whether a written row is a site row: a site column other than `device` holds a value. */
+export function isSiteRow(w: WrittenRow): boolean {
+  return w.site !== undefined && Object.entries(w.site).some(([k, v]) => k !== 'device' && v !== undefined && v.trim() !== '');
+}
 
 const siteValue = (w: WrittenRow, f: SiteField): string | undefined => {
   const v = w.site?.[f]?.trim();
@@ -244,7 +256,8 @@ export function validateSite(w: WrittenRow, ip: string | undefined, asn: string 
   if (w.site === undefined) return undefined;
   const gatewayId = siteValue(w, 'vpn_gateway_id');
   if (gatewayId === undefined) {
-    const given = Object.keys(w.site).filter((k) => siteValue(w, k as SiteField) !== undefined);
+    // `device` alone is not a site (a column of that name may be the user's own inventory note).
+    const given = Object.keys(w.site).filter((k) => k !== 'device' && siteValue(w, k as SiteField) !== undefined);
     if (given.length === 0) return undefined;
     add('error', 'MissingVpnGatewayId', 'vpn_gateway_id', `the row has site columns (${given.join(', ')}) but no vpn_gateway_id: name the VPN gateway the branch connects to, or clear them`);
     return undefined;

@@ -170,7 +170,8 @@ function factsOf(p: { action: PlanAction; existingId?: string; needs?: PlannedRo
   }
 }
 
-const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+/** Tunnel by tunnel (a gateway recorded once stands for both tunnels of a dual connection without ip_2). */
+const sameIds = (a: readonly string[], b: readonly string[]): boolean => a[0] === b[0] && (a[1] ?? a[0]) === (b[1] ?? b[0]);
 const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && [...a].sort().join(',') === [...b].sort().join(',');
 
 function usesCgw(c: VpnConnection, id: string): boolean {
@@ -312,7 +313,7 @@ function decideConnection(r: PlannedRow, site: SiteSpec, ctx: SitePlanContext, v
       });
     }
     const before = pc.customerGatewayIds;
-    const cgwChanged = cgw.creates || cgw2?.creates === true || (ids !== undefined && before !== undefined && !sameList(ids, before));
+    const cgwChanged = cgw.creates || cgw2?.creates === true || (ids !== undefined && before !== undefined && before.length > 0 && !sameIds(ids, before));
     if (cgwChanged) {
       const what = cgw.creates ? (cgw.replaced ? 'its customer gateway is replaced' : 'its customer gateway is made anew') : cgw2?.creates ? (cgw2.replaced ? 'its second customer gateway is replaced' : 'it gets a second customer gateway') : `its customer gateways change (${(before ?? []).join(', ')} -> ${(ids ?? []).join(', ')})`;
       return made({
@@ -468,7 +469,7 @@ const IKE_FIELDS: Array<[keyof IkeParams, string]> = [
  * names them (`_2` for the second tunnel). Profile identities only when the profile sets them (the API defaults them to
  * the gateways' addresses). The PSK through the journal's fingerprints (the plan never reads a key from the cloud).
  */
-function diffCloud(site: SiteSpec, c: VpnConnection, pc: ConnectionFields | undefined, fp: ((s: string) => string) | undefined, dual: boolean, adopting: boolean): FieldChange[] {
+export function diffCloud(site: SiteSpec, c: VpnConnection, pc: ConnectionFields | undefined, fp: ((s: string) => string) | undefined, dual: boolean, adopting: boolean): FieldChange[] {
   const out: FieldChange[] = [];
   const ch = (field: string, before: string | undefined, after: string | undefined) => out.push(fieldChange(field, before, after));
   if (!sameSet(c.localSubnet, site.localSubnet)) ch('local_subnet', c.localSubnet.join(','), site.localSubnet.join(','));
@@ -793,7 +794,7 @@ function rollUp(r: PlannedRow): void {
   if (r.action === 'blocked') return;
   const held = [r.gateway2 && { label: 'second customer gateway', p: r.gateway2 }, r.connection && { label: 'connection', p: r.connection }].find((x) => x && x.p.action === 'blocked');
   if (!held) return;
-  r.reason = `${r.reason}; not carried out while the ${held.label} is blocked (${held.p.reason})`;
+  r.reason = `${r.reason}; not carried out while the ${held.label} is blocked (it needs ${held.p.needs})`;
   r.action = 'blocked';
   r.needs = held.p.needs;
 }

@@ -1,14 +1,15 @@
-// `status --live`: each site connection's State and negotiation Status read from the cloud (DescribeVpnConnection,
-// regions in parallel, a few at a time per region, read retries), never written to the journal.
+// Site connections read from the cloud for status --live and refresh: State and negotiation, the listing, PSK fingerprints;
+// never written to the journal here.
 import { toCloudError } from '../cloud/errors.js';
 import { withReadRetry } from '../cloud/inventory.js';
+import type { VpnConnection } from '../cloud/types.js';
 import type { ReportRow } from '../report/truth.js';
 import type { Session } from './session.js';
 
 /** Requests on the wire per region at most (DescribeVpnConnection allows 600 a minute). */
 const PER_REGION = 4;
 
-/** What the cloud says of one connection now; `missing`: it is not there (deleted outside cgw-batch). */
+/** status --live: what the cloud says of one connection now; `missing`: it is not there (deleted outside cgw-batch). */
 export type LiveConnection = { state: string; negotiation: string } | { missing: true } | { error: string };
 
 /** The rows' connections (those with an id the journal owns) as the cloud has them now, by connection id. */
@@ -39,4 +40,19 @@ export async function readLive(session: Session, rows: readonly ReportRow[]): Pr
     }),
   );
   return out;
+}
+
+/** Every connection of the regions as the cloud has it now, by id (DescribeVpnConnections, paged, read retries). */
+export async function listConnections(session: Session, regions: Iterable<string>): Promise<Map<string, VpnConnection>> {
+  const lists = await Promise.all([...new Set(regions)].map((r) => session.conn.clientFor(r).listVpnConnections(r, {})));
+  return new Map(lists.flat().map((c) => [c.id, c]));
+}
+
+/**
+ * The keyed fingerprints of a connection's PSKs (tunnel order): each key is read (the client's one accessor that returns
+ * PSKs; the keys joined the Redactor on the way), fingerprinted at once and dropped.
+ */
+export async function pskFingerprints(session: Session, region: string, id: string, fingerprint: (secret: string) => string): Promise<string[]> {
+  const keys = await withReadRetry(() => session.conn.clientFor(region).readVpnConnectionPsks(region, id));
+  return keys.map((k) => fingerprint(k));
 }

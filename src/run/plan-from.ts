@@ -138,7 +138,7 @@ function journalOnly(file: string, rows: ReadonlyMap<string, JournalRow>): Plan 
 }
 
 /** The rows status and report tell the truth about: the manifest's (offline plan against the journal), else the journal's. */
-export async function planOfJournal(ctx: Context<JournalOptions>, journal: JournalFile): Promise<{ plan: Plan; columns?: string[] }> {
+export async function planOfJournal(ctx: Context<JournalOptions | ManifestOptions>, journal: JournalFile): Promise<{ plan: Plan; columns?: string[] }> {
   const file = ctx.options.manifest;
   if (file && existsSync(file)) {
     // Every manifest row (never started included), plus the journal's gateways whose rows left the manifest.

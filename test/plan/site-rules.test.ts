@@ -152,6 +152,16 @@ describe('site rules: what a valid site row becomes', () => {
     assert.match(none.message, /define it under profiles: \(YAML\), in the Profiles sheet \(xlsx\) or in a --profiles FILE/);
   });
 
+  it('a device column alone does not make a site (an inventory column of that name stays harmless)', () => {
+    const w = srow({ vpn_gateway_id: '', local_subnet: '', remote_subnet: '', device: 'Cisco ASA 5505' });
+    const v = validateRow(w, OPTS);
+    assert.deepEqual(v.issues, []);
+    assert.equal(v.row?.site, undefined);
+    const p = planManifest(manifest([w]), { online: false, quota: 100 });
+    assert.equal('connection' in p.rows[0]!, false);
+    assert.equal(p.resources, undefined);
+  });
+
   it('device types are checked only against the list given (the planner gets src/device\'s)', () => {
     assert.deepEqual(validateRow(srow({ device: 'anything' }), { site: {} }).issues, []);
     assert.match(errorsOf({ device: 'cisco-io' })[0]!.message, /did you mean cisco-ios\?/);

@@ -184,7 +184,7 @@ describe('connection: the journal\'s own', () => {
     assert.equal(r.connection?.needs, '--allow-replace');
     assert.equal(r.action, 'blocked');
     assert.equal(r.needs, '--allow-replace');
-    assert.match(r.reason, /^up to date \(cgw-hq\); not carried out while the connection is blocked \(the VPN gateway changed from/);
+    assert.equal(r.reason, 'up to date (cgw-hq); not carried out while the connection is blocked (it needs --allow-replace)');
     assert.equal(blocked.summary.blocked, 1);
     assert.equal(blocked.resources?.vco.blocked, 1);
     const allowed = first(plan({ connection: { generation: 2 }, site, gateways: gws, connections: [vco('vco-1', CGW)], flags: { allowReplace: true } }));
@@ -479,6 +479,17 @@ describe('destroy: connections first', () => {
     const p = planDestroy({ file: 'x.csv', manifestHash: 'h', prior: priors(prior(K)), inventory: new Map([['cn-hangzhou', []]]), flags: NO_FLAGS });
     assert.equal(p.resources, undefined);
     assert.equal('connection' in p.rows[0]!, false);
+  });
+});
+
+describe('import', () => {
+  it('records an existing connection (adopt) and creates nothing: a connection to create is skipped with why', () => {
+    const adopt = first(plan({ priorRow: {}, connections: [vco('vco-p', CGW, { remoteSubnet: ['192.168.9.0/24'] })], ctx: { command: 'import' } }));
+    assert.equal(adopt.connection?.action, 'adopt');
+    assert.equal(adopt.connection?.changes, undefined, 'import records; the next apply converges');
+    const none = first(plan({ priorRow: {}, connections: [], ctx: { command: 'import' } }));
+    assert.equal(none.connection?.action, 'skip');
+    assert.match(none.connection!.reason, /^nothing to import: new connection on /);
   });
 });
 
