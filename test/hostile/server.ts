@@ -16,6 +16,8 @@ export const BEHAVIOURS = [
   'html-200',
   '429',
   'quote-secret',
+  'commit-error-200',
+  'commit-odd-code',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
@@ -179,6 +181,23 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
         res.writeHead(429, { 'content-type': 'text/html', 'retry-after': '1', 'content-length': String(html.length) });
         res.end(html);
         return;
+      }
+      case 'commit-error-200':
+      case 'commit-odd-code': {
+        // The gateway is made (a later listing shows it), then the answer is an error that is no documented refusal:
+        // HTTP 200 with an error body, or a 4xx with a code no table lists for the create.
+        gateways.push({
+          CustomerGatewayId: `cgw-${randomUUID().replace(/-/g, '').slice(0, 21)}`,
+          IpAddress: p['IpAddress'] ?? '',
+          Name: p['Name'] ?? '',
+          Description: p['Description'] ?? '',
+          Asn: Number(p['Asn'] ?? 0),
+          CreateTime: Date.now(),
+          ResourceGroupId: 'rg-default',
+          Tags: { Tag: [] },
+        });
+        if (opts.behaviour === 'commit-error-200') return json(res, 200, { RequestId: requestId, Code: 'InvalidParameter', Message: 'The specified parameter is not valid.' });
+        return json(res, 400, { RequestId: requestId, Code: 'OperationFailed.Unexpected', Message: 'Something went wrong.' });
       }
       case 'quote-secret': {
         const key = p['AuthKey'] ?? '';
