@@ -9,7 +9,7 @@ import { checkEndpointUrl, resolveEndpoints, type EndpointOptions } from '../clo
 import { fetchInventory, fetchRegions } from '../cloud/inventory.js';
 import type { Credentials } from '../cloud/pop-client.js';
 import { NO_PROXY_SETTINGS, proxyFor, proxySecrets, proxySettings } from '../cloud/proxy.js';
-import { getCallerIdentity } from '../cloud/sts.js';
+import { getCallerIdentity, STS_ATTEMPTS } from '../cloud/sts.js';
 import type { CustomerGateway } from '../cloud/types.js';
 import { AuthError } from '../errors.js';
 import type { Options } from '../options.js';
@@ -128,7 +128,13 @@ async function connectSession(ctx: Context, journal: JournalRef | undefined, req
   try {
     // A journal of another endpoint is refused before any request; its account is checked on the STS answer.
     if (journal) checkEndpoint(journal.path, journal.header, conn.endpoint);
-    const who = await getCallerIdentity({ credentials: provider, endpoint: endpoints.sts, proxy: proxyFor(endpoints.sts, proxy), timeoutMs: o.timeoutMs });
+    const who = await getCallerIdentity({
+      credentials: provider,
+      endpoint: endpoints.sts,
+      proxy: proxyFor(endpoints.sts, proxy),
+      timeoutMs: o.timeoutMs,
+      retry: { attempts: STS_ATTEMPTS, ...o.retryBackoff },
+    });
     const caller = { accountId: who.accountId, accessKeyId: credentials.accessKeyId, arn: who.arn };
     if (journal) checkAccount(journal.path, journal.header, conn.endpoint, caller);
     return { conn, caller, endpoint: conn.endpoint, close };

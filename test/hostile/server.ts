@@ -18,6 +18,7 @@ export const BEHAVIOURS = [
   'quote-secret',
   'commit-error-200',
   'commit-odd-code',
+  'unavailable',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
@@ -199,6 +200,8 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
         if (opts.behaviour === 'commit-error-200') return json(res, 200, { RequestId: requestId, Code: 'InvalidParameter', Message: 'The specified parameter is not valid.' });
         return json(res, 400, { RequestId: requestId, Code: 'OperationFailed.Unexpected', Message: 'Something went wrong.' });
       }
+      case 'unavailable':
+        return json(res, 503, { RequestId: requestId, Code: 'ServiceUnavailable', Message: 'The request has failed due to a temporary failure of the server.' });
       case 'quote-secret': {
         const key = p['AuthKey'] ?? '';
         return json(res, 400, {
