@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { shouldColor } from './color.js';
+import { LineRanges } from './line-ranges.js';
 
 export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'export', 'init', 'emulator'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -140,7 +141,7 @@ interface BaseOptions {
   concurrency: number;
   maxFailures?: { count?: number; percent?: number };
   retryFailed: boolean;
-  only?: { lines: Set<number>; keys: Set<string>; text: string };
+  only?: Only;
   allowReplace: boolean;
   prune: boolean;
   forceUnlock: boolean;
@@ -192,12 +193,45 @@ export interface Terminal {
   columns?: number;
 }
 
-function positiveNumber(flag: string, v: string | undefined, integer = false): number | undefined {
+/** `--only`: line ranges (never expanded) and row keys, and the text as given (the plan header shows it). */
+export interface Only {
+  lines: LineRanges;
+  keys: Set<string>;
+  text: string;
+}
+
+/**
+ * The allowed range of each numeric flag, in one table: what it measures, its bounds, and why. Every value outside is
+ * refused with a message naming the flag and the range (a 2147483648 ms timeout once became 1 ms with a Node warning).
+ */
+const RANGES = {
+  // Timers take at most 2^31-1 ms; ten minutes is far above any API answer.
+  timeout: { min: 1, max: 600_000, integer: true, what: 'milliseconds' },
+  quota: { min: 1, max: 1_000_000, integer: true, what: 'customer gateways per region' },
+  // Above zero: 0 would send nothing ever. 100,000/s is far above any published limit (2/s for writes).
+  rate: { min: 0, max: 100_000, integer: false, what: 'write requests per second per region' },
+  concurrency: { min: 1, max: 1_000, integer: true, what: 'requests in flight per region and API' },
+  'max-failures': { min: 1, max: 100_000_000, integer: true, what: 'failed rows' },
+} as const;
+type RangedFlag = keyof typeof RANGES;
+
+/** More lines than a manifest can have (a 50 MB file has fewer): a larger number names no row. */
+export const MAX_LINE = 100_000_000;
+
+function rangeText(flag: RangedFlag): string {
+  const r = RANGES[flag];
+  return r.integer ? `a whole number from ${r.min} to ${r.max} (${r.what})` : `a number above ${r.min} and at most ${r.max} (${r.what})`;
+}
+
+/** A numeric flag within its range (RANGES); the value is parsed by our own pattern (Number() takes '0x10', '1e3', ''). */
+function rangedNumber(flag: RangedFlag, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${flag} needs a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
-  }
+  const r = RANGES[flag];
+  const t = v.trim();
+  const shape = r.integer ? /^\d{1,15}$/ : /^(?:\d{1,15}(?:\.\d{0,15})?|\.\d{1,15})$/;
+  const n = shape.test(t) ? Number(t) : Number.NaN;
+  const ok = Number.isFinite(n) && n <= r.max && (r.integer ? n >= r.min : n > r.min);
+  if (!ok) throw new UsageError(`--${flag} needs ${rangeText(flag)}, got '${v}'`);
   return n;
 }
 
@@ -205,29 +239,37 @@ function positiveNumber(flag: string, v: string | undefined, integer = false): n
 function envMs(env: Record<string, string | undefined>, name: string): number | undefined {
   const v = env[name];
   if (v === undefined || v === '') return undefined;
-  const n = Number(v);
+  const n = /^\d{1,7}$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > 600_000) throw new UsageError(`${name} must be a whole number of milliseconds (0-600000), got '${v}'`);
   return n;
 }
 
-export function parseOnly(v: string): { lines: Set<number>; keys: Set<string>; text: string } {
-  const lines = new Set<number>();
+/** A line number of --only: digits, 1 to MAX_LINE (no float rounding: a 17-digit number is refused by its length). */
+function lineNumber(part: string, digits: string): number {
+  const n = digits.length <= 9 ? Number(digits) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_LINE)) throw new UsageError(`--only: line numbers go from 1 to ${MAX_LINE}, got '${part}'`);
+  return n;
+}
+
+/** `--only 4,7-9,cn-hangzhou/203.0.113.10`: ranges kept as ranges, so time and memory follow the parts, not the lines. */
+export function parseOnly(v: string): Only {
+  const ranges: Array<[number, number]> = [];
   const keys = new Set<string>();
   for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
     const range = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (range) {
-      const a = Number(range[1]);
-      const b = Number(range[2] ?? range[1]);
-      if (b < a || b - a > 1_000_000) throw new UsageError(`--only: bad line range '${part}'`);
-      for (let i = a; i <= b; i++) lines.add(i);
+      const a = lineNumber(part, range[1]!);
+      const b = range[2] === undefined ? a : lineNumber(part, range[2]);
+      if (b < a) throw new UsageError(`--only: bad line range '${part}' (the first line comes first: ${b}-${a})`);
+      ranges.push([a, b]);
     } else if (/^[a-z0-9-]+\/[^/\s]+$/i.test(part)) {
       keys.add(part);
     } else {
       throw new UsageError(`--only takes line numbers (4,7-9) or keys (cn-hangzhou/203.0.113.10), got '${part}'`);
     }
   }
-  if (lines.size === 0 && keys.size === 0) throw new UsageError('--only needs at least one line number or key');
-  return { lines, keys, text: v };
+  if (ranges.length === 0 && keys.size === 0) throw new UsageError('--only needs at least one line number or key');
+  return { lines: LineRanges.of(ranges), keys, text: v };
 }
 
 export function parseMaxFailures(v: string | undefined): { count?: number; percent?: number } | undefined {
@@ -236,11 +278,10 @@ export function parseMaxFailures(v: string | undefined): { count?: number; perce
   if (!m) throw new UsageError(`--max-failures takes a count (5) or a percentage (10%), got '${v}'`);
   const n = Number(m[1]);
   if (m[2]) {
-    if (n <= 0 || n > 100) throw new UsageError(`--max-failures percentage must be in (0, 100], got '${v}'`);
+    if (n <= 0 || n > 100) throw new UsageError(`--max-failures percentage must be above 0 and at most 100, got '${v}'`);
     return { percent: n };
   }
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--max-failures count must be a positive integer, got '${v}'`);
-  return { count: n };
+  return { count: rangedNumber('max-failures', m[1]) };
 }
 
 /** `<manifest>.state.jsonl` -> `<manifest>.results`: reports live beside the journal they are made from. */
@@ -386,14 +427,14 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     stsEndpoint: str('sts-endpoint'),
     proxy: str('proxy'),
     profile: str('profile'),
-    timeoutMs: positiveNumber('timeout', str('timeout'), true) ?? 10_000,
+    timeoutMs: rangedNumber('timeout', str('timeout')) ?? 10_000,
     offline: bool('offline'),
-    quota: positiveNumber('quota', str('quota'), true) ?? 100,
+    quota: rangedNumber('quota', str('quota')) ?? 100,
     quotaGiven: str('quota') !== undefined,
     yes: bool('yes'),
     skipInvalid: bool('skip-invalid'),
-    rate: positiveNumber('rate', str('rate')),
-    concurrency: positiveNumber('concurrency', str('concurrency'), true) ?? 16,
+    rate: rangedNumber('rate', str('rate')),
+    concurrency: rangedNumber('concurrency', str('concurrency')) ?? 16,
     maxFailures: parseMaxFailures(str('max-failures')),
     retryFailed: bool('retry-failed'),
     only: only !== undefined ? parseOnly(only) : undefined,

@@ -5,7 +5,7 @@ import type { ManifestOptions } from '../options.js';
 import { currentOf, describeChanges, driftOf } from '../plan/drift.js';
 import type { Context } from '../run/context.js';
 import { journalRef, openForAppend, priorRows, readJournalRun, withLockedJournal, type JournalRun, type LockedRun } from '../run/journal-run.js';
-import { requireJournal, selector } from '../run/select.js';
+import { requireJournal, requireSelected, selector } from '../run/select.js';
 import { listRegions, openSession } from '../run/session.js';
 import { fingerprint } from '../secrets.js';
 import { OWNED, type FieldChange, type PriorRow } from '../types.js';
@@ -27,10 +27,11 @@ export async function runRefresh(ctx: Context<ManifestOptions>): Promise<number>
 async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: LockedRun | undefined): Promise<number> {
   const o = ctx.options;
   const journal = requireJournal(ctx, run.read);
+  const inRun = selector(ctx) ?? (() => true);
+  requireSelected(ctx, [...journal.rows.values()].map((r) => ({ inRun: inRun(r), ref: r })), `the journal ${o.statePath}`);
   const session = await openSession(ctx, journalRef(run));
   try {
     const fp = (k: string): string => fingerprint(journal.header.fingerprintKey, k);
-    const inRun = selector(ctx) ?? (() => true);
     const owned = [...journal.rows.values()]
       .filter((r) => inRun(r) && OWNED.has(r.status) && r.gatewayId)
       .sort((a, b) => a.line - b.line || (a.key < b.key ? -1 : 1));

@@ -15,7 +15,7 @@ import { toPriorRows, type JournalFile, type JournalRow } from '../state/journal
 import { MAYBE_CREATED, OWNED, type Manifest, type Plan, type PlannedRow, type PriorRow } from '../types.js';
 import { warn, type Context } from './context.js';
 import { journalRef, readJournalRun, type JournalRun } from './journal-run.js';
-import { planFlags, selector } from './select.js';
+import { planFlags, requireSelected, selector } from './select.js';
 import { listRegions, offeredRegions, tryOpenSession, type Session } from './session.js';
 
 /** Reads the manifest: first of all, so a manifest that cannot be read costs no request at all. */
@@ -48,7 +48,7 @@ export async function planFrom(
     regions = offered;
     inventory = await listRegions(ctx, session, wanted.filter((r) => offered.has(r)));
   }
-  return planManifest(manifest, {
+  const plan = planManifest(manifest, {
     command,
     online,
     inventory,
@@ -60,12 +60,14 @@ export async function planFrom(
     select: selector(ctx),
     ...(session ? { target: { accountId: session.caller.accountId, endpoint: session.endpoint } } : {}),
   });
+  requireSelected(ctx, plan.rows, manifest.file);
+  return plan;
 }
 
 /** destroy's plan: the journal's gateways against the listing of their regions. */
 export async function destroyPlanFrom(ctx: Context<ManifestOptions>, session: Session, journal: JournalFile): Promise<Plan> {
   const prior = toPriorRows(journal.rows);
-  return planDestroy({
+  const plan = planDestroy({
     file: ctx.options.manifest,
     manifestHash: journal.header.manifest.hash,
     prior,
@@ -75,6 +77,8 @@ export async function destroyPlanFrom(ctx: Context<ManifestOptions>, session: Se
     flags: planFlags(ctx),
     target: { accountId: session.caller.accountId, endpoint: session.endpoint },
   });
+  requireSelected(ctx, plan.rows, `the journal ${ctx.options.statePath}`);
+  return plan;
 }
 
 /** 0: apply would carry out every row of the run; 1: rows are invalid or blocked (apply refuses them). */
