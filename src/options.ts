@@ -99,12 +99,18 @@ ${EXIT_TEXT}
 AuthKeys: keep them out of the manifest with auth_key: env:NAME; they are never printed, logged or stored.
 `;
 
+/** Where a command takes other values than FLAGS says (init and export write manifests): its help shows only those. */
+const OWN_VALUES: Partial<Record<Exclude<Command, 'emulator'>, Partial<Record<Flag, { arg: string; help: string }>>>> = {
+  init: { format: { arg: 'csv|yaml|xlsx', help: 'the manifest format to write (default: from the file name, else csv)' } },
+  export: { format: { arg: 'csv|yaml|xlsx', help: 'the manifest format to write (default: from -o FILE, else csv)' } },
+};
+
 export function commandHelp(command: Exclude<Command, 'emulator'>): string {
   const s = SYNOPSIS[command];
   const lines = TAKES[command]
     .filter((f) => FLAGS[f].help !== '')
     .map((f) => {
-      const spec: FlagSpec = FLAGS[f];
+      const spec: FlagSpec = { ...FLAGS[f], ...OWN_VALUES[command]?.[f] };
       const name = `${spec.short ? `-${spec.short}, ` : ''}--${f}${spec.arg ? ` ${spec.arg}` : ''}`;
       return `  ${name.padEnd(28)} ${spec.help}`;
     });
@@ -320,8 +326,67 @@ const takers = (flag: Flag): string[] => (Object.keys(TAKES) as Array<keyof type
 
 type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
+/**
+ * Edit distance with adjacent transpositions (optimal string alignment): `aply` -> `apply` 1, `regoin` -> `region` 1.
+ * Inputs are command and flag names typed by a person (argv), so the quadratic table is small.
+ */
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || a.length > 64 || b.length > 64) return Number.POSITIVE_INFINITY;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The candidate nearest to `word` within 2 edits (1 for words of 4 letters or fewer), if one is. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  const limit = w.length <= 4 ? 1 : 2;
+  let best: string | undefined;
+  let bestD = limit + 1;
+  for (const c of candidates) {
+    const dist = distance(w, c);
+    if (dist < bestD) {
+      best = c;
+      bestD = dist;
+    }
+  }
+  return best;
+}
+
+const STRING_FLAGS = new Set(Object.entries(FLAGS).filter(([, f]) => f.type === 'string').map(([k]) => k));
+
+/**
+ * A `--name` no command knows is refused before parsing, with the nearest flag: the command's own first, else any
+ * other command's (saying which commands take it). Values of string flags are skipped, and nothing after `--`.
+ */
+function unknownFlag(command: Exclude<Command, 'emulator'>, args: string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return;
+    if (!a.startsWith('--')) continue;
+    const name = a.slice(2).split('=')[0]!;
+    if (name in FLAGS) {
+      if (STRING_FLAGS.has(name) && !a.includes('=')) i++;
+      continue;
+    }
+    const own = closest(name, TAKES[command].filter((f) => FLAGS[f].help !== ''));
+    const any = own ?? closest(name, (Object.keys(FLAGS) as Flag[]).filter((f) => FLAGS[f].help !== ''));
+    const others = any && !own ? takers(any as Flag) : [];
+    const hint = any ? `; did you mean --${any}?${others.length ? ` (${others.join(', ')} ${others.length === 1 ? 'takes' : 'take'} it)` : ''}` : '';
+    throw new UsageError(`cgw-batch ${command} has no option --${name}${hint} (see cgw-batch ${command} --help)`);
+  }
+}
+
 /** The command's flags and positionals; a flag it does not take, or an AuthKey on the command line, is refused. */
 function parseFlags(command: Exclude<Command, 'emulator'>, args: string[]): { values: FlagValues; positionals: string[] } | { help: string } {
+  unknownFlag(command, args);
   let parsed: { values: Record<string, string | boolean | Array<string | boolean> | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
@@ -358,7 +423,8 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') return { kind: 'help', text: HELP };
   if (first === '--version' || first === '-v') return { kind: 'version' };
   if (!(COMMANDS as readonly string[]).includes(first)) {
-    throw new UsageError(`unknown command '${first}'; commands: ${COMMANDS.join(', ')} (see cgw-batch --help)`);
+    const near = closest(first, COMMANDS);
+    throw new UsageError(`unknown command '${first}'${near ? `; did you mean '${near}'?` : ';'} commands: ${COMMANDS.join(', ')} (see cgw-batch --help)`);
   }
   const command = first as Command;
   if (command === 'emulator') return { kind: 'emulator', argv: argv.slice(1) };

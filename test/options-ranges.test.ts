@@ -76,3 +76,35 @@ test('the CLI: --only naming no row exits 2 saying so; one out-of-range flag exi
     t.cleanup();
   }
 });
+
+test('did you mean: misspelt commands and flags get the nearest name; a flag of another command says who takes it', () => {
+  refused(['aply', 'm.csv'], /^unknown command 'aply'; did you mean 'apply'\? commands: plan, apply/);
+  refused(['stauts'], /did you mean 'status'\?/);
+  refused(['frobnicate'], /^unknown command 'frobnicate'; commands: /);
+  refused(['apply', 'm.csv', '--dry-runn'], /^cgw-batch apply has no option --dry-runn; did you mean --dry-run\? \(see cgw-batch apply --help\)$/);
+  refused(['apply', 'm.csv', '--regoin', 'cn-hangzhou'], /has no option --regoin; did you mean --region\? \(export takes it\)/);
+  refused(['export', '--regoin', 'cn-hangzhou'], /^cgw-batch export has no option --regoin; did you mean --region\? \(see/);
+  refused(['plan', 'm.csv', '--offlien'], /did you mean --offline\?/);
+  refused(['plan', 'm.csv', '--only=2', '--zzzzzz'], /^cgw-batch plan has no option --zzzzzz \(see cgw-batch plan --help\)$/);
+  // The value of an option is not an option, nor is anything after `--`.
+  const ok = resolveOptions(['plan', '--sheet=--dry-runn', 'm.xlsx'], TERM);
+  assert.ok(ok.kind === 'run' && ok.options.sheet === '--dry-runn');
+  refused(['plan', 'm.xlsx', '--', '--dry-runn'], /one manifest at a time/);
+});
+
+test('each --help lists only the values its command takes', () => {
+  const help = (cmd: string): string => {
+    const h = resolveOptions([cmd, '--help'], TERM);
+    assert.ok(h.kind === 'help');
+    return h.text;
+  };
+  for (const cmd of ['init', 'export']) {
+    assert.match(help(cmd), /--format csv\|yaml\|xlsx/);
+    assert.doesNotMatch(help(cmd), /text\|json/);
+  }
+  for (const cmd of ['plan', 'apply', 'import', 'destroy', 'refresh', 'status']) {
+    assert.match(help(cmd), /--format text\|json/);
+    assert.doesNotMatch(help(cmd), /csv\|yaml/);
+  }
+  assert.doesNotMatch(help('report'), /--format/);
+});
