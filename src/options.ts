@@ -380,7 +380,7 @@ function unknownFlag(command: Exclude<Command, 'emulator'>, args: string[]): voi
     const any = own ?? closest(name, (Object.keys(FLAGS) as Flag[]).filter((f) => FLAGS[f].help !== ''));
     const others = any && !own ? takers(any as Flag) : [];
     const hint = any ? `; did you mean --${any}?${others.length ? ` (${others.join(', ')} ${others.length === 1 ? 'takes' : 'take'} it)` : ''}` : '';
-    throw new UsageError(`cgw-batch ${command} has no option --${name}${hint} (see cgw-batch ${command} --help)`);
+    throw new UsageError(`${command} has no option --${name}${hint} (see cgw-batch ${command} --help)`);
   }
 }
 

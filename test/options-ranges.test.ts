@@ -81,11 +81,11 @@ test('did you mean: misspelt commands and flags get the nearest name; a flag of 
   refused(['aply', 'm.csv'], /^unknown command 'aply'; did you mean 'apply'\? commands: plan, apply/);
   refused(['stauts'], /did you mean 'status'\?/);
   refused(['frobnicate'], /^unknown command 'frobnicate'; commands: /);
-  refused(['apply', 'm.csv', '--dry-runn'], /^cgw-batch apply has no option --dry-runn; did you mean --dry-run\? \(see cgw-batch apply --help\)$/);
+  refused(['apply', 'm.csv', '--dry-runn'], /^apply has no option --dry-runn; did you mean --dry-run\? \(see cgw-batch apply --help\)$/);
   refused(['apply', 'm.csv', '--regoin', 'cn-hangzhou'], /has no option --regoin; did you mean --region\? \(export takes it\)/);
-  refused(['export', '--regoin', 'cn-hangzhou'], /^cgw-batch export has no option --regoin; did you mean --region\? \(see/);
+  refused(['export', '--regoin', 'cn-hangzhou'], /^export has no option --regoin; did you mean --region\? \(see/);
   refused(['plan', 'm.csv', '--offlien'], /did you mean --offline\?/);
-  refused(['plan', 'm.csv', '--only=2', '--zzzzzz'], /^cgw-batch plan has no option --zzzzzz \(see cgw-batch plan --help\)$/);
+  refused(['plan', 'm.csv', '--only=2', '--zzzzzz'], /^plan has no option --zzzzzz \(see cgw-batch plan --help\)$/);
   // The value of an option is not an option, nor is anything after `--`.
   const ok = resolveOptions(['plan', '--sheet=--dry-runn', 'm.xlsx'], TERM);
   assert.ok(ok.kind === 'run' && ok.options.sheet === '--dry-runn');

@@ -5,6 +5,7 @@ import type { FileOptions } from '../options.js';
 import { warn, type Context } from '../run/context.js';
 import { listRegions, offeredRegions, openSession } from '../run/session.js';
 import { formatOfName, writeNewFile } from '../run/write-new.js';
+import { printable } from '../text.js';
 
 export async function runExport(ctx: Context<FileOptions>): Promise<number> {
   const o = ctx.options;
@@ -30,7 +31,7 @@ export async function runExport(ctx: Context<FileOptions>): Promise<number> {
     for (const n of out.notes) warn(ctx, n);
     if (out.envVars.length > 0) {
       ctx.err.write(`${out.envVars.length} gateway(s) have a BGP AuthKey; the manifest reads each from a variable. Set these before planning:\n`);
-      for (const v of out.envVars) ctx.err.write(`  ${v.name}   (${v.gatewayId})\n`);
+      for (const v of out.envVars) ctx.err.write(`  ${printable(v.name)}   (${printable(v.gatewayId)})\n`);
     }
     ctx.err.write(`next: cgw-batch import ${o.output ?? '<file>'} to adopt them, then cgw-batch plan shows nothing to do\n`);
     return EXIT.ok;

@@ -8,6 +8,7 @@ import { journalRef, openForAppend, priorRows, readJournalRun, withLockedJournal
 import { requireJournal, requireSelected, selector } from '../run/select.js';
 import { listRegions, openSession } from '../run/session.js';
 import { fingerprint } from '../secrets.js';
+import { printable as p, safeJson } from '../text.js';
 import { OWNED, type FieldChange, type PriorRow } from '../types.js';
 
 interface DriftRow {
@@ -71,7 +72,7 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
     const changed = found.length - deleted;
     if (o.format === 'json') {
       ctx.out.write(
-        JSON.stringify({
+        safeJson({
           type: 'refresh',
           state: o.statePath,
           account: session.caller.accountId ?? null,
@@ -84,10 +85,11 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
     } else if (!o.quiet) {
       for (const d of found) {
         const what = d.drift === 'deleted' ? 'deleted outside cgw-batch' : `changed outside cgw-batch: ${describeChanges(d.changes)}`;
-        ctx.out.write(`line ${d.line}  ${d.key}  ${d.gatewayId}  ${what}\n`);
+        // Names, tags and ids as the cloud has them (anyone can edit them in the console): shown printable.
+        ctx.out.write(`line ${d.line}  ${p(d.key)}  ${p(d.gatewayId)}  ${p(what)}\n`);
       }
       ctx.out.write(
-        `refresh: ${drift.length} gateway(s) checked in account ${session.caller.accountId ?? '(unknown)'} at ${session.endpoint}, ${deleted} deleted outside the tool, ${changed} changed` +
+        `refresh: ${drift.length} gateway(s) checked in account ${p(session.caller.accountId ?? '(unknown)')} at ${p(session.endpoint)}, ${deleted} deleted outside the tool, ${changed} changed` +
           (found.length === 0 ? ' — no drift\n' : o.write ? '; the journal now records what the cloud has\n' : '; run with --write to record it in the journal, or apply to converge\n'),
       );
     }

@@ -10,6 +10,7 @@ import { columnsOf } from '../run/finish.js';
 import { readJournalRun } from '../run/journal-run.js';
 import { planOfJournal } from '../run/plan-from.js';
 import { requireJournal } from '../run/select.js';
+import { printable as p, safeJson } from '../text.js';
 
 /** What the words that need it mean, said once under the table. */
 const MEANS: Partial<Record<Outcome, string>> = {
@@ -30,7 +31,7 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
   if (o.format === 'json') {
     // The same fields and values as results.json's rows and header (run_id: none; status reads, it does not run).
     ctx.out.write(
-      JSON.stringify({
+      safeJson({
         state: o.statePath,
         journal_id: header.runId,
         manifest: header.manifest,
@@ -44,8 +45,9 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
       }) + '\n',
     );
   } else {
-    ctx.out.write(`journal ${o.statePath}\naccount ${header.accountId ?? `(key ${header.accessKeyId ?? '?'})`} at ${header.endpoint}; updated ${header.updatedAt}\n\n`);
-    const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', r.ref.region, r.ref.ip, r.outcome, r.gatewayId ?? '-', r.errorCode ?? '']);
+    // The journal's header and rows hold what files and servers said: every value is shown printable.
+    ctx.out.write(`journal ${p(o.statePath)}\naccount ${p(header.accountId ?? `(key ${header.accessKeyId ?? '?'})`)} at ${p(header.endpoint)}; updated ${p(header.updatedAt)}\n\n`);
+    const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', p(r.ref.region), p(r.ref.ip), r.outcome, p(r.gatewayId ?? '-'), p(r.errorCode ?? '')]);
     const head = ['line', 'region', 'ip', 'outcome', 'gateway', 'last error'];
     const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...table.map((t) => (t[i] ?? '').length))));
     const fmt = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();

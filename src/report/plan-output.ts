@@ -1,4 +1,6 @@
 // Renders a Plan for people (header, table, actions with reasons, issues, quota) and as JSON for tools. Pure.
+// Every name and value from a file or a server goes through printable(): a cell or an answer cannot drive the terminal.
+import { printable as p } from '../text.js';
 import { PLAN_ACTIONS, type FieldChange, type Issue, type Plan, type PlanAction, type PlanSummary, type PlannedRow, type Severity } from '../types.js';
 
 export interface PlanJsonIssue {
@@ -98,19 +100,20 @@ const ACTION_COLOR: Partial<Record<PlanAction, string>> = {
 
 /** `file:line` (or `file:Sheet!D4` for a spreadsheet cell), or just `file` for issues about the whole file (line 0). */
 export function location(file: string, line: number, cell?: string): string {
-  if (cell) return `${file}:${cell}`;
-  return line > 0 ? `${file}:${line}` : file;
+  if (cell) return `${p(file)}:${p(cell)}`;
+  return line > 0 ? `${p(file)}:${line}` : p(file);
 }
 
 /** One issue as `file:line  field  code  message` (two spaces between columns; `-` for no field). */
 export function formatIssue(i: Issue, paint: Paint = (_c, s) => s): string {
-  return `${location(i.file, i.line, i.cell)}  ${i.field || '-'}  ${paint(SEVERITY_COLOR[i.severity], i.code)}  ${i.message}`;
+  return `${location(i.file, i.line, i.cell)}  ${p(i.field) || '-'}  ${paint(SEVERITY_COLOR[i.severity], p(i.code))}  ${p(i.message)}`;
 }
 
 const QUOTED = new Set(['name', 'description']);
+/** A value quoted as JSON (which escapes C0 controls but leaves C1, bidi and zero-width characters), then printable. */
 function showValue(field: string, v: string | undefined): string {
   if (v === undefined) return '(none)';
-  return QUOTED.has(field) || field.startsWith('tag:') ? JSON.stringify(v) : v;
+  return p(QUOTED.has(field) || field.startsWith('tag:') ? JSON.stringify(v) : v);
 }
 
 function table(plan: Plan, paint: Paint): string[] {
@@ -122,7 +125,10 @@ function table(plan: Plan, paint: Paint): string[] {
   const regions = Object.keys(plan.byRegion).sort();
   // A garbage "region" can be a 60 KB cell: label the table with a clipped form (the row's own issue names it).
   const MAX = 40;
-  const clip = (r: string): string => (r.length > MAX ? r.slice(0, MAX - 1) + '…' : r);
+  const clip = (r: string): string => {
+    const shown = p(r);
+    return shown.length > MAX ? shown.slice(0, MAX - 1) + '…' : shown;
+  };
   const width = Math.max(6, ...regions.map((r) => clip(r).length));
   const line = (name: string, s: PlanSummary): string => '  ' + clip(name).padEnd(width) + heads.map((c) => '  ' + String(s[c]).padStart(Math.max(label(c).length, 5))).join('');
   const out = [paint(ANSI.bold, '  ' + 'region'.padEnd(width) + heads.map((c) => '  ' + label(c).padStart(Math.max(label(c).length, 5))).join(''))];
@@ -139,8 +145,8 @@ function actionBlock(plan: Plan, paint: Paint): string[] {
     if (!shown(r)) continue;
     const color = ACTION_COLOR[r.action];
     const act = color ? paint(color, r.action) : r.action;
-    out.push(`  ${location(r.ref.file, r.ref.line)}  ${r.ref.key}  ${act}  ${r.reason}`);
-    for (const c of r.changes ?? []) out.push(`      ${c.field}: ${showValue(c.field, c.before)} -> ${showValue(c.field, c.after)}`);
+    out.push(`  ${location(r.ref.file, r.ref.line)}  ${p(r.ref.key)}  ${act}  ${p(r.reason)}`);
+    for (const c of r.changes ?? []) out.push(`      ${p(c.field)}: ${showValue(c.field, c.before)} -> ${showValue(c.field, c.after)}`);
   }
   return out;
 }
@@ -151,7 +157,7 @@ function quotaBlock(plan: Plan): string[] {
     const existing = q.existing === undefined ? 'existing not counted (offline)' : `${q.existing} existing`;
     const after = q.existing === undefined ? undefined : q.existing + q.creates;
     const head = after === undefined ? '' : `  (${Math.max(0, q.quota - after)} left after this run)`;
-    return `  ${q.region.padEnd(16)} ${existing} + ${q.creates} new${q.deletes ? ` - ${q.deletes} deleted` : ''} of ${q.quota}${head}`;
+    return `  ${p(q.region).padEnd(16)} ${existing} + ${q.creates} new${q.deletes ? ` - ${q.deletes} deleted` : ''} of ${q.quota}${head}`;
   });
 }
 
@@ -160,10 +166,10 @@ export function renderPlanText(plan: Plan, opts: { color: boolean }): string {
   const mode = plan.online ? 'online' : 'offline: existing gateways, quota use and region availability not checked';
   const manifestRows = plan.rows.filter((r) => !r.orphan).length;
   const what = plan.command === 'destroy' ? `${plan.rows.length} journal row(s)` : `${plan.manifest.format}, ${manifestRows} row(s), ${mode}`;
-  const out: string[] = [paint(ANSI.bold, `cgw-batch ${plan.command}: ${plan.manifest.file} (${what})`)];
-  if (plan.target) out.push(`account ${plan.target.accountId ?? '(unknown)'} at ${plan.target.endpoint}`);
+  const out: string[] = [paint(ANSI.bold, `cgw-batch ${plan.command}: ${p(plan.manifest.file)} (${what})`)];
+  if (plan.target) out.push(`account ${p(plan.target.accountId ?? '(unknown)')} at ${p(plan.target.endpoint)}`);
   const f = plan.flags;
-  const flags = [f.allowReplace && '--allow-replace', f.prune && '--prune', f.retryFailed && '--retry-failed', f.skipInvalid && '--skip-invalid', f.only && `--only ${f.only}`].filter(Boolean);
+  const flags = [f.allowReplace && '--allow-replace', f.prune && '--prune', f.retryFailed && '--retry-failed', f.skipInvalid && '--skip-invalid', f.only && `--only ${p(f.only)}`].filter(Boolean);
   if (flags.length) out.push(`with ${flags.join(' ')}`);
   out.push('', ...table(plan, paint));
 

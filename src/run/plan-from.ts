@@ -11,6 +11,7 @@ import { planManifest } from '../plan/plan.js';
 import { emptySummary } from '../plan/summary.js';
 import { planToJson, renderPlanText } from '../report/plan-output.js';
 import { fingerprint } from '../secrets.js';
+import { safeJson } from '../text.js';
 import { toPriorRows, type JournalFile, type JournalRow } from '../state/journal.js';
 import { MAYBE_CREATED, OWNED, type Manifest, type Plan, type PlannedRow, type PriorRow } from '../types.js';
 import { warn, type Context } from './context.js';
@@ -87,7 +88,7 @@ export function planExitCode(plan: Plan): number {
 }
 
 export function printPlan(ctx: Context, plan: Plan): void {
-  if (ctx.options.format === 'json') ctx.out.write(JSON.stringify({ type: 'plan', ...planToJson(plan) }) + '\n');
+  if (ctx.options.format === 'json') ctx.out.write(safeJson({ type: 'plan', ...planToJson(plan) }) + '\n');
   else ctx.out.write(renderPlanText(plan, { color: ctx.options.color }));
 }
 

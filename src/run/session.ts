@@ -13,6 +13,7 @@ import { getCallerIdentity, STS_ATTEMPTS } from '../cloud/sts.js';
 import type { CustomerGateway } from '../cloud/types.js';
 import { AuthError } from '../errors.js';
 import type { Options } from '../options.js';
+import { printable } from '../text.js';
 import { checkAccount, checkEndpoint, type Caller, type JournalHeader } from '../state/journal.js';
 import type { Context } from './context.js';
 
@@ -156,7 +157,7 @@ export async function listRegions(ctx: Context, session: Session, regions: Itera
       const step = Math.floor(listed / LONG_LISTING);
       if (listed < total && step === (shown.get(region) ?? 0)) return;
       shown.set(region, step);
-      ctx.err.write(`listing ${region}: ${listed} of ${total} gateways\n`);
+      ctx.err.write(`listing ${printable(region)}: ${listed} of ${total} gateways\n`);
     },
   });
 }

@@ -19,6 +19,7 @@ export const BEHAVIOURS = [
   'commit-error-200',
   'commit-odd-code',
   'unavailable',
+  'evil-code',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
@@ -199,6 +200,11 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
         });
         if (opts.behaviour === 'commit-error-200') return json(res, 200, { RequestId: requestId, Code: 'InvalidParameter', Message: 'The specified parameter is not valid.' });
         return json(res, 400, { RequestId: requestId, Code: 'OperationFailed.Unexpected', Message: 'Something went wrong.' });
+      }
+      case 'evil-code': {
+        // Terminal escapes, a C1 CSI, a bidi override and a zero-width space in the code and the message.
+        const evil = '\x1b[2J\u009b31m\u202eedoc\u200b\x1b]0;pwned\x07';
+        return json(res, 400, { RequestId: requestId, Code: `Bad${evil}`, Message: `Rejected ${evil}` });
       }
       case 'unavailable':
         return json(res, 503, { RequestId: requestId, Code: 'ServiceUnavailable', Message: 'The request has failed due to a temporary failure of the server.' });
