@@ -39,8 +39,4 @@ export class LineRanges {
   toArray(): Array<[number, number]> {
     return this.starts.map((s, i) => [s, this.ends[i]!]);
   }
-
-  get isEmpty(): boolean {
-    return this.starts.length === 0;
-  }
 }
