@@ -357,6 +357,16 @@ export function isDocumentedRefusal(action: string, status: number | undefined, 
 }
 
 /**
+ * Whether `code` is one of the API's own codes this module knows by name (its tables, not the families): such a code
+ * says nothing about the request's values, whatever letters a short secret shares with it.
+ */
+export function isKnownCode(code: string): boolean {
+  if (COMMON_REFUSALS.has(code) || AUTH_CODES.has(code) || CLOCK_CODES.has(code) || QUOTA_CODES.has(code) || TRANSIENT_CODES.has(code)) return true;
+  if (code === 'OperationConflict' || code === 'Throttling' || code === 'Throttling.User' || code === 'Throttling.Api') return true;
+  return Object.values(ACTION_REFUSALS).some((codes) => codes.has(code));
+}
+
+/**
  * An error built from the server's answer (`status` is the HTTP status it came with), marked as an unknown outcome
  * unless it is a documented refusal of `action`: reconciled by listing rather than trusted as "nothing happened".
  */

@@ -3,7 +3,7 @@ import type { Agent } from 'node:http';
 import RPCClient from '@alicloud/pop-core';
 import { MIN_SECRET_LENGTH, quotesSecret, Redactor } from '../secrets.js';
 import type { Tag } from '../types.js';
-import { CloudError, toCloudError, unlessRefusal } from './errors.js';
+import { CloudError, isKnownCode, toCloudError, unlessRefusal } from './errors.js';
 import { listAllPages } from './inventory.js';
 import { boundedAgent, Exchange, onAbort, retryAfterMs, withinExchange } from './transport.js';
 import type {
@@ -171,7 +171,8 @@ function answerOf(e: unknown): Record<string, unknown> {
 function withholdShortEchoes(err: CloudError, answer: Record<string, unknown>, short: readonly string[]): CloudError {
   if (short.length === 0) return err;
   const quoted = (v: unknown): boolean => (typeof v === 'string' || typeof v === 'number') && short.some((s) => quotesSecret(String(v), s));
-  const inCode = quoted(answer.Code);
+  // A code the API documents is no echo of the request, though a 1-character key may be one of its letters.
+  const inCode = !(typeof answer.Code === 'string' && isKnownCode(answer.Code)) && quoted(answer.Code);
   const inRequestId = quoted(answer.RequestId);
   if (!quoted(answer.Message) && !inCode && !inRequestId) return err;
   const code = inCode ? 'InvalidResponse.QuotedSecret' : err.code;
