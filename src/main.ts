@@ -5,6 +5,7 @@ import { EXIT, ExitError, isUserError } from './errors.js';
 import type { Io } from './io.js';
 import { resolveOptions } from './options.js';
 import { Redactor } from './secrets.js';
+import { printableLines } from './text.js';
 import { makeContext, withOptions, type Context } from './run/context.js';
 
 function version(): string {
@@ -49,8 +50,9 @@ function hint(e: CloudError): string {
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const redactor = new Redactor();
+  // Redacted first, then shown printable: a file name or a server's code in a message cannot drive the terminal.
   const fail = (message: string, code: number): number => {
-    io.stderr.write(redactor.redact(`cgw-batch: ${message}\n`));
+    io.stderr.write(printableLines(redactor.redact(`cgw-batch: ${message}`)) + '\n');
     return code;
   };
   try {

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { shouldColor } from './color.js';
+import { LineRanges } from './line-ranges.js';
 
 export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'configs', 'export', 'init', 'emulator'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -106,12 +107,18 @@ ${EXIT_TEXT}
 AuthKeys: keep them out of the manifest with auth_key: env:NAME; they are never printed, logged or stored.
 `;
 
+/** Where a command takes other values than FLAGS says (init and export write manifests): its help shows only those. */
+const OWN_VALUES: Partial<Record<Exclude<Command, 'emulator'>, Partial<Record<Flag, { arg: string; help: string }>>>> = {
+  init: { format: { arg: 'csv|yaml|xlsx', help: 'the manifest format to write (default: from the file name, else csv)' } },
+  export: { format: { arg: 'csv|yaml|xlsx', help: 'the manifest format to write (default: from -o FILE, else csv)' } },
+};
+
 export function commandHelp(command: Exclude<Command, 'emulator'>): string {
   const s = SYNOPSIS[command];
   const lines = TAKES[command]
     .filter((f) => FLAGS[f].help !== '')
     .map((f) => {
-      const spec: FlagSpec = FLAGS[f];
+      const spec: FlagSpec = { ...FLAGS[f], ...OWN_VALUES[command]?.[f] };
       const name = `${spec.short ? `-${spec.short}, ` : ''}--${f}${spec.arg ? ` ${spec.arg}` : ''}`;
       return `  ${name.padEnd(28)} ${spec.help}`;
     });
@@ -153,7 +160,7 @@ interface BaseOptions {
   concurrency: number;
   maxFailures?: { count?: number; percent?: number };
   retryFailed: boolean;
-  only?: { lines: Set<number>; keys: Set<string>; text: string };
+  only?: Only;
   allowReplace: boolean;
   prune: boolean;
   forceUnlock: boolean;
@@ -213,12 +220,46 @@ export interface Terminal {
   columns?: number;
 }
 
-function positiveNumber(flag: string, v: string | undefined, integer = false): number | undefined {
+/** `--only`: line ranges (never expanded) and row keys, and the text as given (the plan header shows it). */
+export interface Only {
+  lines: LineRanges;
+  keys: Set<string>;
+  text: string;
+}
+
+/**
+ * The allowed range of each numeric flag, in one table: what it measures, its bounds, and why. Every value outside is
+ * refused with a message naming the flag and the range (a 2147483648 ms timeout once became 1 ms with a Node warning).
+ */
+const RANGES = {
+  // Timers take at most 2^31-1 ms; ten minutes is far above any API answer.
+  timeout: { min: 1, max: 600_000, integer: true, what: 'milliseconds' },
+  quota: { min: 1, max: 1_000_000, integer: true, what: 'customer gateways per region' },
+  'quota-vpn-connections': { min: 1, max: 1_000, integer: true, what: 'IPsec connections per VPN gateway' },
+  // Above zero: 0 would send nothing ever. 100,000/s is far above any published limit (2/s for writes).
+  rate: { min: 0, max: 100_000, integer: false, what: 'write requests per second per region' },
+  concurrency: { min: 1, max: 1_000, integer: true, what: 'requests in flight per region and API' },
+  'max-failures': { min: 1, max: 100_000_000, integer: true, what: 'failed rows' },
+} as const;
+type RangedFlag = keyof typeof RANGES;
+
+/** More lines than a manifest can have (a 50 MB file has fewer): a larger number names no row. */
+export const MAX_LINE = 100_000_000;
+
+function rangeText(flag: RangedFlag): string {
+  const r = RANGES[flag];
+  return r.integer ? `a whole number from ${r.min} to ${r.max} (${r.what})` : `a number above ${r.min} and at most ${r.max} (${r.what})`;
+}
+
+/** A numeric flag within its range (RANGES); the value is parsed by our own pattern (Number() takes '0x10', '1e3', ''). */
+function rangedNumber(flag: RangedFlag, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`--${flag} needs a positive ${integer ? 'integer' : 'number'}, got '${v}'`);
-  }
+  const r = RANGES[flag];
+  const t = v.trim();
+  const shape = r.integer ? /^\d{1,15}$/ : /^(?:\d{1,15}(?:\.\d{0,15})?|\.\d{1,15})$/;
+  const n = shape.test(t) ? Number(t) : Number.NaN;
+  const ok = Number.isFinite(n) && n <= r.max && (r.integer ? n >= r.min : n > r.min);
+  if (!ok) throw new UsageError(`--${flag} needs ${rangeText(flag)}, got '${v}'`);
   return n;
 }
 
@@ -226,29 +267,37 @@ function positiveNumber(flag: string, v: string | undefined, integer = false): n
 function envMs(env: Record<string, string | undefined>, name: string): number | undefined {
   const v = env[name];
   if (v === undefined || v === '') return undefined;
-  const n = Number(v);
+  const n = /^\d{1,7}$/.test(v.trim()) ? Number(v.trim()) : Number.NaN;
   if (!Number.isInteger(n) || n < 0 || n > 600_000) throw new UsageError(`${name} must be a whole number of milliseconds (0-600000), got '${v}'`);
   return n;
 }
 
-export function parseOnly(v: string): { lines: Set<number>; keys: Set<string>; text: string } {
-  const lines = new Set<number>();
+/** A line number of --only: digits, 1 to MAX_LINE (no float rounding: a 17-digit number is refused by its length). */
+function lineNumber(part: string, digits: string): number {
+  const n = digits.length <= 9 ? Number(digits) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_LINE)) throw new UsageError(`--only: line numbers go from 1 to ${MAX_LINE}, got '${part}'`);
+  return n;
+}
+
+/** `--only 4,7-9,cn-hangzhou/203.0.113.10`: ranges kept as ranges, so time and memory follow the parts, not the lines. */
+export function parseOnly(v: string): Only {
+  const ranges: Array<[number, number]> = [];
   const keys = new Set<string>();
   for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
     const range = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (range) {
-      const a = Number(range[1]);
-      const b = Number(range[2] ?? range[1]);
-      if (b < a || b - a > 1_000_000) throw new UsageError(`--only: bad line range '${part}'`);
-      for (let i = a; i <= b; i++) lines.add(i);
+      const a = lineNumber(part, range[1]!);
+      const b = range[2] === undefined ? a : lineNumber(part, range[2]);
+      if (b < a) throw new UsageError(`--only: bad line range '${part}' (the first line comes first: ${b}-${a})`);
+      ranges.push([a, b]);
     } else if (/^[a-z0-9-]+\/[^/\s]+$/i.test(part)) {
       keys.add(part);
     } else {
       throw new UsageError(`--only takes line numbers (4,7-9) or keys (cn-hangzhou/203.0.113.10), got '${part}'`);
     }
   }
-  if (lines.size === 0 && keys.size === 0) throw new UsageError('--only needs at least one line number or key');
-  return { lines, keys, text: v };
+  if (ranges.length === 0 && keys.size === 0) throw new UsageError('--only needs at least one line number or key');
+  return { lines: LineRanges.of(ranges), keys, text: v };
 }
 
 export function parseMaxFailures(v: string | undefined): { count?: number; percent?: number } | undefined {
@@ -257,11 +306,10 @@ export function parseMaxFailures(v: string | undefined): { count?: number; perce
   if (!m) throw new UsageError(`--max-failures takes a count (5) or a percentage (10%), got '${v}'`);
   const n = Number(m[1]);
   if (m[2]) {
-    if (n <= 0 || n > 100) throw new UsageError(`--max-failures percentage must be in (0, 100], got '${v}'`);
+    if (n <= 0 || n > 100) throw new UsageError(`--max-failures percentage must be above 0 and at most 100, got '${v}'`);
     return { percent: n };
   }
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--max-failures count must be a positive integer, got '${v}'`);
-  return { count: n };
+  return { count: rangedNumber('max-failures', m[1]) };
 }
 
 /** `<manifest>.state.jsonl` -> `<manifest>.results`: reports live beside the journal they are made from. */
@@ -308,8 +356,67 @@ const takers = (flag: Flag): string[] => (Object.keys(TAKES) as Array<keyof type
 
 type FlagValues = Record<string, string | boolean | string[] | undefined>;
 
+/**
+ * Edit distance with adjacent transpositions (optimal string alignment): `aply` -> `apply` 1, `regoin` -> `region` 1.
+ * Inputs are command and flag names typed by a person (argv), so the quadratic table is small.
+ */
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || a.length > 64 || b.length > 64) return Number.POSITIVE_INFINITY;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The candidate nearest to `word` within 2 edits (1 for words of 4 letters or fewer), if one is. */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const w = word.toLowerCase();
+  const limit = w.length <= 4 ? 1 : 2;
+  let best: string | undefined;
+  let bestD = limit + 1;
+  for (const c of candidates) {
+    const dist = distance(w, c);
+    if (dist < bestD) {
+      best = c;
+      bestD = dist;
+    }
+  }
+  return best;
+}
+
+const STRING_FLAGS = new Set(Object.entries(FLAGS).filter(([, f]) => f.type === 'string').map(([k]) => k));
+
+/**
+ * A `--name` no command knows is refused before parsing, with the nearest flag: the command's own first, else any
+ * other command's (saying which commands take it). Values of string flags are skipped, and nothing after `--`.
+ */
+function unknownFlag(command: Exclude<Command, 'emulator'>, args: string[]): void {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return;
+    if (!a.startsWith('--')) continue;
+    const name = a.slice(2).split('=')[0]!;
+    if (name in FLAGS) {
+      if (STRING_FLAGS.has(name) && !a.includes('=')) i++;
+      continue;
+    }
+    const own = closest(name, TAKES[command].filter((f) => FLAGS[f].help !== ''));
+    const any = own ?? closest(name, (Object.keys(FLAGS) as Flag[]).filter((f) => FLAGS[f].help !== ''));
+    const others = any && !own ? takers(any as Flag) : [];
+    const hint = any ? `; did you mean --${any}?${others.length ? ` (${others.join(', ')} ${others.length === 1 ? 'takes' : 'take'} it)` : ''}` : '';
+    throw new UsageError(`${command} has no option --${name}${hint} (see cgw-batch ${command} --help)`);
+  }
+}
+
 /** The command's flags and positionals; a flag it does not take, or an AuthKey on the command line, is refused. */
 function parseFlags(command: Exclude<Command, 'emulator'>, args: string[]): { values: FlagValues; positionals: string[] } | { help: string } {
+  unknownFlag(command, args);
   let parsed: { values: Record<string, string | boolean | Array<string | boolean> | undefined>; positionals: string[] };
   try {
     parsed = parseArgs({
@@ -346,7 +453,8 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') return { kind: 'help', text: HELP };
   if (first === '--version' || first === '-v') return { kind: 'version' };
   if (!(COMMANDS as readonly string[]).includes(first)) {
-    throw new UsageError(`unknown command '${first}'; commands: ${COMMANDS.join(', ')} (see cgw-batch --help)`);
+    const near = closest(first, COMMANDS);
+    throw new UsageError(`unknown command '${first}'${near ? `; did you mean '${near}'?` : ';'} commands: ${COMMANDS.join(', ')} (see cgw-batch --help)`);
   }
   const command = first as Command;
   if (command === 'emulator') return { kind: 'emulator', argv: argv.slice(1) };
@@ -415,17 +523,17 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     stsEndpoint: str('sts-endpoint'),
     proxy: str('proxy'),
     profile: str('profile'),
-    timeoutMs: positiveNumber('timeout', str('timeout'), true) ?? 10_000,
+    timeoutMs: rangedNumber('timeout', str('timeout')) ?? 10_000,
     offline: bool('offline'),
-    quota: positiveNumber('quota', str('quota'), true) ?? 100,
+    quota: rangedNumber('quota', str('quota')) ?? 100,
     quotaGiven: str('quota') !== undefined,
-    vpnQuota: positiveNumber('quota-vpn-connections', str('quota-vpn-connections'), true) ?? 10,
+    vpnQuota: rangedNumber('quota-vpn-connections', str('quota-vpn-connections')) ?? 10,
     vpnQuotaGiven: str('quota-vpn-connections') !== undefined,
     profiles: abs(str('profiles')),
     yes: bool('yes'),
     skipInvalid: bool('skip-invalid'),
-    rate: positiveNumber('rate', str('rate')),
-    concurrency: positiveNumber('concurrency', str('concurrency'), true) ?? 16,
+    rate: rangedNumber('rate', str('rate')),
+    concurrency: rangedNumber('concurrency', str('concurrency')) ?? 16,
     maxFailures: parseMaxFailures(str('max-failures')),
     retryFailed: bool('retry-failed'),
     only: only !== undefined ? parseOnly(only) : undefined,

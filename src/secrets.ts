@@ -501,6 +501,21 @@ function maskSpans(text: string, spans: number[]): string {
   return out + text.slice(at);
 }
 
+/**
+ * Whether `text` holds `secret` in any spelling the redactor knows (raw, any letter case, %XX, JSON, XML and CSV
+ * escapes, nested and mixed, hex), or its base64. For values too short to mask in ordinary text: the caller withholds
+ * the whole text instead. Short needles match often by chance; a false match only withholds a message.
+ */
+export function quotesSecret(text: string, secret: string): boolean {
+  if (!secret || !text) return false;
+  const r = new Redactor({ minLength: 1 });
+  r.add(secret);
+  if (r.redact(text) !== text) return true;
+  const b64 = Buffer.from(secret, 'utf8').toString('base64');
+  const bare = b64.replace(/=+$/, '');
+  return [b64, bare, bare.replace(/\+/g, '-').replace(/\//g, '_')].some((f) => text.includes(f));
+}
+
 /** A plain `(s) => s` masking function over a Redactor, for sinks that take one (the journal's `redact` option). */
 export function scrubber(redactor: Redactor): (text: string) => string {
   return redactor.scrub;

@@ -28,6 +28,22 @@ export function hasUnprintable(s: string): boolean {
   return ANY.test(s);
 }
 
+/** `printable` line by line: the text's own line breaks stay, everything else unprintable is escaped. */
+export function printableLines(s: string): string {
+  return s
+    .split('\n')
+    .map((line) => printable(line))
+    .join('\n');
+}
+
+// What JSON.stringify leaves as it is (it escapes only C0 controls, `"` and `\`) that a terminal or an editor would
+// act on or hide: DEL, C1 controls, line/paragraph separators, bidi marks and the invisible characters of UNPRINTABLE.
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+
+/** JSON.stringify with those characters written as \uXXXX: the same value for a parser, nothing hidden for a person. */
+export function safeJson(value: unknown): string {
+  return (JSON.stringify(value) ?? 'null').replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /** Collapses line breaks and drops stack-trace frames: every progress and summary line is one line. */
 export function oneLine(s: string, max = 300): string {
@@ -40,7 +56,9 @@ export function oneLine(s: string, max = 300): string {
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
     .replace(/\s{2,}/g, ' ')
     .trim();
-  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
+  // Bidi overrides, zero-width and separator characters are no whitespace: written as escapes, like printable() does.
+  const shown = printable(flat);
+  return shown.length > max ? shown.slice(0, max - 1) + '…' : shown;
 }
 
 // Terminal cells per character: combining marks take none; East Asian wide and fullwidth characters and emoji take two.

@@ -254,3 +254,135 @@ export function toCloudError(e: unknown, scrub?: (text: string) => string): Clou
     outcomeUnknown: true,
   });
 }
+
+// --- documented refusals ------------------------------------------------------------------------------------------
+// Only a refusal proves a request did nothing. pop-core throws for any body with a `Code`, whatever the HTTP status (a
+// create committed and then answered `200 {"Code":"InvalidParameter"}` once became a plain failure, and its gateway
+// belonged to nothing); so an answer counts as a refusal only when it is what the API documents for refusing that
+// request: HTTP 4xx with a code /work/shared/reference/vpc-api.md lists for the action or for every action. A 200
+// is never a refusal; neither is a 4xx with a code nobody documents. Everything else is an unknown outcome.
+
+/** vpc-api.md §2.7: gateway-level codes, answered for any action before it runs (and the STS token's auth codes). */
+const COMMON_REFUSALS: ReadonlySet<string> = new Set([
+  'InvalidAccessKeyId.NotFound',
+  'InvalidAccessKeyId.Inactive',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'InvalidSignatureMethod',
+  'SignatureNonceUsed',
+  'InvalidTimeStamp.Expired',
+  'InvalidTimeStamp.Format',
+  'MissingParameter',
+  'InvalidParameter',
+  'InvalidApi.NotFound',
+  'InvalidAction.NotFound',
+  'InvalidVersion',
+  'UnsupportedHTTPMethod',
+  'Forbidden.RAM',
+  'InvalidRegionId.NotFound',
+  'IdempotentParameterMismatch',
+  'InvalidSecurityToken.Expired',
+  'InvalidSecurityToken.Malformed',
+  'InvalidSecurityToken.MismatchWithAccessKey',
+]);
+
+/** vpc-api.md §2.7's families: `Missing<ParamName>`, `Invalid<ParamName>` (one optional qualifier), `Throttling*`. */
+const COMMON_FAMILIES: readonly RegExp[] = [/^Missing[A-Z][A-Za-z]*(?:\.[A-Za-z]+)?$/, /^Invalid[A-Z][A-Za-z]*(?:\.[A-Za-z]+)?$/, /^Throttling(?:\.[A-Za-z]+)?$/];
+
+const TAG_REFUSALS = [
+  'InvalidTagKey',
+  'InvalidTagValue',
+  'MissingParam',
+  'InvalidInstanceType.NotFound',
+  'InvalidInstanceIds.NotFound',
+  'Forbidden.TagKeys',
+  'QuotaExceeded.TagNum',
+  'InvalidTagScope.NotFound',
+  'Forbidden.NotAllowedCategary',
+  'Forbidden.TagKey.Duplicated',
+  'SizeLimitExceeded.TagNum',
+  'SizeLimitExceeded.ResourceId',
+  'Forbidden',
+];
+const SUB_USER = ['Forbidden.SubUser', 'Forbbiden.SubUser', 'Forbidden'];
+
+/** vpc-api.md §3-§8: the error tables of each action we send (both SubUser spellings: older docs used the other). */
+const ACTION_REFUSALS: Readonly<Record<string, ReadonlySet<string>>> = {
+  CreateCustomerGateway: new Set([
+    'InvalidAuthkey.Malformed',
+    'InvalidIpAddress.AlreadyExist',
+    'InvalidIpAddress.WrongFormat',
+    'InvalidName',
+    'InvalidDescription',
+    'Resource.QuotaFull',
+    'IllegalParam.Asn',
+    'OperationDenied.MissingAsn',
+    'InvalidParameter.TagValue',
+    'SizeLimitExceeded.TagNum',
+    'Forbidden.TagKey.Duplicated',
+    'InvalidParameter.TagKey',
+    'Duplicated.TagKey',
+    'OperationFailed.NoRamPermission',
+    'CreateVpnUserGatewayQuotaFull.QuotaFull',
+    'OperationConflict',
+    ...SUB_USER,
+  ]),
+  DescribeCustomerGateways: new Set(['Forbidden.TagKey.Duplicated', 'SizeLimitExceeded.TagNum', 'InvalidParameter.TagValue', 'InvalidParameter.TagKey', 'Duplicated.TagKey', ...SUB_USER]),
+  DescribeCustomerGateway: new Set(['InvalidCustomerGatewayInstanceId.NotFound', ...SUB_USER]),
+  ModifyCustomerGatewayAttribute: new Set([
+    'InvalidName',
+    'InvalidDescription',
+    'OperationDenied.MissingAsn',
+    'InvalidAuthkey.Malformed',
+    'OperationDenied.VpnFinancialLocked',
+    'OperationDenied.VpnConfiguring',
+    'InvalidCustomerGatewayInstanceId.NotFound',
+    ...SUB_USER,
+  ]),
+  DeleteCustomerGateway: new Set(['DependencyViolation.VpnConnection', 'VpnGateway.task.conflict', 'InvalidCustomerGatewayInstanceId.NotFound', ...SUB_USER]),
+  TagResources: new Set([...TAG_REFUSALS, 'MissingParameter.TagValue', 'MissingParameter.TagKey', 'MissingParam.Tags']),
+  UnTagResources: new Set(TAG_REFUSALS),
+  ListTagResources: new Set([...TAG_REFUSALS, 'MissingParameter.TagValue', 'MissingParameter.TagKey', 'MissingParam.Tags', 'BothEmpty.TagsAndResources', 'MissingParam.ResourceType']),
+};
+
+/**
+ * Whether an answer is a documented refusal of `action`: HTTP 4xx with a code vpc-api.md documents for that action or
+ * for every action. Only such an answer proves the request did nothing; 2xx, 3xx and 5xx never do. Actions without a
+ * table of their own here (the VPN calls) are judged by the common codes alone: an unknown outcome is the safe side.
+ */
+export function isDocumentedRefusal(action: string, status: number | undefined, code: string): boolean {
+  if (status === undefined || status < 400 || status > 499) return false;
+  if (COMMON_REFUSALS.has(code) || ACTION_REFUSALS[action]?.has(code) === true) return true;
+  return COMMON_FAMILIES.some((re) => re.test(code));
+}
+
+/**
+ * Whether `code` is one of the API's own codes this module knows by name (its tables, not the families): such a code
+ * says nothing about the request's values, whatever letters a short secret shares with it.
+ */
+export function isKnownCode(code: string): boolean {
+  if (COMMON_REFUSALS.has(code) || AUTH_CODES.has(code) || CLOCK_CODES.has(code) || QUOTA_CODES.has(code) || TRANSIENT_CODES.has(code)) return true;
+  if (code === 'OperationConflict' || code === 'Throttling' || code === 'Throttling.User' || code === 'Throttling.Api') return true;
+  return Object.values(ACTION_REFUSALS).some((codes) => codes.has(code));
+}
+
+/**
+ * An error built from the server's answer (`status` is the HTTP status it came with), marked as an unknown outcome
+ * unless it is a documented refusal of `action`: reconciled by listing rather than trusted as "nothing happened".
+ */
+export function unlessRefusal(action: string, e: CloudError, status: number | undefined): CloudError {
+  if (e.outcomeUnknown || status === undefined || isDocumentedRefusal(action, status, e.code)) return e;
+  const why =
+    status >= 200 && status < 300
+      ? `answered HTTP ${status} with an error code, which is no refusal: the request may have been carried out`
+      : `HTTP ${status} with a code not documented for ${action}: the request may have been carried out`;
+  return new CloudError({
+    code: e.code,
+    message: `${e.message} (${why})`,
+    status: e.status ?? status,
+    requestId: e.requestId,
+    errorClass: e.errorClass,
+    retryAfterMs: e.retryAfterMs,
+    outcomeUnknown: true,
+  });
+}

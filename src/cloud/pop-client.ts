@@ -1,9 +1,9 @@
 // VpcClient on @alicloud/pop-core: POST, bounded transport, clean params, typed errors, checked plain-data responses.
 import type { Agent } from 'node:http';
 import RPCClient from '@alicloud/pop-core';
-import { Redactor } from '../secrets.js';
+import { MIN_SECRET_LENGTH, quotesSecret, Redactor } from '../secrets.js';
 import type { Tag } from '../types.js';
-import { CloudError, toCloudError } from './errors.js';
+import { CloudError, isKnownCode, toCloudError, unlessRefusal } from './errors.js';
 import { listAllPages, listEveryPage, PAGE_SIZE } from './inventory.js';
 import { boundedAgent, Exchange, onAbort, retryAfterMs, withinExchange } from './transport.js';
 import { CONNECTION_ID, decodeConnection, decodeGateway, encodeCreateConnection, encodeModifyConnection } from './vpn-codec.js';
@@ -140,6 +140,7 @@ export async function callRpc(rpc: any, action: string, params: Params, opts: Rp
   for (const s of opts.secrets ?? []) own.add(s);
   const more = opts.scrub;
   const scrubber = { redact: (t: string): string => (more ? more(own.redact(t)) : own.redact(t)) };
+  const short = (opts.secrets ?? []).filter((s): s is string => s !== undefined && s !== '' && s.length < MIN_SECRET_LENGTH);
   let result: unknown;
   let ok = false;
   try {
@@ -151,7 +152,7 @@ export async function callRpc(rpc: any, action: string, params: Params, opts: Rp
     result = await Promise.race([sent, ex.failed]);
     ok = true;
   } catch (e) {
-    throw proxyRefusal(ex) ?? viaProxy(transportError(e, ex, scrubber), ex);
+    throw proxyRefusal(ex) ?? viaProxy(withholdShortEchoes(unlessRefusal(action, transportError(e, ex, scrubber), ex.status), answerOf(e), short), ex);
   } finally {
     ex.finish(ok);
     off?.();
@@ -161,11 +162,44 @@ export async function callRpc(rpc: any, action: string, params: Params, opts: Rp
   const [body, entry] = Array.isArray(result) ? result : [result, undefined];
   const status: number | undefined = (entry as any)?.response?.statusCode ?? ex.status;
   const requestId = body && typeof body === 'object' ? str((body as any).RequestId) : undefined;
-  if (status !== undefined && (status < 200 || status >= 300)) throw viaProxy(statusError(status, ex, requestId), ex);
+  if (status !== undefined && (status < 200 || status >= 300)) {
+    const answer = body && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+    throw viaProxy(withholdShortEchoes(unlessRefusal(action, statusError(status, ex, requestId), status), answer, short), ex);
+  }
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw badResponse('InvalidResponse', 'the server answered with an empty or non-object body', requestId);
   }
   return plain(body);
+}
+
+/** The parsed body of an API error pop-core threw (its `data`), or nothing for transport failures. */
+function answerOf(e: unknown): Record<string, unknown> {
+  const data = e && typeof e === 'object' ? (e as { data?: unknown }).data : undefined;
+  return data && typeof data === 'object' ? (data as Record<string, unknown>) : {};
+}
+
+/**
+ * Secrets shorter than MIN_SECRET_LENGTH (AuthKeys of 1-7 characters, which the API accepts) are not masked by value:
+ * in ordinary text that would mangle words, and their encoded forms are shorter still. An answer that quotes one in
+ * any form loses its message, and a code or request id that holds it; the fixed text names the code that is left.
+ */
+function withholdShortEchoes(err: CloudError, answer: Record<string, unknown>, short: readonly string[]): CloudError {
+  if (short.length === 0) return err;
+  const quoted = (v: unknown): boolean => (typeof v === 'string' || typeof v === 'number') && short.some((s) => quotesSecret(String(v), s));
+  // A code the API documents is no echo of the request, though a 1-character key may be one of its letters.
+  const inCode = !(typeof answer.Code === 'string' && isKnownCode(answer.Code)) && quoted(answer.Code);
+  const inRequestId = quoted(answer.RequestId);
+  if (!quoted(answer.Message) && !inCode && !inRequestId) return err;
+  const code = inCode ? 'InvalidResponse.QuotedSecret' : err.code;
+  return new CloudError({
+    code,
+    message: `the server's message was withheld: it quoted a secret of the request that is too short to mask (${code})`,
+    status: err.status,
+    requestId: inRequestId ? undefined : err.requestId,
+    errorClass: err.errorClass,
+    retryAfterMs: err.retryAfterMs,
+    outcomeUnknown: err.outcomeUnknown,
+  });
 }
 
 /**

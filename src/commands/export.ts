@@ -6,6 +6,7 @@ import { DEFAULT_PROFILE } from '../plan/site-rules.js';
 import { warn, type Context } from '../run/context.js';
 import { listRegions, listVpn, offeredRegions, openSession } from '../run/session.js';
 import { formatOfName, writeNewFile } from '../run/write-new.js';
+import { printable } from '../text.js';
 
 export async function runExport(ctx: Context<FileOptions>): Promise<number> {
   const o = ctx.options;
@@ -44,11 +45,11 @@ export async function runExport(ctx: Context<FileOptions>): Promise<number> {
     const psks = out.envVars.filter((v) => v.name.startsWith('CGW_PSK_'));
     if (keys.length > 0) {
       ctx.err.write(`${keys.length} gateway(s) have a BGP AuthKey; the manifest reads each from a variable. Set these before planning:\n`);
-      for (const v of keys) ctx.err.write(`  ${v.name}   (${v.gatewayId})\n`);
+      for (const v of keys) ctx.err.write(`  ${printable(v.name)}   (${printable(v.gatewayId)})\n`);
     }
     if (psks.length > 0) {
       ctx.err.write(`${psks.length} connection(s) have a pre-shared key; the manifest reads each from a variable (set it to the key the branch device uses):\n`);
-      for (const v of psks) ctx.err.write(`  ${v.name}   (${v.gatewayId})\n`);
+      for (const v of psks) ctx.err.write(`  ${printable(v.name)}   (${printable(v.gatewayId)})\n`);
     }
     ctx.err.write(`next: cgw-batch import ${o.output ?? '<file>'}${profilesFile ? ` --profiles ${profilesFile}` : ''} to adopt them, then cgw-batch plan shows nothing to do\n`);
     return EXIT.ok;

@@ -10,10 +10,11 @@ import type { Context } from '../run/context.js';
 import { journalRef, openForAppend, priorRows, readJournalRun, withLockedJournal, type JournalRun, type LockedRun } from '../run/journal-run.js';
 import { listConnections, pskFingerprints } from '../run/live.js';
 import { planOfJournal } from '../run/plan-from.js';
-import { requireJournal, selector } from '../run/select.js';
+import { requireJournal, requireSelected, selector } from '../run/select.js';
 import { listRegions, openSession } from '../run/session.js';
 import { fingerprint } from '../secrets.js';
 import type { JournalFile } from '../state/journal.js';
+import { printable as p, safeJson } from '../text.js';
 import { OWNED, type FieldChange, type PriorRow, type SiteSpec } from '../types.js';
 
 interface DriftRow {
@@ -48,10 +49,11 @@ export async function runRefresh(ctx: Context<ManifestOptions>): Promise<number>
 async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: LockedRun | undefined): Promise<number> {
   const o = ctx.options;
   const journal = requireJournal(ctx, run.read);
+  const inRun = selector(ctx) ?? (() => true);
+  requireSelected(ctx, [...journal.rows.values()].map((r) => ({ inRun: inRun(r), ref: r })), `the journal ${o.statePath}`);
   const session = await openSession(ctx, journalRef(run));
   try {
     const fp = (k: string): string => fingerprint(journal.header.fingerprintKey, k);
-    const inRun = selector(ctx) ?? (() => true);
     const owned = [...journal.rows.values()]
       .filter((r) => inRun(r) && OWNED.has(r.status) && r.gatewayId)
       .sort((a, b) => a.line - b.line || (a.key < b.key ? -1 : 1));
@@ -118,7 +120,7 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
     const changed = found.length + connFound.length - deleted;
     if (o.format === 'json') {
       ctx.out.write(
-        JSON.stringify({
+        safeJson({
           type: 'refresh',
           state: o.statePath,
           account: session.caller.accountId ?? null,
@@ -132,16 +134,17 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
     } else if (!o.quiet) {
       for (const d of found) {
         const what = d.drift === 'deleted' ? 'deleted outside cgw-batch' : `changed outside cgw-batch: ${describeChanges(d.changes)}`;
-        ctx.out.write(`line ${d.line}  ${d.key}  ${d.gatewayId}  ${what}\n`);
+        // Names, tags and ids as the cloud has them (anyone can edit them in the console): shown printable.
+        ctx.out.write(`line ${d.line}  ${p(d.key)}  ${p(d.gatewayId)}  ${p(what)}\n`);
       }
       for (const d of conns) {
         const what = d.drift === 'deleted' ? 'deleted outside cgw-batch' : d.drift === 'changed' ? `changed outside cgw-batch: ${describeChanges(d.changes)}` : undefined;
-        if (what) ctx.out.write(`line ${d.line}  ${d.key}  ${d.connectionId}  ${what}\n`);
-        for (const n of d.notes) ctx.out.write(`line ${d.line}  ${d.key}  ${d.connectionId}  note: ${n}\n`);
+        if (what) ctx.out.write(`line ${d.line}  ${p(d.key)}  ${p(d.connectionId)}  ${p(what)}\n`);
+        for (const n of d.notes) ctx.out.write(`line ${d.line}  ${p(d.key)}  ${p(d.connectionId)}  note: ${p(n)}\n`);
       }
       const connections = conns.length > 0 ? ` and ${conns.length} connection(s)` : '';
       ctx.out.write(
-        `refresh: ${drift.length} gateway(s)${connections} checked in account ${session.caller.accountId ?? '(unknown)'} at ${session.endpoint}, ${deleted} deleted outside the tool, ${changed} changed` +
+        `refresh: ${drift.length} gateway(s)${connections} checked in account ${p(session.caller.accountId ?? '(unknown)')} at ${p(session.endpoint)}, ${deleted} deleted outside the tool, ${changed} changed` +
           (found.length + connFound.length === 0 ? ' — no drift\n' : o.write ? '; the journal now records what the cloud has\n' : '; run with --write to record it in the journal, or apply to converge\n'),
       );
     }

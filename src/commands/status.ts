@@ -12,6 +12,7 @@ import { readLive } from '../run/live.js';
 import { planOfJournal } from '../run/plan-from.js';
 import { requireJournal } from '../run/select.js';
 import { openSession } from '../run/session.js';
+import { printable as p, safeJson } from '../text.js';
 
 /** What the words that need it mean, said once under the table. */
 const MEANS: Partial<Record<Outcome, string>> = {
@@ -25,7 +26,7 @@ const rowErrorCode = (r: ReportRow): string => rowError(r).code ?? '';
 /** `negotiated` only for ipsec_sa_established: a provisioned connection is not up until the branch device answers. */
 function negotiationWord(status: string | undefined): string {
   if (status === undefined) return '-';
-  return status === 'ipsec_sa_established' ? 'negotiated' : `not negotiated (${status})`;
+  return status === 'ipsec_sa_established' ? 'negotiated' : `not negotiated (${p(status)})`;
 }
 
 /** --live: the cloud's State and Status over the journal's (a connection gone from the cloud says so). */
@@ -62,7 +63,7 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
   if (o.format === 'json') {
     // The same fields and values as results.json's rows and header (run_id: none; status reads, it does not run).
     ctx.out.write(
-      JSON.stringify({
+      safeJson({
         state: o.statePath,
         journal_id: header.runId,
         manifest: header.manifest,
@@ -77,10 +78,11 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
       }) + '\n',
     );
   } else {
-    ctx.out.write(`journal ${o.statePath}\naccount ${header.accountId ?? `(key ${header.accessKeyId ?? '?'})`} at ${header.endpoint}; updated ${header.updatedAt}\n\n`);
+    // The journal's header and rows hold what files and servers said: every value is shown printable.
+    ctx.out.write(`journal ${p(o.statePath)}\naccount ${p(header.accountId ?? `(key ${header.accessKeyId ?? '?'})`)} at ${p(header.endpoint)}; updated ${p(header.updatedAt)}\n\n`);
     const site = (r: ReportRow): string[] =>
-      sites ? [r.connection?.id ?? '-', r.connection ? `${r.connection.status}${r.connection.state ? `, ${connectionState(r.connection.state)}` : ''}` : '-', r.connection ? negotiationWord(r.connection.negotiation) : '-'] : [];
-    const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', r.ref.region, r.ref.ip, r.outcome, r.gatewayId ?? '-', ...site(r), rowErrorCode(r)]);
+      sites ? [p(r.connection?.id ?? '-'), r.connection ? p(`${r.connection.status}${r.connection.state ? `, ${connectionState(r.connection.state)}` : ''}`) : '-', r.connection ? negotiationWord(r.connection.negotiation) : '-'] : [];
+    const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', p(r.ref.region), p(r.ref.ip), r.outcome, p(r.gatewayId ?? '-'), ...site(r), p(rowErrorCode(r))]);
     const head = ['line', 'region', 'ip', 'outcome', 'gateway', ...(sites ? ['connection', 'connection status', o.live ? 'negotiation (live)' : 'negotiation (last read)'] : []), 'last error'];
     const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...table.map((t) => (t[i] ?? '').length))));
     const fmt = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();

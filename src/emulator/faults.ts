@@ -5,10 +5,11 @@ import { mulberry32 } from '../random.js';
 export { mulberry32 };
 
 /**
- * `commit-drop` and `commit-500` apply to mutating actions only: the change is made, then the answer is lost (reset)
- * or is a 500 (terraform-provider-alicloud #4808). New kinds go last: the order decides how one draw is shared.
+ * `commit-drop`, `commit-500` and `commit-200` apply to mutating actions only: the change is made, then the answer is
+ * lost (reset), is a 500 (terraform-provider-alicloud #4808), or is HTTP 200 with an error body (`InvalidParameter`).
+ * New kinds go last: the order decides how one draw is shared.
  */
-export const FAULT_KINDS = ['conflict', 'unavailable', 'internal', 'html', 'empty', 'reset', 'hang', 'commit-drop', 'throttle', 'commit-500'] as const;
+export const FAULT_KINDS = ['conflict', 'unavailable', 'internal', 'html', 'empty', 'reset', 'hang', 'commit-drop', 'throttle', 'commit-500', 'commit-200'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type FaultConfig = Partial<Record<FaultKind, number>>;
 

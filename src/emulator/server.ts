@@ -469,6 +469,16 @@ export class EmulatorServer {
         else this.send(req, res, 500, { 'content-type': 'application/json;charset=utf-8' }, JSON.stringify(b));
         return;
       }
+      if (fault === 'commit-200' && MUTATIONS.has(action)) {
+        // The change is made, then the answer is a 200 whose body is an error: no documented refusal looks like that.
+        const b = errorBody(err(400, 'InvalidParameter', 'The specified parameter is not valid.'), requestId);
+        o.outcome = 'fault:commit-200';
+        o.status = 200;
+        this.count(o, startedAt);
+        if (xml) this.send(req, res, 200, { 'content-type': 'text/xml;charset=utf-8' }, toXml('Error', b));
+        else this.send(req, res, 200, { 'content-type': 'application/json;charset=utf-8' }, JSON.stringify(b));
+        return;
+      }
       const out = { RequestId: requestId, ...result };
       this.count(o, startedAt);
       if (xml) this.send(req, res, 200, { 'content-type': 'text/xml;charset=utf-8' }, toXml(`${action}Response`, out));
@@ -569,7 +579,7 @@ const PATCH_KEYS = new Set([
 ]);
 
 /** Faults decided after the action ran: they need its change committed first. */
-const AFTER_COMMIT: ReadonlySet<FaultKind> = new Set(['commit-drop', 'commit-500']);
+const AFTER_COMMIT: ReadonlySet<FaultKind> = new Set(['commit-drop', 'commit-500', 'commit-200']);
 
 /** The generated PSK's characters (a subset of the allowed ones, safe in every device syntax). */
 const PSK_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

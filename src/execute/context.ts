@@ -50,6 +50,8 @@ export interface RowRun {
   attempts: number;
   failures: number;
   throttled: number;
+  /** When this row's first throttled request went out (send.ts bounds the time throttling holds a row). */
+  throttledSince?: number;
   /** Request ids of this run's calls. */
   requestIds: string[];
   /** Whether a create of this row may have taken effect although no answer said so (timeout, reset, 5xx). */

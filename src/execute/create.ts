@@ -45,6 +45,44 @@ async function record(ctx: ExecContext, rr: RowRun): Promise<RowResult> {
   return result(ctx, rr, status, { gatewayId: id, note: row.reason });
 }
 
+/** `found`: the gateway came from the listing, after `exists` (an earlier attempt made it) or after an unanswered create. */
+type Created = { id: string; requestId?: string; found?: 'exists' | 'unanswered' };
+
+/**
+ * Lists the row's region and looks for the row's gateway by IP: the row's own (same identity) settles the create as
+ * made. After `exists`, a gateway not listed yet means "ask again"; after an answer that was `unanswered` (no refusal),
+ * it leaves the outcome unknown for the next run's listing.
+ */
+async function findOwn(ctx: ExecContext, rr: RowRun, after: 'exists' | 'unanswered', answer?: string): Promise<Verdict<Created>> {
+  const row = rr.row;
+  const spec = row.row!.spec;
+  const what = after === 'exists' ? 'the IP already exists' : `the answer was no refusal (${answer ?? 'unknown'})`;
+  let listed: CustomerGateway[];
+  try {
+    listed = await rr.lane.listSince(ctx.clock.now(), () => listForReconcile(ctx, rr));
+  } catch (e) {
+    return { kind: 'fail', message: `${what}, and listing ${row.ref.region} to reconcile failed: ${toCloudError(e).message}`, errorClass: 'transient' };
+  }
+  const gw = listed.find((g) => g.ip === spec.ip);
+  if (!gw) {
+    if (after === 'exists') return { kind: 'retry' };
+    return { kind: 'fail', message: `${what}; listing ${row.ref.region} does not show the gateway (yet): the next run lists the region again and records it if it exists` };
+  }
+  const diff = identityDiff(spec, gw);
+  if (diff.length === 0) return { kind: 'ok', value: { id: gw.id, found: after } };
+  return {
+    kind: 'fail',
+    errorClass: 'conflict',
+    message: `IP ${spec.ip} is already used by ${gw.id} in ${row.ref.region} with a different ${diff.join(' and ')}; delete or rename one of them, or change the row`,
+  };
+}
+
+function foundNote(reason: string, v: Created): string {
+  if (v.found === 'exists') return `${reason}; found ${v.id} made by an earlier attempt`;
+  if (v.found === 'unanswered') return `${reason}; found ${v.id} in the listing: the create was carried out although its answer was an error`;
+  return reason;
+}
+
 /**
  * Sends CreateCustomerGateway with the token of the plan's generation; the intent (token, spec, `in-flight`) is durable
  * before the first request. An InvalidIpAddress.AlreadyExist is reconciled by listing: the row's own gateway (an
@@ -59,7 +97,7 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
   const token = ctx.makeToken(ctx.journalId, row.ref.region, row.ref.ip, generation);
   const startedAt = new Date(ctx.clock.now()).toISOString();
 
-  const sent = await send<{ id: string; requestId?: string; found?: boolean }>(ctx, rr, {
+  const sent = await send<Created>(ctx, rr, {
     api: 'CreateCustomerGateway',
     isCreate: true,
     beforeFirstSend: () =>
@@ -89,7 +127,7 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
         tags: spec.tags,
         clientToken: token,
       }),
-    onError: async (err): Promise<Verdict<{ id: string; requestId?: string; found?: boolean }>> => {
+    onError: async (err): Promise<Verdict<Created>> => {
       if (err.errorClass === 'mismatch') {
         return {
           kind: 'fail',
@@ -98,30 +136,18 @@ export async function runCreate(ctx: ExecContext, rr: RowRun): Promise<RowResult
             'the next run lists the region and reconciles it',
         };
       }
-      if (err.errorClass !== 'exists') return undefined;
-      // Our own earlier attempt (timed out, dropped) may have created it: find it by IP and take it if it is the row's.
-      let listed: CustomerGateway[];
-      try {
-        listed = await rr.lane.listSince(ctx.clock.now(), () => listForReconcile(ctx, rr));
-      } catch (e) {
-        return { kind: 'fail', message: `the IP already exists, and listing ${row.ref.region} to reconcile failed: ${toCloudError(e).message}`, errorClass: 'transient' };
-      }
-      const gw = listed.find((g) => g.ip === spec.ip);
-      if (!gw) return { kind: 'retry' };
-      const diff = identityDiff(spec, gw);
-      if (diff.length === 0) return { kind: 'ok', value: { id: gw.id, found: true } };
-      return {
-        kind: 'fail',
-        errorClass: 'conflict',
-        message: `IP ${spec.ip} is already used by ${gw.id} in ${row.ref.region} with a different ${diff.join(' and ')}; delete or rename one of them, or change the row`,
-      };
+      if (err.errorClass === 'exists') return findOwn(ctx, rr, 'exists');
+      // An answer that is no documented refusal (a 200 with an error body, a code nobody documents) may come after the
+      // gateway was made: the listing says whether it was. Not there (yet): the row stays an unknown outcome.
+      if (err.outcomeUnknown && (err.errorClass === 'invalid' || err.errorClass === 'not-found')) return findOwn(ctx, rr, 'unanswered', err.message);
+      return undefined;
     },
   });
 
   if (sent.kind === 'ok') {
     const status = 'created';
     await ctx.journal.record(key, { gatewayId: sent.value.id, ...finished(ctx, rr, status) });
-    return result(ctx, rr, status, { gatewayId: sent.value.id, note: sent.value.found ? `${row.reason}; found ${sent.value.id} made by an earlier attempt` : row.reason });
+    return result(ctx, rr, status, { gatewayId: sent.value.id, note: foundNote(row.reason, sent.value) });
   }
   if (sent.kind === 'stopped') {
     if (!sent.sent) return notStarted(ctx, rr, sent.reason);

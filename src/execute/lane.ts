@@ -53,6 +53,8 @@ export class Lane {
   /** The API error code that stopped them (the rows it stops carry it, not `Interrupted`). */
   createsStoppedCode: string | undefined;
   private readonly schedulers = new Map<Api, LaneScheduler>();
+  /** When a request of each API last succeeded in this lane: throttling since then is a limit that does not lift. */
+  private readonly lastOk = new Map<Api, number>();
   private listing: { startedAt: number; promise: Promise<CustomerGateway[]> } | undefined;
 
   constructor(
@@ -76,6 +78,14 @@ export class Lane {
       this.schedulers.set(api, s);
     }
     return s;
+  }
+
+  noteOk(api: Api, at: number): void {
+    this.lastOk.set(api, at);
+  }
+
+  lastOkAt(api: Api): number | undefined {
+    return this.lastOk.get(api);
   }
 
   /** Creates: the current send rate (what progress shows). */

@@ -6,11 +6,17 @@ export interface RetryPolicy {
   maxAttempts: number;
   /** Throttled attempts are cheap and expected while the lane finds the server's limit; they have their own cap. */
   maxThrottledAttempts: number;
+  /**
+   * How long a row may be held by throttling that does not lift (measured from its first throttled request, or from
+   * the lane's last success of that API if later): 60 s, the API's rate window (vpc-api.md §10, per 60 s) and the cap
+   * aliyun-cli puts on its throttling waits. Throttling that outlasts a whole window is a limit, not a burst.
+   */
+  maxThrottledMs: number;
   baseMs: number;
   capMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, maxThrottledAttempts: 40, baseMs: 200, capMs: 20_000 };
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, maxThrottledAttempts: 40, maxThrottledMs: 60_000, baseMs: 200, capMs: 20_000 };
 
 /** Full jitter (AWS architecture blog): uniform in [0, min(cap, base * 2^(n-1))]. `n` is the number of failures so far. */
 export function backoffMs(policy: RetryPolicy, failures: number, random: () => number): number {

@@ -104,6 +104,7 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
       ticket.release({ kind: 'ok', latencyMs: ctx.clock.now() - t0 });
       if (leader) ctx.run.gate.open();
       ctx.budget.refund();
+      lane.noteOk(c.api, ctx.clock.now());
       if (value.requestId && !c.read) rr.requestIds.push(value.requestId);
       if (c.isCreate || c.tracksOutcome) rr.maybeCreated = false;
       return { kind: 'ok', value };
@@ -115,7 +116,7 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
     if (c.isCreate || c.tracksOutcome) trackMaybe(rr, err);
     // The slot is given back only once this answer is decided: a failure that stops the run (--max-failures, auth,
     // permission, quota) must cancel the queued sends before the next one is granted.
-    const outcome = await decide(ctx, rr, tally, c, err);
+    const outcome = await decide(ctx, rr, tally, c, err, t0);
     // A failed read fails the call that asked for it, which counts the row's failure.
     if (outcome !== 'retry' && outcome !== 'again' && outcome.kind === 'failed' && !c.read) ctx.run.countFailure();
     if (err.errorClass === 'throttled') ticket.release({ kind: 'throttled', retryAfterMs: err.retryAfterMs, latencyMs });
@@ -148,9 +149,10 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
 interface Tally {
   failures: number;
   throttled: number;
+  throttledSince?: number;
 }
 
-async function decide<T>(ctx: ExecContext, rr: RowRun, tally: Tally, c: Call<T>, err: CloudError): Promise<'retry' | 'again' | Sent<T>> {
+async function decide<T>(ctx: ExecContext, rr: RowRun, tally: Tally, c: Call<T>, err: CloudError, sentAt: number): Promise<'retry' | 'again' | Sent<T>> {
   const lane = rr.lane;
   const verdict = c.onError ? await c.onError(err) : undefined;
   if (verdict?.kind === 'ok') return { kind: 'ok', value: verdict.value };
@@ -177,11 +179,18 @@ async function decide<T>(ctx: ExecContext, rr: RowRun, tally: Tally, c: Call<T>,
         ctx.emit({ type: 'lane:stopped', lane: lane.name, reason: 'quota', message: `${err.code}: no more creates are sent in ${lane.region}` });
       }
       return { kind: 'failed', err };
-    case 'throttled':
+    case 'throttled': {
       ctx.counters.throttled++;
       tally.throttled++;
-      if (tally.throttled >= ctx.retry.maxThrottledAttempts) return { kind: 'failed', err, message: `${err.message} (still throttled after ${tally.throttled} attempts)` };
+      tally.throttledSince ??= sentAt;
+      // Held since the row's first throttled request, or since the lane's last success of this API if later (a lane
+      // that makes progress is pacing, not stuck). The server's Retry-After counts: waiting past the bound is pointless.
+      const held = ctx.clock.now() - Math.max(tally.throttledSince, lane.lastOkAt(c.api) ?? Number.NEGATIVE_INFINITY);
+      if (tally.throttled >= ctx.retry.maxThrottledAttempts || held + (err.retryAfterMs ?? 0) > ctx.retry.maxThrottledMs) {
+        return { kind: 'failed', err, message: `${err.message} (still throttled after ${tally.throttled} attempts in ${Math.round(held / 1000)} s; a row waits out at most ${Math.round(ctx.retry.maxThrottledMs / 1000)} s of throttling)` };
+      }
       return ctx.budget.trySpend(err) ? 'retry' : outOfBudget(ctx, err);
+    }
     case 'conflict':
     case 'transient':
       tally.failures++;

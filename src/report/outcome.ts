@@ -1,7 +1,7 @@
 // The one vocabulary of row outcomes: what happened to a row in a run (or, outside a run, how the journal left it),
 // the one count of them, and what each outcome means for the exit code and junit.xml. Every view uses these words.
 import { EXIT } from '../errors.js';
-import { oneLine } from '../text.js';
+import { oneLine, printable } from '../text.js';
 import type { ResourceResult, ResultStatus, RowResult, StopReason } from '../types.js';
 
 export const OUTCOMES = [
@@ -168,5 +168,6 @@ export function failureLine(r: RowResult, redact: (s: string) => string = (s) =>
   const err = rowError(r);
   const what = err.code ?? (r.action === 'blocked' || r.action === 'invalid' ? r.action : outcomeOf(r));
   const msg = oneLine(redact(err.message ?? r.note ?? ''));
-  return [where, r.ref.key, what, msg].filter((s) => s !== '').join('  ');
+  // The file name, the key (a manifest's cells) and the code (a server's) are shown printable, after redaction.
+  return [printable(redact(where)), printable(redact(r.ref.key)), printable(redact(what)), msg].filter((s) => s !== '').join('  ');
 }

@@ -1,4 +1,6 @@
 // Renders a Plan for people (header, table, actions with reasons, issues, quota) and as JSON for tools. Pure.
+// Every name and value from a file or a server goes through printable(): a cell or an answer cannot drive the terminal.
+import { printable as p } from '../text.js';
 import { PLAN_ACTIONS, type FieldChange, type Issue, type Plan, type PlanAction, type PlanSummary, type PlannedResource, type PlannedRow, type ResourceKind, type Severity } from '../types.js';
 
 export interface PlanJsonIssue {
@@ -129,19 +131,20 @@ const ACTION_COLOR: Partial<Record<PlanAction, string>> = {
 
 /** `file:line` (or `file:Sheet!D4` for a spreadsheet cell), or just `file` for issues about the whole file (line 0). */
 export function location(file: string, line: number, cell?: string): string {
-  if (cell) return `${file}:${cell}`;
-  return line > 0 ? `${file}:${line}` : file;
+  if (cell) return `${p(file)}:${p(cell)}`;
+  return line > 0 ? `${p(file)}:${line}` : p(file);
 }
 
 /** One issue as `file:line  field  code  message` (two spaces between columns; `-` for no field). */
 export function formatIssue(i: Issue, paint: Paint = (_c, s) => s): string {
-  return `${location(i.file, i.line, i.cell)}  ${i.field || '-'}  ${paint(SEVERITY_COLOR[i.severity], i.code)}  ${i.message}`;
+  return `${location(i.file, i.line, i.cell)}  ${p(i.field) || '-'}  ${paint(SEVERITY_COLOR[i.severity], p(i.code))}  ${p(i.message)}`;
 }
 
 const QUOTED = new Set(['name', 'description']);
+/** A value quoted as JSON (which escapes C0 controls but leaves C1, bidi and zero-width characters), then printable. */
 function showValue(field: string, v: string | undefined): string {
   if (v === undefined) return '(none)';
-  return QUOTED.has(field) || field.startsWith('tag:') ? JSON.stringify(v) : v;
+  return p(QUOTED.has(field) || field.startsWith('tag:') ? JSON.stringify(v) : v);
 }
 
 function table(plan: Plan, paint: Paint): string[] {
@@ -153,7 +156,10 @@ function table(plan: Plan, paint: Paint): string[] {
   const regions = Object.keys(plan.byRegion).sort();
   // A garbage "region" can be a 60 KB cell: label the table with a clipped form (the row's own issue names it).
   const MAX = 40;
-  const clip = (r: string): string => (r.length > MAX ? r.slice(0, MAX - 1) + '…' : r);
+  const clip = (r: string): string => {
+    const shown = p(r);
+    return shown.length > MAX ? shown.slice(0, MAX - 1) + '…' : shown;
+  };
   const width = Math.max(6, ...regions.map((r) => clip(r).length));
   const line = (name: string, s: PlanSummary): string => '  ' + clip(name).padEnd(width) + heads.map((c) => '  ' + String(s[c]).padStart(Math.max(label(c).length, 5))).join('');
   const out = [paint(ANSI.bold, '  ' + 'region'.padEnd(width) + heads.map((c) => '  ' + label(c).padStart(Math.max(label(c).length, 5))).join(''))];
@@ -165,30 +171,30 @@ function table(plan: Plan, paint: Paint): string[] {
 /** Every row that does more than a plain create or an unchanged skip, with its reason (and its changes). */
 function actionBlock(plan: Plan, paint: Paint): string[] {
   const out: string[] = [];
-  const upToDate = (p: { action: PlanAction; reason: string }): boolean => p.action === 'skip' && /^up to date/.test(p.reason);
+  const upToDate = (x: { action: PlanAction; reason: string }): boolean => x.action === 'skip' && /^up to date/.test(x.reason);
   const shown = (r: PlannedRow): boolean => r.inRun && r.action !== 'invalid' && (r.action !== 'create' || r.reason !== 'new gateway') && !upToDate(r);
   const act = (a: PlanAction): string => {
     const color = ACTION_COLOR[a];
     return color ? paint(color, a) : a;
   };
   const changes = (list: readonly FieldChange[] | undefined, indent: string): void => {
-    for (const c of list ?? []) out.push(`${indent}${c.field}: ${showValue(c.field, c.before)} -> ${showValue(c.field, c.after)}`);
+    for (const c of list ?? []) out.push(`${indent}${p(c.field)}: ${showValue(c.field, c.before)} -> ${showValue(c.field, c.after)}`);
   };
   for (const r of plan.rows) {
     const parts = siteParts(r);
     if (parts.length > 0) {
       // A site row: one line naming each resource's action, then each resource with its reason and changes.
-      if (!r.inRun || r.action === 'invalid' || (upToDate(r) && parts.every((p) => upToDate(p.part)))) continue;
-      const all: Array<[ResourceKind, { action: PlanAction; reason: string; changes?: FieldChange[] }]> = [['cgw', r], ...parts.map((p): [ResourceKind, PlannedResource] => [p.kind, p.part])];
-      out.push(`  ${location(r.ref.file, r.ref.line)}  ${r.ref.key}  ${all.map(([k, p]) => `${act(p.action)} ${k}`).join(' + ')}`);
-      for (const [k, p] of all) {
-        out.push(`      ${k.padEnd(4)}  ${p.reason}`);
-        changes(p.changes, '          ');
+      if (!r.inRun || r.action === 'invalid' || (upToDate(r) && parts.every((x) => upToDate(x.part)))) continue;
+      const all: Array<[ResourceKind, { action: PlanAction; reason: string; changes?: FieldChange[] }]> = [['cgw', r], ...parts.map((x): [ResourceKind, PlannedResource] => [x.kind, x.part])];
+      out.push(`  ${location(r.ref.file, r.ref.line)}  ${p(r.ref.key)}  ${all.map(([k, x]) => `${act(x.action)} ${k}`).join(' + ')}`);
+      for (const [k, x] of all) {
+        out.push(`      ${k.padEnd(4)}  ${p(x.reason)}`);
+        changes(x.changes, '          ');
       }
       continue;
     }
     if (!shown(r)) continue;
-    out.push(`  ${location(r.ref.file, r.ref.line)}  ${r.ref.key}  ${act(r.action)}  ${r.reason}`);
+    out.push(`  ${location(r.ref.file, r.ref.line)}  ${p(r.ref.key)}  ${act(r.action)}  ${p(r.reason)}`);
     changes(r.changes, '      ');
   }
   return out;
@@ -219,7 +225,7 @@ function quotaBlock(plan: Plan): string[] {
     const existing = q.existing === undefined ? 'existing not counted (offline)' : `${q.existing} existing`;
     const after = q.existing === undefined ? undefined : q.existing + q.creates;
     const head = after === undefined ? '' : `  (${Math.max(0, q.quota - after)} left after this run)`;
-    return `  ${q.region.padEnd(16)} ${existing} + ${q.creates} new${q.deletes ? ` - ${q.deletes} deleted` : ''} of ${q.quota}${head}`;
+    return `  ${p(q.region).padEnd(16)} ${existing} + ${q.creates} new${q.deletes ? ` - ${q.deletes} deleted` : ''} of ${q.quota}${head}`;
   });
 }
 
@@ -228,10 +234,10 @@ export function renderPlanText(plan: Plan, opts: { color: boolean }): string {
   const mode = plan.online ? 'online' : 'offline: existing gateways, quota use and region availability not checked';
   const manifestRows = plan.rows.filter((r) => !r.orphan).length;
   const what = plan.command === 'destroy' ? `${plan.rows.length} journal row(s)` : `${plan.manifest.format}, ${manifestRows} row(s), ${mode}`;
-  const out: string[] = [paint(ANSI.bold, `cgw-batch ${plan.command}: ${plan.manifest.file} (${what})`)];
-  if (plan.target) out.push(`account ${plan.target.accountId ?? '(unknown)'} at ${plan.target.endpoint}`);
+  const out: string[] = [paint(ANSI.bold, `cgw-batch ${plan.command}: ${p(plan.manifest.file)} (${what})`)];
+  if (plan.target) out.push(`account ${p(plan.target.accountId ?? '(unknown)')} at ${p(plan.target.endpoint)}`);
   const f = plan.flags;
-  const flags = [f.allowReplace && '--allow-replace', f.prune && '--prune', f.retryFailed && '--retry-failed', f.skipInvalid && '--skip-invalid', f.only && `--only ${f.only}`].filter(Boolean);
+  const flags = [f.allowReplace && '--allow-replace', f.prune && '--prune', f.retryFailed && '--retry-failed', f.skipInvalid && '--skip-invalid', f.only && `--only ${p(f.only)}`].filter(Boolean);
   if (flags.length) out.push(`with ${flags.join(' ')}`);
   out.push('', ...table(plan, paint));
 

@@ -1,6 +1,7 @@
 // Run summary: rows counted by outcome (overall, per region) and failed rows by error code, and the terminal table
 // the CLI prints at the end. Every count is report/outcome.ts's countOutcomes.
 import { colors } from '../color.js';
+import { printable } from '../text.js';
 import { countOutcomes, failureLine, isOk, OUTCOMES, rowError, type Outcome } from './outcome.js';
 import type { ReportRow } from './truth.js';
 
@@ -51,7 +52,8 @@ export function renderSummaryTable(all: readonly ReportRow[], opts: SummaryTable
   const header = ['region', ...outcomes, 'total'];
   const body = regions.map((reg) => {
     const m = sum.byRegion[reg] ?? {};
-    return [reg, ...outcomes.map((o) => String(m[o] ?? 0)), String(Object.values(m).reduce((a, b) => a + b, 0))];
+    // A region label is a manifest's cell: shown printable (a cell must not drive the terminal).
+    return [printable(reg), ...outcomes.map((o) => String(m[o] ?? 0)), String(Object.values(m).reduce((a, b) => a + b, 0))];
   });
   const totals = ['total', ...outcomes.map((o) => String(sum.byOutcome[o] ?? 0)), String(sum.total)];
   const table = [header, ...body, totals];

@@ -2,6 +2,7 @@
 import type { Io } from '../io.js';
 import type { Options } from '../options.js';
 import type { Redactor } from '../secrets.js';
+import { printableLines } from '../text.js';
 
 export interface Writer {
   write(s: string): void;
@@ -27,7 +28,7 @@ export function withOptions<O extends Options>(ctx: Context, options: Readonly<O
   return { ...ctx, options };
 }
 
-/** A warning line on stderr. */
+/** A warning line on stderr; names and values in it (a file's, a server's) are shown printable, after redaction. */
 export function warn(ctx: Context, message: string): void {
-  ctx.err.write(`warning: ${message}\n`);
+  ctx.err.write(`warning: ${printableLines(ctx.redactor.redact(message))}\n`);
 }

@@ -12,6 +12,7 @@ import { truthRows } from '../report/truth.js';
 import { checkReportTargets, reportNames, stamp, writeReportFiles } from '../report/write.js';
 import type { ResultsTable } from '../report/xlsx.js';
 import type { JournalRow } from '../state/journal.js';
+import { printable, safeJson } from '../text.js';
 import type { Plan, RowResult, StopReason } from '../types.js';
 import { warn, type Context } from './context.js';
 import type { Execution } from './carry-out.js';
@@ -132,7 +133,7 @@ export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Pro
     run,
   });
   if (o.format === 'json') {
-    ctx.out.write(JSON.stringify({ type: 'summary', ...run }) + '\n');
+    ctx.out.write(safeJson({ type: 'summary', ...run }) + '\n');
   } else {
     ctx.out.write(renderSummaryTable(rows, { color: o.color }));
     const did = Object.entries(run.counts).map(([k, n]) => `${n} ${k}`).join(', ');
@@ -141,7 +142,7 @@ export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Pro
     ctx.out.write(`journal: ${o.statePath}\n`);
   }
   if (end.stopReason === 'auth' || end.stopReason === 'clock' || end.stopReason === 'forbidden') {
-    ctx.err.write(`cgw-batch: ${end.stopMessage ?? 'the run stopped'}; no further rows were sent.\n`);
+    ctx.err.write(`cgw-batch: ${printable(end.stopMessage ?? 'the run stopped')}; no further rows were sent.\n`);
   } else if (end.stopReason === 'interrupt') {
     ctx.err.write(`interrupted: rerun the same command to resume; rows in flight keep their ClientTokens.\n`);
   } else if (end.stopReason === 'retry-budget') {

@@ -13,11 +13,12 @@ import type { VpnInventory } from '../plan/site.js';
 import { emptySummary } from '../plan/summary.js';
 import { planToJson, renderPlanText } from '../report/plan-output.js';
 import { fingerprint } from '../secrets.js';
+import { safeJson } from '../text.js';
 import { toPriorRows, type JournalFile, type JournalRow } from '../state/journal.js';
 import { MAYBE_CREATED, OWNED, type Manifest, type Plan, type PlannedRow, type PriorRow } from '../types.js';
 import { warn, type Context } from './context.js';
 import { journalRef, readJournalRun, type JournalRun } from './journal-run.js';
-import { planFlags, selector } from './select.js';
+import { planFlags, requireSelected, selector } from './select.js';
 import { listRegions, listVpn, offeredRegions, tryOpenSession, type Session } from './session.js';
 
 /** Reads the manifest: first of all, so a manifest that cannot be read costs no request at all. */
@@ -72,7 +73,7 @@ export async function planFrom(
     inventory = await listRegions(ctx, session, wanted.filter((r) => offered.has(r)));
     vpn = await vpnListing(ctx, session, vpnRegions(manifest, prior).filter((r) => offered.has(r)));
   }
-  return planManifest(manifest, {
+  const plan = planManifest(manifest, {
     command,
     online,
     inventory,
@@ -88,13 +89,15 @@ export async function planFrom(
     vpnQuota: o.vpnQuota,
     deviceTypes: DEVICES,
   });
+  requireSelected(ctx, plan.rows, manifest.file);
+  return plan;
 }
 
 /** destroy's plan: the journal's gateways against the listing of their regions. */
 export async function destroyPlanFrom(ctx: Context<ManifestOptions>, session: Session, journal: JournalFile): Promise<Plan> {
   const prior = toPriorRows(journal.rows);
   const vpn = await vpnListing(ctx, session, vpnRegions(undefined, prior));
-  return planDestroy({
+  const plan = planDestroy({
     file: ctx.options.manifest,
     manifestHash: journal.header.manifest.hash,
     prior,
@@ -106,6 +109,8 @@ export async function destroyPlanFrom(ctx: Context<ManifestOptions>, session: Se
     ...(vpn ? { vpn } : {}),
     journalId: journal.header.runId,
   });
+  requireSelected(ctx, plan.rows, `the journal ${ctx.options.statePath}`);
+  return plan;
 }
 
 /** 0: apply would carry out every row of the run; 1: rows are invalid or blocked (apply refuses them). */
@@ -114,7 +119,7 @@ export function planExitCode(plan: Plan): number {
 }
 
 export function printPlan(ctx: Context, plan: Plan): void {
-  if (ctx.options.format === 'json') ctx.out.write(JSON.stringify({ type: 'plan', ...planToJson(plan) }) + '\n');
+  if (ctx.options.format === 'json') ctx.out.write(safeJson({ type: 'plan', ...planToJson(plan) }) + '\n');
   else ctx.out.write(renderPlanText(plan, { color: ctx.options.color }));
 }
 

@@ -9,10 +9,11 @@ import { checkEndpointUrl, resolveEndpoints, type EndpointOptions } from '../clo
 import { fetchInventory, fetchRegions, fetchVpnInventory } from '../cloud/inventory.js';
 import type { Credentials } from '../cloud/pop-client.js';
 import { NO_PROXY_SETTINGS, proxyFor, proxySecrets, proxySettings } from '../cloud/proxy.js';
-import { getCallerIdentity } from '../cloud/sts.js';
+import { getCallerIdentity, STS_ATTEMPTS } from '../cloud/sts.js';
 import type { CustomerGateway, VpnConnection, VpnGateway } from '../cloud/types.js';
 import { AuthError } from '../errors.js';
 import type { Options } from '../options.js';
+import { printable } from '../text.js';
 import { checkAccount, checkEndpoint, type Caller, type JournalHeader } from '../state/journal.js';
 import type { Context } from './context.js';
 
@@ -134,7 +135,13 @@ async function connectSession(ctx: Context, journal: JournalRef | undefined, req
   try {
     // A journal of another endpoint is refused before any request; its account is checked on the STS answer.
     if (journal) checkEndpoint(journal.path, journal.header, conn.endpoint);
-    const who = await getCallerIdentity({ credentials: provider, endpoint: endpoints.sts, proxy: proxyFor(endpoints.sts, proxy), timeoutMs: o.timeoutMs });
+    const who = await getCallerIdentity({
+      credentials: provider,
+      endpoint: endpoints.sts,
+      proxy: proxyFor(endpoints.sts, proxy),
+      timeoutMs: o.timeoutMs,
+      retry: { attempts: STS_ATTEMPTS, ...o.retryBackoff },
+    });
     const caller = { accountId: who.accountId, accessKeyId: credentials.accessKeyId, arn: who.arn };
     if (journal) checkAccount(journal.path, journal.header, conn.endpoint, caller);
     return { conn, caller, endpoint: conn.endpoint, close };
@@ -156,7 +163,7 @@ export async function listRegions(ctx: Context, session: Session, regions: Itera
       const step = Math.floor(listed / LONG_LISTING);
       if (listed < total && step === (shown.get(region) ?? 0)) return;
       shown.set(region, step);
-      ctx.err.write(`listing ${region}: ${listed} of ${total} gateways\n`);
+      ctx.err.write(`listing ${printable(region)}: ${listed} of ${total} gateways\n`);
     },
   });
 }

@@ -1,5 +1,6 @@
 // NDJSON progress: one JSON object per event per line, written as it happens, secrets masked.
 import type { Redactor } from '../secrets.js';
+import { safeJson } from '../text.js';
 import type { RunEvent } from '../types.js';
 import type { ProgressUi } from './types.js';
 
@@ -10,7 +11,7 @@ export function jsonProgress(out: { write(s: string): void }, opts: { redactor?:
       // Redact values before serialising (JSON escaping would hide a secret containing `"` or `\` from a text
       // match), then the whole line once more for `name=value` shapes that span fields.
       const value = opts.redactor ? redactDeep(e, opts.redactor) : e;
-      let line = JSON.stringify({ ts: now().toISOString(), ...value });
+      let line = safeJson({ ts: now().toISOString(), ...value });
       if (opts.redactor) line = opts.redactor.redact(line);
       // One write per event so a consumer reading line by line never sees half an event.
       out.write(line + '\n');

@@ -103,19 +103,20 @@ test('an endpoint that quotes a 4-7 character AuthKey back in its error: the key
   }
 });
 
-// Open: keys of 1-3 characters are not masked by value in what a server sends back (src/secrets.ts masks values of
-// 8+ characters, the per-request scrubber in src/cloud/pop-client.ts 4+, and encoded forms under 6 characters are
-// never masked), so their URL-encoded and base64 forms (`Q~%5E`, `UX5e`) reach results.csv, the journal and stdout.
-// Masking such short strings everywhere would mangle ordinary text; the fix belongs in src/cloud: withhold the
-// server's message of a request whose AuthKey is shorter than the masking length when the message holds any form
-// of that key. Kept as a todo until then (see the edges-load report).
-test('an endpoint that quotes a 1-3 character AuthKey back (raw, URL-encoded, base64): printed and stored nowhere', { todo: 'needs src/cloud to withhold such messages' }, async () => {
+// Keys of 1-7 characters cannot be masked by value in ordinary text (a 3-character key is inside too many words; and
+// its encoded forms are shorter still): src/cloud withholds the whole message of an answer that quotes such a key in
+// any form, and names only its code.
+test('an endpoint that quotes a 1-3 character AuthKey back (raw, URL-encoded, base64): printed and stored nowhere', async () => {
   const h = await startHostile({ behaviour: 'quote-secret' });
   const t = tempDir({ 'm.csv': 'region,ip,name,asn,auth_key\ncn-hangzhou,203.0.113.83,q3,65001,env:SHORT_KEY_3\n' });
   try {
     const apply = await runCliBounded(['apply', t.path('m.csv'), '--endpoint', h.url, '--timeout', '120000', '--yes'], { env: { ...creds, SHORT_KEY_3: KEYS.three }, cwd: t.dir });
     assert.equal(apply.code, 1, apply.stdout + apply.stderr);
     assertNowhere([KEYS.three], [apply], outputs(t.dir, 'm.csv'));
+    // The row still says what the server answered: its code, and that its message was withheld.
+    const results = readFileSync(t.path('m.csv.results/results.csv'), 'utf8');
+    assert.match(results, /InvalidParameter/);
+    assert.match(results, /withheld/);
   } finally {
     await h.close();
     t.cleanup();

@@ -254,7 +254,7 @@ test('every fault kind applies to every new action', async (t) => {
         .request(action, { RegionId: REGION, ...params }, { method: 'POST' })
         .catch(() => undefined);
       const outcomes = emu.stats().actions[action] ?? {};
-      const want = kind === 'commit-drop' || kind === 'commit-500' ? (action.startsWith('Modify') ? `fault:${kind}` : 'ok') : expected[kind];
+      const want = kind === 'commit-drop' || kind === 'commit-500' || kind === 'commit-200' ? (action.startsWith('Modify') ? `fault:${kind}` : 'ok') : expected[kind];
       assert.deepEqual(Object.keys(outcomes), [want], `${kind} on ${action}`);
     }
   }

@@ -110,7 +110,7 @@ test('an answer lost on every attempt is never "failed": the row stays maybe-cre
   // The server commits the first create and every answer is lost.
   const fake = new FakeVpc(() => 'commit-drop');
   const journal = new MemoryJournal();
-  const retry = { maxAttempts: 3, maxThrottledAttempts: 5, baseMs: 1, capMs: 1 };
+  const retry = { maxAttempts: 3, maxThrottledAttempts: 5, maxThrottledMs: 60_000, baseMs: 1, capMs: 1 };
   const first = await planAndRun(fake, journal, [{ ip: '203.0.113.1', name: 'HQ' }], {}, { retry });
   const r1 = first.exec.results[0]!;
   assert.equal(r1.status, 'unknown');

@@ -89,6 +89,9 @@ const CASES: Case[] = [
   // 429 (with Retry-After: 1) for the first three creates, then sane answers: throttling, not failure.
   { behaviour: '429', created: true, flaky: 3 },
   { behaviour: 'quote-secret', created: false },
+  // The create is carried out, then answered with an error that is no documented refusal: the listing finds it.
+  { behaviour: 'commit-error-200', created: true },
+  { behaviour: 'commit-odd-code', created: true },
 ];
 
 const ROWS = 2;

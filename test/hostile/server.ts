@@ -16,6 +16,10 @@ export const BEHAVIOURS = [
   'html-200',
   '429',
   'quote-secret',
+  'commit-error-200',
+  'commit-odd-code',
+  'unavailable',
+  'evil-code',
 ] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
@@ -180,6 +184,30 @@ export async function startHostile(opts: HostileOptions): Promise<Hostile> {
         res.end(html);
         return;
       }
+      case 'commit-error-200':
+      case 'commit-odd-code': {
+        // The gateway is made (a later listing shows it), then the answer is an error that is no documented refusal:
+        // HTTP 200 with an error body, or a 4xx with a code no table lists for the create.
+        gateways.push({
+          CustomerGatewayId: `cgw-${randomUUID().replace(/-/g, '').slice(0, 21)}`,
+          IpAddress: p['IpAddress'] ?? '',
+          Name: p['Name'] ?? '',
+          Description: p['Description'] ?? '',
+          Asn: Number(p['Asn'] ?? 0),
+          CreateTime: Date.now(),
+          ResourceGroupId: 'rg-default',
+          Tags: { Tag: [] },
+        });
+        if (opts.behaviour === 'commit-error-200') return json(res, 200, { RequestId: requestId, Code: 'InvalidParameter', Message: 'The specified parameter is not valid.' });
+        return json(res, 400, { RequestId: requestId, Code: 'OperationFailed.Unexpected', Message: 'Something went wrong.' });
+      }
+      case 'evil-code': {
+        // Terminal escapes, a C1 CSI, a bidi override and a zero-width space in the code and the message.
+        const evil = '\x1b[2J\u009b31m\u202eedoc\u200b\x1b]0;pwned\x07';
+        return json(res, 400, { RequestId: requestId, Code: `Bad${evil}`, Message: `Rejected ${evil}` });
+      }
+      case 'unavailable':
+        return json(res, 503, { RequestId: requestId, Code: 'ServiceUnavailable', Message: 'The request has failed due to a temporary failure of the server.' });
       case 'quote-secret': {
         const key = p['AuthKey'] ?? '';
         return json(res, 400, {
