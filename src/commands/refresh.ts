@@ -7,6 +7,7 @@ import type { Context } from '../run/context.js';
 import { journalRef, openForAppend, priorRows, readJournalRun, withLockedJournal, type JournalRun, type LockedRun } from '../run/journal-run.js';
 import { requireJournal, selector } from '../run/select.js';
 import { listRegions, openSession } from '../run/session.js';
+import { stateLabel } from '../run/state-backend.js';
 import { fingerprint } from '../secrets.js';
 import { OWNED, type FieldChange, type PriorRow } from '../types.js';
 
@@ -72,7 +73,7 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
       ctx.out.write(
         JSON.stringify({
           type: 'refresh',
-          state: o.statePath,
+          state: stateLabel(ctx),
           account: session.caller.accountId ?? null,
           endpoint: session.endpoint,
           written: o.write && found.length > 0,

@@ -10,6 +10,7 @@ import { columnsOf } from '../run/finish.js';
 import { readJournalRun } from '../run/journal-run.js';
 import { planOfJournal } from '../run/plan-from.js';
 import { requireJournal } from '../run/select.js';
+import { stateLabel } from '../run/state-backend.js';
 
 /** What the words that need it mean, said once under the table. */
 const MEANS: Partial<Record<Outcome, string>> = {
@@ -31,7 +32,7 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
     // The same fields and values as results.json's rows and header (run_id: none; status reads, it does not run).
     ctx.out.write(
       JSON.stringify({
-        state: o.statePath,
+        state: stateLabel(ctx),
         journal_id: header.runId,
         manifest: header.manifest,
         endpoint: header.endpoint,
@@ -44,7 +45,7 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
       }) + '\n',
     );
   } else {
-    ctx.out.write(`journal ${o.statePath}\naccount ${header.accountId ?? `(key ${header.accessKeyId ?? '?'})`} at ${header.endpoint}; updated ${header.updatedAt}\n\n`);
+    ctx.out.write(`journal ${stateLabel(ctx)}\naccount ${header.accountId ?? `(key ${header.accessKeyId ?? '?'})`} at ${header.endpoint}; updated ${header.updatedAt}\n\n`);
     const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', r.ref.region, r.ref.ip, r.outcome, r.gatewayId ?? '-', r.errorCode ?? '']);
     const head = ['line', 'region', 'ip', 'outcome', 'gateway', 'last error'];
     const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...table.map((t) => (t[i] ?? '').length))));

@@ -114,6 +114,11 @@ export function headerLine(h: JournalHeader): string {
   return JSON.stringify({ t: 'header', ...h }) + '\n';
 }
 
+/** The record `state migrate` appends to a journal it copied elsewhere: readers are sent to `to` (no secret in it). */
+export function movedLine(to: string, at: string): string {
+  return JSON.stringify({ t: 'moved', to, at }) + '\n';
+}
+
 export function rowLine(key: string, scrubbed: Record<string, unknown>, ts: string): string {
   return JSON.stringify({ t: 'row', key, ...scrubbed, ts }) + '\n';
 }
@@ -246,6 +251,12 @@ export function parseJournal(file: string, text: string): ParsedJournal {
       const { t: _t, ...h } = rec;
       header = h as unknown as JournalHeader;
       continue;
+    }
+    if (rec['t'] === 'moved') {
+      // `state migrate` leaves this behind: the journal lives on elsewhere, and two journals for one estate must never
+      // both be written (one would plan creates for gateways the other already made, or deleted).
+      const to = typeof rec['to'] === 'string' ? rec['to'] : '(unknown)';
+      throw new StateError(`state ${file} was moved to ${to}${typeof rec['at'] === 'string' ? ` on ${rec['at']}` : ''} (cgw-batch state migrate); use --state ${to}`);
     }
     if (rec['t'] === 'row') {
       const key = rec['key'];
