@@ -255,7 +255,8 @@ export function parseJournal(file: string, text: string): ParsedJournal {
     if (rec['t'] === 'moved') {
       // `state migrate` leaves this behind: the journal lives on elsewhere, and two journals for one estate must never
       // both be written (one would plan creates for gateways the other already made, or deleted).
-      const to = typeof rec['to'] === 'string' ? rec['to'] : '(unknown)';
+      // Printed as written by migrate (a path or a password-less URL); anything else is not ours to echo.
+      const to = typeof rec['to'] === 'string' && /^[\x21-\x7e]{1,1000}$/.test(rec['to']) ? rec['to'] : '(unreadable)';
       throw new StateError(`state ${file} was moved to ${to}${typeof rec['at'] === 'string' ? ` on ${rec['at']}` : ''} (cgw-batch state migrate); use --state ${to}`);
     }
     if (rec['t'] === 'row') {
