@@ -37,6 +37,8 @@ async function dispatch(ctx: Context): Promise<number> {
       return (await import('./commands/export.js')).runExport(withOptions(ctx, o));
     case 'init':
       return (await import('./commands/init.js')).runInit(withOptions(ctx, o));
+    case 'state':
+      return (await import('./commands/state.js')).runState(withOptions(ctx, o));
   }
 }
 

@@ -5,7 +5,7 @@ import { UsageError } from './errors.js';
 import { shouldColor } from './color.js';
 import { LineRanges } from './line-ranges.js';
 
-export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'configs', 'export', 'init', 'emulator'] as const;
+export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'configs', 'export', 'init', 'state', 'emulator'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 interface FlagSpec {
@@ -31,7 +31,11 @@ const FLAGS = {
   'quota-vpn-connections': { type: 'string', arg: 'N', help: 'IPsec connections allowed per VPN gateway (default 10)' },
   profiles: { type: 'string', arg: 'FILE', help: "IPsec profiles the ike_profile column names: a YAML file with a profiles: map (any manifest format)" },
   format: { type: 'string', arg: 'text|json', help: 'output format' },
-  state: { type: 'string', arg: 'FILE', help: 'journal file (default <manifest>.state.jsonl beside the manifest)' },
+  state: { type: 'string', arg: 'PATH|URL', help: 'the journal: a file (default <manifest>.state.jsonl), postgres://USER@HOST/DB or oss://BUCKET/PREFIX (also CGW_BATCH_STATE)' },
+  'state-endpoint': { type: 'string', arg: 'URL', help: 'OSS endpoint for --state oss://... (also CGW_BATCH_STATE_ENDPOINT), e.g. https://oss-cn-hangzhou.aliyuncs.com' },
+  'lock-timeout': { type: 'string', arg: 'DURATION', help: "wait this long while another runner holds the journal's lease (90s, 5m; default: refuse at once)" },
+  from: { type: 'string', arg: 'PATH|URL', help: 'the journal to copy (a file, postgres://... or oss://...)' },
+  to: { type: 'string', arg: 'PATH|URL', help: 'where to copy it: must hold no journal yet' },
   sheet: { type: 'string', arg: 'NAME', help: '.xlsx manifests: the sheet to read (default the first)' },
   only: { type: 'string', arg: 'ROWS', help: 'only these rows: lines 4,7-9 or keys cn-hangzhou/203.0.113.10' },
   'allow-replace': { type: 'boolean', help: 'delete + create rows whose IP or ASN changed' },
@@ -43,7 +47,7 @@ const FLAGS = {
   rate: { type: 'string', arg: 'N', help: 'write requests per second per region (default: adaptive from the published 2/s)' },
   concurrency: { type: 'string', arg: 'N', help: 'requests in flight per region and API at most (default 16; the real number follows rate x latency)' },
   'max-failures': { type: 'string', arg: 'N|N%', help: 'after this many failed rows, send nothing more' },
-  'force-unlock': { type: 'boolean', help: "take the journal's lock even if another run seems to hold it" },
+  'force-unlock': { type: 'boolean', help: "break the journal's lease even if another run seems to hold it (that run stops at its next write)" },
   'report-dir': { type: 'string', arg: 'DIR', help: 'where the reports go (default <journal>.results/ beside the journal)' },
   quiet: { type: 'boolean', short: 'q', help: 'no progress output (refresh: only the exit code)' },
   write: { type: 'boolean', help: 'record the drift found in the journal' },
@@ -62,22 +66,40 @@ type Flag = keyof typeof FLAGS;
 
 const CONNECTION: Flag[] = ['sandbox', 'sandbox-data', 'endpoint', 'network', 'sts-endpoint', 'proxy', 'profile', 'timeout'];
 const DECISION: Flag[] = ['only', 'allow-replace', 'prune', 'retry-failed', 'skip-invalid'];
-const RUN: Flag[] = ['yes', 'dry-run', 'rate', 'concurrency', 'max-failures', 'force-unlock', 'report-dir', 'quiet'];
+const RUN: Flag[] = ['yes', 'dry-run', 'rate', 'concurrency', 'max-failures', 'force-unlock', 'lock-timeout', 'report-dir', 'quiet'];
+const STATE: Flag[] = ['state', 'state-endpoint'];
 const COMMON: Flag[] = ['no-color', 'help'];
 
 /** The flags each command takes; anything else is refused with the commands that do take it. */
 const TAKES: Record<Exclude<Command, 'emulator'>, Flag[]> = {
-  plan: [...CONNECTION, 'offline', 'quota', 'quota-vpn-connections', 'format', 'state', 'sheet', 'profiles', ...DECISION, ...COMMON],
-  apply: [...CONNECTION, 'quota', 'quota-vpn-connections', 'format', 'state', 'sheet', 'profiles', ...DECISION, ...RUN, ...COMMON],
-  import: [...CONNECTION, 'format', 'state', 'sheet', 'profiles', 'only', 'dry-run', 'force-unlock', 'report-dir', 'quiet', ...COMMON],
-  destroy: [...CONNECTION, 'format', 'state', 'only', ...RUN, ...COMMON],
-  refresh: [...CONNECTION, 'format', 'state', 'only', 'write', 'force-unlock', 'quiet', ...COMMON],
-  status: [...CONNECTION, 'live', 'format', 'state', 'sheet', 'profiles', ...COMMON],
-  report: ['state', 'sheet', 'profiles', 'report-dir', ...COMMON],
-  configs: [...CONNECTION, 'state', 'sheet', 'profiles', 'only', 'device', 'out', 'redact-psk', ...COMMON],
+  plan: [...CONNECTION, 'offline', 'quota', 'quota-vpn-connections', 'format', ...STATE, 'sheet', 'profiles', ...DECISION, ...COMMON],
+  apply: [...CONNECTION, 'quota', 'quota-vpn-connections', 'format', ...STATE, 'sheet', 'profiles', ...DECISION, ...RUN, ...COMMON],
+  import: [...CONNECTION, 'format', ...STATE, 'sheet', 'profiles', 'only', 'dry-run', 'force-unlock', 'lock-timeout', 'report-dir', 'quiet', ...COMMON],
+  destroy: [...CONNECTION, 'format', ...STATE, 'only', ...RUN, ...COMMON],
+  refresh: [...CONNECTION, 'format', ...STATE, 'only', 'write', 'force-unlock', 'lock-timeout', 'quiet', ...COMMON],
+  status: [...CONNECTION, 'live', 'format', ...STATE, 'sheet', 'profiles', ...COMMON],
+  report: [...STATE, 'profile', 'sheet', 'profiles', 'report-dir', ...COMMON],
+  configs: [...CONNECTION, ...STATE, 'sheet', 'profiles', 'only', 'device', 'out', 'redact-psk', ...COMMON],
   export: [...CONNECTION, 'region', 'format', 'output', ...COMMON],
   init: ['format', 'output', ...COMMON],
+  state: [...STATE, 'from', 'to', 'format', 'profile', 'proxy', 'timeout', 'lock-timeout', 'yes', ...COMMON],
 };
+
+/** What `cgw-batch state` does, and which of its flags each action takes. */
+const STATE_ACTIONS = {
+  show: { usage: 'state show [<manifest>]', what: "who holds the journal's lease, and a summary of its rows", takes: ['state', 'state-endpoint', 'format', 'profile', 'proxy', 'timeout'] },
+  unlock: {
+    usage: 'state unlock [<manifest>]',
+    what: "break the lease of a runner that died holding it (fenced: if it lives, it stops at its next write); asks (--yes)",
+    takes: ['state', 'state-endpoint', 'profile', 'proxy', 'timeout', 'yes'],
+  },
+  migrate: {
+    usage: 'state migrate [<manifest>] --from A --to B',
+    what: 'copy a journal to another backend (B must be empty), check the copy, and mark A as moved',
+    takes: ['from', 'to', 'state-endpoint', 'profile', 'proxy', 'timeout', 'lock-timeout', 'format'],
+  },
+} as const satisfies Record<string, { usage: string; what: string; takes: readonly Flag[] }>;
+type StateAction = keyof typeof STATE_ACTIONS;
 
 const SYNOPSIS: Record<Exclude<Command, 'emulator'>, { usage: string; what: string }> = {
   plan: { usage: 'plan <manifest>', what: 'validate every row and show what apply would do, with the reason for each row; changes nothing' },
@@ -90,6 +112,7 @@ const SYNOPSIS: Record<Exclude<Command, 'emulator'>, { usage: string; what: stri
   configs: { usage: 'configs <manifest>', what: "write each site's branch device config from its connection as the API describes it (PSK in the file only)" },
   export: { usage: 'export --region R[,R...]', what: 'write the gateways that already exist as a manifest (AuthKeys as env:NAME references)' },
   init: { usage: 'init [FILE]', what: 'write a commented example manifest to start from (--format csv|yaml|xlsx)' },
+  state: { usage: 'state show|unlock|migrate', what: 'a journal shared by a team: its lease and rows, a dead runner\'s lease, moving it to PostgreSQL or OSS' },
 };
 
 const EXIT_TEXT = 'Exit codes: 0 ok; 1 rows invalid, blocked or failed (refresh: drift found); 2 usage, configuration, credentials or state problem; 130 interrupted.';
@@ -113,16 +136,29 @@ const OWN_VALUES: Partial<Record<Exclude<Command, 'emulator'>, Partial<Record<Fl
   export: { format: { arg: 'csv|yaml|xlsx', help: 'the manifest format to write (default: from -o FILE, else csv)' } },
 };
 
-export function commandHelp(command: Exclude<Command, 'emulator'>): string {
-  const s = SYNOPSIS[command];
-  const lines = TAKES[command]
+function flagLines(command: Exclude<Command, 'emulator'>, flags: readonly Flag[]): string[] {
+  return flags
     .filter((f) => FLAGS[f].help !== '')
     .map((f) => {
       const spec: FlagSpec = { ...FLAGS[f], ...OWN_VALUES[command]?.[f] };
       const name = `${spec.short ? `-${spec.short}, ` : ''}--${f}${spec.arg ? ` ${spec.arg}` : ''}`;
       return `  ${name.padEnd(28)} ${spec.help}`;
     });
-  return `Usage: cgw-batch ${s.usage} [options]\n\n${s.what}\n\nOptions:\n${lines.join('\n')}\n\n${EXIT_TEXT}\n`;
+}
+
+export function commandHelp(command: Exclude<Command, 'emulator'>): string {
+  const s = SYNOPSIS[command];
+  if (command === 'state') {
+    const actions = Object.values(STATE_ACTIONS).map((a) => `  cgw-batch ${a.usage.padEnd(44)} ${a.what}`);
+    return `Usage:\n${actions.join('\n')}\n\n${s.what}. The journal is --state (or CGW_BATCH_STATE), else the manifest's\n<manifest>.state.jsonl; a shared location's estate is ?estate=NAME, else the manifest's file name.\n\nOptions:\n${flagLines('state', TAKES.state).join('\n')}\n\n${EXIT_TEXT}\n`;
+  }
+  return `Usage: cgw-batch ${s.usage} [options]\n\n${s.what}\n\nOptions:\n${flagLines(command, TAKES[command]).join('\n')}\n\n${EXIT_TEXT}\n`;
+}
+
+/** ` (did you mean 'x'?)` when `word` is a likely typo of one of `known`. */
+function didYouMean(word: string, known: readonly string[]): string {
+  const near = closest(word, known);
+  return near ? ` (did you mean '${near}'?)` : '';
 }
 
 export type ProgressMode = 'tty' | 'simple' | 'json' | 'quiet';
@@ -185,6 +221,10 @@ interface BaseOptions {
   retryBackoff: { baseMs: number; capMs: number };
   /** The longest wait for a VPN gateway to be active again after a connection write (env CGW_BATCH_VPN_WAIT_MS; default 300000). */
   vpnWaitMs?: number;
+  /** --state-endpoint / CGW_BATCH_STATE_ENDPOINT: where an oss:// state's bucket is served. */
+  stateEndpoint?: string;
+  /** --lock-timeout: how long to wait for a live runner's lease (0: refuse at once). */
+  lockTimeoutMs: number;
 }
 
 /** Commands that work on a manifest and its journal. */
@@ -208,7 +248,19 @@ export interface FileOptions extends BaseOptions {
   command: 'export' | 'init';
 }
 
-export type Options = ManifestOptions | JournalOptions | FileOptions;
+/** `cgw-batch state ACTION`: a journal's lease and rows, and moving it between backends. */
+export interface StateOptions extends BaseOptions {
+  command: 'state';
+  action: StateAction;
+  manifest?: string;
+  /** show / unlock: the journal (a resolved path, or a URL as given). */
+  statePath?: string;
+  /** migrate: from where to where. */
+  from?: string;
+  to?: string;
+}
+
+export type Options = ManifestOptions | JournalOptions | FileOptions | StateOptions;
 
 /** What the resolver needs to know about the terminal and the environment (cli.ts reads it off `process`). */
 export interface Terminal {
@@ -312,6 +364,20 @@ export function parseMaxFailures(v: string | undefined): { count?: number; perce
   return { count: rangedNumber('max-failures', m[1]) };
 }
 
+/** `90`, `90s`, `1500ms`, `5m` -> milliseconds (a bare number is seconds). */
+function parseDuration(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  const ms = m ? Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : m[2] === 'h' ? 3_600_000 : 1000) : NaN;
+  if (!(ms >= 0 && ms <= 86_400_000)) throw new UsageError(`--${flag} takes a duration such as 90s, 5m or 1500ms (at most 24h), got '${v}'`);
+  return Math.round(ms);
+}
+
+/** A --state value that is a URL (postgres://, oss://, or a scheme the backends refuse by name) rather than a path. */
+function isUrl(v: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
+}
+
 /** `<manifest>.state.jsonl` -> `<manifest>.results`: reports live beside the journal they are made from. */
 export function reportDirFor(statePath: string): string {
   const base = statePath.replace(/\.state\.jsonl$/, '').replace(/\.jsonl$/, '');
@@ -324,7 +390,7 @@ function configsDirFor(statePath: string): string {
 }
 
 /** The options of `command`, with the paths its kind of command always has. */
-function withPaths(command: Exclude<Command, 'emulator'>, base: BaseOptions, manifest?: string, statePath?: string, reportDir?: string): Options {
+function withPaths(command: Exclude<Command, 'emulator' | 'state'>, base: BaseOptions, manifest?: string, statePath?: string, reportDir?: string): Options {
   switch (command) {
     case 'plan':
     case 'apply':
@@ -338,7 +404,7 @@ function withPaths(command: Exclude<Command, 'emulator'>, base: BaseOptions, man
       return { ...base, command, manifest, statePath, reportDir };
     case 'status':
     case 'report':
-      if (!statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs the manifest or --state FILE`);
+      if (!statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs the manifest or --state PATH|URL`);
       return { ...base, command, ...(manifest ? { manifest } : {}), statePath, reportDir };
     case 'export':
     case 'init':
@@ -448,6 +514,30 @@ function parseFlags(command: Exclude<Command, 'emulator'>, args: string[]): { va
   return { values: v, positionals: parsed.positionals };
 }
 
+/** `?estate=` of a state URL, for naming things when no manifest is given. */
+function estateOf(url: string | undefined): string | undefined {
+  try {
+    return url ? (new URL(url.replace(/^oss:/i, 'http:')).searchParams.get('estate') ?? undefined) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `state`'s action (default show) and the flags only other actions take. */
+function stateAction(word: string | undefined, v: FlagValues): StateAction {
+  const names = Object.keys(STATE_ACTIONS) as StateAction[];
+  if (word === undefined) throw new UsageError(`cgw-batch state needs an action: ${names.join(', ')} (see cgw-batch state --help)`);
+  if (!(names as string[]).includes(word)) throw new UsageError(`unknown action 'state ${word}'${didYouMean(word, names)}; actions: ${names.join(', ')} (see cgw-batch state --help)`);
+  const action = word as StateAction;
+  const takes = new Set<string>(STATE_ACTIONS[action].takes);
+  for (const flag of Object.keys(v)) {
+    if (flag === 'help' || flag === 'no-color' || takes.has(flag)) continue;
+    const others = names.filter((n) => (STATE_ACTIONS[n].takes as readonly string[]).includes(flag));
+    throw new UsageError(`cgw-batch state ${action} does not take --${flag}${others.length ? ` (state ${others.join(', state ')} ${others.length === 1 ? 'takes' : 'take'} it)` : ''}; see cgw-batch state --help`);
+  }
+  return action;
+}
+
 export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const first = argv[0];
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') return { kind: 'help', text: HELP };
@@ -465,7 +555,8 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const str = (k: Flag): string | undefined => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
   const bool = (k: Flag): boolean => v[k] === true;
 
-  const positional = parsed.positionals;
+  const positional = command === 'state' ? parsed.positionals.slice(1) : parsed.positionals;
+  const action = command === 'state' ? stateAction(parsed.positionals[0], v) : undefined;
   const needsManifest = command === 'plan' || command === 'apply' || command === 'refresh' || command === 'import' || command === 'destroy' || command === 'configs';
   if (command === 'export') {
     if (positional.length > 0) throw new UsageError(`cgw-batch export takes no manifest; write to a file with -o FILE`);
@@ -474,8 +565,13 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   }
   const manifestArg = command === 'init' || command === 'export' ? undefined : positional[0];
   if (needsManifest && !manifestArg) throw new UsageError(`cgw-batch ${command} needs a manifest file: cgw-batch ${command} branches.csv`);
-  if ((command === 'status' || command === 'report') && !manifestArg && !str('state')) {
-    throw new UsageError(`cgw-batch ${command} needs the manifest or --state FILE`);
+  const envState = term.env.CGW_BATCH_STATE || undefined;
+  if (envState !== undefined && !isUrl(envState)) {
+    throw new UsageError('CGW_BATCH_STATE must be a postgres://... or oss://... URL (a journal file goes beside its manifest, or in --state PATH)');
+  }
+  const stateArg = str('state') ?? (command === 'state' && action === 'migrate' ? undefined : envState);
+  if ((command === 'status' || command === 'report' || (command === 'state' && action !== 'migrate')) && !manifestArg && !stateArg) {
+    throw new UsageError(`cgw-batch ${command}${action ? ` ${action}` : ''} needs the manifest or --state PATH|URL`);
   }
 
   let format: 'text' | 'json' = 'text';
@@ -502,8 +598,21 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   }
   const abs = (p: string | undefined): string | undefined => (p === undefined ? undefined : resolve(term.cwd, p));
   const manifest = abs(manifestArg);
-  const statePath = abs(str('state')) ?? (manifest ? `${manifest}.state.jsonl` : undefined);
-  const reportDir = abs(str('report-dir')) ?? (statePath ? reportDirFor(statePath) : undefined);
+  // A URL is kept as given (its backend parses it); a path is made absolute.
+  const location = (p: string | undefined): string | undefined => (p !== undefined && isUrl(p) ? p : abs(p));
+  for (const f of ['state', 'from', 'to'] as const) {
+    const u = str(f);
+    // Like --auth-key: a password on the command line is visible in shell history and `ps`.
+    if (u !== undefined && isUrl(u) && /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(u)) {
+      throw new UsageError(`--${f}: a password in the URL is not accepted on the command line (shell history, \`ps\`); use PGPASSWORD or ~/.pgpass, or put the URL in CGW_BATCH_STATE`);
+    }
+  }
+  const statePath = location(stateArg) ?? (manifest ? `${manifest}.state.jsonl` : undefined);
+  // Reports stay local whatever the backend: beside a journal file, else beside the manifest (or in the current directory).
+  const reportBase = statePath && !isUrl(statePath) ? statePath : manifest ? `${manifest}.state.jsonl` : resolve(term.cwd, `${estateOf(statePath) ?? 'estate'}.state.jsonl`);
+  const reportDir = abs(str('report-dir')) ?? reportDirFor(reportBase);
+  const stateEndpoint = str('state-endpoint') ?? (term.env.CGW_BATCH_STATE_ENDPOINT || undefined);
+  if (stateEndpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(stateEndpoint)) throw new UsageError(`--state-endpoint must be an http(s) URL, got '${stateEndpoint}'`);
   const output = command === 'init' ? abs(str('output') ?? positional[0]) : abs(str('output'));
   const env = bool('no-color') ? { ...term.env, NO_COLOR: '1' } : term.env;
   const quiet = bool('quiet');
@@ -557,6 +666,16 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     ...(str('device') !== undefined ? { device: str('device') } : {}),
     ...(command === 'configs' && statePath ? { outDir: abs(str('out')) ?? configsDirFor(statePath) } : {}),
     redactPsk: bool('redact-psk'),
+    ...(stateEndpoint ? { stateEndpoint } : {}),
+    lockTimeoutMs: parseDuration('lock-timeout', str('lock-timeout')) ?? 0,
   };
+  if (command === 'state') {
+    const a = action ?? 'show';
+    const from = location(str('from'));
+    const to = location(str('to'));
+    if (a === 'migrate' && (!from || !to)) throw new UsageError('cgw-batch state migrate needs --from PATH|URL and --to PATH|URL');
+    const opts: StateOptions = { ...base, command, action: a, ...(manifest ? { manifest } : {}), ...(statePath && a !== 'migrate' ? { statePath } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) };
+    return { kind: 'run', options: Object.freeze(opts) };
+  }
   return { kind: 'run', options: Object.freeze(withPaths(command, base, manifest, statePath, reportDir)) };
 }

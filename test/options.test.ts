@@ -41,7 +41,7 @@ test('status and report: the manifest or --state; export and init have no journa
     assert.equal(st.statePath, '/work/site/x.state.jsonl');
     assert.equal(st.reportDir, '/work/site/x.results');
   }
-  refused(['status'], /needs the manifest or --state FILE/);
+  refused(['status'], /needs the manifest or --state PATH\|URL/);
   const ex = run(['export', '--region', 'cn-hangzhou,cn-shanghai', '--region', 'cn-beijing', '-o', 'out.yaml']);
   assert.deepEqual(ex.regions, ['cn-hangzhou', 'cn-shanghai', 'cn-beijing']);
   assert.equal(ex.output, '/work/site/out.yaml');
@@ -114,4 +114,50 @@ test('numbers, --only, --max-failures and the retry backoff from the environment
   assert.throws(() => parseMaxFailures('120%'), UsageError);
   assert.throws(() => parseOnly('9-4'), /bad line range/);
   assert.throws(() => parseOnly('x y'), /--only takes line numbers/);
+});
+
+test('team state: --state URLs are kept as given, CGW_BATCH_STATE and CGW_BATCH_STATE_ENDPOINT, reports stay local, --lock-timeout', () => {
+  const o = run(['apply', 'b.csv', '--state', 'oss://team/estates', '--state-endpoint', 'http://127.0.0.1:9000', '--lock-timeout', '90s']);
+  if (o.command !== 'apply') return assert.fail();
+  assert.equal(o.statePath, 'oss://team/estates');
+  assert.equal(o.stateEndpoint, 'http://127.0.0.1:9000');
+  assert.equal(o.reportDir, '/work/site/b.csv.results', 'reports beside the manifest');
+  assert.equal(o.lockTimeoutMs, 90_000);
+  assert.equal(run(['apply', 'b.csv', '--lock-timeout', '2m']).lockTimeoutMs, 120_000);
+  assert.equal(run(['apply', 'b.csv']).lockTimeoutMs, 0);
+  const env = { CGW_BATCH_STATE: 'postgres://cgw:s3cretpass@db.internal/state', CGW_BATCH_STATE_ENDPOINT: 'https://oss-cn-hangzhou.aliyuncs.com' };
+  const e = run(['plan', 'b.csv'], { env });
+  if (e.command !== 'plan') return assert.fail();
+  assert.equal(e.statePath, env.CGW_BATCH_STATE, 'a password in the environment is accepted (and masked when printed)');
+  assert.equal(e.stateEndpoint, env.CGW_BATCH_STATE_ENDPOINT);
+  const flag = run(['plan', 'b.csv', '--state', 'x.jsonl'], { env });
+  assert.equal(flag.command === 'plan' && flag.statePath, '/work/site/x.jsonl', '--state wins over the environment');
+  const st = run(['status'], { env: { CGW_BATCH_STATE: 'postgres://db/state?estate=eu' } });
+  assert.equal(st.command === 'status' && st.reportDir, '/work/site/eu.results');
+  refused(['plan', 'b.csv', '--state', 'postgres://cgw:pw@db/state'], /--state: a password in the URL is not accepted on the command line/);
+  refused(['plan', 'b.csv'], /CGW_BATCH_STATE must be a postgres:\/\/\.\.\. or oss:\/\/\.\.\. URL/, { env: { CGW_BATCH_STATE: 'shared.jsonl' } });
+  refused(['plan', 'b.csv', '--state-endpoint', 'oss-cn-hangzhou.aliyuncs.com'], /--state-endpoint must be an http\(s\) URL/);
+  refused(['apply', 'b.csv', '--lock-timeout', 'soon'], /--lock-timeout takes a duration/);
+  refused(['status', 'b.csv', '--lock-timeout', '5s'], /status does not take --lock-timeout \(apply, import, destroy, refresh, state take it\)/);
+});
+
+test('cgw-batch state: show, unlock and migrate with their own flags; did-you-mean for a mistyped action or command', () => {
+  const s = run(['state', 'show', 'b.csv']);
+  assert.equal(s.command === 'state' && s.action, 'show');
+  assert.equal(s.command === 'state' && s.statePath, '/work/site/b.csv.state.jsonl');
+  const u = run(['state', 'unlock', '--state', 'postgres://db/state?estate=eu', '--yes']);
+  assert.deepEqual(u.command === 'state' && [u.action, u.statePath, u.yes], ['unlock', 'postgres://db/state?estate=eu', true]);
+  const m = run(['state', 'migrate', '--from', 'b.csv.state.jsonl', '--to', 'postgres://db/state'], { env: { CGW_BATCH_STATE: 'oss://x/y' } });
+  assert.deepEqual(m.command === 'state' && [m.from, m.to, m.statePath], ['/work/site/b.csv.state.jsonl', 'postgres://db/state', undefined]);
+  refused(['state', 'migrate', '--from', 'a.jsonl'], /needs --from PATH\|URL and --to PATH\|URL/);
+  refused(['state', 'show', '--from', 'a.jsonl', 'b.csv'], /state show does not take --from \(state migrate takes it\)/);
+  refused(['state', 'migrate', '--state', 'a', '--from', 'a', '--to', 'b'], /state migrate does not take --state \(state show, state unlock take it\)/);
+  refused(['state', 'unlok', 'b.csv'], /unknown action 'state unlok' \(did you mean 'unlock'\?\)/);
+  refused(['state'], /needs an action: show, unlock, migrate/);
+  refused(['state', 'show'], /state show needs the manifest or --state/);
+  refused(['stat', 'b.csv'], /unknown command 'stat' \(did you mean 'state'\?\)/);
+  refused(['state', 'migrate', '--from', 'a', '--to', 'oss://b/p?x', '--prune'], /state does not take --prune/);
+  const help = resolveOptions(['state', '--help'], TERM);
+  assert.equal(help.kind, 'help');
+  assert.match(help.kind === 'help' ? help.text : '', /cgw-batch state migrate \[<manifest>\] --from A --to B/);
 });

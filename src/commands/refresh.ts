@@ -12,6 +12,7 @@ import { listConnections, pskFingerprints } from '../run/live.js';
 import { planOfJournal } from '../run/plan-from.js';
 import { requireJournal, requireSelected, selector } from '../run/select.js';
 import { listRegions, openSession } from '../run/session.js';
+import { stateLabel } from '../run/state-backend.js';
 import { fingerprint } from '../secrets.js';
 import type { JournalFile } from '../state/journal.js';
 import { printable as p, safeJson } from '../text.js';
@@ -122,7 +123,7 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
       ctx.out.write(
         safeJson({
           type: 'refresh',
-          state: o.statePath,
+          state: stateLabel(ctx),
           account: session.caller.accountId ?? null,
           endpoint: session.endpoint,
           written: o.write && found.length + connFound.length > 0,

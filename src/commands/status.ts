@@ -12,6 +12,7 @@ import { readLive } from '../run/live.js';
 import { planOfJournal } from '../run/plan-from.js';
 import { requireJournal } from '../run/select.js';
 import { openSession } from '../run/session.js';
+import { stateLabel } from '../run/state-backend.js';
 import { printable as p, safeJson } from '../text.js';
 
 /** What the words that need it mean, said once under the table. */
@@ -64,7 +65,7 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
     // The same fields and values as results.json's rows and header (run_id: none; status reads, it does not run).
     ctx.out.write(
       safeJson({
-        state: o.statePath,
+        state: stateLabel(ctx),
         journal_id: header.runId,
         manifest: header.manifest,
         endpoint: header.endpoint,
@@ -79,7 +80,7 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
     );
   } else {
     // The journal's header and rows hold what files and servers said: every value is shown printable.
-    ctx.out.write(`journal ${p(o.statePath)}\naccount ${p(header.accountId ?? `(key ${header.accessKeyId ?? '?'})`)} at ${p(header.endpoint)}; updated ${p(header.updatedAt)}\n\n`);
+    ctx.out.write(`journal ${p(stateLabel(ctx))}\naccount ${p(header.accountId ?? `(key ${header.accessKeyId ?? '?'})`)} at ${p(header.endpoint)}; updated ${p(header.updatedAt)}\n\n`);
     const site = (r: ReportRow): string[] =>
       sites ? [p(r.connection?.id ?? '-'), r.connection ? p(`${r.connection.status}${r.connection.state ? `, ${connectionState(r.connection.state)}` : ''}`) : '-', r.connection ? negotiationWord(r.connection.negotiation) : '-'] : [];
     const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', p(r.ref.region), p(r.ref.ip), r.outcome, p(r.gatewayId ?? '-'), ...site(r), p(rowErrorCode(r))]);

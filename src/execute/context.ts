@@ -15,6 +15,11 @@ export interface JournalPort {
   get(key: string): JournalEntry | undefined;
   /** Durable before it resolves; `undefined` in a patch clears an optional field. */
   record(key: string, patch: JournalPatch): Promise<unknown>;
+  /**
+   * Throws when this run may no longer act for the journal: its lease was lost (taken over, broken) or not confirmed
+   * for too long. Called right before every cloud call, so a fenced runner sends nothing more.
+   */
+  assertHeld(): void;
 }
 
 /** Request ids kept per row in the journal, across runs (oldest dropped first). */

@@ -90,6 +90,14 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
         throw e; // a journal failure: the caller reports the row as JournalError
       }
     }
+    try {
+      // Fencing: a runner whose lease is gone (taken over, broken, unconfirmed too long) sends nothing more.
+      ctx.journal.assertHeld();
+    } catch (e) {
+      ticket.release({ kind: 'error' });
+      if (leader) ctx.run.gate.open();
+      throw e;
+    }
     intent = true;
     sentAny = true;
     ctx.counters.requests++;

@@ -19,6 +19,15 @@ export interface Context<O extends Options = Options> {
 }
 
 export function makeContext<O extends Options>(io: Io, options: Readonly<O>, redactor: Redactor): Context<O> {
+  // A state URL's password (CGW_BATCH_STATE) is a secret like any other: masked wherever it could be echoed.
+  const o = options as Readonly<Options> & { statePath?: string; from?: string; to?: string };
+  for (const v of [o.statePath, o.from, o.to]) {
+    const pw = v === undefined ? '' : urlPassword(v);
+    if (pw) {
+      redactor.add(pw);
+      redactor.add(decoded(pw));
+    }
+  }
   const through = (w: Writer): Writer => ({ write: (s: string) => w.write(redactor.redact(s)), isTTY: w.isTTY });
   return { io, options, redactor, out: through(io.stdout), err: through(io.stderr) };
 }
@@ -31,4 +40,20 @@ export function withOptions<O extends Options>(ctx: Context, options: Readonly<O
 /** A warning line on stderr; names and values in it (a file's, a server's) are shown printable, after redaction. */
 export function warn(ctx: Context, message: string): void {
   ctx.err.write(`warning: ${printableLines(ctx.redactor.redact(message))}\n`);
+}
+
+function urlPassword(v: string): string {
+  try {
+    return /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? new URL(v).password : '';
+  } catch {
+    return '';
+  }
+}
+
+function decoded(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }

@@ -16,6 +16,7 @@ import { printable, safeJson } from '../text.js';
 import type { Plan, RowResult, StopReason } from '../types.js';
 import { warn, type Context } from './context.js';
 import type { Execution } from './carry-out.js';
+import { stateLabel } from './state-backend.js';
 
 type WithReports = Context<ManifestOptions | JournalOptions>;
 
@@ -139,7 +140,7 @@ export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Pro
     const did = Object.entries(run.counts).map(([k, n]) => `${n} ${k}`).join(', ');
     ctx.out.write(`this run: ${did || 'nothing'}\n`);
     if (files.length) ctx.out.write(`reports: ${files.join(', ')}\n`);
-    ctx.out.write(`journal: ${o.statePath}\n`);
+    ctx.out.write(`journal: ${stateLabel(ctx)}\n`);
   }
   if (end.stopReason === 'auth' || end.stopReason === 'clock' || end.stopReason === 'forbidden') {
     ctx.err.write(`cgw-batch: ${printable(end.stopMessage ?? 'the run stopped')}; no further rows were sent.\n`);

@@ -1,23 +1,27 @@
-// The journal of one run: the run's own id, the lock (commands that write take it first), one read of the file under
-// it, and the journal opened for appending from that read. Nothing else in a run reads the journal file.
+// The journal of one run: the run's own id, the estate's lease (commands that write take it first), one read of the
+// journal under it, and the journal opened for appending from that read. Nothing else in a run reads the journal.
 import { randomUUID } from 'node:crypto';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import { scrubber } from '../secrets.js';
-import { Journal, lockJournal, readJournal, toPriorRows, type JournalFile, type JournalLock } from '../state/journal.js';
+import type { Lease, StateBackend } from '../state/backend/types.js';
+import { Journal, journalOfLease, leaseJournal, readState, toPriorRows, type JournalFile } from '../state/journal.js';
 import type { PriorRow } from '../types.js';
 import { warn, type Context } from './context.js';
 import type { JournalRef, Session } from './session.js';
+import { openState, stateSpec, withState } from './state-backend.js';
 
 export interface JournalRun {
-  /** This run's own id (reports' run_id; the lock names it). The journal's id, the ClientTokens' seed, is another. */
+  /** This run's own id (reports' run_id; the lease names it). The journal's id, the ClientTokens' seed, is another. */
   runId: string;
+  /** Where the journal lives, for messages (a path, or a backend location without secrets). */
   path: string;
   /** The journal as read, once; undefined when there is none yet. */
   read: JournalFile | undefined;
 }
 
 export interface LockedRun extends JournalRun {
-  lock: JournalLock;
+  backend: StateBackend;
+  lease: Lease;
 }
 
 type WithJournal = Context<ManifestOptions | JournalOptions>;
@@ -27,42 +31,45 @@ export function journalRef(run: JournalRun): JournalRef | undefined {
   return run.read ? { path: run.path, header: run.read.header } : undefined;
 }
 
-async function readOnce(ctx: WithJournal, path: string): Promise<JournalFile | undefined> {
-  // A journal written by an older version may hold a secret in an error message: scrub what it holds by value.
-  const read = await readJournal(path, { redact: scrubber(ctx.redactor) });
-  for (const w of read?.warnings ?? []) warn(ctx, w);
-  return read;
-}
-
-/** Reads the journal without a lock (plan, status and report change nothing). */
+/** Reads the journal without the lease (plan, status and report change nothing). */
 export async function readJournalRun(ctx: WithJournal): Promise<JournalRun> {
-  const path = ctx.options.statePath;
-  return { runId: randomUUID(), path, read: await readOnce(ctx, path) };
+  return withState(ctx, stateSpec(ctx), async (backend) => {
+    // A journal written by an older version may hold a secret in an error message: scrub what it holds by value.
+    const read = await readState(backend, { redact: scrubber(ctx.redactor) });
+    for (const w of read?.warnings ?? []) warn(ctx, w);
+    return { runId: randomUUID(), path: backend.location, read };
+  });
 }
 
 /**
- * Runs `fn` holding the journal's lock, with the journal read once under it. apply, import, destroy and refresh
+ * Runs `fn` holding the estate's lease, with the journal read once under it. apply, import, destroy and refresh
  * --write take it before they plan, so the plan they print is made from the journal they then write.
  */
 export async function withLockedJournal<T>(ctx: Context<ManifestOptions>, fn: (run: LockedRun) => Promise<T>): Promise<T> {
   const o = ctx.options;
   const runId = randomUUID();
-  const lock = await lockJournal(o.statePath, { forceUnlock: o.forceUnlock, runId, onWarning: (m) => warn(ctx, m) });
+  const backend = await openState(ctx, stateSpec(ctx));
   try {
-    return await fn({ runId, path: o.statePath, read: await readOnce(ctx, o.statePath), lock });
+    const lease = await leaseJournal(backend, { forceUnlock: o.forceUnlock, runId, waitMs: o.lockTimeoutMs, onWarning: (m) => warn(ctx, m) });
+    try {
+      const read = await journalOfLease(backend, lease, { redact: scrubber(ctx.redactor) });
+      return await fn({ runId, path: backend.location, read, backend, lease });
+    } finally {
+      await lease.release();
+    }
   } finally {
-    await lock.release();
+    await backend.close();
   }
 }
 
 /** Opens the journal for appending from the run's read (no second read), for the session's account and endpoint. */
 export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, session: Session, manifestHash: string): Promise<Journal> {
-  return Journal.fromRead(run.path, run.read, {
-    lock: run.lock,
+  return Journal.fromRead(run.backend, run.read, {
+    lease: run.lease,
     manifest: { path: ctx.options.manifest, hash: manifestHash },
     endpoint: session.endpoint,
     caller: session.caller,
-    // Nothing the API answered (an error quoting an AuthKey, say) reaches the file with a secret in it.
+    // Nothing the API answered (an error quoting an AuthKey, say) reaches the journal with a secret in it.
     redact: scrubber(ctx.redactor),
     onWarning: (m) => warn(ctx, m),
   });

@@ -4,6 +4,7 @@ import type { JournalOptions, ManifestOptions } from '../options.js';
 import type { JournalFile } from '../state/journal.js';
 import type { PlanFlags, RowRef } from '../types.js';
 import type { Context } from './context.js';
+import { stateLabel } from './state-backend.js';
 
 export function planFlags(ctx: Context): PlanFlags {
   const o = ctx.options;
@@ -38,5 +39,5 @@ export function requireSelected(ctx: Context, rows: ReadonlyArray<{ inRun: boole
 /** The journal, which destroy, refresh, status and report cannot do without. */
 export function requireJournal(ctx: Context<ManifestOptions | JournalOptions>, read: JournalFile | undefined): JournalFile {
   if (read) return read;
-  throw new StateError(`no journal at ${ctx.options.statePath}: nothing has been applied with this manifest yet (or pass --state FILE)`);
+  throw new StateError(`no journal at ${stateLabel(ctx)}: nothing has been applied with this manifest yet (or pass --state PATH|URL)`);
 }

@@ -1,15 +1,15 @@
-// The durable journal: one locked, append-only JSON-lines file per manifest; group-committed, compacted on open.
+// The durable journal: one estate's append-only records behind a state backend (a file, PostgreSQL or OSS), written
+// under the estate's lease; group-committed, compacted on open.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, relative, resolve, sep } from 'node:path';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { StateError } from '../errors.js';
 import { sameEndpoint } from '../endpoint-match.js';
 import type { JournalPatch, PriorRow } from '../types.js';
-import { writeSnapshot } from './compact.js';
-import { assertRegularOrAbsent, openAppend, readRegularFile, removeOrphans, tightenModeNoFollow } from '../fsutil.js';
-import { Lock } from './lock.js';
+import { openFileBackend } from './backend/file.js';
+import type { Lease, LogRead, StateBackend } from './backend/types.js';
 import {
   headerLine,
   JOURNAL_VERSION,
@@ -35,18 +35,21 @@ export interface OpenOptions extends JournalLockOptions {
   manifest: { path: string; hash: string };
   endpoint: string;
   caller: Caller;
-  /** A lock taken earlier with lockJournal() (apply locks, then plans, then opens); otherwise taken here. */
-  lock?: JournalLock;
+  /** A lease taken earlier with leaseJournal() (apply takes it, then plans, then opens); otherwise taken here. */
+  lease?: Lease;
 }
 
 export interface JournalLockOptions {
+  /** Break the current holder's lease first (--force-unlock): it is fenced and stops at its next write. */
   forceUnlock?: boolean;
-  /** The run taking the lock (shown to anyone the lock refuses). */
+  /** The run taking the lease (shown to anyone the lease refuses). */
   runId?: string;
   clock?: () => number;
   host?: string;
   pid?: number;
-  /** Torn last line dropped, stale lock taken over, permissions fixed, lock lost. */
+  /** How long to wait while a live runner holds the lease (default 0: refuse at once). */
+  waitMs?: number;
+  /** Torn last line dropped, stale lease taken over, permissions fixed, lease lost. */
   onWarning?: (message: string) => void;
   /** Applied to every string of every patch (and of rows read back) before it is stored or written: secrets.ts scrubber. */
   redact?: (s: string) => string;
@@ -55,7 +58,7 @@ export interface JournalLockOptions {
 /** Counters for tests and benchmarks: group commit shows as `fsyncs` far below `records`. */
 export interface JournalStats {
   records: number;
-  /** fdatasync calls made for appends (compaction's fsyncs are not counted). */
+  /** Durable batch appends made (one fdatasync, one INSERT or one AppendObject each; compaction not counted). */
   fsyncs: number;
   bytes: number;
 }
@@ -75,6 +78,14 @@ export function manifestRef(statePath: string, manifestPath: string): string {
   return relative(dirname(resolve(statePath)), resolve(manifestPath)).split(sep).join('/');
 }
 
+/**
+ * The manifest as a journal of this backend names it: beside a file journal, its path relative to the file; in a
+ * shared estate (PostgreSQL, OSS), its file name, which every engineer's checkout has in common.
+ */
+export function manifestRefFor(backend: StateBackend, manifestPath: string): string {
+  return backend.kind === 'file' ? manifestRef(backend.location, manifestPath) : basename(manifestPath);
+}
+
 function normalizeEndpoint(e: string): string {
   return e.trim().replace(/\/+$/, '');
 }
@@ -83,13 +94,16 @@ function errText(e: unknown): string {
   return (e as Error | undefined)?.message ?? String(e);
 }
 
+/** Beyond this many records past the snapshot, a remote journal is compacted on open (each compaction costs requests). */
+const TAIL_SLACK = 500;
+
 export class Journal {
+  /** Where the journal lives, for messages: a path, `postgres://host/db#estate` or `oss://bucket/prefix` (never a secret). */
   readonly path: string;
   readonly header: JournalHeader;
   readonly stats: JournalStats = { records: 0, fsyncs: 0, bytes: 0 };
   private readonly map: Map<string, JournalRow>;
-  private readonly fh: FileHandle;
-  private readonly lock: Lock;
+  private readonly lease: Lease;
   private readonly clock: () => number;
   private redact: ((s: string) => string) | undefined;
   private queue: string[] = [];
@@ -99,54 +113,49 @@ export class Journal {
   private failure: StateError | undefined;
   private closing: Promise<void> | undefined;
 
-  private constructor(path: string, header: JournalHeader, rows: Map<string, JournalRow>, fh: FileHandle, lock: Lock, clock: () => number) {
+  private constructor(path: string, header: JournalHeader, rows: Map<string, JournalRow>, lease: Lease, clock: () => number) {
     this.path = path;
     this.header = header;
     this.map = rows;
-    this.fh = fh;
-    this.lock = lock;
+    this.lease = lease;
     this.clock = clock;
   }
 
-  /** Locks (unless `opts.lock` is held already), reads and opens: for callers that have not read the journal yet. */
-  static async open(path: string, opts: OpenOptions): Promise<Journal> {
-    // Before anything opens them: a FIFO here would hang us, a symlink would redirect our writes and chmod.
-    await assertRegularOrAbsent(path, 'state file');
-    const held = opts.lock ?? (await lockJournal(path, opts));
+  /**
+   * Takes the lease (unless `opts.lease` is held already), reads and opens: for callers that have not read the
+   * journal yet. A string is a journal file's path (the file backend).
+   */
+  static async open(where: string | StateBackend, opts: OpenOptions): Promise<Journal> {
+    const backend = typeof where === 'string' ? openFileBackend({ path: where }) : where;
+    const lease = opts.lease ?? (await leaseJournal(backend, opts));
     let read: JournalFile | undefined;
     try {
-      read = await readJournal(path, opts.redact ? { redact: opts.redact } : {});
+      read = await journalOfLease(backend, lease, opts.redact ? { redact: opts.redact } : {});
     } catch (e) {
-      if (!opts.lock) await held.release();
+      if (!opts.lease) await lease.release();
       throw e;
     }
-    read?.warnings.forEach(opts.onWarning ?? (() => undefined));
-    return Journal.fromRead(path, read, { ...opts, lock: held });
+    return Journal.fromRead(backend, read, { ...opts, lease });
   }
 
   /**
-   * Opens the journal for appending from the read the caller made under the held lock (the file is not read again):
-   * checks it belongs to this manifest, endpoint and account, compacts it (dropping a torn tail) and appends after.
+   * Opens the journal for appending from the read the caller made under the held lease (the journal is not read
+   * again): checks it belongs to this manifest, endpoint and account, compacts it when due and appends after. The
+   * store's own checks (a file's type and mode, orphan temp files, a torn tail) were made when the lease was taken.
    */
-  static async fromRead(path: string, read: JournalFile | undefined, opts: OpenOptions & { lock: JournalLock }): Promise<Journal> {
+  static async fromRead(backend: StateBackend, read: JournalFile | undefined, opts: OpenOptions & { lease: Lease }): Promise<Journal> {
     const clock = opts.clock ?? Date.now;
-    const warn = opts.onWarning ?? (() => undefined);
+    const path = backend.location;
     let journal: Journal | undefined;
-    const held = opts.lock;
-    const lock = held.lock;
-    held.onLost = (err) => journal?.fail(err);
+    const lease = opts.lease;
+    // The lease lost (taken over, broken, unconfirmed for too long): every later record fails at once.
+    const onLost = () => {
+      if (journal?.state === 'open') journal.fail(lease.signal.reason as StateError);
+    };
+    lease.signal.addEventListener('abort', onLost, { once: true });
     try {
-      await assertRegularOrAbsent(path, 'state file');
-      await assertRegularOrAbsent(`${path}.bak`, 'state backup file');
-      // We hold the lock, so any journal temp file here belongs to a writer that died mid-compaction.
-      await removeOrphans(path, ['tmp']);
-      await removeOrphans(`${path}.bak`, ['tmp']);
-      // Lock temp files are written before their owner holds the lock: only clear old ones.
-      await removeOrphans(`${path}.lock`, ['tmp', 'stale'], 60_000);
-      await removeOrphans(`${path}.lock.takeover`, ['tmp', 'stale'], 60_000);
-
       const now = new Date(clock()).toISOString();
-      const manifest = { path: manifestRef(path, opts.manifest.path), hash: opts.manifest.hash };
+      const manifest = { path: manifestRefFor(backend, opts.manifest.path), hash: opts.manifest.hash };
       const endpoint = normalizeEndpoint(opts.endpoint);
       let header: JournalHeader;
       let rows: Map<string, JournalRow>;
@@ -163,8 +172,6 @@ export class Journal {
         };
         rows = new Map();
       } else {
-        await tightenMode(path, warn);
-        await tightenMode(`${path}.bak`, warn);
         checkBelongs(path, read.header, manifest.path, endpoint, opts.caller);
         // A changed hash for the same manifest is normal: the user fixed rows. Rows carry their own specHash.
         header = { ...read.header, version: JOURNAL_VERSION, manifest, updatedAt: now };
@@ -176,18 +183,20 @@ export class Journal {
         // A copy of the map (rows are copied on write): the caller's read stays what the plan was made from.
         rows = new Map(read.rows);
       }
-      // Compaction also drops a torn tail, which must never sit before new appends.
-      let snapshot = headerLine(header);
-      for (const row of rows.values()) snapshot += snapshotLine(row, now);
-      await writeSnapshot(path, snapshot, read !== undefined);
-      const fh = await openAppend(path, 'state file');
-      journal = new Journal(path, header, rows, fh, lock, clock);
+      const snapshot = [headerLine(header)];
+      for (const row of rows.values()) snapshot.push(snapshotLine(row, now));
+      const records = snapshot.map((l) => l.slice(0, -1));
+      if (compactionDue(backend, lease.log, read, header, rows.size)) await lease.compact(records);
+      else if (read === undefined) await lease.append(records);
+      journal = new Journal(path, header, rows, lease, clock);
       journal.redact = opts.redact;
+      if (lease.signal.aborted) onLost();
       return journal;
     } catch (e) {
-      await lock.release();
+      lease.signal.removeEventListener('abort', onLost);
+      await lease.release();
       if (e instanceof StateError) throw e;
-      throw new StateError(`cannot open state file ${path}: ${errText(e)}`);
+      throw new StateError(`cannot open state ${path}: ${errText(e)}`);
     }
   }
 
@@ -201,7 +210,7 @@ export class Journal {
 
   /**
    * Merges `patch` into the row (creating it if new) and appends the record. Resolves once the record is durable.
-   * `undefined` in a patch clears an optional field. Calls made while an fsync runs share the next one (group commit).
+   * `undefined` in a patch clears an optional field. Calls made while an append runs share the next one (group commit).
    */
   record(key: string, patch: JournalPatch): Promise<JournalRow> {
     if (this.failure) return Promise.reject(this.failure);
@@ -214,34 +223,31 @@ export class Journal {
     const line = rowLine(key, scrubPatch(clean), new Date(this.clock()).toISOString());
     this.stats.records++;
     return new Promise<JournalRow>((resolveRow, reject) => {
-      this.queue.push(line);
+      this.queue.push(line.slice(0, -1));
       this.waiters.push({ resolve: () => resolveRow(row), reject });
       this.writing ??= this.drain();
     });
   }
 
-  /** One write + one fdatasync per batch; everything queued during a batch forms the next one. */
+  /** One fenced, durable append per batch; everything queued during a batch forms the next one. */
   private async drain(): Promise<void> {
     // Let every record() of the current tick join the first batch.
     await new Promise<void>((r) => setImmediate(r));
     while (this.queue.length > 0) {
-      const lines = this.queue;
+      const records = this.queue;
       const waiters = this.waiters;
       this.queue = [];
       this.waiters = [];
       try {
         if (this.failure) throw this.failure;
         if (this.state === 'abandoned') throw new StateError(`journal ${this.path} was abandoned`);
-        const buf = Buffer.from(lines.join(''), 'utf8');
-        let off = 0;
-        while (off < buf.length) off += (await this.fh.write(buf, off, buf.length - off)).bytesWritten;
-        await this.fh.datasync();
+        await this.lease.append(records);
         this.stats.fsyncs++;
-        this.stats.bytes += buf.length;
+        for (const r of records) this.stats.bytes += Buffer.byteLength(r) + 1;
         for (const w of waiters) w.resolve();
       } catch (e) {
-        // A failed or partial append may leave half a line: appending after it would corrupt the middle of the
-        // file, so the journal refuses all further writes. The next open drops the torn tail.
+        // The backend could not make the batch durable, or the lease is gone: the journal refuses all further
+        // writes (a file may hold a torn tail, which the next open drops; a fenced holder must not write again).
         const err = e instanceof StateError ? e : new StateError(`could not write the journal ${this.path}: ${errText(e)}; no further rows are recorded`);
         this.fail(err);
         for (const w of waiters) w.reject(err);
@@ -258,13 +264,28 @@ export class Journal {
     for (const w of waiters) w.reject(this.failure);
   }
 
+  /**
+   * Throws when this journal may no longer be written: it failed, it was closed, or its lease is lost or too long
+   * unconfirmed (another runner may take over). The executor calls it right before every cloud call.
+   */
+  assertHeld(): void {
+    if (this.failure) throw this.failure;
+    if (this.state !== 'open') throw new StateError(`journal ${this.path} is closed`);
+    try {
+      this.lease.assertHeld();
+    } catch (e) {
+      this.fail(e as StateError);
+      throw e;
+    }
+  }
+
   /** Resolves when every record made so far is durable; rejects if the journal has failed. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;
     if (this.failure) throw this.failure;
   }
 
-  /** Flushes and releases the lock. Idempotent. */
+  /** Flushes and releases the lease. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       try {
@@ -272,32 +293,43 @@ export class Journal {
       } finally {
         if (this.state === 'open') this.state = 'closed';
         while (this.writing) await this.writing;
-        await this.fh.close().catch(() => undefined);
-        await this.lock.release();
+        await this.lease.release();
       }
     })();
     return this.closing;
   }
 
   /**
-   * Releases only the lock, without flushing ("second Ctrl-C"). Every record was appended whole or is a torn last
-   * line, so the file stays consistent; queued records that were never written reject.
+   * Drops only the lease, without flushing ("second Ctrl-C"). Every batch was appended whole or not at all (a file
+   * may keep a torn last line), so the journal stays consistent; queued records that were never written reject.
    */
   abandon(): void {
     if (this.state !== 'open') return;
     this.state = 'abandoned';
-    this.lock.releaseSync();
+    this.lease.abandon();
     this.fail(new StateError(`journal ${this.path} was abandoned`));
-    const closeFh = () => void this.fh.close().catch(() => undefined);
-    if (this.writing) void this.writing.finally(closeFh);
-    else closeFh();
   }
 
-  /** Test hook: run the lock heartbeat now (touch + ownership check) instead of waiting for its timer. */
+  /** Test hook: run the lease's heartbeat now (shows we are alive, checks we still hold it) instead of waiting for its timer. */
   async checkLock(): Promise<void> {
-    await this.lock.refresh();
-    if (this.lock.lost) this.fail(this.lock.lost);
+    await this.lease.heartbeat();
+    if (this.lease.signal.aborted) this.fail(this.lease.signal.reason as StateError);
   }
+}
+
+/**
+ * Whether to rewrite the journal as a snapshot on open. A file always (today's behaviour: cheap, and the header's
+ * times stay true). A shared store only when it pays: a torn tail, a header that changed (manifest, account), or a
+ * tail far longer than the snapshot (on OSS a compaction costs two PUTs, a LIST and a DELETE).
+ */
+function compactionDue(backend: StateBackend, log: LogRead, read: JournalFile | undefined, header: JournalHeader, rows: number): boolean {
+  if (backend.kind === 'file') return true;
+  if (read === undefined) return false;
+  if (log.warnings.length > 0) return true;
+  const { updatedAt: _a, ...before } = read.header;
+  const { updatedAt: _b, ...after } = header;
+  if (JSON.stringify(before) !== JSON.stringify(after)) return true;
+  return log.records.length > 2 * (rows + 1) + TAIL_SLACK;
 }
 
 /** Refuses a state file from another batch: another manifest, endpoint or account (its tokens must not be replayed there). */
@@ -347,53 +379,27 @@ export function checkAccount(path: string, h: JournalHeader, endpoint: string, c
   }
 }
 
-/** The journal's lock, taken before planning (apply, import, destroy) so plan and execution see the same journal. */
-export interface JournalLock {
-  lock: Lock;
-  /** Set by the journal that uses the lock: the heartbeat found it lost. */
-  onLost?: (err: StateError) => void;
-  release(): Promise<void>;
-}
-
-export async function lockJournal(path: string, opts: JournalLockOptions): Promise<JournalLock> {
+/**
+ * Takes the estate's lease before planning (apply, import, destroy, refresh --write) so plan and execution see the same
+ * journal. `forceUnlock` breaks the current holder's lease first (it is fenced: its next write fails).
+ */
+export async function leaseJournal(backend: StateBackend, opts: JournalLockOptions): Promise<Lease> {
   const warn = opts.onWarning ?? (() => undefined);
-  const held: JournalLock = {
-    lock: undefined as unknown as Lock,
-    release: () => held.lock.release(),
-  };
-  held.lock = await Lock.acquire({
-    statePath: path,
-    pid: opts.pid ?? process.pid,
-    host: opts.host ?? hostname(),
-    // The lock names the run that holds it; callers that have not made a run id name the journal's.
-    runId: opts.runId ?? (await peekRunId(path)),
-    clock: opts.clock ?? Date.now,
-    forceUnlock: opts.forceUnlock,
+  const clock = opts.clock ?? Date.now;
+  if (opts.forceUnlock) await backend.breakLease((m) => warn(`${m} (--force-unlock)`));
+  // The lease names the run that holds it; callers that have not made a run id name the journal's (a file's header).
+  const runId = opts.runId ?? (backend.kind === 'file' ? await peekRunId(backend.location) : undefined);
+  return backend.acquire({
+    holder: { host: opts.host ?? hostname(), pid: opts.pid ?? process.pid, ...(runId ? { runId } : {}), startedAt: new Date(clock()).toISOString() },
+    waitMs: opts.waitMs ?? 0,
     onWarning: warn,
-    onLost: (err) => {
-      warn(err.message);
-      held.onLost?.(err);
-    },
-  }).catch((e: unknown) => {
-    if (e instanceof StateError) throw e;
-    throw new StateError(`cannot lock state file ${path}: ${errText(e)}`);
   });
-  return held;
-}
-
-/** The state holds fingerprint keys and account ids: 0600, and say so when fixing a looser file (never through a link). */
-async function tightenMode(path: string, warn: (m: string) => void): Promise<void> {
-  const old = await tightenModeNoFollow(path, 'state file');
-  if (old !== undefined) warn(`state file ${path} was readable by others (mode ${old.toString(8).padStart(4, '0')}); changed it to 0600`);
 }
 
 /** Older journals may hold what a newer cgw-batch would have scrubbed: rows read back are scrubbed too. */
 function redactRows(rows: Map<string, JournalRow>, redact: (s: string) => string): Map<string, JournalRow> {
   return new Map([...rows].map(([k, r]) => [k, redactStrings(r, redact)]));
 }
-
-/** A journal is a few hundred bytes per row; a file far beyond any real one is not ours to slurp. */
-const MAX_JOURNAL_BYTES = 1024 * 1024 * 1024;
 
 /**
  * The header record (the first line) alone, without reading the rest of the journal; undefined when there is no
@@ -430,14 +436,41 @@ export interface JournalFile {
 }
 
 /**
- * Reads a journal whole, without locking it (plan, status and report read it so; apply, import, destroy and refresh
- * read it once under the lock and open it for appending from this read). `undefined` when there is none.
+ * Reads a journal file whole, without locking it (plan, status and report read it so; apply, import, destroy and
+ * refresh read it once under the lease and open it for appending from this read). `undefined` when there is none.
  */
-export async function readJournal(path: string, opts: { redact?: (s: string) => string } = {}): Promise<JournalFile | undefined> {
-  const buf = await readRegularFile(path, 'state file', MAX_JOURNAL_BYTES);
-  if (buf === undefined) return undefined;
-  const { header, rows, warnings } = parseJournal(path, buf.toString('utf8'));
-  return { header, rows: opts.redact ? redactRows(rows, opts.redact) : rows, warnings };
+export function readJournal(path: string, opts: { redact?: (s: string) => string } = {}): Promise<JournalFile | undefined> {
+  return readState(openFileBackend({ path }), opts);
+}
+
+/** The same for any backend: its records read without the lease. */
+export async function readState(backend: StateBackend, opts: { redact?: (s: string) => string } = {}): Promise<JournalFile | undefined> {
+  const log = await backend.read();
+  return log === undefined ? undefined : journalOf(backend.location, log, opts);
+}
+
+/**
+ * The journal as read under a lease: the lease's log, parsed. The backend has already said what was wrong with the
+ * log's tail (through the acquire's onWarning), so `warnings` is empty here.
+ */
+export async function journalOfLease(backend: StateBackend, lease: Lease, opts: { redact?: (s: string) => string } = {}): Promise<JournalFile | undefined> {
+  let log = lease.log;
+  if (log.records.length === 0) {
+    // An empty log is a new estate, except a journal FILE that exists and is empty: that is damage (a journal file
+    // is never empty by our writes), and treating it as new would lose the journal's id, the seed of its tokens.
+    if (backend.kind !== 'file') return undefined;
+    const again = await backend.read();
+    if (again === undefined) return undefined;
+    log = again;
+  }
+  const j = journalOf(backend.location, log, opts);
+  return { ...j, warnings: [] };
+}
+
+/** Records to a journal (parseJournal over their text: whole records, so no torn tail remains to find). */
+function journalOf(where: string, log: LogRead, opts: { redact?: (s: string) => string }): JournalFile {
+  const { header, rows, warnings } = parseJournal(where, log.records.map((r) => r + '\n').join(''));
+  return { header, rows: opts.redact ? redactRows(rows, opts.redact) : rows, warnings: [...log.warnings, ...warnings] };
 }
 
 const PRIOR_FIELDS = [

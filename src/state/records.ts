@@ -159,6 +159,11 @@ export function headerLine(h: JournalHeader): string {
   return JSON.stringify({ t: 'header', ...h }) + '\n';
 }
 
+/** The record `state migrate` appends to a journal it copied elsewhere: readers are sent to `to` (no secret in it). */
+export function movedLine(to: string, at: string): string {
+  return JSON.stringify({ t: 'moved', to, at }) + '\n';
+}
+
 export function rowLine(key: string, scrubbed: Record<string, unknown>, ts: string): string {
   return JSON.stringify({ t: 'row', key, ...scrubbed, ts }) + '\n';
 }
@@ -315,6 +320,13 @@ export function parseJournal(file: string, text: string): ParsedJournal {
       const { t: _t, ...h } = rec;
       header = h as unknown as JournalHeader;
       continue;
+    }
+    if (rec['t'] === 'moved') {
+      // `state migrate` leaves this behind: the journal lives on elsewhere, and two journals for one estate must never
+      // both be written (one would plan creates for gateways the other already made, or deleted).
+      // Printed as written by migrate (a path or a password-less URL); anything else is not ours to echo.
+      const to = typeof rec['to'] === 'string' && /^[\x21-\x7e]{1,1000}$/.test(rec['to']) ? rec['to'] : '(unreadable)';
+      throw new StateError(`state ${file} was moved to ${to}${typeof rec['at'] === 'string' ? ` on ${rec['at']}` : ''} (cgw-batch state migrate); use --state ${to}`);
     }
     if (rec['t'] === 'row') {
       const key = rec['key'];

@@ -288,3 +288,20 @@ test('specHash ignores tag order and never contains the AuthKey', () => {
   assert.equal(a, b);
   assert.notEqual(a, specHash({ region: 'r', ip: '1.1.1.1', tags: [] }, 'other'));
 });
+
+test('fencing: once the journal says its lease is lost, no further request is sent; rows not sent are never reported created', async () => {
+  const fake = new FakeVpc();
+  const journal = new MemoryJournal();
+  const origCreate = fake.createCustomerGateway.bind(fake);
+  fake.createCustomerGateway = async (input) => {
+    const out = await origCreate(input);
+    // The lease is found lost (taken over, broken) while the third create is on the wire.
+    if (fake.calls.length === 3) journal.lost = new Error('lost the lease on state oss://b/p: another runner appended to the journal; stopped');
+    return out;
+  };
+  const r = await executePlan(opts({ fake, journal, rows: creates(10), concurrency: 1, rate: 1 }));
+  assert.equal(fake.calls.length, 3, 'nothing is sent after the loss');
+  assert.ok(journal.asserts >= 4, 'asked before every call');
+  assert.deepEqual(r.results.filter((x) => x.status === 'created').length, 3);
+  for (const x of r.results.filter((x) => x.status !== 'created')) assert.match(x.errorMessage ?? '', /lost the lease/);
+});

@@ -17,6 +17,14 @@ export class MemoryJournal implements JournalPort {
     this.rows.set(key, next);
     return next;
   }
+  /** Set to make every later assertHeld() throw it, as a real journal does once its lease is lost. */
+  lost: Error | undefined;
+  /** How many times the executor asked before a cloud call. */
+  asserts = 0;
+  assertHeld(): void {
+    this.asserts++;
+    if (this.lost) throw this.lost;
+  }
   /** What the planner reads from this journal (the same projection as the real one). */
   prior(): Map<string, PriorRow> {
     return toPriorRows(this.rows);

@@ -120,7 +120,7 @@ export async function runOssEmulatorCommand(argv: string[], io: EmulatorIo): Pro
     const shown = a.accessKeySecret === DEFAULT_OSS_ACCOUNT.accessKeySecret ? a.accessKeySecret : '(as given with --access-key)';
     io.stdout(`access key: ${a.accessKeyId} secret: ${shown}\n`);
   }
-  io.stdout(`state: --state oss://${buckets[0]}/estates/NAME --state-endpoint ${running.url}\n`);
+  io.stdout(`state: --state oss://${buckets[0]}/estates --state-endpoint ${running.url}\n`);
   await new Promise<void>((resolve) => {
     let stopping = false;
     io.onSignal(() => {

@@ -21,7 +21,7 @@ test('cgw-batch emulator --oss prints its URL, bucket and key, serves them, and 
     assert.match(out, /^bucket: team-bucket$/m);
     const key = /^access key: (\S+) secret: (\S+)$/m.exec(out);
     assert.ok(key, out);
-    assert.match(out, new RegExp(`^state: --state oss://team-bucket/estates/NAME --state-endpoint ${url}$`, 'm'));
+    assert.match(out, new RegExp(`^state: --state oss://team-bucket/estates --state-endpoint ${url}$`, 'm'));
     const c = new OssClient({ endpoint: url, bucket: 'team-bucket', credentials: async () => ({ accessKeyId: key[1] ?? '', accessKeySecret: key[2] ?? '' }) });
     assert.equal((await c.append('estates/x/journal.00000001.jsonl', 0, Buffer.from('{"a":1}\n'))).nextPosition, 8);
     c.close();
