@@ -64,6 +64,19 @@ export interface Manifest {
   columns: string[];
   rows: WrittenRow[];
   issues: Issue[];
+  /** The manifest is a saved cgw-batch results file (CSV or workbook): its journal, when the file names it. */
+  origin?: ManifestOrigin;
+}
+
+/**
+ * A results file used as a manifest (the retry loop): it has our result columns; a results.xlsx also names the
+ * journal it was written from (relative to its folder, absolute, and the journal's id).
+ */
+export interface ManifestOrigin {
+  resultsFile: true;
+  journal?: string;
+  journalPath?: string;
+  journalId?: string;
 }
 
 /** What the API is asked to create: validated, trimmed values. `asn` keeps its written form (`65000` or `1.10`). */

@@ -6,7 +6,8 @@ import { ManifestError } from '../errors.js';
 import type { Issue, Manifest, Severity, WrittenRow } from '../types.js';
 import { CappedIssues } from './capped.js';
 import { FORMAT_AS_TEXT, spreadsheetFingerprints } from './fingerprints.js';
-import { hasRequired, type Column } from './headers.js';
+import { hasRequired, isResultsHeader, type Column } from './headers.js';
+import { resultsProperties } from './results-props.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
 import { buildRow, echoColumns, headerIssues, prepareHeader } from './rows.js';
 import { printable } from '../text.js';
@@ -177,7 +178,10 @@ export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): 
     return col === undefined ? undefined : at(col, row.line);
   });
   fileIssues.push(...sink.summaries());
-  return { manifest: { file, format: 'xlsx', hash, columns: echoColumns(columns), rows, issues: fileIssues }, literalAuthKeys: literal };
+  // A results workbook names its journal in its custom properties; its result columns alone make it a results file.
+  const named = selected.properties ? resultsProperties(selected.properties) : undefined;
+  const origin = named || isResultsHeader(columns) ? { resultsFile: true as const, ...named } : undefined;
+  return { manifest: { file, format: 'xlsx', hash, columns: echoColumns(columns), rows, issues: fileIssues, ...(origin ? { origin } : {}) }, literalAuthKeys: literal };
 }
 
 function notAWorkbook(b: Buffer): string {
