@@ -165,22 +165,30 @@ export interface ManifestOptions extends BaseOptions {
   manifest: string;
   statePath: string;
   reportDir: string;
+  /** --state / --report-dir were given (else they follow the journal found for the manifest: run/locate.ts). */
+  stateGiven: boolean;
+  reportDirGiven: boolean;
 }
 
-/** Commands that read the journal, with the manifest when given. */
+/** Commands that read the journal, with the manifest when given; the journal located (run/locate.ts). */
 export interface JournalOptions extends BaseOptions {
   command: 'status' | 'report';
   manifest?: string;
   statePath: string;
   reportDir: string;
+  stateGiven: boolean;
+  reportDirGiven: boolean;
 }
+
+/** status / report as parsed: without a manifest or --state the journal is the working directory's (run/locate.ts). */
+export type UnlocatedJournalOptions = Omit<JournalOptions, 'statePath' | 'reportDir'> & { statePath?: string; reportDir?: string };
 
 /** Commands that write a file of their own (a manifest). */
 export interface FileOptions extends BaseOptions {
   command: 'export' | 'init';
 }
 
-export type Options = ManifestOptions | JournalOptions | FileOptions;
+export type Options = ManifestOptions | UnlocatedJournalOptions | FileOptions;
 
 /** What the resolver needs to know about the terminal and the environment (cli.ts reads it off `process`). */
 export interface Terminal {
@@ -250,7 +258,12 @@ export function reportDirFor(statePath: string): string {
 }
 
 /** The options of `command`, with the paths its kind of command always has. */
-function withPaths(command: Exclude<Command, 'emulator'>, base: BaseOptions, manifest?: string, statePath?: string, reportDir?: string): Options {
+function withPaths(
+  command: Exclude<Command, 'emulator'>,
+  base: BaseOptions,
+  paths: { manifest?: string; statePath?: string; reportDir?: string; stateGiven: boolean; reportDirGiven: boolean },
+): Options {
+  const { manifest, statePath, reportDir, stateGiven, reportDirGiven } = paths;
   switch (command) {
     case 'plan':
     case 'apply':
@@ -258,11 +271,10 @@ function withPaths(command: Exclude<Command, 'emulator'>, base: BaseOptions, man
     case 'destroy':
     case 'refresh':
       if (!manifest || !statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs a manifest file: cgw-batch ${command} branches.csv`);
-      return { ...base, command, manifest, statePath, reportDir };
+      return { ...base, command, manifest, statePath, reportDir, stateGiven, reportDirGiven };
     case 'status':
     case 'report':
-      if (!statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs the manifest or --state FILE`);
-      return { ...base, command, ...(manifest ? { manifest } : {}), statePath, reportDir };
+      return { ...base, command, ...(manifest ? { manifest } : {}), ...(statePath ? { statePath } : {}), ...(reportDir ? { reportDir } : {}), stateGiven, reportDirGiven };
     case 'export':
     case 'init':
       return { ...base, command };
@@ -337,9 +349,6 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   }
   const manifestArg = command === 'init' || command === 'export' ? undefined : positional[0];
   if (needsManifest && !manifestArg) throw new UsageError(`cgw-batch ${command} needs a manifest file: cgw-batch ${command} branches.csv`);
-  if ((command === 'status' || command === 'report') && !manifestArg && !str('state')) {
-    throw new UsageError(`cgw-batch ${command} needs the manifest or --state FILE`);
-  }
 
   let format: 'text' | 'json' = 'text';
   let fileFormat: Options['fileFormat'];
@@ -413,5 +422,6 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
       capMs: envMs(term.env, 'CGW_BATCH_RETRY_CAP_MS') ?? 20_000,
     },
   };
-  return { kind: 'run', options: Object.freeze(withPaths(command, base, manifest, statePath, reportDir)) };
+  const paths = { manifest, statePath, reportDir, stateGiven: str('state') !== undefined, reportDirGiven: str('report-dir') !== undefined };
+  return { kind: 'run', options: Object.freeze(withPaths(command, base, paths)) };
 }

@@ -33,7 +33,7 @@ test('manifest commands: absolute paths, the journal beside the manifest, the re
   refused(['plan'], /needs a manifest file/);
 });
 
-test('status and report: the manifest or --state; export and init have no journal', () => {
+test('status and report: the manifest, --state, or nothing (the folder\'s journal, found by run/locate.ts); export and init have no journal', () => {
   const st = run(['status', '--state', 'x.state.jsonl']);
   assert.equal(st.command, 'status');
   if (st.command === 'status') {
@@ -41,7 +41,9 @@ test('status and report: the manifest or --state; export and init have no journa
     assert.equal(st.statePath, '/work/site/x.state.jsonl');
     assert.equal(st.reportDir, '/work/site/x.results');
   }
-  refused(['status'], /needs the manifest or --state FILE/);
+  const bare = run(['status']);
+  assert.equal(bare.command, 'status');
+  if (bare.command === 'status') assert.equal(bare.statePath, undefined, 'looked for in the working directory when the command runs');
   const ex = run(['export', '--region', 'cn-hangzhou,cn-shanghai', '--region', 'cn-beijing', '-o', 'out.yaml']);
   assert.deepEqual(ex.regions, ['cn-hangzhou', 'cn-shanghai', 'cn-beijing']);
   assert.equal(ex.output, '/work/site/out.yaml');

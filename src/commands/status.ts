@@ -1,6 +1,6 @@
 // `cgw-batch status`: every row's truth from the journal (and the manifest, when given, so rows never started are
 // listed too); no lock, no network.
-import type { JournalOptions } from '../options.js';
+import type { UnlocatedJournalOptions } from '../options.js';
 import { countOutcomes, exitCodeOf, type Outcome } from '../report/outcome.js';
 import { resultRow } from '../report/results.js';
 import { summarize } from '../report/summary.js';
@@ -8,7 +8,8 @@ import { truthRows } from '../report/truth.js';
 import type { Context } from '../run/context.js';
 import { columnsOf } from '../run/finish.js';
 import { readJournalRun } from '../run/journal-run.js';
-import { planOfJournal } from '../run/plan-from.js';
+import { journalForManifest, journalForStatus, mayNameAnotherJournal, shown } from '../run/locate.js';
+import { planOfJournal, readManifest } from '../run/plan-from.js';
 import { requireJournal } from '../run/select.js';
 
 /** What the words that need it mean, said once under the table. */
@@ -18,11 +19,15 @@ const MEANS: Partial<Record<Outcome, string>> = {
   'not started': 'never sent (the next apply sends it)',
 };
 
-export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
+export async function runStatus(given: Context<UnlocatedJournalOptions>): Promise<number> {
+  let ctx = journalForStatus(given);
+  // A saved results file has no journal of its own: the one it names is read (the manifest is loaded once).
+  const manifest = mayNameAnotherJournal(ctx.options) ? await readManifest(ctx, ctx.options.manifest!) : undefined;
+  if (manifest) ctx = journalForManifest(ctx, manifest);
   const o = ctx.options;
   const journal = requireJournal(ctx, (await readJournalRun(ctx)).read);
   const { header } = journal;
-  const { plan, columns: known } = await planOfJournal(ctx, journal);
+  const { plan, columns: known } = await planOfJournal(ctx, journal, manifest);
   // Status shows the journal's truth for every row; the plan's own view (invalid, orphan) only fills the gaps.
   const rows = truthRows(plan, journal.rows);
   const columns = known ?? columnsOf(rows);
@@ -44,7 +49,7 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
       }) + '\n',
     );
   } else {
-    ctx.out.write(`journal ${o.statePath}\naccount ${header.accountId ?? `(key ${header.accessKeyId ?? '?'})`} at ${header.endpoint}; updated ${header.updatedAt}\n\n`);
+    ctx.out.write(`journal ${shown(ctx, o.statePath)}\naccount ${header.accountId ?? `(key ${header.accessKeyId ?? '?'})`} at ${header.endpoint}; updated ${header.updatedAt}\n\n`);
     const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', r.ref.region, r.ref.ip, r.outcome, r.gatewayId ?? '-', r.errorCode ?? '']);
     const head = ['line', 'region', 'ip', 'outcome', 'gateway', 'last error'];
     const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...table.map((t) => (t[i] ?? '').length))));

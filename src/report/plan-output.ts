@@ -155,12 +155,13 @@ function quotaBlock(plan: Plan): string[] {
   });
 }
 
-export function renderPlanText(plan: Plan, opts: { color: boolean }): string {
+/** `file`: how to name the manifest in the header (relative to the working directory when under it); default as planned. */
+export function renderPlanText(plan: Plan, opts: { color: boolean; file?: string }): string {
   const paint: Paint = opts.color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
   const mode = plan.online ? 'online' : 'offline: existing gateways, quota use and region availability not checked';
   const manifestRows = plan.rows.filter((r) => !r.orphan).length;
   const what = plan.command === 'destroy' ? `${plan.rows.length} journal row(s)` : `${plan.manifest.format}, ${manifestRows} row(s), ${mode}`;
-  const out: string[] = [paint(ANSI.bold, `cgw-batch ${plan.command}: ${plan.manifest.file} (${what})`)];
+  const out: string[] = [paint(ANSI.bold, `cgw-batch ${plan.command}: ${opts.file ?? plan.manifest.file} (${what})`)];
   if (plan.target) out.push(`account ${plan.target.accountId ?? '(unknown)'} at ${plan.target.endpoint}`);
   const f = plan.flags;
   const flags = [f.allowReplace && '--allow-replace', f.prune && '--prune', f.retryFailed && '--retry-failed', f.skipInvalid && '--skip-invalid', f.only && `--only ${f.only}`].filter(Boolean);

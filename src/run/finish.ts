@@ -2,6 +2,7 @@
 // before any request, written after), the per-run file, the summary table and the exit code. A report that cannot
 // be written is a warning, never a lost run.
 import { join, relative, sep } from 'node:path';
+import { shownPath } from '../load/index.js';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import type { ReportInput, RunBlock } from '../report/input.js';
 import { junitXml } from '../report/junit.js';
@@ -130,8 +131,8 @@ export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Pro
     ctx.out.write(renderSummaryTable(rows, { color: o.color }));
     const did = Object.entries(run.counts).map(([k, n]) => `${n} ${k}`).join(', ');
     ctx.out.write(`this run: ${did || 'nothing'}\n`);
-    if (files.length) ctx.out.write(`reports: ${files.join(', ')}\n`);
-    ctx.out.write(`journal: ${o.statePath}\n`);
+    if (files.length) ctx.out.write(`reports: ${files.map((f) => shownPath(f, ctx.io.cwd)).join(', ')}\n`);
+    ctx.out.write(`journal: ${shownPath(o.statePath, ctx.io.cwd)}\n`);
   }
   if (end.stopReason === 'auth' || end.stopReason === 'clock' || end.stopReason === 'forbidden') {
     ctx.err.write(`cgw-batch: ${end.stopMessage ?? 'the run stopped'}; no further rows were sent.\n`);

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import type { CustomerGateway } from '../cloud/types.js';
 import { EXIT } from '../errors.js';
 import { splitKey } from '../keys.js';
-import { loadManifest } from '../load/index.js';
+import { loadManifest, shownPath } from '../load/index.js';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import { planDestroy } from '../plan/destroy.js';
 import { planManifest } from '../plan/plan.js';
@@ -21,7 +21,8 @@ import { listRegions, offeredRegions, tryOpenSession, type Session } from './ses
 /** Reads the manifest: first of all, so a manifest that cannot be read costs no request at all. */
 export async function readManifest(ctx: Context, file: string): Promise<Manifest> {
   const o = ctx.options;
-  return loadManifest(file, { env: ctx.io.env, redactor: ctx.redactor, ...(o.sheet ? { sheet: o.sheet } : {}) });
+  // Under the working directory, messages name the file relative to it; the journal keys on the file itself.
+  return loadManifest(file, { env: ctx.io.env, redactor: ctx.redactor, cwd: ctx.io.cwd, ...(o.sheet ? { sheet: o.sheet } : {}) });
 }
 
 /** The regions of gateways the journal owns or may have made: listed too, so orphans there are seen. */
@@ -84,7 +85,7 @@ export function planExitCode(plan: Plan): number {
 
 export function printPlan(ctx: Context, plan: Plan): void {
   if (ctx.options.format === 'json') ctx.out.write(JSON.stringify({ type: 'plan', ...planToJson(plan) }) + '\n');
-  else ctx.out.write(renderPlanText(plan, { color: ctx.options.color }));
+  else ctx.out.write(renderPlanText(plan, { color: ctx.options.color, file: shownPath(plan.manifest.file, ctx.io.cwd) }));
 }
 
 /** A plan-shaped view of the journal's rows, for when no manifest is at hand. */
@@ -107,11 +108,11 @@ function journalOnly(file: string, rows: ReadonlyMap<string, JournalRow>): Plan 
 }
 
 /** The rows status and report tell the truth about: the manifest's (offline plan against the journal), else the journal's. */
-export async function planOfJournal(ctx: Context<JournalOptions>, journal: JournalFile): Promise<{ plan: Plan; columns?: string[] }> {
+export async function planOfJournal(ctx: Context<JournalOptions>, journal: JournalFile, loaded?: Manifest): Promise<{ plan: Plan; columns?: string[] }> {
   const file = ctx.options.manifest;
-  if (file && existsSync(file)) {
+  if (loaded || (file && existsSync(file))) {
     // Every manifest row (never started included), plus the journal's gateways whose rows left the manifest.
-    const manifest = await readManifest(ctx, file);
+    const manifest = loaded ?? (await readManifest(ctx, file!));
     const plan = planManifest(manifest, { command: 'plan', online: false, quota: ctx.options.quota, prior: toPriorRows(journal.rows), flags: planFlags(ctx) });
     return { plan, columns: manifest.columns };
   }
