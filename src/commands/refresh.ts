@@ -2,13 +2,13 @@
 // exit 1 when there is drift; `--write` records what the cloud has.
 import { EXIT } from '../errors.js';
 import type { ManifestOptions } from '../options.js';
-import { currentOf, describeChanges, driftOf } from '../plan/drift.js';
+import { currentOf, describeChanges, driftOf, unmanagedTags } from '../plan/drift.js';
 import type { Context } from '../run/context.js';
 import { journalRef, openForAppend, priorRows, readJournalRun, withLockedJournal, type JournalRun, type LockedRun } from '../run/journal-run.js';
 import { requireJournal, selector } from '../run/select.js';
 import { listRegions, openSession } from '../run/session.js';
 import { fingerprint } from '../secrets.js';
-import { OWNED, type FieldChange, type PriorRow } from '../types.js';
+import { OWNED, type FieldChange, type PriorRow, type Tag } from '../types.js';
 
 interface DriftRow {
   key: string;
@@ -16,6 +16,8 @@ interface DriftRow {
   gatewayId: string;
   drift: 'none' | 'deleted' | 'changed';
   changes: FieldChange[];
+  /** Tags added in the console whose keys the manifest does not manage: information, never drift. */
+  unmanaged: Tag[];
 }
 
 export async function runRefresh(ctx: Context<ManifestOptions>): Promise<number> {
@@ -42,12 +44,14 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
     const drift: DriftRow[] = owned.map((r) => {
       const gatewayId = r.gatewayId ?? '';
       const gw = cloud.get(gatewayId);
-      if (!gw) return { key: r.key, line: r.line, gatewayId, drift: 'deleted', changes: [] };
+      if (!gw) return { key: r.key, line: r.line, gatewayId, drift: 'deleted', changes: [], unmanaged: [] };
       const changes = driftOf(prior(r.key), gw, fp);
-      return { key: r.key, line: r.line, gatewayId, drift: changes.length ? 'changed' : 'none', changes };
+      return { key: r.key, line: r.line, gatewayId, drift: changes.length ? 'changed' : 'none', changes, unmanaged: unmanagedTags(prior(r.key), gw) };
     });
     const found = drift.filter((d) => d.drift !== 'none');
 
+    // What --write recorded, checked against the cloud again from the journal's rows as written: what is said is so.
+    let unrecorded = 0;
     if (locked && found.length > 0) {
       const j = await openForAppend(ctx, locked, session, journal.header.manifest.hash);
       try {
@@ -64,6 +68,12 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
       } finally {
         await j.close();
       }
+      const written = priorRows({ rows: j.rows() });
+      unrecorded = found.filter((d) => {
+        const gw = cloud.get(d.gatewayId);
+        const now = written.get(d.key);
+        return gw ? !now || driftOf(now, gw, fp).length > 0 : now?.status !== 'deleted';
+      }).length;
     }
 
     const deleted = found.filter((d) => d.drift === 'deleted').length;
@@ -75,19 +85,25 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
           state: o.statePath,
           account: session.caller.accountId ?? null,
           endpoint: session.endpoint,
-          written: o.write && found.length > 0,
+          written: o.write && found.length > 0 && unrecorded === 0,
           summary: { checked: drift.length, deleted, changed },
-          rows: drift,
+          rows: drift.map(({ unmanaged, ...d }) => ({ ...d, unmanaged_tags: unmanaged })),
         }) + '\n',
       );
     } else if (!o.quiet) {
-      for (const d of found) {
-        const what = d.drift === 'deleted' ? 'deleted outside cgw-batch' : `changed outside cgw-batch: ${describeChanges(d.changes)}`;
-        ctx.out.write(`line ${d.line}  ${d.key}  ${d.gatewayId}  ${what}\n`);
+      const tagText = (tags: Tag[]): string => tags.map((t) => `${t.key} ${JSON.stringify(t.value)}`).join(', ');
+      for (const d of drift) {
+        const what = d.drift === 'deleted' ? 'deleted outside cgw-batch' : d.drift === 'changed' ? `changed outside cgw-batch: ${describeChanges(d.changes)}` : undefined;
+        if (what) ctx.out.write(`line ${d.line}  ${d.key}  ${d.gatewayId}  ${what}\n`);
+        if (d.unmanaged.length > 0) {
+          const n = d.unmanaged.length;
+          ctx.out.write(`line ${d.line}  ${d.key}  ${d.gatewayId}  unmanaged tag${n > 1 ? 's' : ''} added in the console (not drift; the manifest does not manage ${n > 1 ? 'them' : 'it'}): ${tagText(d.unmanaged)}\n`);
+        }
       }
+      const recorded = unrecorded === 0 ? '; the journal now records what the cloud has\n' : `; ${unrecorded} of them could not be recorded (run refresh --write again)\n`;
       ctx.out.write(
         `refresh: ${drift.length} gateway(s) checked in account ${session.caller.accountId ?? '(unknown)'} at ${session.endpoint}, ${deleted} deleted outside the tool, ${changed} changed` +
-          (found.length === 0 ? ' — no drift\n' : o.write ? '; the journal now records what the cloud has\n' : '; run with --write to record it in the journal, or apply to converge\n'),
+          (found.length === 0 ? ' — no drift\n' : o.write ? recorded : '; run with --write to record it in the journal, or apply to converge\n'),
       );
     }
     return found.length > 0 ? EXIT.rowsFailed : EXIT.ok;

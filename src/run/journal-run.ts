@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import { scrubber } from '../secrets.js';
-import { Journal, lockJournal, readJournal, toPriorRows, type JournalFile, type JournalLock } from '../state/journal.js';
+import { Journal, lockJournal, readJournal, toPriorRows, type JournalFile, type JournalLock, type JournalRow } from '../state/journal.js';
 import type { PriorRow } from '../types.js';
 import { warn, type Context } from './context.js';
 import type { JournalRef, Session } from './session.js';
@@ -68,7 +68,7 @@ export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, ses
   });
 }
 
-/** What the planner (and drift) read of each journal row. */
-export function priorRows(read: JournalFile): Map<string, PriorRow> {
+/** What the planner (and drift) read of each journal row: of a read, or of a journal's rows as written. */
+export function priorRows(read: { rows: ReadonlyMap<string, JournalRow> }): Map<string, PriorRow> {
   return toPriorRows(read.rows);
 }
