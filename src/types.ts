@@ -50,6 +50,22 @@ export interface WrittenRow {
   echo: Record<string, string>;
   /** Problems the loader found in this row (e.g. `env:NAME` not set, malformed tag cell). */
   issues: Issue[];
+  /** Secret references the loader could not resolve (their issues are among `issues`): see UnresolvedSecret. */
+  unresolved?: UnresolvedSecret[];
+}
+
+/**
+ * A secret the row refers to but the loader could not read (an `env:` variable that is not set, the key a results
+ * file never carries): the secret is unknown, not absent. The planner (plan/secret-refs.ts) blocks only rows that
+ * must send it now; the others plan as usual with a note that it was not compared.
+ */
+export interface UnresolvedSecret {
+  /** The row field that holds the secret (`auth_key`; a PSK reference next). */
+  field: string;
+  /** The loader's issue for it (an error while the row must send the secret). */
+  issue: Issue;
+  /** Why it is unknown, for the note: `environment variable BGP_KEY is not set`. */
+  why: string;
 }
 
 export type ManifestFormat = 'csv' | 'yaml' | 'xlsx';
@@ -111,6 +127,8 @@ export interface Row {
   echo: Record<string, string>;
   /** The row's IPsec-VPN connection (a site row: `vpn_gateway_id` given); absent on a customer-gateway-only row. */
   site?: SiteSpec;
+  /** Secrets the row refers to that are unknown in this run (their fields are absent from `spec`, not empty). */
+  unresolved?: UnresolvedSecret[];
 }
 
 /** IKE phase-1 parameters as the API names their values (CreateVpnConnection `IkeConfig`, without the PSK). */

@@ -159,5 +159,5 @@ export function buildRow(
   }
   const auth = resolveAuthKey(authWritten, authEnv, opts, issues, file, line);
   if (auth.value !== undefined) fields.auth_key = auth.value;
-  return { row: { file, line, endLine, fields, tags, echo, issues }, literal: auth.literal };
+  return { row: { file, line, endLine, fields, tags, echo, issues, ...(auth.unresolved ? { unresolved: [auth.unresolved] } : {}) }, literal: auth.literal };
 }

@@ -110,7 +110,7 @@ export function readYaml(bytes: Buffer, file: string, opts: LoadOptions): YamlRe
       echo[f] = v;
       seen.add(f);
     }
-    rows.push({ file, line, endLine, fields, tags, echo, issues });
+    rows.push({ file, line, endLine, fields, tags, echo, issues, ...(ak.unresolved ? { unresolved: [ak.unresolved] } : {}) });
   }
   const columns = FIELDS.filter((f) => seen.has(f));
   return { manifest: { file, format: 'yaml', hash, columns, rows, issues: fileIssues }, literalAuthKeys: literal };

@@ -63,7 +63,9 @@ export function refOf(w: WrittenRow): RowRef {
 
 /** `ref` is the row's identity when the caller (the planner) already made it; it is carried, never rebuilt. */
 export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowRef = refOf(w)): Validated {
-  const issues: Issue[] = [...w.issues];
+  // An unresolved secret's issue is the planner's to raise (plan/secret-refs.ts): only a row that must send it fails.
+  const pending = new Set((w.unresolved ?? []).map((u) => u.issue));
+  const issues: Issue[] = pending.size ? w.issues.filter((i) => !pending.has(i)) : [...w.issues];
   const add = (severity: Severity, code: string, field: string, message: string): void => {
     issues.push({ severity, code, field, message, file: w.file, line: w.line });
   };
@@ -133,6 +135,10 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowR
     if (bad) add('error', 'IllegalParam.Asn', 'asn', bad.message);
   }
   const authKey = fieldValue(w, 'auth_key');
+  const keyUnknown = w.unresolved?.some((u) => u.field === 'auth_key') === true;
+  if (keyUnknown && asn === undefined) {
+    add('error', 'OperationDenied.MissingAsn', 'auth_key', 'the row asks for an AuthKey but asn is empty: BGP authentication needs the ASN of the device; add asn or remove the AuthKey');
+  }
   if (authKey !== undefined) {
     const bad = checkAuthKey(authKey);
     if (bad) add('error', 'InvalidAuthkey.Malformed', 'auth_key', bad.message);
@@ -208,7 +214,7 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowR
   if (authKey !== undefined) spec.authKey = authKey;
   if (resourceGroupId !== undefined) spec.resourceGroupId = resourceGroupId;
   return {
-    row: { ref, spec, echo: w.echo },
+    row: { ref, spec, echo: w.echo, ...(w.unresolved?.length ? { unresolved: w.unresolved } : {}) },
     issues,
   };
 }

@@ -1,6 +1,7 @@
 // Every row's current truth for the reports: the plan's row, the journal's record, and what this run added. Pure.
 import type { JournalRow } from '../state/records.js';
 import { EXECUTABLE, OWNED, type Plan, type PlannedRow, type ResultStatus, type RowResult } from '../types.js';
+import { UNRESOLVED_CODES } from '../plan/secret-refs.js';
 import { outcomeOf, stateOutcome, type Outcome } from './outcome.js';
 
 /**
@@ -11,6 +12,15 @@ export function truthStatus(pr: PlannedRow, j: JournalRow | undefined): ResultSt
   if (!j) return pr.action === 'invalid' ? 'invalid' : 'pending';
   if (OWNED.has(j.status) && j.errorCode !== undefined && j.errorCode !== 'Interrupted') return 'failed';
   return j.status;
+}
+
+/**
+ * A row the journal knows that is invalid only because a secret it would send is unreadable in this run (status or
+ * report without BGP_KEY): what the journal says is its truth, not "invalid row, not sent".
+ */
+function onlyUnreadSecrets(pr: PlannedRow): boolean {
+  const errors = pr.issues.filter((i) => i.severity === 'error');
+  return errors.length > 0 && errors.every((i) => UNRESOLVED_CODES.has(i.code));
 }
 
 /** A report row: the row's truth, and its outcome in the one vocabulary (report/outcome.ts). */
@@ -42,7 +52,7 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
     };
     const gatewayId = j?.gatewayId ?? (pr.action === 'skip' ? pr.existingId : undefined);
     if (gatewayId !== undefined && j?.status !== 'pending') out.gatewayId = gatewayId;
-    if (pr.action === 'invalid') {
+    if (pr.action === 'invalid' && !(j && onlyUnreadSecrets(pr))) {
       const first = pr.issues.find((i) => i.severity === 'error');
       if (first) {
         out.errorCode = first.code;
