@@ -5,7 +5,7 @@ import type { ManifestOptions } from '../options.js';
 import { carryOut, executable, type Execution } from '../run/carry-out.js';
 import type { Context } from '../run/context.js';
 import { checkReports, finishRun, runEnd } from '../run/finish.js';
-import { journalRef, withLockedJournal } from '../run/journal-run.js';
+import { bindAccount, journalRef, withLockedJournal } from '../run/journal-run.js';
 import { planExitCode, planFrom, printPlan, readManifest, showPlan } from '../run/plan-from.js';
 import { openSession } from '../run/session.js';
 
@@ -26,6 +26,7 @@ export async function runImport(ctx: Context<ManifestOptions>): Promise<number> 
       if (rows.length > 0) exec = await carryOut(ctx, session, run, manifest.hash, plan);
       else if (o.format !== 'json') ctx.out.write('import: no gateway in the cloud matches a row this journal does not already manage; nothing recorded\n');
       const code = await finishRun(ctx, runEnd('import', plan, manifest.columns, run, exec, startedAt));
+      await bindAccount(ctx, run, session);
       // Rows with no match are information (apply creates them); conflicts and invalid rows fail the import.
       return Math.max(code, planExitCode(plan));
     } finally {

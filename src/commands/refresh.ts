@@ -4,7 +4,7 @@ import { EXIT } from '../errors.js';
 import type { ManifestOptions } from '../options.js';
 import { currentOf, describeChanges, driftOf, unmanagedTags } from '../plan/drift.js';
 import type { Context } from '../run/context.js';
-import { journalRef, openForAppend, priorRows, readJournalRun, withLockedJournal, type JournalRun, type LockedRun } from '../run/journal-run.js';
+import { bindAccount, journalRef, openForAppend, priorRows, readJournalRun, withLockedJournal, type JournalRun, type LockedRun } from '../run/journal-run.js';
 import { requireJournal, selector } from '../run/select.js';
 import { listRegions, openSession } from '../run/session.js';
 import { fingerprint } from '../secrets.js';
@@ -106,6 +106,7 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
           (found.length === 0 ? ' — no drift\n' : o.write ? recorded : '; run with --write to record it in the journal, or apply to converge\n'),
       );
     }
+    if (locked) await bindAccount(ctx, locked, session);
     return found.length > 0 ? EXIT.rowsFailed : EXIT.ok;
   } finally {
     await session.close();

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import { scrubber } from '../secrets.js';
 import { Journal, lockJournal, readJournal, toPriorRows, type JournalFile, type JournalLock, type JournalRow } from '../state/journal.js';
-import type { PriorRow } from '../types.js';
+import { MAYBE_CREATED, OWNED, type PriorRow } from '../types.js';
 import { warn, type Context } from './context.js';
 import type { JournalRef, Session } from './session.js';
 
@@ -18,13 +18,18 @@ export interface JournalRun {
 
 export interface LockedRun extends JournalRun {
   lock: JournalLock;
+  /** Set once the run opened the journal for appending (its header is then written, bound to the account). */
+  opened?: boolean;
 }
 
 type WithJournal = Context<ManifestOptions | JournalOptions>;
 
 /** What a session checks the journal against (undefined: no journal yet, nothing to check). */
 export function journalRef(run: JournalRun): JournalRef | undefined {
-  return run.read ? { path: run.path, header: run.read.header } : undefined;
+  if (!run.read) return undefined;
+  const rows = [...run.read.rows.values()];
+  const gateways = rows.filter((r) => OWNED.has(r.status) && r.gatewayId).map((r) => ({ region: r.region, id: r.gatewayId! }));
+  return { path: run.path, header: run.read.header, gateways, maybeCreated: rows.filter((r) => MAYBE_CREATED.has(r.status)).length };
 }
 
 async function readOnce(ctx: WithJournal, path: string): Promise<JournalFile | undefined> {
@@ -56,16 +61,29 @@ export async function withLockedJournal<T>(ctx: Context<ManifestOptions>, fn: (r
 }
 
 /** Opens the journal for appending from the run's read (no second read), for the session's account and endpoint. */
-export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, session: Session, manifestHash: string): Promise<Journal> {
+export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, session: Session, manifestHash: string, keepManifest = false): Promise<Journal> {
+  run.opened = true;
   return Journal.fromRead(run.path, run.read, {
     lock: run.lock,
     manifest: { path: ctx.options.manifest, hash: manifestHash },
+    keepManifest,
     endpoint: session.endpoint,
     caller: session.caller,
     // Nothing the API answered (an error quoting an AuthKey, say) reaches the file with a secret in it.
     redact: scrubber(ctx.redactor),
     onWarning: (m) => warn(ctx, m),
   });
+}
+
+/**
+ * The end of a locked command whose run wrote nothing: a journal that names no account yet (an earlier version's,
+ * bound to a key; or one naming neither, which the session let through only for its owner) is bound to the account
+ * the session proved, so "run once with that key" is all it takes. Releases the lock (the command is done).
+ */
+export async function bindAccount(ctx: Context<ManifestOptions>, run: LockedRun, session: Session): Promise<void> {
+  if (!run.read || run.opened || run.read.header.accountId !== undefined || !session.caller.accountId) return;
+  const journal = await openForAppend(ctx, run, session, run.read.header.manifest.hash, true);
+  await journal.close();
 }
 
 /** What the planner (and drift) read of each journal row: of a read, or of a journal's rows as written. */
