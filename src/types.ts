@@ -231,6 +231,11 @@ export interface PlannedRow {
   inRun: boolean;
   /** A journal row whose key is no longer in the manifest (line 0 unless the journal knows its last line). */
   orphan?: boolean;
+  /**
+   * A journal row the manifest does not list because the manifest is not the journal's own (a saved results file
+   * working on the journal it came from): not in this run, never deleted, kept as it is.
+   */
+  outside?: boolean;
   /** The gateway the action works on (adopt / resume / update / replace / delete / skip). */
   existingId?: string;
   changes?: FieldChange[];

@@ -7,13 +7,16 @@ import { warn, type Context } from '../run/context.js';
 import { checkReports, finishRun, runEnd } from '../run/finish.js';
 import { bindAccount, journalRef, withLockedJournal, type LockedRun } from '../run/journal-run.js';
 import { planExitCode, planFrom, printPlan, readManifest, showPlan } from '../run/plan-from.js';
+import { journalForManifest } from '../run/locate.js';
 import { openSession, type Session } from '../run/session.js';
 import type { Manifest } from '../types.js';
 
-export async function runApply(ctx: Context<ManifestOptions>): Promise<number> {
-  if (ctx.options.dryRun) return showPlan(ctx, 'apply');
+export async function runApply(given: Context<ManifestOptions>): Promise<number> {
+  if (given.options.dryRun) return showPlan(given, 'apply');
+  const manifest = await readManifest(given, given.options.manifest);
+  // A saved results file works on the journal it was written from (the retry loop): reports go beside that journal.
+  const ctx = journalForManifest(given, manifest);
   const o = ctx.options;
-  const manifest = await readManifest(ctx, o.manifest);
   // The report files are checked before anything is sent: a refusal costs no request.
   await checkReports(ctx, 'apply');
   // The plan is made from the locked journal, so what apply carries out is exactly what it printed.

@@ -7,12 +7,15 @@ import type { Context } from '../run/context.js';
 import { checkReports, finishRun, runEnd } from '../run/finish.js';
 import { bindAccount, journalRef, withLockedJournal } from '../run/journal-run.js';
 import { planExitCode, planFrom, printPlan, readManifest, showPlan } from '../run/plan-from.js';
+import { journalForManifest } from '../run/locate.js';
 import { openSession } from '../run/session.js';
 
-export async function runImport(ctx: Context<ManifestOptions>): Promise<number> {
+export async function runImport(given: Context<ManifestOptions>): Promise<number> {
+  if (given.options.dryRun) return showPlan(given, 'import');
+  const manifest = await readManifest(given, given.options.manifest);
+  // A saved results file works on the journal it was written from (the retry loop): reports go beside that journal.
+  const ctx = journalForManifest(given, manifest);
   const o = ctx.options;
-  if (o.dryRun) return showPlan(ctx, 'import');
-  const manifest = await readManifest(ctx, o.manifest);
   await checkReports(ctx, 'import');
   return withLockedJournal(ctx, async (run) => {
     const session = await openSession(ctx, journalRef(run));

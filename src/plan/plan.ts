@@ -40,6 +40,11 @@ export interface PlanContext {
   flags?: PlanFlags;
   /** `--only`: whether a row is part of this run. Absent: every row is. */
   select?: (ref: RowRef) => boolean;
+  /**
+   * The manifest is not the journal's own but works on it (a saved results file, the retry loop): the journal's
+   * manifest path. Journal rows it does not list are outside it: shown as they are, never orphans, never deleted.
+   */
+  subsetOf?: string;
   target?: Plan['target'];
 }
 
@@ -172,7 +177,8 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
   }
 
   const matched = matchIpChanges(states, ctx, manifestKeys, byIp, ids);
-  if (ctx.command !== 'import') rows.push(...orphans(manifest.file, ctx, manifestKeys, matched, byIp, ids, select, issue));
+  if (ctx.subsetOf !== undefined) rows.push(...outside(manifest.file, ctx, ctx.subsetOf, manifestKeys, matched));
+  else if (ctx.command !== 'import') rows.push(...orphans(manifest.file, ctx, manifestKeys, matched, byIp, ids, select, issue));
   for (const r of rows) gate(r, ctx.flags);
   // Unreadable secrets block only the rows that send them (import sends nothing: settled after it records).
   if (ctx.command !== 'import') settleAll(rows);
@@ -417,6 +423,29 @@ function orphans(
     out.push(o);
   }
   return out.sort((a, b) => (a.ref.key < b.ref.key ? -1 : a.ref.key > b.ref.key ? 1 : 0));
+}
+
+/**
+ * The journal's rows a subset manifest leaves out: each as the journal has it (status, gateway), not in this run.
+ * They are not orphans (the rows were left out of this file, not removed from the batch): nothing deletes them.
+ */
+function outside(file: string, ctx: PlanContext, journalManifest: string, manifestKeys: ReadonlySet<string>, matched: ReadonlySet<string>): PlannedRow[] {
+  const out: PlannedRow[] = [];
+  for (const [key, p] of ctx.prior ?? new Map<string, PriorRow>()) {
+    if (manifestKeys.has(key) || matched.has(key)) continue;
+    const { region, ip } = splitKey(key);
+    const o: PlannedRow = {
+      ref: { key, file, line: p.line, region, ip },
+      action: 'skip',
+      reason: `not in this manifest (a row of ${journalManifest}, the journal's manifest): kept as it is`,
+      issues: [],
+      inRun: false,
+      outside: true,
+    };
+    if (p.gatewayId !== undefined) o.existingId = p.gatewayId;
+    out.push(o);
+  }
+  return out.sort((a, b) => a.ref.line - b.ref.line || (a.ref.key < b.ref.key ? -1 : a.ref.key > b.ref.key ? 1 : 0));
 }
 
 /** Actions that need a flag become `blocked` without it; the row keeps what it would do, for the printed plan. */

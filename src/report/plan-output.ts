@@ -23,6 +23,7 @@ export interface PlanJsonRow {
   changes?: FieldChange[];
   generation?: number;
   orphan?: boolean;
+  outside?: boolean;
   adopted?: boolean;
 }
 
@@ -67,6 +68,7 @@ export function planToJson(plan: Plan): PlanJson {
       if (r.changes) out.changes = r.changes;
       if (r.generation !== undefined) out.generation = r.generation;
       if (r.orphan) out.orphan = true;
+      if (r.outside) out.outside = true;
       if (r.adopted !== undefined) out.adopted = r.adopted;
       return out;
     }),
@@ -159,7 +161,7 @@ function quotaBlock(plan: Plan): string[] {
 export function renderPlanText(plan: Plan, opts: { color: boolean; file?: string }): string {
   const paint: Paint = opts.color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
   const mode = plan.online ? 'online' : 'offline: existing gateways, quota use and region availability not checked';
-  const manifestRows = plan.rows.filter((r) => !r.orphan).length;
+  const manifestRows = plan.rows.filter((r) => !r.orphan && !r.outside).length;
   const what = plan.command === 'destroy' ? `${plan.rows.length} journal row(s)` : `${plan.manifest.format}, ${manifestRows} row(s), ${mode}`;
   const out: string[] = [paint(ANSI.bold, `cgw-batch ${plan.command}: ${opts.file ?? plan.manifest.file} (${what})`)];
   if (plan.target) out.push(`account ${plan.target.accountId ?? '(unknown)'} at ${plan.target.endpoint}`);
@@ -189,7 +191,12 @@ export function renderPlanText(plan: Plan, opts: { color: boolean; file?: string
 
   const s = plan.summary;
   out.push('');
-  const notInRun = s.notInRun > 0 ? ` (${s.notInRun} row(s) not in this run: --only)` : '';
+  const outsideRows = plan.rows.filter((r) => r.outside).length;
+  if (outsideRows > 0) {
+    out.push(`${outsideRows} row(s) of the journal are not in this manifest (it is not the journal's own): kept as they are, never deleted.`);
+  }
+  const onlyLeftOut = s.notInRun - outsideRows;
+  const notInRun = onlyLeftOut > 0 ? ` (${onlyLeftOut} row(s) not in this run: --only)` : '';
   if ((s.invalid > 0 || s.blocked > 0) && plan.command === 'import') {
     out.push(paint(ANSI.red, `${s.invalid + s.blocked} row(s) conflict or are invalid: they are not imported (the errors above say why).${notInRun}`));
   } else if (s.invalid > 0 || s.blocked > 0) {

@@ -65,7 +65,7 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
       if (j.errorClass !== undefined) out.errorClass = j.errorClass;
     }
     // An invalid row's reason is its validation error, already in the error columns; an empty reason says nothing.
-    const note = !pr.inRun ? 'not in this run (--only): last state kept' : (ran?.note ?? (pr.action === 'invalid' ? undefined : pr.reason));
+    const note = pr.outside ? pr.reason : !pr.inRun ? 'not in this run (--only): last state kept' : (ran?.note ?? (pr.action === 'invalid' ? undefined : pr.reason));
     if (note) out.note = note;
     return { ...out, outcome: rowOutcome(out, ran, executed !== undefined) };
   });

@@ -14,6 +14,11 @@ export interface JournalRun {
   path: string;
   /** The journal as read, once; undefined when there is none yet. */
   read: JournalFile | undefined;
+  /**
+   * Set when the manifest is not the journal's own but works on it (run/locate.ts manifestMembership): the
+   * journal's manifest, which its header keeps.
+   */
+  derivedFrom?: string;
 }
 
 export interface LockedRun extends JournalRun {
@@ -66,7 +71,7 @@ export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, ses
   return Journal.fromRead(run.path, run.read, {
     lock: run.lock,
     manifest: { path: ctx.options.manifest, hash: manifestHash },
-    keepManifest,
+    keepManifest: keepManifest || run.derivedFrom !== undefined,
     endpoint: session.endpoint,
     caller: session.caller,
     // Nothing the API answered (an error quoting an AuthKey, say) reaches the file with a secret in it.

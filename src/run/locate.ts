@@ -6,8 +6,11 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { StateError, UsageError } from '../errors.js';
 import { shownPath } from '../load/index.js';
 import { type JournalOptions, type ManifestOptions, reportDirFor, type UnlocatedJournalOptions } from '../options.js';
+import { rowKey } from '../keys.js';
+import { manifestRef } from '../state/journal.js';
 import type { Manifest } from '../types.js';
 import { type Context, withOptions } from './context.js';
+import type { JournalRun } from './journal-run.js';
 
 /** A path as messages print it: relative to the working directory when under it. */
 export function shown(ctx: Context, path: string): string {
@@ -90,4 +93,38 @@ export function journalForStatus(ctx: Context<UnlocatedJournalOptions>): Context
 /** Whether the manifest's own journal is missing while the manifest is a saved results file (status must load it first). */
 export function mayNameAnotherJournal(o: JournalOptions): boolean {
   return !o.stateGiven && o.manifest !== undefined && !existsSync(o.statePath);
+}
+
+/**
+ * Whether the manifest may work on the run's journal. Its own manifest (the header names it) may; so may a manifest
+ * working on it: a saved results file of it (the retry loop), or a manifest whose rows are all the journal's. For
+ * the latter the journal's manifest path is returned and kept on the run: the journal stays that manifest's, and
+ * its rows this file leaves out are outside the plan, never orphans. Anything else is refused (another batch).
+ */
+export function manifestMembership(ctx: Context<ManifestOptions | JournalOptions>, manifest: Manifest, run: Pick<JournalRun, 'path' | 'read'>): string | undefined {
+  const read = run.read;
+  if (!read || ctx.options.manifest === undefined) return undefined;
+  const own = manifestRef(run.path, ctx.options.manifest);
+  const h = read.header;
+  if (h.manifest.path === own) return undefined;
+  const state = shown(ctx, run.path);
+  const origin = manifest.origin;
+  if (origin?.journalId !== undefined && origin.journalId !== h.runId) {
+    throw new StateError(`${shown(ctx, ctx.options.manifest)} was written from journal ${origin.journalId}, but ${state} is journal ${h.runId} (another batch); use --state with the journal it came from`);
+  }
+  const keys = manifest.rows.map((w) => [w.fields.region?.trim() ?? '', w.fields.ip?.trim() ?? ''] as const).filter(([r, ip]) => r !== '' && ip !== '');
+  const ours = origin?.resultsFile === true || (keys.length > 0 && keys.every(([r, ip]) => read.rows.has(rowKey(r, ip))));
+  if (!ours) {
+    throw new StateError(
+      `state file ${state} belongs to manifest ${h.manifest.path}, not ${own} (paths relative to the state file), and ${own} is neither a saved results file ` +
+        'of that journal nor a manifest whose rows are all in it; use --state to choose a state file for this manifest',
+    );
+  }
+  if (ctx.options.prune) {
+    throw new UsageError(
+      `--prune deletes the gateways whose rows left the journal's manifest (${h.manifest.path}); ${own} is not that manifest, so the rows it leaves out ` +
+        'were not removed from the batch: run --prune with the journal\'s own manifest',
+    );
+  }
+  return h.manifest.path;
 }

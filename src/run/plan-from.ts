@@ -15,6 +15,7 @@ import { toPriorRows, type JournalFile, type JournalRow } from '../state/journal
 import { MAYBE_CREATED, OWNED, type Manifest, type Plan, type PlannedRow, type PriorRow } from '../types.js';
 import { warn, type Context } from './context.js';
 import { journalRef, readJournalRun, type JournalRun } from './journal-run.js';
+import { journalForManifest, manifestMembership } from './locate.js';
 import { planFlags, selector } from './select.js';
 import { listRegions, offeredRegions, tryOpenSession, type Session } from './session.js';
 
@@ -38,6 +39,9 @@ export async function planFrom(
   command: 'plan' | 'apply' | 'import',
 ): Promise<Plan> {
   const o = ctx.options;
+  // Before any request: the manifest must be the journal's, or work on it (a saved results file of it).
+  const subsetOf = manifestMembership(ctx, manifest, run);
+  if (subsetOf !== undefined) run.derivedFrom = subsetOf;
   const prior = run.read ? toPriorRows(run.read.rows) : new Map<string, PriorRow>();
   const fpKey = run.read?.header.fingerprintKey;
   const online = session !== undefined && !o.offline;
@@ -59,6 +63,7 @@ export async function planFrom(
     fingerprint: fpKey ? (k: string) => fingerprint(fpKey, k) : undefined,
     flags: planFlags(ctx),
     select: selector(ctx),
+    ...(subsetOf !== undefined ? { subsetOf } : {}),
     ...(session ? { target: { accountId: session.caller.accountId, endpoint: session.endpoint } } : {}),
   });
 }
@@ -113,15 +118,24 @@ export async function planOfJournal(ctx: Context<JournalOptions>, journal: Journ
   if (loaded || (file && existsSync(file))) {
     // Every manifest row (never started included), plus the journal's gateways whose rows left the manifest.
     const manifest = loaded ?? (await readManifest(ctx, file!));
-    const plan = planManifest(manifest, { command: 'plan', online: false, quota: ctx.options.quota, prior: toPriorRows(journal.rows), flags: planFlags(ctx) });
+    const subsetOf = manifestMembership(ctx, manifest, { path: ctx.options.statePath, read: journal });
+    const plan = planManifest(manifest, {
+      command: 'plan',
+      online: false,
+      quota: ctx.options.quota,
+      prior: toPriorRows(journal.rows),
+      flags: planFlags(ctx),
+      ...(subsetOf !== undefined ? { subsetOf } : {}),
+    });
     return { plan, columns: manifest.columns };
   }
   return { plan: journalOnly(file ?? journal.header.manifest.path, journal.rows) };
 }
 
 /** `plan`, and apply / import with --dry-run: the plan from the journal as it is (no lock), online when it can be. */
-export async function showPlan(ctx: Context<ManifestOptions>, as: 'plan' | 'apply' | 'import'): Promise<number> {
-  const manifest = await readManifest(ctx, ctx.options.manifest);
+export async function showPlan(given: Context<ManifestOptions>, as: 'plan' | 'apply' | 'import'): Promise<number> {
+  const manifest = await readManifest(given, given.options.manifest);
+  const ctx = journalForManifest(given, manifest);
   const run = await readJournalRun(ctx);
   let session: Session | undefined;
   if (!ctx.options.offline) {
