@@ -16,7 +16,6 @@ export async function runApply(given: Context<ManifestOptions>): Promise<number>
   const manifest = await readManifest(given, given.options.manifest);
   // A saved results file works on the journal it was written from (the retry loop): reports go beside that journal.
   const ctx = journalForManifest(given, manifest);
-  const o = ctx.options;
   // The report files are checked before anything is sent: a refusal costs no request.
   await checkReports(ctx, 'apply');
   // The plan is made from the locked journal, so what apply carries out is exactly what it printed.
