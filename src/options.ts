@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { shouldColor } from './color.js';
+import type { QuotaGiven } from './plan/quota.js';
 
 export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'export', 'init', 'emulator'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -26,7 +27,7 @@ const FLAGS = {
   profile: { type: 'string', arg: 'NAME', help: 'aliyun CLI profile (~/.aliyun/config.json); default: env ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET' },
   timeout: { type: 'string', arg: 'MS', help: 'total time per request (connect, headers and body; default 10000)' },
   offline: { type: 'boolean', help: 'plan without the API (no inventory, region or quota checks)' },
-  quota: { type: 'string', arg: 'N', help: 'customer gateways allowed per region (default 100)' },
+  quota: { type: 'string', arg: 'N|REGION=N,...', help: 'customer gateways allowed per region: one number for all, or per region (default: learned from Resource.QuotaFull, else 100 assumed)' },
   format: { type: 'string', arg: 'text|json', help: 'output format' },
   state: { type: 'string', arg: 'FILE', help: 'journal file (default <manifest>.state.jsonl beside the manifest)' },
   sheet: { type: 'string', arg: 'NAME', help: '.xlsx manifests: the sheet to read (default the first)' },
@@ -131,9 +132,8 @@ interface BaseOptions {
   profile?: string;
   timeoutMs: number;
   offline: boolean;
-  quota: number;
-  /** Whether --quota was given (the sandbox's own quota follows it). */
-  quotaGiven: boolean;
+  /** --quota: one number for every region and/or per region; absent when not given (learned, else assumed). */
+  quota?: QuotaGiven;
   yes: boolean;
   skipInvalid: boolean;
   rate?: number;
@@ -236,6 +236,29 @@ export function parseOnly(v: string): { lines: Set<number>; keys: Set<string>; t
   }
   if (lines.size === 0 && keys.size === 0) throw new UsageError('--only needs at least one line number or key');
   return { lines, keys, text: v };
+}
+
+/** `--quota 55`, `--quota cn-hangzhou=55,cn-shanghai=100`, or both (`80,cn-hangzhou=55`: 80 for the other regions). */
+export function parseQuota(v: string): QuotaGiven {
+  const usage = `--quota takes N (every region) or REGION=N pairs (cn-hangzhou=55,cn-shanghai=100), N a whole number 1-1000000; got '${v}'`;
+  const count = (n: string): number => {
+    if (!/^\d{1,7}$/.test(n) || Number(n) < 1 || Number(n) > 1_000_000) throw new UsageError(usage);
+    return Number(n);
+  };
+  const out: { all?: number; regions: Record<string, number> } = { regions: {} };
+  const parts = v.split(',').map((p) => p.trim());
+  for (const part of parts) {
+    const pair = /^([a-z0-9-]+)=(.*)$/.exec(part);
+    if (pair) {
+      const region = pair[1]!;
+      if (Object.hasOwn(out.regions, region)) throw new UsageError(`--quota gives ${region} twice; ${usage}`);
+      out.regions[region] = count(pair[2]!);
+    } else {
+      if (out.all !== undefined) throw new UsageError(usage);
+      out.all = count(part);
+    }
+  }
+  return out;
 }
 
 export function parseMaxFailures(v: string | undefined): { count?: number; percent?: number } | undefined {
@@ -397,8 +420,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     profile: str('profile'),
     timeoutMs: positiveNumber('timeout', str('timeout'), true) ?? 10_000,
     offline: bool('offline'),
-    quota: positiveNumber('quota', str('quota'), true) ?? 100,
-    quotaGiven: str('quota') !== undefined,
+    ...(str('quota') !== undefined ? { quota: parseQuota(str('quota')!) } : {}),
     yes: bool('yes'),
     skipInvalid: bool('skip-invalid'),
     rate: positiveNumber('rate', str('rate')),

@@ -280,6 +280,12 @@ export interface QuotaUse {
   creates: number;
   deletes: number;
   quota: number;
+  /**
+   * Where `quota` comes from: `given` (--quota), `learned` (a Resource.QuotaFull recorded the region's ceiling in the
+   * journal, at `learnedAt`), or `assumed` (the documented default: no API tells the customer-gateway quota).
+   */
+  basis: 'given' | 'learned' | 'assumed';
+  learnedAt?: string;
 }
 
 export interface Plan {
@@ -394,6 +400,8 @@ export interface RowFields extends RecordedAttributes {
   specHash?: string;
   /** The row's input columns, for `cgw-batch report` (never AuthKeys). */
   echo?: Record<string, string>;
+  /** Its create got Resource.QuotaFull: the region's customer gateways counted then (the quota's real ceiling). */
+  quotaLimit?: number;
   operation?: 'create' | 'adopt' | 'update' | 'delete' | 'replace';
   /** The gateway existed before cgw-batch and was adopted (destroy says so). */
   adopted?: boolean;
@@ -461,6 +469,9 @@ export interface PriorRow extends RecordedAttributes {
   adopted?: boolean;
   siteKey?: string;
   connection?: ConnectionFields;
+  /** The region's customer gateways when this row's create got Resource.QuotaFull (its real ceiling), and when. */
+  quotaLimit?: number;
+  finishedAt?: string;
 }
 
 export type StopReason = 'interrupt' | 'max-failures' | 'auth' | 'clock' | 'forbidden' | 'retry-budget';

@@ -96,8 +96,7 @@ test('numbers, --only, --max-failures and the retry backoff from the environment
   assert.equal(o.rate, 2.5);
   assert.equal(o.concurrency, 4);
   assert.equal(o.timeoutMs, 3000);
-  assert.equal(o.quota, 7);
-  assert.equal(o.quotaGiven, true);
+  assert.deepEqual(o.quota, { all: 7, regions: {} });
   assert.deepEqual([...(o.only?.lines ?? [])], [4, 7, 8, 9]);
   assert.deepEqual([...(o.only?.keys ?? [])], ['cn-hangzhou/1.2.3.4']);
   assert.deepEqual(o.maxFailures, { percent: 10 });
@@ -105,7 +104,7 @@ test('numbers, --only, --max-failures and the retry backoff from the environment
   const d = run(['apply', 'm.csv']);
   assert.equal(d.concurrency, 16);
   assert.equal(d.timeoutMs, 10_000);
-  assert.equal(d.quotaGiven, false);
+  assert.equal(d.quota, undefined, 'not given: learned from the journal, else the documented default assumed');
   assert.deepEqual(d.retryBackoff, { baseMs: 200, capMs: 20_000 });
   refused(['apply', 'm.csv'], /CGW_BATCH_RETRY_BASE_MS must be a whole number/, { env: { CGW_BATCH_RETRY_BASE_MS: 'soon' } });
   assert.deepEqual(parseMaxFailures('3'), { count: 3 });

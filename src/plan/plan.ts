@@ -19,6 +19,7 @@ import { asnOf, currentOf, describeChanges, driftOf, fieldChange, opt } from './
 import { identityDiff, sameIdentity, specHash } from './identity.js';
 import { asnValue } from './rules.js';
 import { isUnknown, settleSecrets } from './secret-refs.js';
+import { DEFAULT_QUOTA, quotaText, regionQuota, type Learned, type QuotaGiven } from './quota.js';
 import { quotaUse, summarize } from './summary.js';
 import { hasError, refOf, validateRow, type ValidateOptions } from './validate.js';
 
@@ -30,8 +31,12 @@ export interface PlanContext {
   inventory?: ReadonlyMap<string, CustomerGateway[]>;
   /** From DescribeRegions (online); a region outside it -> InvalidRegionId.NotFound. */
   regions?: ReadonlySet<string>;
-  /** Customer gateways allowed per region (default 100, --quota N). */
+  /** Customer gateways per region assumed when nothing better is known (default 100). */
   quota: number;
+  /** `--quota`: given per region or for every region (wins over what was learned). */
+  quotaGiven?: QuotaGiven;
+  /** Ceilings a Resource.QuotaFull recorded in the journal, per region (plan/quota.ts learnedQuotas). */
+  learnedQuota?: ReadonlyMap<string, Learned>;
   /** From the journal (read under the lock by apply/import), keyed by row key `region/ip`. */
   prior?: ReadonlyMap<string, PriorRow>;
   /** Keyed fingerprint to compare AuthKeys with PriorRow.authKeyFingerprint. */
@@ -47,8 +52,6 @@ export interface PlanContext {
   subsetOf?: string;
   target?: Plan['target'];
 }
-
-export const DEFAULT_QUOTA = 100;
 
 type Decision = Pick<PlannedRow, 'action' | 'reason'> & Partial<Pick<PlannedRow, 'existingId' | 'changes' | 'generation' | 'needs'>>;
 
@@ -198,7 +201,7 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
     issues: [...manifest.issues],
     summary,
     byRegion,
-    quota: quotaUse(rows, ctx.online ? ctx.inventory : undefined, quota),
+    quota: quotaUse(rows, ctx.online ? ctx.inventory : undefined, (region, existing) => regionQuota(region, quota, ctx.quotaGiven, ctx.learnedQuota, existing)),
     online: ctx.online,
     flags: ctx.flags,
   };
@@ -484,7 +487,7 @@ function asImport(r: PlannedRow, issue: (r: PlannedRow, s: Severity, c: string, 
 }
 
 /** Existing + planned creates over the quota: the creates that do not fit (manifest order) get Resource.QuotaFull. */
-function applyQuota(rows: PlannedRow[], ctx: PlanContext, quota: number, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): void {
+function applyQuota(rows: PlannedRow[], ctx: PlanContext, fallback: number, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): void {
   const byRegion = new Map<string, PlannedRow[]>();
   for (const r of rows) {
     if (!r.inRun || !createsNew(r)) continue;
@@ -494,12 +497,14 @@ function applyQuota(rows: PlannedRow[], ctx: PlanContext, quota: number, issue: 
   }
   for (const [region, creates] of byRegion) {
     // Offline we cannot see existing gateways, so only the planned creates count.
-    const existingCount = ctx.online ? (ctx.inventory?.get(region)?.length ?? 0) : 0;
-    const fit = Math.max(0, quota - existingCount);
+    const listed = ctx.online ? ctx.inventory?.get(region)?.length : undefined;
+    const existingCount = listed ?? 0;
+    const q = regionQuota(region, fallback, ctx.quotaGiven, ctx.learnedQuota, listed);
+    const fit = Math.max(0, q.quota - existingCount);
     if (creates.length <= fit) continue;
     const where = ctx.online ? `${region} already has ${existingCount} customer gateway(s)` : `${region} (offline: existing gateways not counted)`;
     for (const r of creates.slice(fit)) {
-      issue(r, 'error', 'Resource.QuotaFull', 'region', `quota exceeded: ${where}, the quota is ${quota}, and only ${fit} of the ${creates.length} new gateway(s) fit; this row does not. Remove rows, delete unused gateways, or pass --quota N if your quota is higher`);
+      issue(r, 'error', 'Resource.QuotaFull', 'region', `quota exceeded: ${where}, the quota is ${quotaText(q)}, and only ${fit} of the ${creates.length} new gateway(s) fit; this row does not. Remove rows, delete unused gateways, or pass --quota ${region}=N if your quota is higher`);
       invalid(r);
     }
   }

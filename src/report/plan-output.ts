@@ -153,7 +153,13 @@ function quotaBlock(plan: Plan): string[] {
     const existing = q.existing === undefined ? 'existing not counted (offline)' : `${q.existing} existing`;
     const after = q.existing === undefined ? undefined : q.existing + q.creates;
     const head = after === undefined ? '' : `  (${Math.max(0, q.quota - after)} left after this run)`;
-    return `  ${q.region.padEnd(16)} ${existing} + ${q.creates} new${q.deletes ? ` - ${q.deletes} deleted` : ''} of ${q.quota}${head}`;
+    const basis =
+      q.basis === 'given'
+        ? 'given (--quota)'
+        : q.basis === 'learned'
+          ? `learned from Resource.QuotaFull${q.learnedAt ? ` on ${q.learnedAt.slice(0, 10)}` : ''}`
+          : `assumed (the documented default; --quota ${q.region}=N if yours differs)`;
+    return `  ${q.region.padEnd(16)} ${existing} + ${q.creates} new${q.deletes ? ` - ${q.deletes} deleted` : ''} of ${q.quota}, ${basis}${head}`;
   });
 }
 

@@ -8,6 +8,7 @@ import { loadManifest, shownPath } from '../load/index.js';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import { planDestroy } from '../plan/destroy.js';
 import { planManifest } from '../plan/plan.js';
+import { DEFAULT_QUOTA, learnedQuotas } from '../plan/quota.js';
 import { emptySummary } from '../plan/summary.js';
 import { planToJson, renderPlanText } from '../report/plan-output.js';
 import { fingerprint } from '../secrets.js';
@@ -58,7 +59,9 @@ export async function planFrom(
     online,
     inventory,
     regions,
-    quota: o.quota,
+    quota: DEFAULT_QUOTA,
+    ...(o.quota ? { quotaGiven: o.quota } : {}),
+    learnedQuota: learnedQuotas(prior),
     prior,
     fingerprint: fpKey ? (k: string) => fingerprint(fpKey, k) : undefined,
     flags: planFlags(ctx),
@@ -122,7 +125,8 @@ export async function planOfJournal(ctx: Context<JournalOptions>, journal: Journ
     const plan = planManifest(manifest, {
       command: 'plan',
       online: false,
-      quota: ctx.options.quota,
+      quota: DEFAULT_QUOTA,
+      ...(ctx.options.quota ? { quotaGiven: ctx.options.quota } : {}),
       prior: toPriorRows(journal.rows),
       flags: planFlags(ctx),
       ...(subsetOf !== undefined ? { subsetOf } : {}),

@@ -54,7 +54,8 @@ async function startSandbox(ctx: Context): Promise<Sandbox> {
   const home = ctx.io.env.HOME ?? ctx.io.cwd;
   const dataFile = o.sandboxData ?? join(home, '.cgw-batch', 'sandbox.json');
   mkdirSync(dirname(dataFile), { recursive: true, mode: 0o700 });
-  const emu = await startEmulator({ dataFile, port: 0, sandbox: true, ...(o.quotaGiven ? { quota: o.quota } : {}) });
+  // The emulator has one quota for every region: `--quota N` sets it (region=N pairs only shape the plan).
+  const emu = await startEmulator({ dataFile, port: 0, sandbox: true, ...(o.quota?.all !== undefined ? { quota: o.quota.all } : {}) });
   ctx.err.write(`SANDBOX: talking to the embedded emulator at ${emu.url} (data: ${dataFile}); nothing is created in Alibaba Cloud\n`);
   return {
     credentials: { accessKeyId: DEFAULT_ACCOUNT.accessKeyId, accessKeySecret: DEFAULT_ACCOUNT.accessKeySecret },

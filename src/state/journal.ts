@@ -468,6 +468,8 @@ const PRIOR_FIELDS = [
   'specHash',
   'operation',
   'adopted',
+  'quotaLimit',
+  'finishedAt',
 ] as const satisfies ReadonlyArray<keyof PriorRow & keyof JournalRow>;
 
 /** What the planner needs from each journal row. */
