@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { shouldColor } from './color.js';
 import { LineRanges } from './line-ranges.js';
+import type { QuotaGiven } from './plan/quota.js';
 
 export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'configs', 'export', 'init', 'state', 'emulator'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -27,7 +28,7 @@ const FLAGS = {
   profile: { type: 'string', arg: 'NAME', help: 'aliyun CLI profile (~/.aliyun/config.json); default: env ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET' },
   timeout: { type: 'string', arg: 'MS', help: 'total time per request (connect, headers and body; default 10000)' },
   offline: { type: 'boolean', help: 'plan without the API (no inventory, region or quota checks)' },
-  quota: { type: 'string', arg: 'N', help: 'customer gateways allowed per region (default 100)' },
+  quota: { type: 'string', arg: 'N|REGION=N,...', help: 'customer gateways allowed per region: one number for all, or per region (default: learned from Resource.QuotaFull, else 100 assumed)' },
   'quota-vpn-connections': { type: 'string', arg: 'N', help: 'IPsec connections allowed per VPN gateway (default 10)' },
   profiles: { type: 'string', arg: 'FILE', help: "IPsec profiles the ike_profile column names: a YAML file with a profiles: map (any manifest format)" },
   format: { type: 'string', arg: 'text|json', help: 'output format' },
@@ -182,9 +183,8 @@ interface BaseOptions {
   profile?: string;
   timeoutMs: number;
   offline: boolean;
-  quota: number;
-  /** Whether --quota was given (the sandbox's own quota follows it). */
-  quotaGiven: boolean;
+  /** --quota: one number for every region and/or per region; absent when not given (learned, else assumed). */
+  quota?: QuotaGiven;
   /** --quota-vpn-connections: IPsec connections per VPN gateway (default 10). */
   vpnQuota: number;
   vpnQuotaGiven: boolean;
@@ -233,15 +233,23 @@ export interface ManifestOptions extends BaseOptions {
   manifest: string;
   statePath: string;
   reportDir: string;
+  /** --state / --report-dir were given (else they follow the journal found for the manifest: run/locate.ts). */
+  stateGiven: boolean;
+  reportDirGiven: boolean;
 }
 
-/** Commands that read the journal, with the manifest when given (configs: always). */
+/** Commands that read the journal, with the manifest when given (configs: always); the journal located (run/locate.ts). */
 export interface JournalOptions extends BaseOptions {
   command: 'status' | 'report' | 'configs';
   manifest?: string;
   statePath: string;
   reportDir: string;
+  stateGiven: boolean;
+  reportDirGiven: boolean;
 }
+
+/** status / report as parsed: without a manifest or --state the journal is the working directory's (run/locate.ts). */
+export type UnlocatedJournalOptions = Omit<JournalOptions, 'command' | 'statePath' | 'reportDir'> & { command: 'status' | 'report'; statePath?: string; reportDir?: string };
 
 /** Commands that write a file of their own (a manifest). */
 export interface FileOptions extends BaseOptions {
@@ -260,7 +268,7 @@ export interface StateOptions extends BaseOptions {
   to?: string;
 }
 
-export type Options = ManifestOptions | JournalOptions | FileOptions | StateOptions;
+export type Options = ManifestOptions | UnlocatedJournalOptions | (JournalOptions & { command: 'configs' }) | FileOptions | StateOptions;
 
 /** What the resolver needs to know about the terminal and the environment (cli.ts reads it off `process`). */
 export interface Terminal {
@@ -352,6 +360,29 @@ export function parseOnly(v: string): Only {
   return { lines: LineRanges.of(ranges), keys, text: v };
 }
 
+/** `--quota 55`, `--quota cn-hangzhou=55,cn-shanghai=100`, or both (`80,cn-hangzhou=55`: 80 for the other regions). */
+export function parseQuota(v: string): QuotaGiven {
+  const usage = `--quota takes N (every region) or REGION=N pairs (cn-hangzhou=55,cn-shanghai=100), N a whole number 1-1000000; got '${v}'`;
+  const count = (n: string): number => {
+    if (!/^\d{1,7}$/.test(n) || Number(n) < 1 || Number(n) > 1_000_000) throw new UsageError(usage);
+    return Number(n);
+  };
+  const out: { all?: number; regions: Record<string, number> } = { regions: {} };
+  const parts = v.split(',').map((p) => p.trim());
+  for (const part of parts) {
+    const pair = /^([a-z0-9-]+)=(.*)$/.exec(part);
+    if (pair) {
+      const region = pair[1]!;
+      if (Object.hasOwn(out.regions, region)) throw new UsageError(`--quota gives ${region} twice; ${usage}`);
+      out.regions[region] = count(pair[2]!);
+    } else {
+      if (out.all !== undefined) throw new UsageError(usage);
+      out.all = count(part);
+    }
+  }
+  return out;
+}
+
 export function parseMaxFailures(v: string | undefined): { count?: number; percent?: number } | undefined {
   if (v === undefined) return undefined;
   const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(v.trim());
@@ -390,7 +421,12 @@ function configsDirFor(statePath: string): string {
 }
 
 /** The options of `command`, with the paths its kind of command always has. */
-function withPaths(command: Exclude<Command, 'emulator' | 'state'>, base: BaseOptions, manifest?: string, statePath?: string, reportDir?: string): Options {
+function withPaths(
+  command: Exclude<Command, 'emulator' | 'state'>,
+  base: BaseOptions,
+  paths: { manifest?: string; statePath?: string; reportDir?: string; stateGiven: boolean; reportDirGiven: boolean },
+): Options {
+  const { manifest, statePath, reportDir, stateGiven, reportDirGiven } = paths;
   switch (command) {
     case 'plan':
     case 'apply':
@@ -398,14 +434,13 @@ function withPaths(command: Exclude<Command, 'emulator' | 'state'>, base: BaseOp
     case 'destroy':
     case 'refresh':
       if (!manifest || !statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs a manifest file: cgw-batch ${command} branches.csv`);
-      return { ...base, command, manifest, statePath, reportDir };
+      return { ...base, command, manifest, statePath, reportDir, stateGiven, reportDirGiven };
     case 'configs':
       if (!manifest || !statePath || !reportDir) throw new UsageError('cgw-batch configs needs a manifest file: cgw-batch configs branches.csv');
-      return { ...base, command, manifest, statePath, reportDir };
+      return { ...base, command, manifest, statePath, reportDir, stateGiven, reportDirGiven };
     case 'status':
     case 'report':
-      if (!statePath || !reportDir) throw new UsageError(`cgw-batch ${command} needs the manifest or --state PATH|URL`);
-      return { ...base, command, ...(manifest ? { manifest } : {}), statePath, reportDir };
+      return { ...base, command, ...(manifest ? { manifest } : {}), ...(statePath ? { statePath } : {}), ...(reportDir ? { reportDir } : {}), stateGiven, reportDirGiven };
     case 'export':
     case 'init':
       return { ...base, command };
@@ -570,8 +605,9 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     throw new UsageError('CGW_BATCH_STATE must be a postgres://... or oss://... URL (a journal file goes beside its manifest, or in --state PATH)');
   }
   const stateArg = str('state') ?? (command === 'state' && action === 'migrate' ? undefined : envState);
-  if ((command === 'status' || command === 'report' || (command === 'state' && action !== 'migrate')) && !manifestArg && !stateArg) {
-    throw new UsageError(`cgw-batch ${command}${action ? ` ${action}` : ''} needs the manifest or --state PATH|URL`);
+  // status and report without either find the working directory's journal when they run (run/locate.ts).
+  if (command === 'state' && action !== 'migrate' && !manifestArg && !stateArg) {
+    throw new UsageError(`cgw-batch state ${action} needs the manifest or --state PATH|URL`);
   }
 
   let format: 'text' | 'json' = 'text';
@@ -610,7 +646,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
   const statePath = location(stateArg) ?? (manifest ? `${manifest}.state.jsonl` : undefined);
   // Reports stay local whatever the backend: beside a journal file, else beside the manifest (or in the current directory).
   const reportBase = statePath && !isUrl(statePath) ? statePath : manifest ? `${manifest}.state.jsonl` : resolve(term.cwd, `${estateOf(statePath) ?? 'estate'}.state.jsonl`);
-  const reportDir = abs(str('report-dir')) ?? reportDirFor(reportBase);
+  const reportDir = abs(str('report-dir')) ?? (statePath || manifest ? reportDirFor(reportBase) : undefined);
   const stateEndpoint = str('state-endpoint') ?? (term.env.CGW_BATCH_STATE_ENDPOINT || undefined);
   if (stateEndpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(stateEndpoint)) throw new UsageError(`--state-endpoint must be an http(s) URL, got '${stateEndpoint}'`);
   const output = command === 'init' ? abs(str('output') ?? positional[0]) : abs(str('output'));
@@ -634,8 +670,7 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     profile: str('profile'),
     timeoutMs: rangedNumber('timeout', str('timeout')) ?? 10_000,
     offline: bool('offline'),
-    quota: rangedNumber('quota', str('quota')) ?? 100,
-    quotaGiven: str('quota') !== undefined,
+    ...(str('quota') !== undefined ? { quota: parseQuota(str('quota')!) } : {}),
     vpnQuota: rangedNumber('quota-vpn-connections', str('quota-vpn-connections')) ?? 10,
     vpnQuotaGiven: str('quota-vpn-connections') !== undefined,
     profiles: abs(str('profiles')),
@@ -677,5 +712,6 @@ export function resolveOptions(argv: string[], term: Terminal): ParsedArgs {
     const opts: StateOptions = { ...base, command, action: a, ...(manifest ? { manifest } : {}), ...(statePath && a !== 'migrate' ? { statePath } : {}), ...(from ? { from } : {}), ...(to ? { to } : {}) };
     return { kind: 'run', options: Object.freeze(opts) };
   }
-  return { kind: 'run', options: Object.freeze(withPaths(command, base, manifest, statePath, reportDir)) };
+  const paths = { manifest, statePath, reportDir, stateGiven: stateArg !== undefined, reportDirGiven: str('report-dir') !== undefined };
+  return { kind: 'run', options: Object.freeze(withPaths(command, base, paths)) };
 }

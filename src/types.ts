@@ -78,6 +78,22 @@ export interface WrittenRow {
   site?: Partial<Record<SiteField, string>>;
   /** The value of the row's `psk: env:NAME`, read at load (it joined the Redactor then). */
   pskValue?: string;
+  /** Secret references the loader could not resolve (their issues are among `issues`): see UnresolvedSecret. */
+  unresolved?: UnresolvedSecret[];
+}
+
+/**
+ * A secret the row refers to but the loader could not read (an `env:` variable that is not set, the key a results
+ * file never carries): the secret is unknown, not absent. The planner (plan/secret-refs.ts) blocks only rows that
+ * must send it now; the others plan as usual with a note that it was not compared.
+ */
+export interface UnresolvedSecret {
+  /** The row field that holds the secret (`auth_key`; a PSK reference next). */
+  field: string;
+  /** The loader's issue for it (an error while the row must send the secret). */
+  issue: Issue;
+  /** Why it is unknown, for the note: `environment variable BGP_KEY is not set`. */
+  why: string;
 }
 
 /** A named IPsec profile as written (`profiles:` in YAML, the Profiles sheet, `--profiles FILE`): raw text per parameter. */
@@ -106,6 +122,19 @@ export interface Manifest {
   profiles?: WrittenProfile[];
   /** xlsx: where each column is, so an issue about a site field names its cell (`Sheet!<column><line>`). */
   cells?: { sheet: string; columns: Record<string, string> };
+  /** The manifest is a saved cgw-batch results file (CSV or workbook): its journal, when the file names it. */
+  origin?: ManifestOrigin;
+}
+
+/**
+ * A results file used as a manifest (the retry loop): it has our result columns; a results.xlsx also names the
+ * journal it was written from (relative to its folder, absolute, and the journal's id).
+ */
+export interface ManifestOrigin {
+  resultsFile: true;
+  journal?: string;
+  journalPath?: string;
+  journalId?: string;
 }
 
 /** What the API is asked to create: validated, trimmed values. `asn` keeps its written form (`65000` or `1.10`). */
@@ -140,6 +169,8 @@ export interface Row {
   echo: Record<string, string>;
   /** The row's IPsec-VPN connection (a site row: `vpn_gateway_id` given); absent on a customer-gateway-only row. */
   site?: SiteSpec;
+  /** Secrets the row refers to that are unknown in this run (their fields are absent from `spec`, not empty). */
+  unresolved?: UnresolvedSecret[];
 }
 
 /** IKE phase-1 parameters as the API names their values (CreateVpnConnection `IkeConfig`, without the PSK). */
@@ -242,6 +273,11 @@ export interface PlannedRow {
   inRun: boolean;
   /** A journal row whose key is no longer in the manifest (line 0 unless the journal knows its last line). */
   orphan?: boolean;
+  /**
+   * A journal row the manifest does not list because the manifest is not the journal's own (a saved results file
+   * working on the journal it came from): not in this run, never deleted, kept as it is.
+   */
+  outside?: boolean;
   /** The gateway the action works on (adopt / resume / update / replace / delete / skip). */
   existingId?: string;
   changes?: FieldChange[];
@@ -291,6 +327,12 @@ export interface QuotaUse {
   creates: number;
   deletes: number;
   quota: number;
+  /**
+   * Where `quota` comes from: `given` (--quota), `learned` (a Resource.QuotaFull recorded the region's ceiling in the
+   * journal, at `learnedAt`), or `assumed` (the documented default: no API tells the customer-gateway quota).
+   */
+  basis: 'given' | 'learned' | 'assumed';
+  learnedAt?: string;
 }
 
 export interface Plan {
@@ -409,6 +451,8 @@ export interface RowFields extends RecordedAttributes {
   specHash?: string;
   /** The row's input columns, for `cgw-batch report` (never AuthKeys). */
   echo?: Record<string, string>;
+  /** Its create got Resource.QuotaFull: the region's customer gateways counted then (the quota's real ceiling). */
+  quotaLimit?: number;
   operation?: 'create' | 'adopt' | 'update' | 'delete' | 'replace';
   /** The gateway existed before cgw-batch and was adopted (destroy says so). */
   adopted?: boolean;
@@ -476,6 +520,9 @@ export interface PriorRow extends RecordedAttributes {
   adopted?: boolean;
   siteKey?: string;
   connection?: ConnectionFields;
+  /** The region's customer gateways when this row's create got Resource.QuotaFull (its real ceiling), and when. */
+  quotaLimit?: number;
+  finishedAt?: string;
 }
 
 export type StopReason = 'interrupt' | 'max-failures' | 'auth' | 'clock' | 'forbidden' | 'retry-budget';

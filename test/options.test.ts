@@ -33,7 +33,7 @@ test('manifest commands: absolute paths, the journal beside the manifest, the re
   refused(['plan'], /needs a manifest file/);
 });
 
-test('status and report: the manifest or --state; export and init have no journal', () => {
+test('status and report: the manifest, --state, or nothing (the folder\'s journal, found by run/locate.ts); export and init have no journal', () => {
   const st = run(['status', '--state', 'x.state.jsonl']);
   assert.equal(st.command, 'status');
   if (st.command === 'status') {
@@ -41,7 +41,9 @@ test('status and report: the manifest or --state; export and init have no journa
     assert.equal(st.statePath, '/work/site/x.state.jsonl');
     assert.equal(st.reportDir, '/work/site/x.results');
   }
-  refused(['status'], /needs the manifest or --state PATH\|URL/);
+  const bare = run(['status']);
+  assert.equal(bare.command, 'status');
+  if (bare.command === 'status') assert.equal(bare.statePath, undefined, 'looked for in the working directory when the command runs');
   const ex = run(['export', '--region', 'cn-hangzhou,cn-shanghai', '--region', 'cn-beijing', '-o', 'out.yaml']);
   assert.deepEqual(ex.regions, ['cn-hangzhou', 'cn-shanghai', 'cn-beijing']);
   assert.equal(ex.output, '/work/site/out.yaml');
@@ -94,8 +96,7 @@ test('numbers, --only, --max-failures and the retry backoff from the environment
   assert.equal(o.rate, 2.5);
   assert.equal(o.concurrency, 4);
   assert.equal(o.timeoutMs, 3000);
-  assert.equal(o.quota, 7);
-  assert.equal(o.quotaGiven, true);
+  assert.deepEqual(o.quota, { all: 7, regions: {} });
   assert.deepEqual(o.only?.lines.toArray(), [
     [4, 4],
     [7, 9],
@@ -106,7 +107,7 @@ test('numbers, --only, --max-failures and the retry backoff from the environment
   const d = run(['apply', 'm.csv']);
   assert.equal(d.concurrency, 16);
   assert.equal(d.timeoutMs, 10_000);
-  assert.equal(d.quotaGiven, false);
+  assert.equal(d.quota, undefined, 'not given: learned from the journal, else the documented default assumed');
   assert.deepEqual(d.retryBackoff, { baseMs: 200, capMs: 20_000 });
   refused(['apply', 'm.csv'], /CGW_BATCH_RETRY_BASE_MS must be a whole number/, { env: { CGW_BATCH_RETRY_BASE_MS: 'soon' } });
   assert.deepEqual(parseMaxFailures('3'), { count: 3 });

@@ -5,43 +5,54 @@ import { carryOut, executable, type Execution } from '../run/carry-out.js';
 import { askToProceed, describeWork, refusal } from '../run/confirm.js';
 import { warn, type Context } from '../run/context.js';
 import { checkReports, finishRun, runEnd } from '../run/finish.js';
-import { journalRef, withLockedJournal } from '../run/journal-run.js';
+import { bindAccount, journalRef, withLockedJournal, type LockedRun } from '../run/journal-run.js';
 import { planExitCode, planFrom, printPlan, readManifest, showPlan } from '../run/plan-from.js';
-import { openSession } from '../run/session.js';
+import { journalForManifest } from '../run/locate.js';
+import { openSession, type Session } from '../run/session.js';
+import type { Manifest } from '../types.js';
 
-export async function runApply(ctx: Context<ManifestOptions>): Promise<number> {
-  if (ctx.options.dryRun) return showPlan(ctx, 'apply');
-  const o = ctx.options;
-  const manifest = await readManifest(ctx, o.manifest);
+export async function runApply(given: Context<ManifestOptions>): Promise<number> {
+  if (given.options.dryRun) return showPlan(given, 'apply');
+  const manifest = await readManifest(given, given.options.manifest);
+  // A saved results file works on the journal it was written from (the retry loop): reports go beside that journal.
+  const ctx = journalForManifest(given, manifest);
   // The report files are checked before anything is sent: a refusal costs no request.
   await checkReports(ctx, 'apply');
   // The plan is made from the locked journal, so what apply carries out is exactly what it printed.
   return withLockedJournal(ctx, async (run) => {
     const session = await openSession(ctx, journalRef(run));
     try {
-      const plan = await planFrom(ctx, manifest, session, run, 'apply');
-      printPlan(ctx, plan);
-      const refused = refusal(plan);
-      if (refused && !o.skipInvalid) {
-        ctx.err.write(`cgw-batch: ${refused}\n`);
-        return planExitCode(plan);
-      }
-      if (refused) warn(ctx, `leaving out ${plan.summary.invalid} invalid and ${plan.summary.blocked} blocked row(s) (--skip-invalid)`);
-      const rows = executable(plan);
-      const startedAt = new Date();
-      let exec: Execution | undefined;
-      if (rows.length > 0) {
-        if (!(await askToProceed(ctx, `Apply ${describeWork(plan)}? [y/N] `))) {
-          ctx.err.write('nothing applied.\n');
-          return EXIT.ok;
-        }
-        exec = await carryOut(ctx, session, run, manifest.hash, plan);
-      } else if (o.format !== 'json') {
-        ctx.out.write('nothing to do: no row of this run needs a change.\n');
-      }
-      return finishRun(ctx, runEnd('apply', plan, manifest.columns, run, exec, startedAt));
+      const code = await carry(ctx, manifest, session, run);
+      await bindAccount(ctx, run, session);
+      return code;
     } finally {
       await session.close();
     }
   });
+}
+
+/** The plan from the locked journal, the refusal or the question, and the run. */
+async function carry(ctx: Context<ManifestOptions>, manifest: Manifest, session: Session, run: LockedRun): Promise<number> {
+  const o = ctx.options;
+  const plan = await planFrom(ctx, manifest, session, run, 'apply');
+  printPlan(ctx, plan);
+  const refused = refusal(plan);
+  if (refused && !o.skipInvalid) {
+    ctx.err.write(`cgw-batch: ${refused}\n`);
+    return planExitCode(plan);
+  }
+  if (refused) warn(ctx, `leaving out ${plan.summary.invalid} invalid and ${plan.summary.blocked} blocked row(s) (--skip-invalid)`);
+  const rows = executable(plan);
+  const startedAt = new Date();
+  let exec: Execution | undefined;
+  if (rows.length > 0) {
+    if (!(await askToProceed(ctx, `Apply ${describeWork(plan)}? [y/N] `))) {
+      ctx.err.write('nothing applied.\n');
+      return EXIT.ok;
+    }
+    exec = await carryOut(ctx, session, run, manifest.hash, plan);
+  } else if (o.format !== 'json') {
+    ctx.out.write('nothing to do: no row of this run needs a change.\n');
+  }
+  return finishRun(ctx, runEnd('apply', plan, manifest.columns, run, exec, startedAt));
 }

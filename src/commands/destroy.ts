@@ -7,7 +7,7 @@ import { carryOut, executable } from '../run/carry-out.js';
 import { askToProceed } from '../run/confirm.js';
 import type { Context } from '../run/context.js';
 import { checkReports, columnsOf, finishRun, runEnd } from '../run/finish.js';
-import { journalRef, withLockedJournal } from '../run/journal-run.js';
+import { bindAccount, journalRef, withLockedJournal } from '../run/journal-run.js';
 import { destroyPlanFrom, printPlan } from '../run/plan-from.js';
 import { requireJournal } from '../run/select.js';
 import { openSession } from '../run/session.js';
@@ -25,6 +25,7 @@ export async function runDestroy(ctx: Context<ManifestOptions>): Promise<number>
       const rows = executable(plan);
       if (rows.length === 0 || o.dryRun) {
         if (o.format !== 'json') ctx.out.write(rows.length === 0 ? 'nothing to delete.\n' : 'dry run: nothing deleted.\n');
+        if (!o.dryRun) await bindAccount(ctx, run, session);
         return EXIT.ok;
       }
       const where = plan.target ? ` of account ${plan.target.accountId} at ${plan.target.endpoint}` : '';

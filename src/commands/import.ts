@@ -5,14 +5,17 @@ import type { ManifestOptions } from '../options.js';
 import { carryOut, executable, type Execution } from '../run/carry-out.js';
 import type { Context } from '../run/context.js';
 import { checkReports, finishRun, runEnd } from '../run/finish.js';
-import { journalRef, withLockedJournal } from '../run/journal-run.js';
+import { bindAccount, journalRef, withLockedJournal } from '../run/journal-run.js';
 import { planExitCode, planFrom, printPlan, readManifest, showPlan } from '../run/plan-from.js';
+import { journalForManifest } from '../run/locate.js';
 import { openSession } from '../run/session.js';
 
-export async function runImport(ctx: Context<ManifestOptions>): Promise<number> {
+export async function runImport(given: Context<ManifestOptions>): Promise<number> {
+  if (given.options.dryRun) return showPlan(given, 'import');
+  const manifest = await readManifest(given, given.options.manifest);
+  // A saved results file works on the journal it was written from (the retry loop): reports go beside that journal.
+  const ctx = journalForManifest(given, manifest);
   const o = ctx.options;
-  if (o.dryRun) return showPlan(ctx, 'import');
-  const manifest = await readManifest(ctx, o.manifest);
   await checkReports(ctx, 'import');
   return withLockedJournal(ctx, async (run) => {
     const session = await openSession(ctx, journalRef(run));
@@ -30,6 +33,7 @@ export async function runImport(ctx: Context<ManifestOptions>): Promise<number> 
       if (rows.length > 0) exec = await carryOut(ctx, session, run, manifest.hash, plan);
       else if (o.format !== 'json') ctx.out.write('import: no gateway in the cloud matches a row this journal does not already manage; nothing recorded\n');
       const code = await finishRun(ctx, runEnd('import', plan, manifest.columns, run, exec, startedAt));
+      await bindAccount(ctx, run, session);
       // Rows with no match are information (apply creates them); conflicts and invalid rows fail the import.
       return Math.max(code, planExitCode(plan));
     } finally {

@@ -4,10 +4,10 @@
 import { existsSync } from 'node:fs';
 import { EXIT } from '../errors.js';
 import type { ManifestOptions } from '../options.js';
-import { currentOf, describeChanges, driftOf } from '../plan/drift.js';
+import { currentOf, describeChanges, driftOf, unmanagedTags } from '../plan/drift.js';
 import { connectionDrift, type ConnectionDrift } from '../plan/site-drift.js';
 import type { Context } from '../run/context.js';
-import { journalRef, openForAppend, priorRows, readJournalRun, withLockedJournal, type JournalRun, type LockedRun } from '../run/journal-run.js';
+import { bindAccount, journalRef, openForAppend, priorRows, readJournalRun, withLockedJournal, type JournalRun, type LockedRun } from '../run/journal-run.js';
 import { listConnections, pskFingerprints } from '../run/live.js';
 import { planOfJournal } from '../run/plan-from.js';
 import { requireJournal, requireSelected, selector } from '../run/select.js';
@@ -16,7 +16,7 @@ import { stateLabel } from '../run/state-backend.js';
 import { fingerprint } from '../secrets.js';
 import type { JournalFile } from '../state/journal.js';
 import { printable as p, safeJson } from '../text.js';
-import { OWNED, type FieldChange, type PriorRow, type SiteSpec } from '../types.js';
+import { OWNED, type FieldChange, type PriorRow, type SiteSpec, type Tag } from '../types.js';
 
 interface DriftRow {
   key: string;
@@ -24,6 +24,8 @@ interface DriftRow {
   gatewayId: string;
   drift: 'none' | 'deleted' | 'changed';
   changes: FieldChange[];
+  /** Tags added in the console whose keys the manifest does not manage: information, never drift. */
+  unmanaged: Tag[];
 }
 
 /** A site connection's drift, as refresh reports it (JSON: `connections`). */
@@ -66,9 +68,9 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
     const drift: DriftRow[] = owned.map((r) => {
       const gatewayId = r.gatewayId ?? '';
       const gw = cloud.get(gatewayId);
-      if (!gw) return { key: r.key, line: r.line, gatewayId, drift: 'deleted', changes: [] };
+      if (!gw) return { key: r.key, line: r.line, gatewayId, drift: 'deleted', changes: [], unmanaged: [] };
       const changes = driftOf(prior(r.key), gw, fp);
-      return { key: r.key, line: r.line, gatewayId, drift: changes.length ? 'changed' : 'none', changes };
+      return { key: r.key, line: r.line, gatewayId, drift: changes.length ? 'changed' : 'none', changes, unmanaged: unmanagedTags(prior(r.key), gw) };
     });
     const found = drift.filter((d) => d.drift !== 'none');
 
@@ -91,6 +93,8 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
     }
     const connFound = conns.filter((d) => d.drift !== 'none');
 
+    // What --write recorded, checked against the cloud again from the journal's rows as written: what is said is so.
+    let unrecorded = 0;
     if (locked && (found.length > 0 || connFound.length > 0)) {
       const j = await openForAppend(ctx, locked, session, journal.header.manifest.hash);
       try {
@@ -115,6 +119,12 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
       } finally {
         await j.close();
       }
+      const written = priorRows({ rows: j.rows() });
+      unrecorded = found.filter((d) => {
+        const gw = cloud.get(d.gatewayId);
+        const now = written.get(d.key);
+        return gw ? !now || driftOf(now, gw, fp).length > 0 : now?.status !== 'deleted';
+      }).length;
     }
 
     const deleted = found.filter((d) => d.drift === 'deleted').length + connFound.filter((d) => d.drift === 'deleted').length;
@@ -126,17 +136,22 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
           state: stateLabel(ctx),
           account: session.caller.accountId ?? null,
           endpoint: session.endpoint,
-          written: o.write && found.length + connFound.length > 0,
+          written: o.write && found.length + connFound.length > 0 && unrecorded === 0,
           summary: { checked: drift.length + conns.length, deleted, changed },
-          rows: drift,
+          rows: drift.map(({ unmanaged, ...d }) => ({ ...d, unmanaged_tags: unmanaged })),
           ...(conns.length > 0 ? { connections: conns } : {}),
         }) + '\n',
       );
     } else if (!o.quiet) {
-      for (const d of found) {
-        const what = d.drift === 'deleted' ? 'deleted outside cgw-batch' : `changed outside cgw-batch: ${describeChanges(d.changes)}`;
-        // Names, tags and ids as the cloud has them (anyone can edit them in the console): shown printable.
-        ctx.out.write(`line ${d.line}  ${p(d.key)}  ${p(d.gatewayId)}  ${p(what)}\n`);
+      const tagText = (tags: Tag[]): string => tags.map((t) => `${p(t.key)} ${p(JSON.stringify(t.value))}`).join(', ');
+      // Names, tags and ids as the cloud has them (anyone can edit them in the console): shown printable.
+      for (const d of drift) {
+        const what = d.drift === 'deleted' ? 'deleted outside cgw-batch' : d.drift === 'changed' ? `changed outside cgw-batch: ${describeChanges(d.changes)}` : undefined;
+        if (what) ctx.out.write(`line ${d.line}  ${p(d.key)}  ${p(d.gatewayId)}  ${p(what)}\n`);
+        if (d.unmanaged.length > 0) {
+          const n = d.unmanaged.length;
+          ctx.out.write(`line ${d.line}  ${p(d.key)}  ${p(d.gatewayId)}  unmanaged tag${n > 1 ? 's' : ''} added in the console (not drift; the manifest does not manage ${n > 1 ? 'them' : 'it'}): ${tagText(d.unmanaged)}\n`);
+        }
       }
       for (const d of conns) {
         const what = d.drift === 'deleted' ? 'deleted outside cgw-batch' : d.drift === 'changed' ? `changed outside cgw-batch: ${describeChanges(d.changes)}` : undefined;
@@ -144,11 +159,13 @@ async function check(ctx: Context<ManifestOptions>, run: JournalRun, locked: Loc
         for (const n of d.notes) ctx.out.write(`line ${d.line}  ${p(d.key)}  ${p(d.connectionId)}  note: ${p(n)}\n`);
       }
       const connections = conns.length > 0 ? ` and ${conns.length} connection(s)` : '';
+      const recorded = unrecorded === 0 ? '; the journal now records what the cloud has\n' : `; ${unrecorded} of them could not be recorded (run refresh --write again)\n`;
       ctx.out.write(
         `refresh: ${drift.length} gateway(s)${connections} checked in account ${p(session.caller.accountId ?? '(unknown)')} at ${p(session.endpoint)}, ${deleted} deleted outside the tool, ${changed} changed` +
-          (found.length + connFound.length === 0 ? ' — no drift\n' : o.write ? '; the journal now records what the cloud has\n' : '; run with --write to record it in the journal, or apply to converge\n'),
+          (found.length + connFound.length === 0 ? ' — no drift\n' : o.write ? recorded : '; run with --write to record it in the journal, or apply to converge\n'),
       );
     }
+    if (locked) await bindAccount(ctx, locked, session);
     return found.length + connFound.length > 0 ? EXIT.rowsFailed : EXIT.ok;
   } finally {
     await session.close();

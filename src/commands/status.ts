@@ -1,6 +1,6 @@
 // `cgw-batch status`: every row's truth from the journal (and the manifest, when given, so rows never started are
 // listed too); no lock, no network, except `--live`: each site connection's State and negotiation read from the cloud.
-import type { JournalOptions } from '../options.js';
+import type { JournalOptions, UnlocatedJournalOptions } from '../options.js';
 import { countOutcomes, exitCodeOf, rowError, type Outcome } from '../report/outcome.js';
 import { connectionState, hasSites, resultRow } from '../report/results.js';
 import { summarize } from '../report/summary.js';
@@ -9,10 +9,11 @@ import type { Context } from '../run/context.js';
 import { columnsOf } from '../run/finish.js';
 import { journalRef, readJournalRun } from '../run/journal-run.js';
 import { readLive } from '../run/live.js';
-import { planOfJournal } from '../run/plan-from.js';
+import { journalForManifest, journalForStatus, mayNameAnotherJournal } from '../run/locate.js';
+import { planOfJournal, readManifest } from '../run/plan-from.js';
 import { requireJournal } from '../run/select.js';
 import { openSession } from '../run/session.js';
-import { stateLabel } from '../run/state-backend.js';
+import { stateLabel, stateShown } from '../run/state-backend.js';
 import { printable as p, safeJson } from '../text.js';
 
 /** What the words that need it mean, said once under the table. */
@@ -49,12 +50,16 @@ async function withLive(ctx: Context<JournalOptions>, run: Awaited<ReturnType<ty
   }
 }
 
-export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
+export async function runStatus(given: Context<UnlocatedJournalOptions>): Promise<number> {
+  let ctx = journalForStatus(given);
+  // A saved results file has no journal of its own: the one it names is read (the manifest is loaded once).
+  const manifest = mayNameAnotherJournal(ctx.options) ? await readManifest(ctx, ctx.options.manifest!) : undefined;
+  if (manifest) ctx = journalForManifest(ctx, manifest);
   const o = ctx.options;
   const run = await readJournalRun(ctx);
   const journal = requireJournal(ctx, run.read);
   const { header } = journal;
-  const { plan, columns: known } = await planOfJournal(ctx, journal);
+  const { plan, columns: known } = await planOfJournal(ctx, journal, manifest);
   // Status shows the journal's truth for every row; the plan's own view (invalid, orphan) only fills the gaps.
   let rows = truthRows(plan, journal.rows);
   if (o.live) rows = await withLive(ctx, run, rows);
@@ -80,7 +85,7 @@ export async function runStatus(ctx: Context<JournalOptions>): Promise<number> {
     );
   } else {
     // The journal's header and rows hold what files and servers said: every value is shown printable.
-    ctx.out.write(`journal ${p(stateLabel(ctx))}\naccount ${p(header.accountId ?? `(key ${header.accessKeyId ?? '?'})`)} at ${p(header.endpoint)}; updated ${p(header.updatedAt)}\n\n`);
+    ctx.out.write(`journal ${p(stateShown(ctx))}\naccount ${p(header.accountId ?? `(key ${header.accessKeyId ?? '?'})`)} at ${p(header.endpoint)}; updated ${p(header.updatedAt)}\n\n`);
     const site = (r: ReportRow): string[] =>
       sites ? [p(r.connection?.id ?? '-'), r.connection ? p(`${r.connection.status}${r.connection.state ? `, ${connectionState(r.connection.state)}` : ''}`) : '-', r.connection ? negotiationWord(r.connection.negotiation) : '-'] : [];
     const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', p(r.ref.region), p(r.ref.ip), r.outcome, p(r.gatewayId ?? '-'), ...site(r), p(rowErrorCode(r))]);

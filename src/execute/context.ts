@@ -110,16 +110,19 @@ export function result(ctx: ExecContext, rr: RowRun, status: ResultStatus, extra
   };
 }
 
-/** What the journal records about the gateway a row asks for (the spec; the AuthKey only as its fingerprint). */
+/**
+ * What the journal records about the gateway a row asks for (the spec; the AuthKey only as its fingerprint). A key
+ * this run could not read (plan/secret-refs.ts) was not sent: the journal keeps the fingerprint it had.
+ */
 export function describe(ctx: ExecContext, row: PlannedRow): JournalPatch {
   const spec = row.row!.spec;
   const fp = spec.authKey ? ctx.fingerprint(spec.authKey) : undefined;
+  const keyUnknown = row.row!.unresolved?.some((u) => u.field === 'auth_key') === true;
   return {
     region: row.ref.region,
     ip: row.ref.ip,
     line: row.ref.line,
-    specHash: specHash(spec, fp),
-    authKeyFingerprint: fp,
+    ...(keyUnknown ? { specHash: undefined } : { specHash: specHash(spec, fp), authKeyFingerprint: fp }),
     name: spec.name,
     description: spec.description,
     asn: spec.asn,

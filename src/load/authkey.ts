@@ -1,11 +1,13 @@
 // AuthKey resolution: literal values, `env:NAME` references and auth_key_env columns; every value goes to the redactor.
-import type { Issue } from '../types.js';
+import type { Issue, UnresolvedSecret } from '../types.js';
 import type { LoadOptions } from './options.js';
 
 export interface AuthKeyResult {
   value?: string;
   /** True when the manifest itself holds the key (drives the file-permission warning). */
   literal: boolean;
+  /** The row refers to a key this run cannot read (its issue is in `issues`): unknown, not absent. */
+  unresolved?: UnresolvedSecret;
 }
 
 const ENV_PREFIX = 'env:';
@@ -44,15 +46,16 @@ export function resolveAuthKey(
   line: number,
 ): AuthKeyResult {
   if (written === AUTHKEY_NOT_COPIED) {
-    issues.push({
+    const issue: Issue = {
       severity: 'error',
       code: 'Cgw.AuthKeyNotCopied',
       field: 'auth_key',
       message: 'this row comes from a results file, which never holds AuthKeys: write the key again, or use auth_key: env:NAME',
       file,
       line,
-    });
-    return { literal: false };
+    };
+    issues.push(issue);
+    return { literal: false, unresolved: { field: 'auth_key', issue, why: 'a results file does not carry AuthKeys' } };
   }
   const hasWritten = written !== undefined && written !== '';
   const hasEnv = envName !== undefined && envName !== '';
@@ -90,20 +93,22 @@ export function resolveAuthKey(
     });
     return { literal: false };
   }
-  const value = name === '' ? undefined : opts.env[name];
+  if (name === '') {
+    issues.push({ severity: 'error', code: 'Cgw.AuthKeyEnvMissing', field: 'auth_key', message: 'auth_key env: reference has no variable name (write env:NAME)', file, line });
+    return { literal: false };
+  }
+  const value = opts.env[name];
   if (value === undefined || value === '') {
-    issues.push({
+    const issue: Issue = {
       severity: 'error',
       code: 'Cgw.AuthKeyEnvMissing',
       field: 'auth_key',
-      message:
-        name === ''
-          ? 'auth_key env: reference has no variable name (write env:NAME)'
-          : `environment variable ${name} is not set (or is empty); export it before running, or remove the auth_key`,
+      message: `environment variable ${name} is not set (or is empty); export it before running, or remove the auth_key`,
       file,
       line,
-    });
-    return { literal: false };
+    };
+    issues.push(issue);
+    return { literal: false, unresolved: { field: 'auth_key', issue, why: `environment variable ${name} is not set` } };
   }
   opts.redactor?.add(value);
   return { value, literal: false };

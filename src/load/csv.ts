@@ -6,7 +6,7 @@ import type { Issue, Manifest, WrittenRow } from '../types.js';
 import { CappedIssues } from './capped.js';
 import { toUtf8 } from './decode.js';
 import { spreadsheetFingerprints } from './fingerprints.js';
-import { hasRequired, stripQuotes, type Column } from './headers.js';
+import { hasRequired, isResultsHeader, stripQuotes, type Column } from './headers.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
 import { buildRow, echoColumns, headerIssues, missingColumns, prepareHeader } from './rows.js';
 
@@ -118,7 +118,10 @@ export function readCsv(bytes: Buffer, file: string, opts: LoadOptions): CsvResu
   const sink = new CappedIssues();
   spreadsheetFingerprints(rows, sink);
   issues.push(...sink.summaries());
-  return { manifest: { file, format: 'csv', hash, columns: echoNames, rows, issues }, literalAuthKeys: literal };
+  return {
+    manifest: { file, format: 'csv', hash, columns: echoNames, rows, issues, ...(isResultsHeader(columns) ? { origin: { resultsFile: true as const } } : {}) },
+    literalAuthKeys: literal,
+  };
 }
 
 interface Bounds {

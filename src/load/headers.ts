@@ -96,6 +96,15 @@ export const RESULT_HEADERS: ReadonlySet<string> = new Set([
   'customergatewayid2', 'vpnconnectionid', 'connectionstatus', 'connectionstate', 'negotiation',
 ]);
 
+/**
+ * A header of a results file cgw-batch wrote (results.csv or results.xlsx, in any column order): our row status and
+ * gateway id columns. `line` alone is not enough: a person's manifest may number its rows.
+ */
+export function isResultsHeader(columns: readonly Column[]): boolean {
+  const ours = new Set(columns.filter((c) => c.kind === 'result').map((c) => normaliseHeader(c.header)));
+  return ours.has('status') && ours.has('customergatewayid');
+}
+
 const TAG_PREFIX = /^tag\s*:/i;
 
 /**

@@ -171,7 +171,7 @@ export function buildRow(
   }
   const auth = resolveAuthKey(authWritten, authEnv, opts, issues, file, line);
   if (auth.value !== undefined) fields.auth_key = auth.value;
-  const row: WrittenRow = { file, line, endLine, fields, tags, echo, issues };
+  const row: WrittenRow = { file, line, endLine, fields, tags, echo, issues, ...(auth.unresolved ? { unresolved: [auth.unresolved] } : {}) };
   const psk = resolvePsk(pskWritten, opts, issues, file, line);
   if (psk.text !== undefined) (site ??= {}).psk = psk.text;
   if (site !== undefined) row.site = site;

@@ -6,6 +6,7 @@
 import { posix } from 'node:path';
 import { printable } from '../text.js';
 import { TagScanner, XmlScanError, decodeXml } from './xml-scan.js';
+import { parseCustomProperties } from './results-props.js';
 import { ZipError, listZip, readEntry, storeZip, type ZipEntry } from './zip.js';
 
 export const XLSX_LIMITS = {
@@ -47,6 +48,8 @@ export interface SelectedSheet {
   date1904: boolean;
   /** A package holding only the selected sheet and the shared strings it uses, ready for exceljs. */
   pkg: Buffer;
+  /** The workbook's custom document properties (docProps/custom.xml), when it has any. */
+  properties?: Map<string, string>;
 }
 
 /** A problem with the package, phrased for the person holding the file; the caller adds the file name. */
@@ -94,6 +97,9 @@ export function selectSheet(bytes: Buffer, wanted: string | undefined): Selected
 
   // Package rels -> workbook part -> its rels -> sheets, shared strings and styles.
   const rootRels = scan('package relationships', () => relTargets(part('_rels/.rels', true)!, ''));
+  const customPath = rootRels.find((r) => r.type.endsWith('/custom-properties'))?.target;
+  const customText = customPath === undefined ? undefined : part(customPath, false);
+  const properties = customText === undefined ? undefined : parseCustomProperties(customText);
   const bookPath = rootRels.find((r) => r.type.endsWith('/officeDocument'))?.target ?? 'xl/workbook.xml';
   const book = scan('workbook', () => readBook(part(bookPath, true)!));
   const bookDir = posix.dirname(bookPath);
@@ -162,6 +168,7 @@ export function selectSheet(bytes: Buffer, wanted: string | undefined): Selected
     notes: sheet.notes,
     date1904: book.date1904,
     pkg: storeZip(parts),
+    ...(properties && properties.size > 0 ? { properties } : {}),
   };
 }
 

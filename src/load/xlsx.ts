@@ -6,8 +6,9 @@ import { ManifestError } from '../errors.js';
 import type { Issue, Manifest, Severity, WrittenProfile, WrittenRow } from '../types.js';
 import { CappedIssues } from './capped.js';
 import { FORMAT_AS_TEXT, spreadsheetFingerprints } from './fingerprints.js';
-import { hasRequired, normaliseHeader, type Column } from './headers.js';
+import { hasRequired, isResultsHeader, normaliseHeader, type Column } from './headers.js';
 import { likelyParam, profileParam } from './profiles.js';
+import { resultsProperties } from './results-props.js';
 import { DEFAULT_MAX_BYTES, DEFAULT_MAX_RECORD_BYTES, type LoadOptions } from './options.js';
 import { buildRow, echoColumns, headerIssues, prepareHeader } from './rows.js';
 import { printable } from '../text.js';
@@ -178,7 +179,10 @@ export async function readXlsx(bytes: Buffer, file: string, opts: LoadOptions): 
     return col === undefined ? undefined : at(col, row.line);
   });
   fileIssues.push(...sink.summaries());
-  const manifest: Manifest = { file, format: 'xlsx', hash, columns: echoColumns(columns), rows, issues: fileIssues };
+  // A results workbook names its journal in its custom properties; its result columns alone make it a results file.
+  const named = selected.properties ? resultsProperties(selected.properties) : undefined;
+  const origin = named || isResultsHeader(columns) ? { resultsFile: true as const, ...named } : undefined;
+  const manifest: Manifest = { file, format: 'xlsx', hash, columns: echoColumns(columns), rows, issues: fileIssues, ...(origin ? { origin } : {}) };
   // Only a workbook with site columns says where its columns are (issues about site fields then name their cell).
   if (columns.some((c) => c.kind === 'site')) manifest.cells = { sheet: sheetRef, columns: columnLetters(columns) };
   const profilesSheet = selected.sheets.find((s) => s.name !== selected.sheet.name && s.name.trim().toLowerCase() === PROFILES_SHEET);

@@ -125,7 +125,7 @@ export function readYaml(bytes: Buffer, file: string, opts: LoadOptions): YamlRe
       echo[f] = v;
       seen.add(f);
     }
-    const row: WrittenRow = { file, line, endLine, fields, tags, echo, issues };
+    const row: WrittenRow = { file, line, endLine, fields, tags, echo, issues, ...(ak.unresolved ? { unresolved: [ak.unresolved] } : {}) };
     const psk = resolvePsk(pskWritten, opts, issues, file, line);
     if (psk.text !== undefined) site.psk = psk.text;
     if (Object.keys(site).length > 0) row.site = site;

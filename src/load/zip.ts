@@ -24,15 +24,7 @@ const LFH = 0x04034b50;
 
 /** The central directory: names and sizes only, nothing inflated. At most `maxEntries` entries. */
 export function listZip(buf: Buffer, maxEntries: number): ZipEntry[] {
-  const min = Math.max(0, buf.length - 22 - 0xffff);
-  let eocd = -1;
-  for (let i = buf.length - 22; i >= min; i--) {
-    if (buf.readUInt32LE(i) === EOCD) {
-      eocd = i;
-      break;
-    }
-  }
-  if (eocd < 0) throw new ZipError('the ZIP directory is missing (the file is truncated or not a workbook)');
+  const eocd = findEocd(buf);
   const count = buf.readUInt16LE(eocd + 10);
   const cdSize = buf.readUInt32LE(eocd + 12);
   const cdOffset = buf.readUInt32LE(eocd + 16);
@@ -60,6 +52,13 @@ export function listZip(buf: Buffer, maxEntries: number): ZipEntry[] {
     p += 46 + nameLen + extraLen + commentLen;
   }
   return out;
+}
+
+/** Where the end-of-central-directory record starts (searched back over a comment of up to 64 KB). */
+function findEocd(buf: Buffer): number {
+  const min = Math.max(0, buf.length - 22 - 0xffff);
+  for (let i = buf.length - 22; i >= min; i--) if (buf.readUInt32LE(i) === EOCD) return i;
+  throw new ZipError('the ZIP directory is missing (the file is truncated or not a workbook)');
 }
 
 /** The bytes of one entry, inflated with at most `maxBytes` of output; more than that (or than declared) is an error. */
@@ -127,6 +126,78 @@ export function storeZip(parts: ReadonlyArray<{ name: string; data: Buffer }>): 
   end.writeUInt32LE(cdBuf.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...chunks, cdBuf, end]);
+}
+
+/**
+ * The package with some parts replaced or added (deflated), every other part copied byte for byte (its compressed
+ * data, headers and directory record as they were). Replacements take the place of the part they replace; new parts
+ * go last. For writers (results.xlsx's custom properties), never for reading untrusted input.
+ */
+export function amendZip(buf: Buffer, changes: ReadonlyMap<string, Buffer>): Buffer {
+  const entries = listZip(buf, 0xfffe);
+  const chunks: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  const pending = new Map(changes);
+  const add = (name: string, data: Buffer): void => {
+    const nameBuf = Buffer.from(name, 'utf8');
+    const packed = zlib.deflateRawSync(data);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(LFH, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(0x0800, 6);
+    local.writeUInt16LE(8, 8); // DEFLATE
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBuf.length, 26);
+    const cd = Buffer.alloc(46);
+    cd.writeUInt32LE(CDH, 0);
+    cd.writeUInt16LE(20, 4);
+    cd.writeUInt16LE(20, 6);
+    cd.writeUInt16LE(0x0800, 8);
+    cd.writeUInt16LE(8, 10);
+    cd.writeUInt32LE(crc, 16);
+    cd.writeUInt32LE(packed.length, 20);
+    cd.writeUInt32LE(data.length, 24);
+    cd.writeUInt16LE(nameBuf.length, 28);
+    cd.writeUInt32LE(offset, 42);
+    chunks.push(local, nameBuf, packed);
+    central.push(cd, nameBuf);
+    offset += 30 + nameBuf.length + packed.length;
+  };
+  let p = buf.readUInt32LE(findEocd(buf) + 16);
+  for (const e of entries) {
+    const recordLen = 46 + buf.readUInt16LE(p + 28) + buf.readUInt16LE(p + 30) + buf.readUInt16LE(p + 32);
+    const record = Buffer.from(buf.subarray(p, p + recordLen));
+    p += recordLen;
+    const replacement = pending.get(e.name);
+    if (replacement !== undefined) {
+      pending.delete(e.name);
+      add(e.name, replacement);
+      continue;
+    }
+    const h = e.headerOffset;
+    let end = h + 30 + buf.readUInt16LE(h + 26) + buf.readUInt16LE(h + 28) + e.compressedSize;
+    // A data descriptor (flag bit 3) follows the data: 12 bytes, or 16 with its optional signature.
+    if ((buf.readUInt16LE(h + 6) & 8) !== 0) end += end + 4 <= buf.length && buf.readUInt32LE(end) === 0x08074b50 ? 16 : 12;
+    if (end > buf.length) throw new ZipError(`the part ${e.name} is cut off (truncated file?)`);
+    record.writeUInt32LE(offset, 42);
+    chunks.push(buf.subarray(h, end));
+    central.push(record);
+    offset += end - h;
+  }
+  for (const [name, data] of pending) add(name, data);
+  const cdBuf = Buffer.concat(central);
+  const count = entries.length + pending.size;
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(EOCD, 0);
+  eocd.writeUInt16LE(count, 8);
+  eocd.writeUInt16LE(count, 10);
+  eocd.writeUInt32LE(cdBuf.length, 12);
+  eocd.writeUInt32LE(offset, 16);
+  return Buffer.concat([...chunks, cdBuf, eocd]);
 }
 
 // zlib.crc32 arrived in Node 20.15; the package supports 20.12, so older runtimes get the table version.

@@ -29,7 +29,8 @@ function tagsWithin(tags: readonly Tag[], keys: ReadonlySet<string>): Tag[] {
 /**
  * Fields whose cloud value differs from the journal's record (`before` = journal, `after` = cloud).
  * AuthKeys are compared through the journal's keyed fingerprint and shown only as markers.
- * Tags: every key the journal recorded, plus keys that appeared in the cloud.
+ * Tags: the keys the journal recorded (the manifest's); a key someone added in the console is not ours to compare
+ * (see unmanagedTags), so it is never drift.
  */
 export function driftOf(prior: PriorRow, gw: CustomerGateway, fingerprint?: (authKey: string) => string): FieldChange[] {
   const out: FieldChange[] = [];
@@ -52,8 +53,13 @@ export function driftOf(prior: PriorRow, gw: CustomerGateway, fingerprint?: (aut
     if (!after.has(k)) change(`tag:${k}`, v, undefined);
     else if (after.get(k) !== v) change(`tag:${k}`, v, after.get(k));
   }
-  for (const [k, v] of after) if (!before.has(k)) change(`tag:${k}`, undefined, v);
   return out;
+}
+
+/** Tags on the gateway whose keys the journal does not record (added in the console, managed by someone else). */
+export function unmanagedTags(prior: PriorRow, gw: CustomerGateway): Tag[] {
+  const managed = new Set((prior.tags ?? []).map((t) => t.key));
+  return gw.tags.filter((t) => !managed.has(t.key));
 }
 
 /**

@@ -20,6 +20,8 @@ import { identityDiff, sameIdentity, specHash } from './identity.js';
 import { asnValue } from './rules.js';
 import { DEFAULT_VPN_CONNECTION_QUOTA, asImportSite, createsNewPart, decideSecondGateways, planSites, resourceSummary, type VpnInventory } from './site.js';
 import { isSiteRow, siteRuleOptions } from './site-rules.js';
+import { isUnknown, settleSecrets } from './secret-refs.js';
+import { DEFAULT_QUOTA, quotaText, regionQuota, type Learned, type QuotaGiven } from './quota.js';
 import { quotaUse, summarize } from './summary.js';
 import { hasError, refOf, validateRow, type ValidateOptions } from './validate.js';
 
@@ -31,8 +33,12 @@ export interface PlanContext {
   inventory?: ReadonlyMap<string, CustomerGateway[]>;
   /** From DescribeRegions (online); a region outside it -> InvalidRegionId.NotFound. */
   regions?: ReadonlySet<string>;
-  /** Customer gateways allowed per region (default 100, --quota N). */
+  /** Customer gateways per region assumed when nothing better is known (default 100). */
   quota: number;
+  /** `--quota`: given per region or for every region (wins over what was learned). */
+  quotaGiven?: QuotaGiven;
+  /** Ceilings a Resource.QuotaFull recorded in the journal, per region (plan/quota.ts learnedQuotas). */
+  learnedQuota?: ReadonlyMap<string, Learned>;
   /** From the journal (read under the lock by apply/import), keyed by row key `region/ip`. */
   prior?: ReadonlyMap<string, PriorRow>;
   /** Keyed fingerprint to compare AuthKeys with PriorRow.authKeyFingerprint. */
@@ -41,6 +47,11 @@ export interface PlanContext {
   flags?: PlanFlags;
   /** `--only`: whether a row is part of this run. Absent: every row is. */
   select?: (ref: RowRef) => boolean;
+  /**
+   * The manifest is not the journal's own but works on it (a saved results file, the retry loop): the journal's
+   * manifest path. Journal rows it does not list are outside it: shown as they are, never orphans, never deleted.
+   */
+  subsetOf?: string;
   target?: Plan['target'];
   /** Site rows, online: region -> VPN gateways and connections (a region missing here: its sites are planned offline). */
   vpn?: ReadonlyMap<string, VpnInventory>;
@@ -52,8 +63,6 @@ export interface PlanContext {
   deviceTypes?: ReadonlySet<string>;
 }
 
-export const DEFAULT_QUOTA = 100;
-
 type Decision = Pick<PlannedRow, 'action' | 'reason'> & Partial<Pick<PlannedRow, 'existingId' | 'changes' | 'generation' | 'needs'>>;
 
 const owned = (p: PriorRow | undefined): p is PriorRow & { gatewayId: string } =>
@@ -61,8 +70,12 @@ const owned = (p: PriorRow | undefined): p is PriorRow & { gatewayId: string } =
 
 const failedWith = (p: PriorRow): string => `${p.errorCode ?? 'an error'}${p.errorMessage ? `: ${p.errorMessage}` : ''}`;
 
-/** Fields that differ between what the journal recorded (or the cloud has) and what the manifest now asks for. */
-function diffPrior(spec: GatewaySpec, prior: PriorRow, fingerprint: ((k: string) => string) | undefined): { changes: FieldChange[]; asnChanged: boolean } {
+/**
+ * Fields that differ between what the journal recorded (or the cloud has) and what the manifest now asks for.
+ * `keyUnknown`: the row refers to an AuthKey this run cannot read: taken as unchanged when one is set, and as a key
+ * to set when none is (plan/secret-refs.ts then decides whether the row may go ahead).
+ */
+function diffPrior(spec: GatewaySpec, prior: PriorRow, fingerprint: ((k: string) => string) | undefined, keyUnknown = false): { changes: FieldChange[]; asnChanged: boolean } {
   const changes: FieldChange[] = [];
   const change = (field: string, before: string | undefined, after: string | undefined): void => {
     changes.push(fieldChange(field, before, after));
@@ -73,7 +86,9 @@ function diffPrior(spec: GatewaySpec, prior: PriorRow, fingerprint: ((k: string)
   if (opt(prior.description) !== spec.description) change('description', opt(prior.description), spec.description);
   // AuthKey: only markers, never the value. Without a fingerprint function a present key is assumed unchanged.
   const wasSet = prior.authKeyFingerprint !== undefined;
-  if (!wasSet && spec.authKey !== undefined) change('auth_key', '(none)', '(set)');
+  if (keyUnknown) {
+    if (!wasSet) change('auth_key', '(none)', '(set)');
+  } else if (!wasSet && spec.authKey !== undefined) change('auth_key', '(none)', '(set)');
   else if (wasSet && spec.authKey === undefined) change('auth_key', '(set)', '(none)');
   else if (wasSet && spec.authKey !== undefined && fingerprint && fingerprint(spec.authKey) !== prior.authKeyFingerprint) {
     change('auth_key', '(set)', '(changed)');
@@ -96,12 +111,14 @@ export function diffTags(before: readonly Tag[], after: readonly Tag[]): FieldCh
 }
 
 /** What adopting `gw` for `spec` leaves to change: description, AuthKey and the manifest's own tag keys (identity matched). */
-function adoptChanges(spec: GatewaySpec, gw: CustomerGateway): FieldChange[] {
+function adoptChanges(spec: GatewaySpec, gw: CustomerGateway, keyUnknown: boolean): FieldChange[] {
   const out: FieldChange[] = [];
   if (opt(gw.description) !== spec.description) out.push(fieldChange('description', opt(gw.description), spec.description));
   const cloudKey = opt(gw.authKey);
-  // Both values are in memory here; only markers leave this function.
-  if (cloudKey === undefined && spec.authKey !== undefined) out.push(fieldChange('auth_key', '(none)', '(set)'));
+  // Both values are in memory here; only markers leave this function. An unknown key is taken as the one there.
+  if (keyUnknown) {
+    if (cloudKey === undefined) out.push(fieldChange('auth_key', '(none)', '(set)'));
+  } else if (cloudKey === undefined && spec.authKey !== undefined) out.push(fieldChange('auth_key', '(none)', '(set)'));
   else if (cloudKey !== undefined && spec.authKey !== undefined && cloudKey !== spec.authKey) out.push(fieldChange('auth_key', '(set)', '(changed)'));
   const keys = new Set(spec.tags.map((t) => t.key));
   out.push(...diffTags(gw.tags.filter((t) => keys.has(t.key)), spec.tags));
@@ -114,6 +131,8 @@ interface RowState {
   prior: PriorRow | undefined;
   /** The region's listing (online and listed), keyed by IP; undefined when we cannot see the region. */
   listed: ReadonlyMap<string, CustomerGateway> | undefined;
+  /** The row refers to an AuthKey this run cannot read (plan/secret-refs.ts). */
+  keyUnknown: boolean;
 }
 
 export const NO_FLAGS: PlanFlags = { allowReplace: false, prune: false, retryFailed: false, skipInvalid: false };
@@ -182,7 +201,7 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
       invalid(r);
       continue;
     }
-    const st: RowState = { r, spec: v.row.spec, prior: ctx.prior?.get(ref.key), listed: byIp.get(ref.region) };
+    const st: RowState = { r, spec: v.row.spec, prior: ctx.prior?.get(ref.key), listed: byIp.get(ref.region), keyUnknown: isUnknown(v.row.unresolved, 'auth_key') };
     Object.assign(r, decide(st, ctx, issue));
     if (hasError(r.issues)) invalid(r);
     else states.push(st);
@@ -201,16 +220,22 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
     cellOf,
   };
   if (siteRows.size > 0) {
-    const decideSecond = (t: PlannedRow, spec: GatewaySpec, p: PriorRow | undefined) => decide({ r: t, spec, prior: p, listed: byIp.get(t.ref.region) }, ctx, issue);
+    const decideSecond = (t: PlannedRow, spec: GatewaySpec, p: PriorRow | undefined) => decide({ r: t, spec, prior: p, listed: byIp.get(t.ref.region), keyUnknown: isUnknown(t.row?.unresolved, 'auth_key') }, ctx, issue);
     for (const k of decideSecondGateways(rows, sctx, decideSecond, invalid)) matched.add(k);
   }
-  if (ctx.command !== 'import') rows.push(...orphans(manifest.file, ctx, manifestKeys, matched, byIp, ids, select, issue));
+  if (ctx.subsetOf !== undefined) rows.push(...outside(manifest.file, ctx, ctx.subsetOf, manifestKeys, matched));
+  else if (ctx.command !== 'import') rows.push(...orphans(manifest.file, ctx, manifestKeys, matched, byIp, ids, select, issue));
   for (const r of rows) gate(r, ctx.flags);
   if (siteRows.size > 0 || [...(ctx.prior?.values() ?? [])].some((p) => p.connection)) planSites(rows, sctx, invalid, (r) => siteRows.has(r));
+  // Unreadable secrets block only the rows that send them (import sends nothing: settled after it records).
+  if (ctx.command !== 'import') settleAll(rows);
   applyQuota(rows, ctx, quota, issue);
-  if (ctx.command === 'import') for (const r of rows) {
-    asImport(r, issue);
-    asImportSite(r);
+  if (ctx.command === 'import') {
+    for (const r of rows) {
+      asImport(r, issue);
+      asImportSite(r);
+    }
+    settleAll(rows);
   }
 
   const { summary, byRegion } = summarize(rows);
@@ -224,7 +249,7 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
     issues: [...manifest.issues],
     summary,
     byRegion,
-    quota: quotaUse(rows, ctx.online ? ctx.inventory : undefined, quota),
+    quota: quotaUse(rows, ctx.online ? ctx.inventory : undefined, (region, existing) => regionQuota(region, quota, ctx.quotaGiven, ctx.learnedQuota, existing)),
     online: ctx.online,
     flags: ctx.flags,
     ...(resources ? { resources } : {}),
@@ -241,6 +266,16 @@ function cellLocator(manifest: Manifest): ((field: string, line: number) => stri
   };
 }
 
+/** Each row's unresolved secrets: invalid when it must send one now, else a note that it was not compared. */
+function settleAll(rows: PlannedRow[]): void {
+  for (const r of rows) {
+    const unresolved = r.row?.unresolved;
+    if (!unresolved || r.action === 'invalid') continue;
+    r.issues.push(...settleSecrets(r, unresolved));
+    if (hasError(r.issues)) invalid(r);
+  }
+}
+
 function invalid(r: PlannedRow): void {
   const first = r.issues.find((i) => i.severity === 'error');
   r.action = 'invalid';
@@ -253,7 +288,7 @@ function invalid(r: PlannedRow): void {
 
 /** The decision for one valid manifest row from its journal state and (online) the region's listing. */
 function decide(st: RowState, ctx: PlanContext & { flags: PlanFlags }, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): Decision {
-  const { r, spec, prior, listed } = st;
+  const { r, spec, prior, listed, keyUnknown } = st;
   const gw = listed?.get(r.ref.ip);
   const fp = ctx.fingerprint;
   const gen = prior?.generation ?? 1;
@@ -265,7 +300,7 @@ function decide(st: RowState, ctx: PlanContext & { flags: PlanFlags }, issue: (r
     }
     if (listed && gw && gw.id !== prior.gatewayId) {
       issue(r, 'warning', 'Cgw.Drift', 'ip', `the journal records gateway ${prior.gatewayId} for this IP but ${r.ref.region} now has ${gw.id}; treating it as not ours`);
-      return existing(r, spec, gw, issue);
+      return existing(r, spec, gw, keyUnknown, issue);
     }
     // Online, the cloud is the truth: report what changed behind the journal's back, then converge from there.
     let current: PriorRow = prior;
@@ -277,7 +312,7 @@ function decide(st: RowState, ctx: PlanContext & { flags: PlanFlags }, issue: (r
     if (prior.resourceGroupId !== undefined && opt(prior.resourceGroupId) !== spec.resourceGroupId) {
       issue(r, 'warning', 'Cgw.ResourceGroupChanged', 'resource_group_id', `resource group changed from ${prior.resourceGroupId} to ${spec.resourceGroupId ?? '(none)'}; existing gateways are not moved between resource groups (move it in the console)`);
     }
-    const { changes, asnChanged } = diffPrior(spec, current, fp);
+    const { changes, asnChanged } = diffPrior(spec, current, fp, keyUnknown);
     const base = { existingId: prior.gatewayId };
     if (asnChanged) return { ...base, action: 'replace', reason: `the ASN changed: delete ${prior.gatewayId}, then create the new gateway`, changes, generation: gen + 1 };
     if (changes.length > 0) return { ...base, action: 'update', reason: `change ${changes.map((c) => c.field).join(', ')} of ${prior.gatewayId} in place`, changes };
@@ -292,25 +327,25 @@ function decide(st: RowState, ctx: PlanContext & { flags: PlanFlags }, issue: (r
     if (gw) {
       if (sameIdentity(prior, gw)) {
         const current = currentOf({ ...prior, status: 'created', gatewayId: gw.id }, gw, spec.tags.map((t) => t.key), fp);
-        const { changes, asnChanged } = diffPrior(spec, current, fp);
+        const { changes, asnChanged } = diffPrior(spec, current, fp, keyUnknown);
         if (asnChanged) issue(r, 'warning', 'Cgw.Changed', 'asn', `the ASN changed since the lost create; once ${gw.id} is recorded, the next plan replaces it`);
         const rest = changes.filter((c) => c.field !== 'asn');
         const d: Decision = { action: 'resume', reason: `${what}; it made ${gw.id}: record it without a request${rest.length ? ', then update it' : ''}`, existingId: gw.id };
         if (rest.length > 0) d.changes = rest;
         return d;
       }
-      return existing(r, spec, gw, issue);
+      return existing(r, spec, gw, keyUnknown, issue);
     }
-    if (changedSince(prior, spec, fp)) {
+    if (changedSince(prior, spec, fp, keyUnknown)) {
       return { action: 'resume', reason: `${what} and made no gateway; the row changed since: create it with a new ClientToken`, generation: gen + 1 };
     }
     return { action: 'resume', reason: `${what} and made no gateway: create it with the same ClientToken`, generation: gen };
   }
 
-  if (gw) return existing(r, spec, gw, issue);
+  if (gw) return existing(r, spec, gw, keyUnknown, issue);
 
   if (prior?.status === 'failed') {
-    if (changedSince(prior, spec, fp)) return { action: 'retry', reason: `failed earlier (${prior.errorCode ?? 'error'}); the row changed since: create it with a new ClientToken`, generation: gen + 1 };
+    if (changedSince(prior, spec, fp, keyUnknown)) return { action: 'retry', reason: `failed earlier (${prior.errorCode ?? 'error'}); the row changed since: create it with a new ClientToken`, generation: gen + 1 };
     if (ctx.flags.retryFailed) return { action: 'retry', reason: `failed earlier with ${failedWith(prior)}; retried (--retry-failed)`, generation: gen + 1 };
     return { action: 'blocked', reason: `failed earlier with ${failedWith(prior)}; fix the row, or pass --retry-failed to try again`, needs: '--retry-failed' };
   }
@@ -318,19 +353,20 @@ function decide(st: RowState, ctx: PlanContext & { flags: PlanFlags }, issue: (r
   return { action: 'create', reason: 'new gateway', generation: gen };
 }
 
-/** Whether the row asks for something else than the create the journal recorded (its spec hash differs). */
-function changedSince(prior: PriorRow, spec: GatewaySpec, fp: ((k: string) => string) | undefined): boolean {
-  return prior.specHash !== undefined && prior.specHash !== specHash(spec, spec.authKey && fp ? fp(spec.authKey) : undefined);
+/** Whether the row asks for something else than the create the journal recorded (its spec hash differs). An unknown AuthKey counts as the one recorded. */
+function changedSince(prior: PriorRow, spec: GatewaySpec, fp: ((k: string) => string) | undefined, keyUnknown: boolean): boolean {
+  const keyFp = keyUnknown ? prior.authKeyFingerprint : spec.authKey && fp ? fp(spec.authKey) : undefined;
+  return prior.specHash !== undefined && prior.specHash !== specHash(spec, keyFp);
 }
 
 /** A row whose IP already has a gateway we do not own: adopt it when name and ASN agree, else a conflict. */
-function existing(r: PlannedRow, spec: GatewaySpec, gw: CustomerGateway, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): Decision {
+function existing(r: PlannedRow, spec: GatewaySpec, gw: CustomerGateway, keyUnknown: boolean, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): Decision {
   const diffs = identityDiff(spec, gw);
   if (diffs.length > 0) {
     issue(r, 'error', 'InvalidIpAddress.AlreadyExist', 'ip', `${r.ref.region} already has gateway ${gw.id} for this IP with a different ${diffs.join(' and ')}; make this row match it to adopt it, or delete that gateway first`);
     return { action: 'invalid', reason: '' };
   }
-  const changes = adoptChanges(spec, gw);
+  const changes = adoptChanges(spec, gw, keyUnknown);
   const d: Decision = { action: 'adopt', reason: `${gw.id} already exists with this IP, name and ASN: record it without creating${changes.length ? ', then update it' : ''}`, existingId: gw.id };
   if (changes.length > 0) d.changes = changes;
   return d;
@@ -376,9 +412,9 @@ function matchIpChanges(
   for (const [k, list] of creates) {
     const c = candidates.get(k);
     if (list.length !== 1 || !c || c.length !== 1) continue;
-    const { r, spec } = list[0]!;
+    const { r, spec, keyUnknown } = list[0]!;
     const { key, id, prior } = c[0]!;
-    const { changes } = diffPrior(spec, prior, ctx.fingerprint);
+    const { changes } = diffPrior(spec, prior, ctx.fingerprint, keyUnknown);
     r.action = 'replace';
     r.reason = `the IP changed from ${splitKey(key).ip}: delete ${id}, then create the new gateway`;
     r.existingId = id;
@@ -452,6 +488,29 @@ function orphans(
   return out.sort((a, b) => (a.ref.key < b.ref.key ? -1 : a.ref.key > b.ref.key ? 1 : 0));
 }
 
+/**
+ * The journal's rows a subset manifest leaves out: each as the journal has it (status, gateway), not in this run.
+ * They are not orphans (the rows were left out of this file, not removed from the batch): nothing deletes them.
+ */
+function outside(file: string, ctx: PlanContext, journalManifest: string, manifestKeys: ReadonlySet<string>, matched: ReadonlySet<string>): PlannedRow[] {
+  const out: PlannedRow[] = [];
+  for (const [key, p] of ctx.prior ?? new Map<string, PriorRow>()) {
+    if (manifestKeys.has(key) || matched.has(key)) continue;
+    const { region, ip } = splitKey(key);
+    const o: PlannedRow = {
+      ref: { key, file, line: p.line, region, ip },
+      action: 'skip',
+      reason: `not in this manifest (a row of ${journalManifest}, the journal's manifest): kept as it is`,
+      issues: [],
+      inRun: false,
+      outside: true,
+    };
+    if (p.gatewayId !== undefined) o.existingId = p.gatewayId;
+    out.push(o);
+  }
+  return out.sort((a, b) => a.ref.line - b.ref.line || (a.ref.key < b.ref.key ? -1 : a.ref.key > b.ref.key ? 1 : 0));
+}
+
 /** Actions that need a flag become `blocked` without it; the row keeps what it would do, for the printed plan. */
 function gate(r: PlannedRow, flags: PlanFlags): void {
   if (r.action === 'replace' && !flags.allowReplace) {
@@ -488,7 +547,7 @@ function asImport(r: PlannedRow, issue: (r: PlannedRow, s: Severity, c: string, 
 }
 
 /** Existing + planned creates over the quota: the creates that do not fit (manifest order) get Resource.QuotaFull. */
-function applyQuota(rows: PlannedRow[], ctx: PlanContext, quota: number, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): void {
+function applyQuota(rows: PlannedRow[], ctx: PlanContext, fallback: number, issue: (r: PlannedRow, s: Severity, c: string, f: string, m: string) => void): void {
   const byRegion = new Map<string, PlannedRow[]>();
   for (const r of rows) {
     if (!r.inRun || newGateways(r) === 0) continue;
@@ -498,8 +557,10 @@ function applyQuota(rows: PlannedRow[], ctx: PlanContext, quota: number, issue: 
   }
   for (const [region, creates] of byRegion) {
     // Offline we cannot see existing gateways, so only the planned creates count.
-    const existingCount = ctx.online ? (ctx.inventory?.get(region)?.length ?? 0) : 0;
-    const fit = Math.max(0, quota - existingCount);
+    const listed = ctx.online ? ctx.inventory?.get(region)?.length : undefined;
+    const existingCount = listed ?? 0;
+    const q = regionQuota(region, fallback, ctx.quotaGiven, ctx.learnedQuota, listed);
+    const fit = Math.max(0, q.quota - existingCount);
     // A site row with ip_2 adds two gateways; rows that do not fit whole are refused (manifest order).
     const total = creates.reduce((n, r) => n + newGateways(r), 0);
     if (total <= fit) continue;
@@ -508,7 +569,7 @@ function applyQuota(rows: PlannedRow[], ctx: PlanContext, quota: number, issue: 
     for (const r of creates) {
       used += newGateways(r);
       if (used <= fit) continue;
-      issue(r, 'error', 'Resource.QuotaFull', 'region', `quota exceeded: ${where}, the quota is ${quota}, and only ${fit} of the ${total} new gateway(s) fit; this row does not. Remove rows, delete unused gateways, or pass --quota N if your quota is higher`);
+      issue(r, 'error', 'Resource.QuotaFull', 'region', `quota exceeded: ${where}, the quota is ${quotaText(q)}, and only ${fit} of the ${total} new gateway(s) fit; this row does not. Remove rows, delete unused gateways, or pass --quota ${region}=N if your quota is higher`);
       invalid(r);
       if (r.gateway2) r.gateway2 = { key: r.gateway2.key, action: 'invalid', reason: 'the row is invalid' };
       if (r.connection) r.connection = { key: r.connection.key, action: 'invalid', reason: 'the row is invalid' };

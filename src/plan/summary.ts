@@ -33,15 +33,19 @@ export function summarize(rows: readonly PlannedRow[]): { summary: PlanSummary; 
   return { summary, byRegion: Object.fromEntries(regions) };
 }
 
-/** Per region with rows: existing gateways (online), the run's new gateways and deletes, and the quota. */
-export function quotaUse(rows: readonly PlannedRow[], inventory: ReadonlyMap<string, CustomerGateway[]> | undefined, quota: number): QuotaUse[] {
+/** Per region with rows: existing gateways (online), the run's new gateways and deletes, and the quota (and its basis). */
+export function quotaUse(
+  rows: readonly PlannedRow[],
+  inventory: ReadonlyMap<string, CustomerGateway[]> | undefined,
+  quotaOf: (region: string, existing: number | undefined) => Pick<QuotaUse, 'quota' | 'basis' | 'learnedAt'>,
+): QuotaUse[] {
   const use = new Map<string, QuotaUse>();
   for (const r of rows) {
     if (r.ref.region === '' || (inventory && !inventory.has(r.ref.region))) continue;
     let u = use.get(r.ref.region);
     if (!u) {
-      u = { region: r.ref.region, creates: 0, deletes: 0, quota };
       const listed = inventory?.get(r.ref.region);
+      u = { region: r.ref.region, creates: 0, deletes: 0, ...quotaOf(r.ref.region, listed?.length) };
       if (listed) u.existing = listed.length;
       use.set(r.ref.region, u);
     }

@@ -69,7 +69,10 @@ export function refOf(w: WrittenRow): RowRef {
 
 /** `ref` is the row's identity when the caller (the planner) already made it; it is carried, never rebuilt. */
 export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowRef = refOf(w)): Validated {
-  const issues: Issue[] = w.site === undefined ? [...w.issues] : w.issues.map((i) => deferPsk(i, w));
+  // An unresolved secret's issue is the planner's to raise (plan/secret-refs.ts): only a row that must send it fails.
+  const pending = new Set((w.unresolved ?? []).map((u) => u.issue));
+  const kept = pending.size ? w.issues.filter((i) => !pending.has(i)) : w.issues;
+  const issues: Issue[] = w.site === undefined ? kept.map((i) => ({ ...i })) : kept.map((i) => deferPsk(i, w));
   const add = (severity: Severity, code: string, field: string, message: string): void => {
     issues.push({ severity, code, field, message, file: w.file, line: w.line });
   };
@@ -139,6 +142,10 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowR
     if (bad) add('error', 'IllegalParam.Asn', 'asn', bad.message);
   }
   const authKey = fieldValue(w, 'auth_key');
+  const keyUnknown = w.unresolved?.some((u) => u.field === 'auth_key') === true;
+  if (keyUnknown && asn === undefined) {
+    add('error', 'OperationDenied.MissingAsn', 'auth_key', 'the row asks for an AuthKey but asn is empty: BGP authentication needs the ASN of the device; add asn or remove the AuthKey');
+  }
   if (authKey !== undefined) {
     const bad = checkAuthKey(authKey);
     if (bad) add('error', 'InvalidAuthkey.Malformed', 'auth_key', bad.message);
@@ -224,7 +231,7 @@ export function validateRow(w: WrittenRow, opts: ValidateOptions = {}, ref: RowR
   if (asn !== undefined) spec.asn = asn;
   if (authKey !== undefined) spec.authKey = authKey;
   if (resourceGroupId !== undefined) spec.resourceGroupId = resourceGroupId;
-  const row: Row = { ref, spec, echo: w.echo };
+  const row: Row = { ref, spec, echo: w.echo, ...(w.unresolved?.length ? { unresolved: w.unresolved } : {}) };
   if (site !== undefined) row.site = site;
   return { row, issues };
 }

@@ -25,6 +25,7 @@ export interface PlanJsonRow {
   changes?: FieldChange[];
   generation?: number;
   orphan?: boolean;
+  outside?: boolean;
   adopted?: boolean;
   /** A site row's second customer gateway and IPsec connection, each with its own action and reason. */
   gateway2?: PlanJsonResource;
@@ -86,6 +87,7 @@ export function planToJson(plan: Plan): PlanJson {
       if (r.changes) out.changes = r.changes;
       if (r.generation !== undefined) out.generation = r.generation;
       if (r.orphan) out.orphan = true;
+      if (r.outside) out.outside = true;
       if (r.adopted !== undefined) out.adopted = r.adopted;
       if (r.gateway2) out.gateway2 = resourceJson(r.gateway2);
       if (r.connection) out.connection = resourceJson(r.connection);
@@ -225,16 +227,23 @@ function quotaBlock(plan: Plan): string[] {
     const existing = q.existing === undefined ? 'existing not counted (offline)' : `${q.existing} existing`;
     const after = q.existing === undefined ? undefined : q.existing + q.creates;
     const head = after === undefined ? '' : `  (${Math.max(0, q.quota - after)} left after this run)`;
-    return `  ${p(q.region).padEnd(16)} ${existing} + ${q.creates} new${q.deletes ? ` - ${q.deletes} deleted` : ''} of ${q.quota}${head}`;
+    const basis =
+      q.basis === 'given'
+        ? 'given (--quota)'
+        : q.basis === 'learned'
+          ? `learned from Resource.QuotaFull${q.learnedAt ? ` on ${q.learnedAt.slice(0, 10)}` : ''}`
+          : `assumed (the documented default; --quota ${p(q.region)}=N if yours differs)`;
+    return `  ${p(q.region).padEnd(16)} ${existing} + ${q.creates} new${q.deletes ? ` - ${q.deletes} deleted` : ''} of ${q.quota}, ${basis}${head}`;
   });
 }
 
-export function renderPlanText(plan: Plan, opts: { color: boolean }): string {
+/** `file`: how to name the manifest in the header (relative to the working directory when under it); default as planned. */
+export function renderPlanText(plan: Plan, opts: { color: boolean; file?: string }): string {
   const paint: Paint = opts.color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
   const mode = plan.online ? 'online' : 'offline: existing gateways, quota use and region availability not checked';
-  const manifestRows = plan.rows.filter((r) => !r.orphan).length;
+  const manifestRows = plan.rows.filter((r) => !r.orphan && !r.outside).length;
   const what = plan.command === 'destroy' ? `${plan.rows.length} journal row(s)` : `${plan.manifest.format}, ${manifestRows} row(s), ${mode}`;
-  const out: string[] = [paint(ANSI.bold, `cgw-batch ${plan.command}: ${p(plan.manifest.file)} (${what})`)];
+  const out: string[] = [paint(ANSI.bold, `cgw-batch ${plan.command}: ${p(opts.file ?? plan.manifest.file)} (${what})`)];
   if (plan.target) out.push(`account ${p(plan.target.accountId ?? '(unknown)')} at ${p(plan.target.endpoint)}`);
   const f = plan.flags;
   const flags = [f.allowReplace && '--allow-replace', f.prune && '--prune', f.retryFailed && '--retry-failed', f.skipInvalid && '--skip-invalid', f.only && `--only ${p(f.only)}`].filter(Boolean);
@@ -264,7 +273,12 @@ export function renderPlanText(plan: Plan, opts: { color: boolean }): string {
 
   const s = plan.summary;
   out.push('');
-  const notInRun = s.notInRun > 0 ? ` (${s.notInRun} row(s) not in this run: --only)` : '';
+  const outsideRows = plan.rows.filter((r) => r.outside).length;
+  if (outsideRows > 0) {
+    out.push(`${outsideRows} row(s) of the journal are not in this manifest (it is not the journal's own): kept as they are, never deleted.`);
+  }
+  const onlyLeftOut = s.notInRun - outsideRows;
+  const notInRun = onlyLeftOut > 0 ? ` (${onlyLeftOut} row(s) not in this run: --only)` : '';
   if ((s.invalid > 0 || s.blocked > 0) && plan.command === 'import') {
     out.push(paint(ANSI.red, `${s.invalid + s.blocked} row(s) conflict or are invalid: they are not imported (the errors above say why).${notInRun}`));
   } else if (s.invalid > 0 || s.blocked > 0) {

@@ -6,8 +6,9 @@ import { rowError } from './outcome.js';
 import { cleanMessage } from './redact.js';
 import { summarize } from './summary.js';
 import type { ReportRow } from './truth.js';
+import type { ResultsTable } from './xlsx.js';
 
-/** Our columns after the echoed input columns; `line` comes first of all so a row can be found in the manifest. */
+/** Our columns after the echoed input columns and `line` (results.csv and results.xlsx share this order). */
 export const RESULT_COLUMNS = [
   'status',
   'customer_gateway_id',
@@ -60,8 +61,12 @@ export function echoHeader(name: string): string {
   return OWN.has(name.trim().toLowerCase()) ? `input:${name}` : name;
 }
 
-export function csvHeader(columns: string[], sites = false): string[] {
-  return ['line', ...columns.map(echoHeader), ...resultColumns(sites)];
+/**
+ * The header of results.csv and results.xlsx: the input columns first (so the file, filtered and saved, is the next
+ * manifest), then `line` and our result columns (a site's too, when the run has sites).
+ */
+export function csvHeader(columns: readonly string[], sites = false): string[] {
+  return [...columns.map(echoHeader), 'line', ...resultColumns(sites)];
 }
 
 /** Our cells of one row, in resultColumns order, as text (the xlsx report writes the same strings). */
@@ -94,9 +99,20 @@ export function resultsCsv(input: ReportInput): string {
     const own: Cell[] = resultCells(r, sites);
     own[6 + shift] = r.attempts;
     own[7 + shift] = r.durationMs;
-    return [r.ref.line, ...input.columns.map((c) => r.echo[c] ?? ''), ...own];
+    return [...input.columns.map((c) => r.echo[c] ?? ''), r.ref.line, ...own];
   });
   return csvDocument(csvHeader(input.columns, sites), rows);
+}
+
+/**
+ * results.xlsx's table: results.csv's columns and cells, every cell text. Secrets are masked here, before the cells
+ * are zipped; the workbook names the journal it was written from (its custom document properties).
+ */
+export function xlsxTable(input: ReportInput, redact: (s: string) => string, properties?: ResultsTable['properties']): ResultsTable {
+  const sites = hasSites(input.results);
+  const header = csvHeader(input.columns, sites);
+  const rows = input.results.map((r) => [...input.columns.map((c) => r.echo[c] ?? ''), String(r.ref.line), ...resultCells(r, sites)].map(redact));
+  return { sheetName: 'Results', header, rows, statusColumn: input.columns.length + 1, inputColumns: input.columns.length, ...(properties ? { properties } : {}) };
 }
 
 /** One row as results.json (and `status --format json`) write it: the CSV's fields, input columns under `input`. */

@@ -1,6 +1,7 @@
 // Every row's current truth for the reports: the plan's row, the journal's record, and what this run added. Pure.
 import type { JournalRow } from '../state/records.js';
 import { EXECUTABLE, OWNED, type ConnectionFields, type PlannedResource, type PlannedRow, type Plan, type ResourceResult, type ResultStatus, type RowResult } from '../types.js';
+import { UNRESOLVED_CODES } from '../plan/secret-refs.js';
 import { outcomeOf, rowStateOutcome, type Outcome } from './outcome.js';
 
 /**
@@ -42,6 +43,15 @@ function gatewayTruth(part: PlannedResource, j: JournalRow | undefined): Resourc
   };
 }
 
+/**
+ * A row the journal knows that is invalid only because a secret it would send is unreadable in this run (status or
+ * report without BGP_KEY): what the journal says is its truth, not "invalid row, not sent".
+ */
+function onlyUnreadSecrets(pr: PlannedRow): boolean {
+  const errors = pr.issues.filter((i) => i.severity === 'error');
+  return errors.length > 0 && errors.every((i) => UNRESOLVED_CODES.has(i.code));
+}
+
 /** A report row: the row's truth, and its outcome in the one vocabulary (report/outcome.ts). */
 export interface ReportRow extends RowResult {
   outcome: Outcome;
@@ -71,7 +81,7 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
     };
     const gatewayId = j?.gatewayId ?? (pr.action === 'skip' ? pr.existingId : undefined);
     if (gatewayId !== undefined && j?.status !== 'pending') out.gatewayId = gatewayId;
-    if (pr.action === 'invalid') {
+    if (pr.action === 'invalid' && !(j && onlyUnreadSecrets(pr))) {
       const first = pr.issues.find((i) => i.severity === 'error');
       if (first) {
         out.errorCode = first.code;
@@ -84,7 +94,7 @@ export function truthRows(plan: Plan, journal: ReadonlyMap<string, JournalRow> |
       if (j.errorClass !== undefined) out.errorClass = j.errorClass;
     }
     // An invalid row's reason is its validation error, already in the error columns; an empty reason says nothing.
-    const note = !pr.inRun ? 'not in this run (--only): last state kept' : (ran?.note ?? (pr.action === 'invalid' ? undefined : pr.reason));
+    const note = pr.outside ? pr.reason : !pr.inRun ? 'not in this run (--only): last state kept' : (ran?.note ?? (pr.action === 'invalid' ? undefined : pr.reason));
     if (note) out.note = note;
     // A site row's other resources: the journal's truth, with this run's word where it ran them.
     if (pr.gateway2) out.gateway2 = withRun(gatewayTruth(pr.gateway2, journal?.get(pr.gateway2.key)), ran?.gateway2);

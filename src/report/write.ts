@@ -1,10 +1,12 @@
 // Writes report files atomically into the report directory, only over files cgw-batch wrote itself (an index beside
-// them says which); checked before any request, and a failure afterwards is a warning, never a lost run.
+// them says which, else their content); checked before any request, and a failure afterwards is a warning, never a lost run.
 import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Redactor } from '../secrets.js';
+import { RESULT_COLUMNS } from './results.js';
+import { isOurResultsWorkbook } from './xlsx-props.js';
 
 /** The subset of node:fs/promises we use; tests inject EBUSY/EPERM/ENOSPC through it. */
 export interface ReportFs {
@@ -13,7 +15,7 @@ export interface ReportFs {
   rename(from: string, to: string): Promise<void>;
   rm(path: string, opts: { force: true }): Promise<void>;
   lstat(path: string): Promise<{ isFile(): boolean; isSymbolicLink(): boolean; isDirectory(): boolean }>;
-  readFile(path: string, enc: 'utf8'): Promise<string>;
+  readFile(path: string, enc: 'utf8' | 'latin1'): Promise<string>;
   realpath(path: string): Promise<string>;
 }
 
@@ -26,12 +28,39 @@ export function reportNames(command: string): { csv: string; json: string; junit
 /** Names of the files cgw-batch wrote in a report directory; anything else there is never replaced. */
 export const INDEX = '.cgw-batch-reports.json';
 
-// Reports of versions before the index existed: recognised by how they begin.
-const SIGNATURES: Array<[RegExp, string[]]> = [
-  [/results\.csv$/, ['\uFEFF"line",']],
-  [/results\.json$/, ['{\n  "version": 1,\n  "command":', '{\n  "version": 2,\n  "generator": "cgw-batch"']],
-  [/junit\.xml$/, ['<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="cgw-batch']],
+// Without the index (reports of versions before it, or a folder copied without it) our files are recognised by their
+// content: how the text reports begin (results.csv: its header ends with our result columns, or begins with `line` in
+// earlier versions) and, for results.xlsx, the custom document property that marks it as ours.
+const RESULTS_CSV_TAIL = `,${['line', ...RESULT_COLUMNS].map((c) => `"${c}"`).join(',')}\r\n`;
+const SIGNATURES: Array<[RegExp, (head: string) => boolean]> = [
+  [/results\.csv$/, (h) => h.startsWith('\uFEFF"line",') || (h.startsWith('\uFEFF') && firstRecord(h).endsWith(RESULTS_CSV_TAIL))],
+  [/results\.json$/, (h) => h.startsWith('{\n  "version": 1,\n  "command":') || h.startsWith('{\n  "version": 2,\n  "generator": "cgw-batch"')],
+  [/junit\.xml$/, (h) => h.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="cgw-batch')],
 ];
+
+/** The header record of a CSV we wrote (quoted cells may hold line breaks), through its CRLF. */
+function firstRecord(text: string): string {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && c === '\r' && text[i + 1] === '\n') return text.slice(0, i + 2);
+  }
+  return '';
+}
+
+/** Whether `target` is a report cgw-batch wrote, by its content. */
+async function oursByContent(fs: ReportFs, name: string, target: string): Promise<boolean> {
+  if (/results\.xlsx$/.test(name)) {
+    const bytes = await fs.readFile(target, 'latin1').then((t) => Buffer.from(t, 'latin1'), () => undefined);
+    return bytes !== undefined && isOurResultsWorkbook(bytes);
+  }
+  const sig = SIGNATURES.find(([re]) => re.test(name));
+  if (!sig) return false;
+  // A header of many input columns is long: 64 KB holds any we write.
+  const head = await fs.readFile(target, 'utf8').then((t) => t.slice(0, 65_536), () => '');
+  return sig[1](head);
+}
 
 async function readIndex(fs: ReportFs, dir: string): Promise<Set<string>> {
   try {
@@ -79,9 +108,7 @@ export async function checkReportTargets(dir: string, files: string[], protect: 
     if (st.isSymbolicLink()) throw new UsageError(`the report target ${target} is a symbolic link; cgw-batch does not write through links: remove it or choose another --report-dir`);
     if (!st.isFile()) throw new UsageError(`the report target ${target} exists and is not a regular file; remove it or choose another --report-dir`);
     if (index.has(name)) continue;
-    const sig = SIGNATURES.find(([re]) => re.test(name));
-    const head = sig ? await fs.readFile(target, 'utf8').then((t) => t.slice(0, 200), () => '') : '';
-    if (!sig?.[1].some((prefix) => head.startsWith(prefix))) {
+    if (!(await oursByContent(fs, name, target))) {
       throw new UsageError(`the report target ${target} exists and was not written by cgw-batch; move it away or choose another --report-dir`);
     }
   }

@@ -1,6 +1,8 @@
 // results.xlsx as a pure renderer: every cell a text cell (0123, 1.10 and =1+1 stay as written, nothing is evaluated),
 // input columns first so the sheet, filtered and saved, loads as the next manifest; frozen header, filter, status colours.
 import ExcelJS from 'exceljs';
+import type { ResultsProperties } from '../load/results-props.js';
+import { withProperties } from './xlsx-props.js';
 
 export interface ResultsTable {
   /** Default `Results`. Cut to Excel's 31 characters, without the characters a sheet name cannot hold. */
@@ -12,7 +14,16 @@ export interface ResultsTable {
   statusColumn?: number;
   /** How many leading columns are the manifest's input columns (the rest are cgw-batch's result columns). */
   inputColumns: number;
+  /**
+   * The journal the results come from, kept in the workbook's custom document properties: relative to the workbook's
+   * folder (`journal`), absolute (`journalPath`) and its id. A copy of the sheet saved under another name finds it.
+   */
+  properties?: ResultsProperties;
 }
+
+/** Points of height per line of text at Excel's default 11 pt font; Excel's largest row is 409 pt. */
+const LINE_HEIGHT = 15;
+const MAX_ROW_HEIGHT = 409;
 
 /** Excel's "Good", "Neutral" and "Bad" cell styles: fill and font colour. */
 const GOOD = { fill: 'FFC6EFCE', font: 'FF006100' };
@@ -46,6 +57,7 @@ export async function resultsXlsx(table: ResultsTable): Promise<Buffer> {
   const widths = new Array<number>(width).fill(8);
 
   const put = (row: ExcelJS.Row, values: readonly string[]) => {
+    let lines = 1;
     for (let c = 0; c < width; c++) {
       const cell = row.getCell(c + 1);
       const text = cellText(values[c] ?? '');
@@ -53,6 +65,16 @@ export async function resultsXlsx(table: ResultsTable): Promise<Buffer> {
       cell.value = text;
       cell.numFmt = TEXT;
       widths[c] = Math.max(widths[c]!, Math.min(60, longestLine(text) + 2));
+      lines = Math.max(lines, lineCount(text));
+    }
+    // A line break in a cell that does not wrap is drawn over the row above: wrap it and give the row its lines
+    // (Excel does not grow a row's height for text written by another program).
+    if (lines > 1) {
+      for (let c = 0; c < width; c++) {
+        const cell = row.getCell(c + 1);
+        cell.alignment = lineCount(String(cell.value ?? '')) > 1 ? { wrapText: true, vertical: 'top' } : { vertical: 'top' };
+      }
+      row.height = Math.min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT);
     }
   };
 
@@ -88,7 +110,13 @@ export async function resultsXlsx(table: ResultsTable): Promise<Buffer> {
     col.numFmt = TEXT;
   });
   if (width > 0) ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: Math.max(1, table.rows.length + 1), column: width } };
-  return Buffer.from(await wb.xlsx.writeBuffer());
+  return withProperties(Buffer.from(await wb.xlsx.writeBuffer()), table.properties ?? {});
+}
+
+function lineCount(s: string): number {
+  let n = 1;
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** Characters XML 1.0 cannot carry (C0 controls but tab and line breaks, lone surrogates, U+FFFE/FFFF) become U+FFFD. */

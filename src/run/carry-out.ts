@@ -11,11 +11,11 @@ import type { Journal, JournalRow } from '../state/journal.js';
 import { clientToken } from '../state/token.js';
 import { countOutcomes } from '../report/outcome.js';
 import { truthRows } from '../report/truth.js';
-import type { Plan, PlannedRow } from '../types.js';
+import type { Plan, PlannedRow, RowResult } from '../types.js';
 import { createProgress } from '../ui/progress.js';
-import type { Context } from './context.js';
+import { warn, type Context } from './context.js';
 import { openForAppend, type LockedRun } from './journal-run.js';
-import type { Session } from './session.js';
+import { listRegions, type Session } from './session.js';
 
 export interface Execution extends ExecuteResult {
   startedAt: Date;
@@ -45,10 +45,37 @@ export async function carryOut(
   let exec: Omit<Execution, 'journalRows' | 'journalId'>;
   try {
     exec = await execute(ctx, session, journal, plan, run.runId);
+    if (exec.stopReason !== 'interrupt') await recordQuotaCeilings(ctx, session, journal, exec.results);
   } finally {
     await journal.close();
   }
   return { ...exec, journalRows: journal.rows(), journalId: journal.header.runId };
+}
+
+/** The answers that say a region's customer gateways are at their quota. */
+const QUOTA_FULL = new Set(['Resource.QuotaFull', 'CreateVpnUserGatewayQuotaFull.QuotaFull']);
+
+/**
+ * A create refused for a full quota tells the region's real ceiling: the gateways it has now. One listing per such
+ * region, recorded on the refused rows, so the next plan counts with it instead of an assumed number. A listing
+ * that fails leaves the plan as it was (a warning, never a lost run).
+ */
+async function recordQuotaCeilings(ctx: Context<ManifestOptions>, session: Session, journal: Journal, results: readonly RowResult[]): Promise<void> {
+  const full = new Map<string, string[]>();
+  for (const r of results) {
+    if (r.errorCode === undefined || !QUOTA_FULL.has(r.errorCode)) continue;
+    full.set(r.ref.region, [...(full.get(r.ref.region) ?? []), r.ref.key]);
+  }
+  for (const [region, keys] of full) {
+    let count: number;
+    try {
+      count = (await listRegions(ctx, session, [region])).get(region)?.length ?? 0;
+    } catch {
+      warn(ctx, `${region} answered that its customer gateway quota is full, and listing it to learn the ceiling failed; the next plan assumes the quota as before`);
+      continue;
+    }
+    for (const key of keys) await journal.record(key, { quotaLimit: count });
+  }
 }
 
 async function execute(ctx: Context<ManifestOptions>, session: Session, journal: Journal, plan: Plan, runId: string): Promise<Omit<Execution, 'journalRows' | 'journalId'>> {

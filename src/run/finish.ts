@@ -1,22 +1,22 @@
 // The end of a run: every row's truth from the journal's rows (in memory, not read again), the reports (checked
 // before any request, written after), the per-run file, the summary table and the exit code. A report that cannot
 // be written is a warning, never a lost run.
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import { shownPath } from '../load/index.js';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import type { ReportInput, RunBlock } from '../report/input.js';
 import { junitXml } from '../report/junit.js';
-import { echoHeader, hasSites, resultCells, resultColumns, resultsCsv, resultsJson, runJson } from '../report/results.js';
+import { resultsCsv, resultsJson, runJson, xlsxTable } from '../report/results.js';
 import { renderSummaryTable } from '../report/summary.js';
 import { countOutcomes, exitCodeOf } from '../report/outcome.js';
 import { truthRows } from '../report/truth.js';
 import { checkReportTargets, reportNames, stamp, writeReportFiles } from '../report/write.js';
-import type { ResultsTable } from '../report/xlsx.js';
 import type { JournalRow } from '../state/journal.js';
 import { printable, safeJson } from '../text.js';
 import type { Plan, RowResult, StopReason } from '../types.js';
 import { warn, type Context } from './context.js';
 import type { Execution } from './carry-out.js';
-import { stateLabel } from './state-backend.js';
+import { isSharedState, stateShown } from './state-backend.js';
 
 type WithReports = Context<ManifestOptions | JournalOptions>;
 
@@ -35,17 +35,6 @@ export function columnsOf(rows: readonly RowResult[], known?: readonly string[])
   return cols;
 }
 
-/**
- * results.xlsx: the input columns first (so the sheet, filtered to the failed rows and saved, is the next manifest),
- * then `line` and the result columns; every cell text. Secrets are masked here, before the cells are zipped.
- */
-function xlsxTable(input: ReportInput, redact: (s: string) => string): ResultsTable {
-  const sites = hasSites(input.results);
-  const header = [...input.columns.map(echoHeader), 'line', ...resultColumns(sites)];
-  const rows = input.results.map((r) => [...input.columns.map((c) => r.echo[c] ?? ''), String(r.ref.line), ...resultCells(r, sites)].map(redact));
-  return { sheetName: 'Results', header, rows, statusColumn: input.columns.length + 1, inputColumns: input.columns.length };
-}
-
 export async function writeReports(ctx: WithReports, command: string, input: ReportInput): Promise<string[]> {
   const names = reportNames(command);
   const docs: Array<[string, string | Uint8Array]> = [
@@ -55,7 +44,13 @@ export async function writeReports(ctx: WithReports, command: string, input: Rep
   ];
   // exceljs is loaded only here (about 0.2 s): commands that write no report do not pay for it.
   const { resultsXlsx } = await import('../report/xlsx.js');
-  docs.push([names.xlsx, await resultsXlsx(xlsxTable(input, (t) => ctx.redactor.redact(t)))]);
+  // The workbook names its journal, so the sheet filtered and saved under another name finds it (README: the retry loop).
+  const o = ctx.options;
+  // A shared journal (postgres://, oss://) is named by --state or CGW_BATCH_STATE, never by a file's properties.
+  const journal = o.statePath && !isSharedState(o.statePath)
+    ? { journal: relative(o.reportDir, o.statePath).split(sep).join('/'), journalPath: o.statePath, ...(input.journalId ? { journalId: input.journalId } : {}) }
+    : undefined;
+  docs.push([names.xlsx, await resultsXlsx(xlsxTable(input, (t) => ctx.redactor.redact(t), journal))]);
   if (input.run) docs.push([join('runs', `${stamp(new Date(input.run.finishedAt))}-${command}.json`), runJson(input)]);
   const written = await writeReportFiles(ctx.options.reportDir, docs, { redactor: ctx.redactor });
   for (const w of written.warnings) warn(ctx, w);
@@ -139,8 +134,8 @@ export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Pro
     ctx.out.write(renderSummaryTable(rows, { color: o.color }));
     const did = Object.entries(run.counts).map(([k, n]) => `${n} ${k}`).join(', ');
     ctx.out.write(`this run: ${did || 'nothing'}\n`);
-    if (files.length) ctx.out.write(`reports: ${files.join(', ')}\n`);
-    ctx.out.write(`journal: ${stateLabel(ctx)}\n`);
+    if (files.length) ctx.out.write(`reports: ${files.map((f) => shownPath(f, ctx.io.cwd)).join(', ')}\n`);
+    ctx.out.write(`journal: ${stateShown(ctx)}\n`);
   }
   if (end.stopReason === 'auth' || end.stopReason === 'clock' || end.stopReason === 'forbidden') {
     ctx.err.write(`cgw-batch: ${printable(end.stopMessage ?? 'the run stopped')}; no further rows were sent.\n`);

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import { scrubber } from '../secrets.js';
 import type { Lease, StateBackend } from '../state/backend/types.js';
-import { Journal, journalOfLease, leaseJournal, readState, toPriorRows, type JournalFile } from '../state/journal.js';
-import type { PriorRow } from '../types.js';
+import { Journal, journalOfLease, leaseJournal, readState, toPriorRows, type JournalFile, type JournalRow } from '../state/journal.js';
+import { MAYBE_CREATED, OWNED, type PriorRow } from '../types.js';
 import { warn, type Context } from './context.js';
 import type { JournalRef, Session } from './session.js';
 import { openState, stateSpec, withState } from './state-backend.js';
@@ -17,18 +17,28 @@ export interface JournalRun {
   path: string;
   /** The journal as read, once; undefined when there is none yet. */
   read: JournalFile | undefined;
+  /**
+   * Set when the manifest is not the journal's own but works on it (run/locate.ts manifestMembership): the
+   * journal's manifest, which its header keeps.
+   */
+  derivedFrom?: string;
 }
 
 export interface LockedRun extends JournalRun {
   backend: StateBackend;
   lease: Lease;
+  /** Set once the run opened the journal for appending (its header is then written, bound to the account). */
+  opened?: boolean;
 }
 
 type WithJournal = Context<ManifestOptions | JournalOptions>;
 
 /** What a session checks the journal against (undefined: no journal yet, nothing to check). */
 export function journalRef(run: JournalRun): JournalRef | undefined {
-  return run.read ? { path: run.path, header: run.read.header } : undefined;
+  if (!run.read) return undefined;
+  const rows = [...run.read.rows.values()];
+  const gateways = rows.filter((r) => OWNED.has(r.status) && r.gatewayId).map((r) => ({ region: r.region, id: r.gatewayId! }));
+  return { path: run.path, header: run.read.header, gateways, maybeCreated: rows.filter((r) => MAYBE_CREATED.has(r.status)).length };
 }
 
 /** Reads the journal without the lease (plan, status and report change nothing). */
@@ -63,10 +73,12 @@ export async function withLockedJournal<T>(ctx: Context<ManifestOptions>, fn: (r
 }
 
 /** Opens the journal for appending from the run's read (no second read), for the session's account and endpoint. */
-export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, session: Session, manifestHash: string): Promise<Journal> {
+export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, session: Session, manifestHash: string, keepManifest = false): Promise<Journal> {
+  run.opened = true;
   return Journal.fromRead(run.backend, run.read, {
     lease: run.lease,
     manifest: { path: ctx.options.manifest, hash: manifestHash },
+    keepManifest: keepManifest || run.derivedFrom !== undefined,
     endpoint: session.endpoint,
     caller: session.caller,
     // Nothing the API answered (an error quoting an AuthKey, say) reaches the journal with a secret in it.
@@ -75,7 +87,18 @@ export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, ses
   });
 }
 
-/** What the planner (and drift) read of each journal row. */
-export function priorRows(read: JournalFile): Map<string, PriorRow> {
+/**
+ * The end of a locked command whose run wrote nothing: a journal that names no account yet (an earlier version's,
+ * bound to a key; or one naming neither, which the session let through only for its owner) is bound to the account
+ * the session proved, so "run once with that key" is all it takes. Releases the lock (the command is done).
+ */
+export async function bindAccount(ctx: Context<ManifestOptions>, run: LockedRun, session: Session): Promise<void> {
+  if (!run.read || run.opened || run.read.header.accountId !== undefined || !session.caller.accountId) return;
+  const journal = await openForAppend(ctx, run, session, run.read.header.manifest.hash, true);
+  await journal.close();
+}
+
+/** What the planner (and drift) read of each journal row: of a read, or of a journal's rows as written. */
+export function priorRows(read: { rows: ReadonlyMap<string, JournalRow> }): Map<string, PriorRow> {
   return toPriorRows(read.rows);
 }

@@ -5,10 +5,11 @@ import type { CustomerGateway } from '../cloud/types.js';
 import { DEVICE_TYPES } from '../device/render.js';
 import { EXIT } from '../errors.js';
 import { splitKey } from '../keys.js';
-import { loadManifest } from '../load/index.js';
+import { loadManifest, shownPath } from '../load/index.js';
 import type { JournalOptions, ManifestOptions } from '../options.js';
 import { planDestroy } from '../plan/destroy.js';
 import { planManifest } from '../plan/plan.js';
+import { DEFAULT_QUOTA, learnedQuotas } from '../plan/quota.js';
 import type { VpnInventory } from '../plan/site.js';
 import { emptySummary } from '../plan/summary.js';
 import { planToJson, renderPlanText } from '../report/plan-output.js';
@@ -18,13 +19,15 @@ import { toPriorRows, type JournalFile, type JournalRow } from '../state/journal
 import { MAYBE_CREATED, OWNED, type Manifest, type Plan, type PlannedRow, type PriorRow } from '../types.js';
 import { warn, type Context } from './context.js';
 import { journalRef, readJournalRun, type JournalRun } from './journal-run.js';
+import { journalForManifest, manifestMembership } from './locate.js';
 import { planFlags, requireSelected, selector } from './select.js';
 import { listRegions, listVpn, offeredRegions, tryOpenSession, type Session } from './session.js';
 
 /** Reads the manifest: first of all, so a manifest that cannot be read costs no request at all. */
 export async function readManifest(ctx: Context, file: string): Promise<Manifest> {
   const o = ctx.options;
-  return loadManifest(file, { env: ctx.io.env, redactor: ctx.redactor, ...(o.sheet ? { sheet: o.sheet } : {}), ...(o.profiles ? { profilesFile: o.profiles } : {}) });
+  // Under the working directory, messages name the file relative to it; the journal keys on the file itself.
+  return loadManifest(file, { env: ctx.io.env, redactor: ctx.redactor, cwd: ctx.io.cwd, ...(o.sheet ? { sheet: o.sheet } : {}), ...(o.profiles ? { profilesFile: o.profiles } : {}) });
 }
 
 /** What the `device` column may name: the types `cgw-batch configs` renders. */
@@ -60,6 +63,9 @@ export async function planFrom(
   command: 'plan' | 'apply' | 'import',
 ): Promise<Plan> {
   const o = ctx.options;
+  // Before any request: the manifest must be the journal's, or work on it (a saved results file of it).
+  const subsetOf = manifestMembership(ctx, manifest, run);
+  if (subsetOf !== undefined) run.derivedFrom = subsetOf;
   const prior = run.read ? toPriorRows(run.read.rows) : new Map<string, PriorRow>();
   const fpKey = run.read?.header.fingerprintKey;
   const online = session !== undefined && !o.offline;
@@ -78,11 +84,14 @@ export async function planFrom(
     online,
     inventory,
     regions,
-    quota: o.quota,
+    quota: DEFAULT_QUOTA,
+    ...(o.quota ? { quotaGiven: o.quota } : {}),
+    learnedQuota: learnedQuotas(prior),
     prior,
     fingerprint: fpKey ? (k: string) => fingerprint(fpKey, k) : undefined,
     flags: planFlags(ctx),
     select: selector(ctx),
+    ...(subsetOf !== undefined ? { subsetOf } : {}),
     ...(session ? { target: { accountId: session.caller.accountId, endpoint: session.endpoint } } : {}),
     ...(vpn ? { vpn } : {}),
     ...(run.read ? { journalId: run.read.header.runId } : {}),
@@ -120,7 +129,7 @@ export function planExitCode(plan: Plan): number {
 
 export function printPlan(ctx: Context, plan: Plan): void {
   if (ctx.options.format === 'json') ctx.out.write(safeJson({ type: 'plan', ...planToJson(plan) }) + '\n');
-  else ctx.out.write(renderPlanText(plan, { color: ctx.options.color }));
+  else ctx.out.write(renderPlanText(plan, { color: ctx.options.color, file: shownPath(plan.manifest.file, ctx.io.cwd) }));
 }
 
 /** A plan-shaped view of the journal's rows, for when no manifest is at hand. */
@@ -143,17 +152,20 @@ function journalOnly(file: string, rows: ReadonlyMap<string, JournalRow>): Plan 
 }
 
 /** The rows status and report tell the truth about: the manifest's (offline plan against the journal), else the journal's. */
-export async function planOfJournal(ctx: Context<JournalOptions | ManifestOptions>, journal: JournalFile): Promise<{ plan: Plan; columns?: string[] }> {
+export async function planOfJournal(ctx: Context<JournalOptions | ManifestOptions>, journal: JournalFile, loaded?: Manifest): Promise<{ plan: Plan; columns?: string[] }> {
   const file = ctx.options.manifest;
-  if (file && existsSync(file)) {
+  if (loaded || (file && existsSync(file))) {
     // Every manifest row (never started included), plus the journal's gateways whose rows left the manifest.
-    const manifest = await readManifest(ctx, file);
+    const manifest = loaded ?? (await readManifest(ctx, file!));
+    const subsetOf = manifestMembership(ctx, manifest, { path: ctx.options.statePath, read: journal });
     const plan = planManifest(manifest, {
       command: 'plan',
       online: false,
-      quota: ctx.options.quota,
+      quota: DEFAULT_QUOTA,
+      ...(ctx.options.quota ? { quotaGiven: ctx.options.quota } : {}),
       prior: toPriorRows(journal.rows),
       flags: planFlags(ctx),
+      ...(subsetOf !== undefined ? { subsetOf } : {}),
       journalId: journal.header.runId,
       vpnQuota: ctx.options.vpnQuota,
       deviceTypes: DEVICES,
@@ -164,8 +176,9 @@ export async function planOfJournal(ctx: Context<JournalOptions | ManifestOption
 }
 
 /** `plan`, and apply / import with --dry-run: the plan from the journal as it is (no lock), online when it can be. */
-export async function showPlan(ctx: Context<ManifestOptions>, as: 'plan' | 'apply' | 'import'): Promise<number> {
-  const manifest = await readManifest(ctx, ctx.options.manifest);
+export async function showPlan(given: Context<ManifestOptions>, as: 'plan' | 'apply' | 'import'): Promise<number> {
+  const manifest = await readManifest(given, given.options.manifest);
+  const ctx = journalForManifest(given, manifest);
   const run = await readJournalRun(ctx);
   let session: Session | undefined;
   if (!ctx.options.offline) {

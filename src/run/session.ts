@@ -11,10 +11,10 @@ import type { Credentials } from '../cloud/pop-client.js';
 import { NO_PROXY_SETTINGS, proxyFor, proxySecrets, proxySettings } from '../cloud/proxy.js';
 import { getCallerIdentity, STS_ATTEMPTS } from '../cloud/sts.js';
 import type { CustomerGateway, VpnConnection, VpnGateway } from '../cloud/types.js';
-import { AuthError } from '../errors.js';
+import { AuthError, StateError } from '../errors.js';
 import type { Options } from '../options.js';
 import { printable } from '../text.js';
-import { checkAccount, checkEndpoint, type Caller, type JournalHeader } from '../state/journal.js';
+import { checkAccount, checkEndpoint, isUnbound, type Caller, type JournalHeader } from '../state/journal.js';
 import type { Context } from './context.js';
 
 export interface Session {
@@ -31,10 +31,14 @@ export interface NoSession {
   offline: string;
 }
 
-/** The journal a session must match: its path (for messages) and its header as read. */
+/** The journal a session must match: its path (for messages), its header as read, and what it records. */
 export interface JournalRef {
   path: string;
   header: JournalHeader;
+  /** The gateways the journal owns (a header naming no account is bound only to the account that has them). */
+  gateways: Array<{ region: string; id: string }>;
+  /** Creates whose outcome is unknown: they may have made gateways in the account that ran them. */
+  maybeCreated: number;
 }
 
 interface Sandbox {
@@ -51,11 +55,12 @@ async function startSandbox(ctx: Context): Promise<Sandbox> {
   const home = ctx.io.env.HOME ?? ctx.io.cwd;
   const dataFile = o.sandboxData ?? join(home, '.cgw-batch', 'sandbox.json');
   mkdirSync(dirname(dataFile), { recursive: true, mode: 0o700 });
+  // The emulator has one quota for every region: `--quota N` sets it (region=N pairs only shape the plan).
   const emu = await startEmulator({
     dataFile,
     port: 0,
     sandbox: true,
-    ...(o.quotaGiven ? { quota: o.quota } : {}),
+    ...(o.quota?.all !== undefined ? { quota: o.quota.all } : {}),
     ...(o.vpnQuotaGiven ? { vpnConnectionQuota: o.vpnQuota } : {}),
   });
   ctx.err.write(`SANDBOX: talking to the embedded emulator at ${emu.url} (data: ${dataFile}); nothing is created in Alibaba Cloud\n`);
@@ -143,12 +148,41 @@ async function connectSession(ctx: Context, journal: JournalRef | undefined, req
       retry: { attempts: STS_ATTEMPTS, ...o.retryBackoff },
     });
     const caller = { accountId: who.accountId, accessKeyId: credentials.accessKeyId, arn: who.arn };
-    if (journal) checkAccount(journal.path, journal.header, conn.endpoint, caller);
+    if (journal && isUnbound(journal.header)) await proveOwnership(conn, journal, caller);
+    else if (journal) checkAccount(journal.path, journal.header, conn.endpoint, caller);
     return { conn, caller, endpoint: conn.endpoint, close };
   } catch (e) {
     await close();
     throw e;
   }
+}
+
+/**
+ * A journal whose header names no account and no key: another account must not take it over (the gateways it
+ * records would then belong to no journal). It may be used by an account that has one of its gateways (then its
+ * first write binds it to that account), or when it records nothing that could exist in an account.
+ */
+async function proveOwnership(conn: Connection, journal: JournalRef, caller: Caller): Promise<void> {
+  const who = caller.accountId ? `account ${caller.accountId}` : `the account of key ${caller.accessKeyId}`;
+  if (journal.gateways.length === 0) {
+    if (journal.maybeCreated === 0) return;
+    throw new StateError(
+      `state file ${journal.path} names no account, and ${journal.maybeCreated} create(s) in it have an unknown outcome, so whether they made gateways in ${who} cannot be checked; ` +
+        'run it with the credentials it was used with, or use another --state',
+    );
+  }
+  const ids = new Set(journal.gateways.map((g) => g.id));
+  const regions = [...new Set(journal.gateways.map((g) => g.region))];
+  // Gateway ids are unique across accounts: one of them listed in this account proves the journal is this account's.
+  for (const region of regions.slice(0, 3)) {
+    const listed = (await fetchInventory([region], (r) => conn.clientFor(r))).get(region) ?? [];
+    if (listed.some((g) => ids.has(g.id))) return;
+  }
+  const shown = [...ids].slice(0, 3).join(', ') + (ids.size > 3 ? `, ... (${ids.size})` : '');
+  throw new StateError(
+    `state file ${journal.path} names no account, and none of the gateways it records (${shown}) is in ${who}: it belongs to another account ` +
+      '(or its gateways were deleted); use that account\'s credentials, or another --state',
+  );
 }
 
 /** A listing longer than this shows its progress on stderr (one line per thousand gateways). */

@@ -7,6 +7,7 @@ import { resolveEndpoints } from '../cloud/endpoints.js';
 import { proxySettings } from '../cloud/proxy.js';
 import { describeSpec, isStateUrl, openBackend, parseStateLocation, redactUrl, type BackendSpec, type OssCredentials } from '../state/backend/index.js';
 import type { StateBackend } from '../state/backend/types.js';
+import { shownPath } from '../load/index.js';
 import type { Context } from './context.js';
 
 /**
@@ -29,6 +30,17 @@ export function stateLabel(ctx: Context, location?: string): string {
     const where = location ?? ('statePath' in ctx.options ? ctx.options.statePath : undefined) ?? '';
     return isStateUrl(where) ? redactUrl(where) : where;
   }
+}
+
+/** Whether a --state value names a shared backend (postgres://, oss://) rather than a journal file. */
+export function isSharedState(location: string): boolean {
+  return isStateUrl(location);
+}
+
+/** stateLabel for people: a journal file under the working directory is named relative to it, like the manifest. */
+export function stateShown(ctx: Context): string {
+  const where = 'statePath' in ctx.options ? ctx.options.statePath : undefined;
+  return where !== undefined && !isStateUrl(where) ? shownPath(where, ctx.io.cwd) : stateLabel(ctx);
 }
 
 /**

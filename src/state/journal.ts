@@ -33,6 +33,11 @@ export interface Caller {
 
 export interface OpenOptions extends JournalLockOptions {
   manifest: { path: string; hash: string };
+  /**
+   * The journal stays its manifest's: not checked against `manifest.path`, its header's manifest kept. For a saved
+   * results file working on the journal it came from, and for writes that only bind the journal to its account.
+   */
+  keepManifest?: boolean;
   endpoint: string;
   caller: Caller;
   /** A lease taken earlier with leaseJournal() (apply takes it, then plans, then opens); otherwise taken here. */
@@ -172,13 +177,17 @@ export class Journal {
         };
         rows = new Map();
       } else {
-        checkBelongs(path, read.header, manifest.path, endpoint, opts.caller);
+        if (opts.keepManifest) checkAccount(path, read.header, endpoint, opts.caller);
+        else checkBelongs(path, read.header, manifest.path, endpoint, opts.caller);
         // A changed hash for the same manifest is normal: the user fixed rows. Rows carry their own specHash.
-        header = { ...read.header, version: JOURNAL_VERSION, manifest, updatedAt: now };
-        // A journal of an earlier version, bound to a key, is bound to the key's account from now on.
+        header = { ...read.header, version: JOURNAL_VERSION, manifest: opts.keepManifest ? read.header.manifest : manifest, updatedAt: now };
+        // A journal of an earlier version, bound to a key, is bound to the key's account from now on; one that names
+        // neither reached here only after the caller proved it owns its gateways (run/session.ts), or it records none.
         if (header.accountId === undefined && opts.caller.accountId) {
           header.accountId = opts.caller.accountId;
           delete header.accessKeyId;
+        } else if (header.accountId === undefined && header.accessKeyId === undefined) {
+          header.accessKeyId = opts.caller.accessKeyId;
         }
         // A copy of the map (rows are copied on write): the caller's read stays what the plan was made from.
         rows = new Map(read.rows);
@@ -373,10 +382,15 @@ export function checkAccount(path: string, h: JournalHeader, endpoint: string, c
   }
   if (h.accessKeyId !== undefined && h.accessKeyId !== caller.accessKeyId) {
     throw new StateError(
-      `state file ${path} was written by an earlier cgw-batch for access key ${h.accessKeyId}; run once with that key to bind it to its account, ` +
-        `then any key of the account works (or use another --state)`,
+      `state file ${path} was written by an earlier cgw-batch for access key ${h.accessKeyId}; run cgw-batch apply once with that key ` +
+        `(an apply with nothing to do is enough): it binds the journal to the key's account, then any key of the account works (or use another --state)`,
     );
   }
+}
+
+/** A header that names neither an account nor a key (hand-edited, or damaged): whoever uses it must prove ownership. */
+export function isUnbound(h: JournalHeader): boolean {
+  return h.accountId === undefined && h.accessKeyId === undefined;
 }
 
 /**
@@ -490,6 +504,8 @@ const PRIOR_FIELDS = [
   // A site's second customer gateway names its row; a site row carries its connection's part.
   'siteKey',
   'connection',
+  'quotaLimit',
+  'finishedAt',
 ] as const satisfies ReadonlyArray<keyof PriorRow & keyof JournalRow>;
 
 /** What the planner needs from each journal row. */

@@ -205,7 +205,7 @@ const STRING_FIELDS = [
   'region', 'ip', 'token', 'gatewayId', 'errorCode', 'errorMessage', 'errorClass', 'startedAt', 'finishedAt',
   'specHash', 'authKeyFingerprint', 'name', 'description', 'resourceGroupId', 'ts', 'siteKey',
 ] as const;
-const COUNT_FIELDS = ['line', 'generation', 'attempts'] as const;
+const COUNT_FIELDS = ['line', 'generation', 'attempts', 'quotaLimit'] as const;
 const OPERATIONS = new Set(['create', 'adopt', 'update', 'delete', 'replace']);
 
 const isString = (v: unknown): v is string => typeof v === 'string';

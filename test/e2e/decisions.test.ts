@@ -57,6 +57,7 @@ interface Planned {
   needs?: string;
   existingId?: string;
   reason: string;
+  issues: Array<{ code: string }>;
 }
 
 /** The rows a plan promises to carry out (in this run, executable), as `key action`. */
@@ -179,7 +180,11 @@ describe('scenario matrix', () => {
       assert.match(b[0]!.reason, /Resource\.QuotaFull/);
       assert.match(blocked.stderr, /--retry-failed/);
 
-      const retried = await planThenApply(t.path('m.csv'), ['--retry-failed']);
+      // The QuotaFull taught the plan beijing's ceiling (3): retried creates over it wait until --quota says it grew.
+      const learned = await planThenApply(t.path('m.csv'), ['--retry-failed']);
+      assert.equal(learned.planCode, 1);
+      assert.equal(learned.plan.filter((r) => r.action === 'invalid' && r.issues.some((i) => i.code === 'Resource.QuotaFull')).length, 7);
+      const retried = await planThenApply(t.path('m.csv'), ['--retry-failed', '--quota', 'cn-beijing=1000']);
       assert.equal(retried.planCode, 0);
       const todo = retried.plan.filter((r) => r.action !== 'skip').map((r) => r.action);
       assert.equal(todo.length, 7);
@@ -336,7 +341,8 @@ describe('flags, reports and the account', () => {
       emu.configure({ quota: 1000 });
       const first = parse(readFileSync(t.path('m.csv.results/results.csv')), { bom: true, columns: true }) as Array<Record<string, string>>;
       assert.deepEqual(first.map((r) => r.status), ['created', 'created', 'failed', 'pending']);
-      const only = await runCli(['apply', t.path('m.csv'), '--endpoint', emu.url, '--yes', '--quiet', '--only', '5'], { env: creds() });
+      // The quota was raised (the QuotaFull taught the plan 2 for the region: --quota says it grew).
+      const only = await runCli(['apply', t.path('m.csv'), '--endpoint', emu.url, '--yes', '--quiet', '--only', '5', '--quota', 'cn-shenzhen=1000'], { env: creds() });
       assert.equal(only.code, 0, `only line 5 was asked for, and it was created: ${only.stdout}`);
       const after = parse(readFileSync(t.path('m.csv.results/results.csv')), { bom: true, columns: true }) as Array<Record<string, string>>;
       assert.deepEqual(after.map((r) => [r.status, r.error_code, r.in_this_run]), [
@@ -410,7 +416,7 @@ describe('large inventories', () => {
           'listing cn-hangzhou: 2000 of 2400 gateways',
           'listing cn-hangzhou: 2400 of 2400 gateways',
         ]);
-        assert.deepEqual(JSON.parse(r.stdout).quota, [{ region: 'cn-hangzhou', creates: 1, deletes: 0, quota: 5000, existing: 2400 }]);
+        assert.deepEqual(JSON.parse(r.stdout).quota, [{ region: 'cn-hangzhou', creates: 1, deletes: 0, quota: 5000, basis: 'given', existing: 2400 }]);
       } finally {
         await big.close();
       }

@@ -97,14 +97,18 @@ test('results.xlsx: every cell text and exact; its failed rows, filtered and sav
     assert.equal(typeof at(3, 'tag:site').value, 'string');
     assert.deepEqual([2, 3, 4].map((i) => at(i, 'status').value), ['created', 'created', 'failed']);
 
-    // The user filters to the failed rows and saves the sheet as the next manifest.
+    // The user filters to the failed rows and saves the sheet as the next manifest (by a program that keeps no
+    // custom properties, in another folder): it works on its journal when --state names it, never on a new one.
     for (let i = ws.rowCount; i >= 2; i--) if (at(i, 'status').value !== 'failed') ws.spliceRows(i, 1);
     const retry = t.path('retry.xlsx');
     writeFileSync(retry, Buffer.from(await wb.xlsx.writeBuffer()));
-    const plan = await runCli(['plan', retry, '--endpoint', emu.url, '--format', 'json'], { env });
+    const alone = await runCli(['plan', retry, '--endpoint', emu.url, '--format', 'json'], { env });
+    assert.equal(alone.code, 2, 'no second journal for a results file');
+    const plan = await runCli(['plan', retry, '--state', t.path('sites.csv.state.jsonl'), '--retry-failed', '--quota', '1000', '--endpoint', emu.url, '--format', 'json'], { env });
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
     const doc = JSON.parse(plan.stdout);
-    assert.deepEqual(doc.rows.map((x: any) => [x.ip, x.action]), [['198.20.2.3', 'create']]);
+    assert.deepEqual(doc.rows.filter((x: any) => !x.outside).map((x: any) => [x.ip, x.action]), [['198.20.2.3', 'retry']]);
+    assert.deepEqual(doc.rows.filter((x: any) => x.outside).map((x: any) => [x.ip, x.action, x.in_this_run]), [['198.20.2.1', 'skip', false], ['198.20.2.2', 'skip', false]]);
     assert.ok(doc.issues.some((i: any) => i.code === 'Cgw.ResultColumns'), 'the result columns are recognised and left out');
   } finally {
     emu.configure({ quota: 1000 });

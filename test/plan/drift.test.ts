@@ -1,7 +1,7 @@
 // Drift between the journal's record and the cloud's gateway, and the "current" view the planner converges from.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { currentOf, describeChanges, driftOf } from '../../src/plan/drift.js';
+import { currentOf, describeChanges, driftOf, unmanagedTags } from '../../src/plan/drift.js';
 import type { CustomerGateway } from '../../src/cloud/types.js';
 import type { PriorRow } from '../../src/types.js';
 
@@ -13,16 +13,18 @@ test('no drift when the cloud matches the journal (asdot vs integer ASN, empty d
   assert.deepEqual(driftOf(prior, gw({ description: '' }), fp), []);
 });
 
-test('console edits show up field by field; AuthKeys only as markers', () => {
-  const d = driftOf(prior, gw({ name: 'b', authKey: 'Other', tags: [{ key: 'env', value: 'dev' }, { key: 'x', value: '1' }] }), fp);
+test('console edits show up field by field; AuthKeys only as markers; a tag key nobody manages is not drift', () => {
+  const edited = gw({ name: 'b', authKey: 'Other', tags: [{ key: 'env', value: 'dev' }, { key: 'x', value: '1' }] });
+  const d = driftOf(prior, edited, fp);
   assert.deepEqual(d, [
     { field: 'name', before: 'a', after: 'b' },
     { field: 'auth_key', before: '(set)', after: '(changed)' },
     { field: 'tag:env', before: 'prod', after: 'dev' },
-    { field: 'tag:x', after: '1' },
   ]);
-  assert.equal(describeChanges(d), 'name "a" -> "b", auth_key (set) -> (changed), tag:env "prod" -> "dev", tag:x (none) -> "1"');
+  assert.equal(describeChanges(d), 'name "a" -> "b", auth_key (set) -> (changed), tag:env "prod" -> "dev"');
   assert.ok(!describeChanges(d).includes('Other'));
+  assert.deepEqual(unmanagedTags(prior, edited), [{ key: 'x', value: '1' }]);
+  assert.deepEqual(driftOf(prior, gw({ tags: [] }), fp), [{ field: 'tag:env', before: 'prod' }], 'a managed tag removed in the console is drift');
 });
 
 test('current view: cloud values, only managed tag keys, fingerprint of the key that is really there', () => {

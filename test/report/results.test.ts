@@ -51,7 +51,7 @@ test('case 15: every injection value gets a leading quote and is quoted; safe va
 
 test('case 15: results.csv escapes name, description, error message and note; BOM, CRLF, numbers bare', () => {
   const text = resultsCsv(injectionInput());
-  assert.ok(text.startsWith('\uFEFF"line"'));
+  assert.ok(text.startsWith('\uFEFF"region","ip","name","description","line","status"'), 'input columns first, then line, as results.xlsx');
   assert.ok(text.endsWith('\r\n'));
   const records = parseCsv(text);
   assert.equal(records.length, INJECTIONS.length + 1);
@@ -65,9 +65,9 @@ test('case 15: results.csv escapes name, description, error message and note; BO
     assert.equal(rec[col('run_note')]!.startsWith("'"), true, `note for ${JSON.stringify(v)}`);
     assert.equal(rec[col('attempts')], '1');
   });
-  // Raw text: the line number first, attempts and duration bare, every string quoted.
+  // Raw text: the input columns first, then the line number; attempts and duration bare, every string quoted.
   const firstData = text.split('\r\n')[1]!;
-  assert.match(firstData, /^2,"cn-hangzhou","10\.0\.0\.2",/);
+  assert.match(firstData, /^"cn-hangzhou","10\.0\.0\.2",.*,2,"failed",/);
   assert.match(firstData, /,"req-2","req-2",1,120,"create","yes","'=HYPERLINK\(""http:\/\/x"",""y""\)"$/);
 });
 
@@ -98,11 +98,11 @@ test('case 16: csv-parse reads results.csv back to the same values apart from th
   input.results.forEach((r, i) => {
     const rec = records[i + 1]!.map(unescapeFormula);
     assert.deepEqual(rec, [
-      String(r.ref.line),
       r.echo['region'],
       r.echo['ip'],
       r.echo['name'],
       r.echo['description'],
+      String(r.ref.line),
       r.status,
       r.gatewayId ?? '',
       r.errorCode ?? '',
@@ -125,13 +125,42 @@ test('echo columns that collide with ours are prefixed input:, and missing echo 
     manifest: 'm.csv',
   };
   const [header, row] = parseCsv(resultsCsv(input));
-  assert.deepEqual(header, ['line', 'ip', 'input:Status', 'input:line', 'input:run_note', ...RESULT_COLUMNS]);
-  assert.deepEqual(row!.slice(0, 6), ['2', '1.1.1.1', 'planned', '', '', 'created']);
+  assert.deepEqual(header, ['ip', 'input:Status', 'input:line', 'input:run_note', 'line', ...RESULT_COLUMNS]);
+  assert.deepEqual(row!.slice(0, 6), ['1.1.1.1', 'planned', '', '', '2', 'created']);
+});
+
+test('results.csv has results.xlsx\'s column order, and saved as the next manifest it loads in either order', async () => {
+  const input: ReportInput = {
+    columns: ['region', 'ip', 'name', 'asn'],
+    results: [
+      result({ line: 2, echo: { region: 'cn-hangzhou', ip: '203.0.113.2', name: 'hz-2', asn: '65002' } }),
+      result({ line: 3, status: 'failed', errorCode: 'InvalidName', echo: { region: 'cn-hangzhou', ip: '203.0.113.3', name: 'hz-3', asn: '65003' } }),
+    ],
+    manifest: 'm.csv',
+  };
+  const text = resultsCsv(input);
+  const { xlsxTable } = await import('../../src/report/results.js');
+  const table = xlsxTable(input, (s) => s);
+  assert.deepEqual(parseCsv(text)[0], table.header, 'the same header as results.xlsx');
+  assert.deepEqual(parseCsv(text).slice(1).map((r) => r.slice(0, 6)), table.rows.map((r) => r.slice(0, 6)), 'the same cells in the same places');
+  const { parseCsv: loadCsv } = await import('../../src/load/index.js');
+  // Today's order, and the order of earlier versions (line first): both load as the same manifest.
+  const old = text.replace(/^\uFEFF"region","ip","name","asn","line",(.*)$/m, '\uFEFF"line","region","ip","name","asn",$1').replace(/^"(cn-hangzhou)","([\d.]+)","(hz-\d)","(\d+)",(\d+),/gm, '$5,"$1","$2","$3","$4",');
+  assert.notEqual(old, text);
+  for (const csv of [text, old]) {
+    const m = loadCsv(Buffer.from(csv, 'utf8'), 'retry.csv', { env: {} });
+    assert.deepEqual(m.columns, ['region', 'ip', 'name', 'asn']);
+    assert.deepEqual(m.rows.map((r) => [r.fields.region, r.fields.ip, r.fields.name, r.fields.asn]), [
+      ['cn-hangzhou', '203.0.113.2', 'hz-2', '65002'],
+      ['cn-hangzhou', '203.0.113.3', 'hz-3', '65003'],
+    ]);
+    assert.equal(m.origin?.resultsFile, true, 'recognised as a results file');
+  }
 });
 
 test('header cells are formula-escaped too', () => {
   const [header] = parseCsv(resultsCsv({ columns: ['=cmd'], results: [], manifest: 'm.csv' }));
-  assert.equal(header![1], "'=cmd");
+  assert.equal(header![0], "'=cmd");
 });
 
 test('reports never contain a stack trace; other line breaks in messages are kept', () => {

@@ -5,7 +5,7 @@ import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as realFs from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { UsageError } from '../../src/errors.js';
@@ -176,6 +176,27 @@ test('checkReportTargets accepts its own earlier files (index) and reports of th
     await checkReportTargets(old.dir, [...NAMES.slice(0, 3), 'destroy-results.csv'], []);
   } finally {
     old.cleanup();
+  }
+});
+
+test('without the index (deleted, or lost with a copied folder) its own files are recognised by their content, a user\'s are not', async () => {
+  const { resultsXlsx } = await import('../../src/report/xlsx.js');
+  const { workbook } = await import('../load/workbook.js');
+  const t = tempDir();
+  try {
+    const ours = await resultsXlsx({ header: ['region', 'ip', 'line', 'status'], rows: [['cn-hangzhou', '1.2.3.4', '2', 'created']], inputColumns: 2 });
+    const r = await writeReportFiles(t.dir, [...docs(), ['results.xlsx', ours]]);
+    assert.deepEqual(r.warnings, []);
+    rmSync(t.path(INDEX));
+    await checkReportTargets(t.dir, NAMES, []);
+    // A workbook a person made (even one with the same columns) and a CSV without our result columns are theirs.
+    writeFileSync(t.path('results.xlsx'), await workbook({ Results: [['region', 'ip', 'line', 'status'], ['cn-hangzhou', '1.2.3.4', '2', 'created']] }));
+    await refused(checkReportTargets(t.dir, NAMES, []), /results\.xlsx exists and was not written by cgw-batch/);
+    writeFileSync(t.path('results.xlsx'), ours);
+    writeFileSync(t.path('results.csv'), '\uFEFF"region","ip","line","state"\r\n"cn-hangzhou","1.2.3.4",2,"ok"\r\n');
+    await refused(checkReportTargets(t.dir, NAMES, []), /results\.csv exists and was not written by cgw-batch/);
+  } finally {
+    t.cleanup();
   }
 });
 

@@ -87,3 +87,24 @@ test('the whole results sheet filtered in a spreadsheet (other rows hidden) and 
   assert.equal(m.rows[0]!.fields.asn, '1.10');
   assert.equal(m.rows[0]!.fields.description, '=1+1');
 });
+
+test('a multi-line cell wraps inside its row (wrap text, top-aligned, the row tall enough for its lines)', async () => {
+  const header = ['region', 'ip', 'description', 'status'];
+  const bytes = await resultsXlsx({ header, rows: [['cn-hangzhou', '203.0.113.1', 'first line\nsecond line\nthird line', 'created'], ['cn-hangzhou', '203.0.113.2', 'one line', 'created']], inputColumns: 3 });
+  const ws = (await readBack(bytes)).worksheets[0]!;
+  const multi = ws.getRow(2);
+  assert.equal(multi.getCell(3).alignment?.wrapText, true, 'the multi-line cell wraps');
+  assert.equal(multi.getCell(3).alignment?.vertical, 'top');
+  assert.equal(multi.getCell(1).alignment?.vertical, 'top', 'its neighbours line up at the top');
+  assert.ok((multi.height ?? 0) >= 3 * 15, `row height ${multi.height} holds 3 lines`);
+  assert.equal(ws.getRow(3).getCell(3).alignment?.wrapText, undefined, 'a one-line cell is left as it is');
+  assert.equal(ws.getRow(3).height, undefined, 'a one-line row keeps the default height');
+});
+
+test('results.xlsx carries the journal it was written from in its custom document properties', async () => {
+  const bytes = await resultsXlsx({ header: ['region', 'ip', 'status'], rows: [['cn-hangzhou', '203.0.113.1', 'created']], inputColumns: 2, properties: { journal: '../m.csv.state.jsonl', journalPath: '/x/m.csv.state.jsonl', journalId: 'j-123' } });
+  const wb = await readBack(bytes);
+  assert.equal(wb.worksheets[0]!.getCell('A2').value, 'cn-hangzhou', 'the package still opens');
+  const m = await parseXlsx(bytes, 'retry.xlsx', { env: {} });
+  assert.deepEqual(m.origin, { resultsFile: true, journal: '../m.csv.state.jsonl', journalPath: '/x/m.csv.state.jsonl', journalId: 'j-123' });
+});

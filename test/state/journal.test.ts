@@ -358,7 +358,7 @@ test('a journal of an earlier version, bound to a key, opens for that key only a
     writeFileSync(t.state, JSON.stringify(header) + '\n', { mode: 0o600 });
     await assert.rejects(
       Journal.open(t.state, t.opts({ caller: { accountId: '1234567890123456', accessKeyId: 'LTAInew' } })),
-      /written by an earlier cgw-batch for access key LTAIold; run once with that key/,
+      /written by an earlier cgw-batch for access key LTAIold; run cgw-batch apply once with that key/,
     );
     const j = await Journal.open(t.state, t.opts({ caller: { accountId: '1234567890123456', accessKeyId: 'LTAIold' } }));
     assert.equal(j.header.accountId, '1234567890123456');
