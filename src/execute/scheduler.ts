@@ -107,6 +107,16 @@ export class LaneScheduler {
   private pausedUntil = -Infinity;
   private closed = false;
 
+  /**
+   * The opening burst: the server's bucket starts full (one second's worth), so the lane's first sends may go at
+   * once, as many as the shadow holds beyond the margin, up to `cap` of them within the bucket's one second. It ends
+   * for good at the first send the shadow (or a pause) holds back, at the first throttle, or when spent; every send
+   * after it keeps the 1/rate spacing, so no second after the burst sees more than the rate.
+   */
+  private bursting = true;
+  private burstSent = 0;
+  private burstUntil = Infinity;
+
   /** Probing (adaptive): a round is active from start until its first throttle, then again every `probeEvery`. */
   private probing: boolean;
   private window = 1;
@@ -164,6 +174,8 @@ export class LaneScheduler {
 
   /** Requests allowed on the wire: rate x recent latency x 1.5, plus one, plus the probe window; capped by maxConcurrency. */
   get concurrencyLimit(): number {
+    // The opening burst is bounded by the shadow bucket, not by the wire: all of it may be out at once.
+    if (this.bursting) return this.maxConcurrency;
     // Requests still out count with their age, so a few slow ones cannot stall the lane.
     const now = this.clock.now();
     let lat = this.latencyHi;
@@ -175,6 +187,7 @@ export class LaneScheduler {
   /** When the age of the oldest request on the wire will let one more go (Infinity: only a release will). */
   private limitRisesAt(): number {
     if (this.out.size >= this.maxConcurrency || this.paceRate <= 0) return Infinity;
+    if (this.bursting) return this.clock.now();
     let oldest = Infinity;
     for (const s of this.out) oldest = Math.min(oldest, s.at);
     const extra = this.probing ? this.window : 0;
@@ -215,9 +228,16 @@ export class LaneScheduler {
       if (!head) return this.cancelTimer();
       const now = this.clock.now();
       if (!this.probing && now >= this.nextRoundAt) this.startRound();
+      if (this.bursting && (now >= this.burstUntil || this.burstSent >= this.cap())) this.bursting = false;
       // Full: a release will pump, or the oldest request's age will raise the limit.
       if (this.out.size >= this.concurrencyLimit) return this.setTimer(Math.max(now + 1, this.limitRisesAt()));
-      const at = this.earliestSafe(now);
+      let at = this.earliestSafe(now);
+      if (at > now && this.bursting && (at > this.lastGrant + 1000 / this.paceRate || now < this.pausedUntil)) {
+        // The shadow holds this send back longer than the spacing would (or a pause does): the bucket is spent, the
+        // opening burst is over, and the spacing applies from now on.
+        this.bursting = false;
+        at = this.earliestSafe(now);
+      }
       let probe = false;
       if (at > now) {
         if (this.mayProbe(now)) probe = true;
@@ -230,9 +250,11 @@ export class LaneScheduler {
 
   /** The earliest time (ms) the spacing, the shadow bucket and any pause allow a send that is not a probe. */
   private earliestSafe(now: number): number {
-    // Never two sends closer than 1/rate. Below 1 ms timers cannot pace, so the lane may catch up 1 ms.
+    // Never two sends closer than 1/rate (except in the opening burst). Below 1 ms timers cannot pace, so the lane
+    // may catch up 1 ms.
     const interval = 1000 / this.paceRate;
-    let at = Math.max(now, this.pausedUntil, this.lastGrant + interval - (interval < 1 ? 1 : 0));
+    const spaced = this.bursting ? -Infinity : this.lastGrant + interval - (interval < 1 ? 1 : 0);
+    let at = Math.max(now, this.pausedUntil, spaced);
     // The shadow of the server's bucket at the believed limit. Each of our sends is an anchor where the bucket
     // held at most `cap` tokens (or none, for a throttled one); from there it refilled at rho and lost a token
     // per send since (unanswered ones included). Wait until every anchor leaves `need` tokens.
@@ -271,6 +293,10 @@ export class LaneScheduler {
 
   private grant(now: number, probe: boolean): Ticket {
     const send: Send = { at: now, state: 'pending', probe, seq: this.seq++ };
+    if (this.bursting) {
+      if (this.burstSent === 0) this.burstUntil = now + this.burstS * 1000;
+      this.burstSent++;
+    }
     this.history.push(send);
     this.prune(now);
     const interval = 1000 / this.paceRate;
@@ -324,6 +350,7 @@ export class LaneScheduler {
         this.setBelieved(Math.min(this.recoverTo, this.believed + step));
       }
     } else if (outcome.kind === 'throttled') {
+      this.bursting = false;
       if (this.probing) {
         this.endRound(now);
       } else if (!t.probe && !t.inRound && t.epoch === this.epoch) {

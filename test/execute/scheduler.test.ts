@@ -21,6 +21,8 @@ interface SimResult {
   throttled: number;
   wallMs: number;
   maxInFlight: number;
+  /** The most requests on the wire once the lane's first 1.5 s are over (the opening burst long gone). */
+  steadyInFlight: number;
   rates: Array<{ t: number; rate: number }>;
 }
 
@@ -34,6 +36,8 @@ async function simulate(o: {
   told?: number;
   workers?: number;
   latency?: (random: () => number) => number;
+  /** When row `i` reaches the lane (ms); all at once by default. */
+  arrive?: (i: number) => number;
   seed?: number;
   onTick?: (clock: ManualClock, s: LaneScheduler, srv: ReturnType<typeof server>) => void;
   opts?: Partial<SchedulerOptions>;
@@ -48,13 +52,17 @@ async function simulate(o: {
   let next = 0;
   let done = 0;
   let maxInFlight = 0;
+  let steadyInFlight = 0;
   const worker = async () => {
     while (next < o.rows) {
-      next++;
+      const i = next++;
+      const at = o.arrive?.(i) ?? 0;
+      if (at > clock.now()) await clock.sleep(at - clock.now());
       for (;;) {
         const ticket = await s.acquire();
         assert.ok(ticket);
         maxInFlight = Math.max(maxInFlight, s.inFlight);
+        if (clock.now() >= 1500) steadyInFlight = Math.max(steadyInFlight, s.inFlight);
         const entry = { t: clock.now(), ok: false };
         sends.push(entry);
         await clock.sleep(latency(random));
@@ -74,21 +82,98 @@ async function simulate(o: {
   await clock.runUntil(() => done === o.rows);
   await all;
   const throttled = sends.filter((x) => !x.ok).length;
-  return { sends, throttled, wallMs: clock.now(), maxInFlight, rates, scheduler: s };
+  return { sends, throttled, wallMs: clock.now(), maxInFlight, steadyInFlight, rates, scheduler: s };
+}
+
+/**
+ * Spends a told lane's opening burst (clean answers), then idles until the bucket is full again: from the returned
+ * time on, the lane paces by its spacing and shadow alone.
+ */
+async function afterBurst(clock: ManualClock, s: LaneScheduler): Promise<number> {
+  const spend = (async () => {
+    for (let i = 0; i < 40; i++) (await s.acquire())!.release({ kind: 'ok', latencyMs: 50 });
+  })();
+  await clock.runUntil(() => s.waiting === 0 && s.inFlight === 0 && clock.now() >= 1000);
+  await spend;
+  await clock.advance(5000);
+  return clock.now();
 }
 
 const pct = (r: SimResult) => (100 * r.throttled) / r.sends.length;
 
-test('told rate: never more than one request per 1/rate over any window, and no throttling at the published limit', async () => {
-  const r = await simulate({ rows: 60, limit: 5, told: 5 });
-  const t = r.sends.map((x) => x.t).sort((a, b) => a - b);
+/**
+ * The told-mode promise, checked on every window of the send times: the whole run fits the server's bucket (a window
+ * of w seconds holds at most rate x (1 + w) sends: a full bucket plus what it refills), and once the opening burst
+ * (at most the bucket's one second, so among the first floor(rate) sends) is over, no 1-second window, sliding as the
+ * bucket counts, holds more than the rate.
+ */
+function assertToldWindows(label: string, times: number[], rate: number): void {
+  const t = [...times].sort((a, b) => a - b);
   for (let i = 0; i < t.length; i++) {
     for (let j = i + 1; j < t.length; j++) {
       const count = j - i + 1;
-      assert.ok(count <= 1 + (5 * (t[j]! - t[i]!)) / 1000 + 1e-9, `${count} sends within ${t[j]! - t[i]!} ms`);
+      assert.ok(count <= rate * (1 + (t[j]! - t[i]!) / 1000) + 1e-9, `${label}: ${count} sends within ${t[j]! - t[i]!} ms exceed the bucket`);
     }
   }
-  assert.equal(r.throttled, 0);
+  const after = t.slice(Math.floor(rate));
+  let j = 0;
+  for (let i = 0; i < after.length; i++) {
+    while (j < after.length && after[j]! < after[i]! + 1000) j++;
+    assert.ok(j - i <= rate, `${label}: ${j - i} sends in the second from ${after[i]} ms, after the opening burst`);
+  }
+}
+
+test('told rate: the opening burst fits the one-second bucket, no second after it exceeds the rate, nothing throttled', async () => {
+  for (const rate of [2, 5, 25, 100]) {
+    for (const seed of [1, 2, 3]) {
+      const rows = 3 * rate + 10;
+      // Half the rows at the start; the rest in a second wave after a pause long enough to refill the bucket: the
+      // burst belongs to the opening only.
+      const r = await simulate({ rows, limit: rate, told: rate, seed, arrive: (i) => (i < rows / 2 ? 0 : 4000 + (rows / rate) * 500) });
+      assertToldWindows(`rate ${rate}, seed ${seed}`, r.sends.map((x) => x.t), rate);
+      assert.equal(r.throttled, 0, `rate ${rate}, seed ${seed}: ${r.throttled} throttled`);
+    }
+  }
+});
+
+test('told 25/s spends the full bucket at the start: 80 rows in under 0.8 x B, 20 rows in a few round trips', async () => {
+  for (const seed of [1, 2, 3]) {
+    const long = await simulate({ rows: 80, limit: 25, told: 25, seed });
+    // Pacing alone (no burst) needs 79 intervals at 3 % under the rate: 1.02 x B.
+    assert.ok(long.wallMs <= 0.8 * 3200, `seed ${seed}: 80 rows took ${long.wallMs} ms (B = 3200 ms)`);
+    assert.equal(long.throttled, 0);
+    const short = await simulate({ rows: 20, limit: 25, told: 25, seed });
+    assert.ok(short.wallMs <= 0.3 * 800, `seed ${seed}: 20 rows took ${short.wallMs} ms (B = 800 ms)`);
+    assert.equal(short.throttled, 0);
+  }
+});
+
+test('told: close() during the burst and during pacing cancels every waiting send at once', async () => {
+  for (const closeAt of [0, 400]) {
+    const clock = new ManualClock();
+    const s = new LaneScheduler({ clock, rate: 25, publishedRate: 2, maxConcurrency: 16 });
+    const granted: number[] = [];
+    let cancelled = 0;
+    const all = Array.from({ length: 80 }, () =>
+      s.acquire().then((t) => {
+        if (!t) return void cancelled++;
+        granted.push(clock.now());
+        void clock.sleep(50).then(() => t.release({ kind: 'ok' }));
+      }),
+    );
+    await clock.advance(closeAt);
+    const before = granted.length;
+    assert.ok(before >= 16 && before < 80, `${before} granted by ${closeAt} ms`);
+    const t0 = clock.now();
+    s.close();
+    await drain();
+    assert.equal(cancelled, 80 - before, 'every waiting send resolves at once');
+    assert.equal(clock.now(), t0, 'no virtual time passed');
+    await clock.advance(2000);
+    assert.equal(granted.length, before, 'nothing is granted after close()');
+    assert.equal(clock.pending, 0, 'no timer left behind');
+    await Promise.all(all);
+  }
 });
 
 test('told 2/s at the published limit: a long run throttles at most 2 % and takes at most 1.05 x B', async () => {
@@ -132,6 +217,7 @@ test('a rate increase shortens waits already queued: 16 rows queued at the 2/s s
 test('a throttle and a pause move every queued request back at once; a clean answer moves them forward again', async () => {
   const clock = new ManualClock();
   const s = new LaneScheduler({ clock, rate: 10, publishedRate: 2, maxConcurrency: 16 });
+  const t0 = await afterBurst(clock, s);
   const granted: number[] = [];
   const tickets: Ticket[] = [];
   for (let i = 0; i < 6; i++) {
@@ -142,7 +228,7 @@ test('a throttle and a pause move every queued request back at once; a clean ans
     });
   }
   await drain();
-  assert.deepEqual(granted, [0]);
+  assert.deepEqual(granted, [t0]);
   await clock.advance(150);
   assert.equal(granted.length, 2);
   tickets[0]!.release({ kind: 'ok', latencyMs: 50 });
@@ -154,7 +240,7 @@ test('a throttle and a pause move every queued request back at once; a clean ans
   assert.equal(granted.length, 2, 'nothing leaves during the retry-after pause');
   await clock.advance(200);
   assert.equal(granted.length, 3);
-  assert.ok(granted[2]! >= 1150);
+  assert.ok(granted[2]! >= t0 + 1150);
   s.pause(2000);
   await clock.advance(1900);
   assert.equal(granted.length, 3, 'pause() holds the queue');
@@ -207,7 +293,8 @@ test('80 waiters: FIFO, one timer, no listener per waiter', async () => {
       }),
     );
     await drain();
-    assert.ok(clock.pending <= 2, `${clock.pending} timers pending`);
+    // The answers' own timers (one per request on the wire), and at most one of the scheduler's.
+    assert.ok(clock.pending <= s.inFlight + 1, `${clock.pending} timers pending with ${s.inFlight} on the wire`);
     await clock.runUntil(() => order.length === 80);
     await Promise.all(all);
     assert.deepEqual(order, Array.from({ length: 80 }, (_, i) => i));
@@ -220,11 +307,13 @@ test('80 waiters: FIFO, one timer, no listener per waiter', async () => {
 
 test('concurrency follows rate x latency, capped by maxConcurrency', async () => {
   const fixed = (ms: number) => () => ms;
-  const slow = await simulate({ rows: 30, limit: 1000, told: 20, latency: fixed(400) });
-  // 20/s x 0.4 s = 8 requests on the wire are needed; the limit adds half again plus one.
-  assert.ok(slow.maxInFlight >= 7 && slow.maxInFlight <= 14, `max in flight ${slow.maxInFlight}`);
+  const slow = await simulate({ rows: 60, limit: 1000, told: 20, latency: fixed(400) });
+  // 20/s x 0.4 s = 8 requests on the wire are needed; the limit adds half again plus one. The opening burst may put
+  // up to maxConcurrency out at once.
+  assert.ok(slow.steadyInFlight >= 7 && slow.steadyInFlight <= 14, `max in flight after the burst ${slow.steadyInFlight}`);
+  assert.ok(slow.maxInFlight <= 16, `max in flight ${slow.maxInFlight}`);
   assert.equal(slow.scheduler.concurrencyLimit, Math.ceil((20 * 0.97 * 400 * 1.5) / 1000) + 1);
-  assert.ok(slow.wallMs <= (30 / 20) * 1000 * 1.1 + 400, `wall ${slow.wallMs}`);
+  assert.ok(slow.wallMs <= (60 / 20) * 1000 * 1.1 + 400, `wall ${slow.wallMs}`);
   const gentle = await simulate({ rows: 10, limit: 1000, told: 2, latency: fixed(400) });
   assert.ok(gentle.maxInFlight <= 3, `max in flight ${gentle.maxInFlight}`);
   const capped = await simulate({ rows: 60, limit: 1000, told: 100, latency: fixed(400), opts: { maxConcurrency: 6 } });
