@@ -23,11 +23,15 @@ export interface SchedulerOptions {
   aim?: number;
 }
 
-/** What became of a granted send. `error` is any other answer or a transport failure: it says nothing about the rate. */
+/**
+ * What became of a granted send. `error` is any other answer or a transport failure: it says nothing about the rate,
+ * unless `passed`: the API answered about the request itself (a conflict, an invalid or existing resource), so it got
+ * past the rate check and took a token, as a clean answer does.
+ */
 export type SendOutcome =
   | { kind: 'ok'; latencyMs?: number }
   | { kind: 'throttled'; retryAfterMs?: number; latencyMs?: number }
-  | { kind: 'error'; latencyMs?: number };
+  | { kind: 'error'; latencyMs?: number; passed?: boolean };
 
 /** A granted send slot. `release` must be called exactly once, when the request's answer (or failure) is known. */
 export interface Ticket {
@@ -328,9 +332,11 @@ export class LaneScheduler {
       if (this.latencies.length > LATENCY_SAMPLES) this.latencies.shift();
       this.updateLatencyStats();
     }
-    send.state = outcome.kind === 'ok' ? 'ok' : outcome.kind === 'throttled' ? 'throttled' : 'error';
+    // An answer past the rate check is the same evidence about the bucket whatever it says about the row.
+    const accepted = outcome.kind === 'ok' || (outcome.kind === 'error' && outcome.passed === true);
+    send.state = accepted ? 'ok' : outcome.kind === 'throttled' ? 'throttled' : 'error';
 
-    if (outcome.kind === 'ok') {
+    if (accepted) {
       if (t.probe) {
         // A probe answered after its round ended (by another request's throttle) is still evidence.
         const { bound, estimate } = this.evidence(send);

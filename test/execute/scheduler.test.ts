@@ -38,6 +38,12 @@ async function simulate(o: {
   latency?: (random: () => number) => number;
   /** When row `i` reaches the lane (ms); all at once by default. */
   arrive?: (i: number) => number;
+  /**
+   * Share of requests the server takes a token for and then refuses (OperationConflict, as the emulator injects it
+   * after the rate check); the row backs off (full jitter from 200 ms) and retries. `passed` says whether the lane is
+   * told the answer got past the rate check.
+   */
+  conflicts?: { share: number; passed: boolean };
   seed?: number;
   onTick?: (clock: ManualClock, s: LaneScheduler, srv: ReturnType<typeof server>) => void;
   opts?: Partial<SchedulerOptions>;
@@ -67,6 +73,12 @@ async function simulate(o: {
         sends.push(entry);
         await clock.sleep(latency(random));
         const wait = srv.take();
+        if (wait === 0 && o.conflicts && random() < o.conflicts.share) {
+          entry.ok = true;
+          ticket.release({ kind: 'error', passed: o.conflicts.passed });
+          await clock.sleep(random() * 200);
+          continue;
+        }
         if (wait === 0) {
           entry.ok = true;
           ticket.release({ kind: 'ok' });
@@ -205,6 +217,17 @@ test('adaptive finds a raised 25/s limit within about a second, then throttles r
   // Small batches: 20 rows at 25/s finish in a few round trips, not at the published 2/s.
   const small = await simulate({ rows: 20, limit: 25 });
   assert.ok(small.wallMs <= 600, `20 rows took ${small.wallMs} ms`);
+});
+
+test('adaptive: answers past the rate check (conflicts) are evidence like clean ones, so 6 % of them cost no rate', async () => {
+  for (const seed of [1, 2, 3]) {
+    const passed = await simulate({ rows: 250, limit: 25, seed, conflicts: { share: 0.06, passed: true } });
+    const blind = await simulate({ rows: 250, limit: 25, seed, conflicts: { share: 0.06, passed: false } });
+    assert.ok(passed.scheduler.rate >= 0.95 * 25 && passed.scheduler.rate <= 25, `seed ${seed}: holds at ${passed.scheduler.rate}`);
+    assert.ok(passed.scheduler.rate > blind.scheduler.rate, `seed ${seed}: ${passed.scheduler.rate} vs ${blind.scheduler.rate} when conflicts are not counted`);
+    const late = passed.sends.filter((x) => !x.ok && x.t > 2000).length;
+    assert.ok(late <= 2, `seed ${seed}: ${late} throttled after the first 2 s`);
+  }
 });
 
 test('a rate increase shortens waits already queued: 16 rows queued at the 2/s start all leave within half a second', async () => {
