@@ -35,6 +35,10 @@ export type SendOutcome =
 
 /** A granted send slot. `release` must be called exactly once, when the request's answer (or failure) is known. */
 export interface Ticket {
+  /** Adaptive: sent beyond the shadow's budget to test for a higher limit (what progress and tests may tell apart). */
+  readonly probe: boolean;
+  /** The limit (requests/s) the lane believed in when it granted this send: told, or learned. */
+  readonly limit: number;
   release(outcome: SendOutcome): void;
 }
 
@@ -314,6 +318,8 @@ export class LaneScheduler {
     const epoch = this.epoch;
     let released = false;
     return {
+      probe,
+      limit: this.believed,
       release: (outcome: SendOutcome) => {
         if (released) throw new Error('Ticket.release called twice');
         released = true;
