@@ -381,3 +381,61 @@ test('adaptive: a limit raised mid-run is found by a later probe', async () => {
   assert.ok(r.scheduler.rate >= 8, `rate ${r.scheduler.rate}`);
   assert.ok(pct(r) < 5, `${r.throttled} of ${r.sends.length} throttled`);
 });
+
+test('told: a throttle or a pause during the opening burst ends it for good; the sends after it keep the spacing', async () => {
+  const run = async (interrupt: 'none' | 'throttle' | 'pause') => {
+    const clock = new ManualClock();
+    const s = new LaneScheduler({ clock, rate: 25, publishedRate: 2, maxConcurrency: 16 });
+    const first = await Promise.all([s.acquire(), s.acquire(), s.acquire()]);
+    assert.equal(clock.now(), 0);
+    await clock.advance(50);
+    first[0]!.release({ kind: 'ok', latencyMs: 50 });
+    first[1]!.release({ kind: 'ok', latencyMs: 50 });
+    if (interrupt === 'throttle') first[2]!.release({ kind: 'throttled', latencyMs: 50 });
+    else first[2]!.release({ kind: 'ok', latencyMs: 50 });
+    if (interrupt === 'pause') s.pause(10);
+    const times: number[] = [];
+    const more = Array.from({ length: 5 }, () => s.acquire().then((t) => (times.push(clock.now()), t!.release({ kind: 'ok', latencyMs: 0 }))));
+    await clock.runUntil(() => times.length === 5);
+    await Promise.all(more);
+    return { times, rate: s.rate };
+  };
+  // Uninterrupted, the bucket's second still has room: the five go at once.
+  assert.deepEqual((await run('none')).times, [50, 50, 50, 50, 50]);
+  for (const interrupt of ['throttle', 'pause'] as const) {
+    const { times, rate } = await run(interrupt);
+    for (let i = 1; i < times.length; i++) {
+      assert.ok(times[i]! - times[i - 1]! >= 1000 / rate - 1e-9, `${interrupt}: ${times.join(', ')} ms at ${rate}/s`);
+    }
+  }
+});
+
+test('adaptive: an answer past the rate check (passed) raises the learned limit as a clean one does; other errors leave it', async () => {
+  const run = async (outcome: 'ok' | 'passed' | 'blind') => {
+    const clock = new ManualClock();
+    const s = new LaneScheduler({ clock, publishedRate: 2, maxConcurrency: 16 });
+    const limits: number[] = [];
+    let answered = 0;
+    const all = Array.from({ length: 40 }, () =>
+      s.acquire().then(async (t) => {
+        limits.push(t!.limit);
+        await clock.sleep(50);
+        if (outcome === 'ok') t!.release({ kind: 'ok' });
+        else t!.release({ kind: 'error', passed: outcome === 'passed' });
+        answered++;
+      }),
+    );
+    await clock.runUntil(() => answered === 40);
+    await Promise.all(all);
+    return { rate: s.rate, limit: Math.max(...limits) };
+  };
+  const ok = await run('ok');
+  const passed = await run('passed');
+  const blind = await run('blind');
+  // Every answer accepted at once: the probes prove a limit far above the published 2/s.
+  assert.ok(ok.rate > 10, `clean answers: ${ok.rate}/s`);
+  assert.equal(passed.rate, ok.rate, 'an answer past the rate check is the same evidence');
+  assert.equal(passed.limit, ok.limit);
+  assert.ok(Math.abs(blind.rate - 2 * 0.99) < 1e-9, `errors that say nothing about the rate: ${blind.rate}/s`);
+  assert.equal(blind.limit, 2);
+});
