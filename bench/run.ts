@@ -1,7 +1,8 @@
 // `npm run bench`: cgw-batch against its peers on the same emulator configuration, pacing scenarios, plan and startup figures.
 // Prints tables; writes bench/results/latest.json, latest.svg, pacing.json and short-batches.svg.
 // BENCH_QUICK=1 skips the slow contenders (the 50 s runs at 2/s and the sequential loop);
-// BENCH_PACING_ONLY=1 runs only the pacing table (writes pacing.json and short-batches.svg).
+// BENCH_PACING_ONLY=1 runs only the pacing table (writes pacing.json and short-batches.svg);
+// BENCH_PACING_IDS=id,id runs only those pacing scenarios (for iterating; the table's files are not written).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +48,10 @@ interface Row {
   orphans: number;
   rowsPerSec: number;
   done: number[];
+  /** ms from spawn to the first request sent (the first row:start event): the CLI's start-up before pacing. */
+  firstSendMs: number | null;
+  /** ms from spawn to the last row's answer (the last row:done event); after it the CLI writes reports and exits. */
+  lastDoneMs: number | null;
 }
 
 function countStat(stats: any, action: string, pred: (k: string) => boolean): number {
@@ -66,7 +71,7 @@ async function contender(
   name: string,
   scenario: string,
   emuOpts: EmulatorOptions,
-  run: (url: string, dir: string, csv: string, rows: BaselineRow[]) => Promise<{ wallMs: number; done: Array<{ t: number; status: string }>; failedIps: string[] }>,
+  run: (url: string, dir: string, csv: string, rows: BaselineRow[]) => Promise<{ wallMs: number; done: Array<{ t: number; status: string }>; failedIps: string[]; firstSendMs?: number }>,
   rows = ROWS,
   bound: number | null = BOUND_MS,
   regions: string[] = REGIONS,
@@ -107,6 +112,8 @@ async function contender(
       orphans: gws.filter((g) => failedSet.has(g.IpAddress)).length,
       rowsPerSec: Number((created / (r.wallMs / 1000)).toFixed(1)),
       done: r.done.map((d) => Math.round(d.t)),
+      firstSendMs: r.firstSendMs === undefined ? null : Math.round(r.firstSendMs),
+      lastDoneMs: r.done.length ? Math.round(Math.max(...r.done.map((d) => d.t))) : null,
     };
     return row;
   } finally {
@@ -125,7 +132,8 @@ function cgwBatch(extra: string[]) {
     const failedIps = r.events
       .filter((e: any) => e.type === 'row:done' && e.result?.status === 'failed')
       .map((e: any) => String(e.result.ip));
-    return { wallMs: r.wallMs, done: r.done, failedIps };
+    const first = r.events.findIndex((e: any) => e.type === 'row:start');
+    return { wallMs: r.wallMs, done: r.done, failedIps, ...(first >= 0 ? { firstSendMs: r.eventTimes[first] } : {}) };
   };
 }
 
@@ -260,15 +268,15 @@ const tf = (url: string, _d: string, _c: string, rows: BaselineRow[]) => terrafo
 
 const PACING: PacingScenario[] = [
   { id: 'l2-told-4x100', contender: 'cgw-batch --rate 2', scenario: 'limit 2/s, 4 x 100', limit: 2, regions: 4, perRegion: 100, target: '<= 1.05 x B, <= 2 % throttled', slow: true, run: cgwBatch(['--rate', '2']) },
-  { id: 'l2-adaptive-4x100', contender: 'cgw-batch (adaptive)', scenario: 'limit 2/s, 4 x 100', limit: 2, regions: 4, perRegion: 100, target: '<= 1.10 x B, <= 5 % throttled', slow: true, run: cgwBatch([]) },
+  { id: 'l2-adaptive-4x100', contender: 'cgw-batch (adaptive)', scenario: 'limit 2/s, 4 x 100', limit: 2, regions: 4, perRegion: 100, target: '<= 1.05 x B, <= 2 % throttled', slow: true, run: cgwBatch([]) },
   { id: 'l2-terraform-4x100', contender: 'B: Terraform-style', scenario: 'limit 2/s, 4 x 100', limit: 2, regions: 4, perRegion: 100, target: '(baseline)', slow: true, run: tf },
   { id: 'l2-adaptive-3x20', contender: 'cgw-batch (adaptive)', scenario: 'limit 2/s, 3 x 20', limit: 2, regions: 3, perRegion: 20, target: '<= 1.10 x B, <= 5 % throttled', run: cgwBatch([]) },
   { id: 'l25-adaptive-4x20', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 20', limit: 25, regions: 4, perRegion: 20, target: '<= 1.5 x B', run: cgwBatch([]) },
-  { id: 'l25-adaptive-4x80', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 80', limit: 25, regions: 4, perRegion: 80, target: '<= 1.3 x B', run: cgwBatch([]) },
-  { id: 'l25-adaptive-4x250', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 250', limit: 25, regions: 4, perRegion: 250, target: '<= 1.15 x B', run: cgwBatch([]) },
-  { id: 'l25-adaptive-4x80-faults', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 80, 3 % conflict + 3 % 503', limit: 25, regions: 4, perRegion: 80, target: '<= 1.35 x B', emulator: lossy, run: cgwBatch([]) },
+  { id: 'l25-adaptive-4x80', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 80', limit: 25, regions: 4, perRegion: 80, target: '<= 1.25 x B', run: cgwBatch([]) },
+  { id: 'l25-adaptive-4x250', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 250', limit: 25, regions: 4, perRegion: 250, target: '<= 1.12 x B', run: cgwBatch([]) },
+  { id: 'l25-adaptive-4x80-faults', contender: 'cgw-batch (adaptive)', scenario: 'limit 25/s, 4 x 80, 3 % conflict + 3 % 503', limit: 25, regions: 4, perRegion: 80, target: '<= 1.30 x B', emulator: lossy, run: cgwBatch([]) },
   { id: 'l25-told-4x20', contender: 'cgw-batch --rate 25', scenario: 'limit 25/s, 4 x 20', limit: 25, regions: 4, perRegion: 20, target: '(reference)', run: cgwBatch(['--rate', '25']) },
-  { id: 'l25-told-4x80', contender: 'cgw-batch --rate 25', scenario: 'limit 25/s, 4 x 80', limit: 25, regions: 4, perRegion: 80, target: '(reference)', run: cgwBatch(['--rate', '25']) },
+  { id: 'l25-told-4x80', contender: 'cgw-batch --rate 25', scenario: 'limit 25/s, 4 x 80', limit: 25, regions: 4, perRegion: 80, target: '<= 1.10 x B', run: cgwBatch(['--rate', '25']) },
 ];
 
 interface PacingRow extends Row {
@@ -276,7 +284,11 @@ interface PacingRow extends Row {
   target: string;
   boundMs: number;
   total: number;
+  /** (last answer - first request) / B: the scheduler's part of the ratio, without the CLI's start-up and exit. */
+  pacingRatio: number | null;
 }
+
+const secs = (ms: number | null) => (ms === null ? '-' : (ms / 1000).toFixed(2));
 
 interface InterruptRow {
   id: string;
@@ -297,7 +309,8 @@ async function pacingRow(sc: PacingScenario): Promise<PacingRow> {
   const boundMs = (sc.perRegion / sc.limit) * 1000;
   const emu: EmulatorOptions = { rates: { CreateCustomerGateway: sc.limit }, latency: { minMs: 20, maxMs: 80 }, seed: 42, quota: 100_000, ...sc.emulator };
   const row = await contender(sc.contender, sc.scenario, emu, sc.run, total, boundMs, regions);
-  return { ...row, id: sc.id, target: sc.target, boundMs, total };
+  const pacingRatio = row.firstSendMs !== null && row.lastDoneMs !== null ? Number(((row.lastDoneMs - row.firstSendMs) / boundMs).toFixed(3)) : null;
+  return { ...row, id: sc.id, target: sc.target, boundMs, total, pacingRatio };
 }
 
 /**
@@ -366,27 +379,33 @@ function gitHead(): string | undefined {
 
 async function runPacing(log: (s: string) => void): Promise<{ file: PacingFile; lines: string[]; chart: string }> {
   const rows: PacingRow[] = [];
+  const only = process.env.BENCH_PACING_IDS?.split(',').filter(Boolean);
   for (const sc of PACING) {
-    if (quick && sc.slow) continue;
+    if (only ? !only.includes(sc.id) : quick && sc.slow) continue;
     log(`running ${sc.contender} [${sc.scenario}] ...`);
     rows.push(await pacingRow(sc));
   }
-  log('running Ctrl-C at 4/s ...');
-  const interrupt = await interruptRow();
+  if (!only) log('running Ctrl-C at 4/s ...');
+  const interrupt = only ? undefined : await interruptRow();
   const before = readPacingFile('pacing-before.json');
   const today = (id: string) => before?.rows.find((r) => r.id === id);
-  const fmt = (r: PacingRow | undefined) => (r ? `${r.ratio} x B, ${r.throttledPct} %` : '-');
+  const fmt = (r: PacingRow | undefined) => (r ? `${r.ratio}${r.pacingRatio ? ` (pacing ${r.pacingRatio})` : ''}, ${r.throttledPct} %` : '-');
   const lines = [
-    `pacing: ratios x B in this run (B = rows per region / limit); emulator latency 20-80 ms${before ? `; "today" from bench/results/pacing-before.json (${before.commit ?? '?'}, ${before.at.slice(0, 10)})` : ''}`,
-    `${pad('contender', 24)}${pad('scenario', 44)}${pad('wall s', 9)}${pad('x B', 7)}${pad('req', 6)}${pad('throttled', 13)}${pad('failed', 8)}${pad('dupes', 7)}${pad('today', 22)}target`,
+    `pacing: ratios x B in this run (B = rows per region / limit); emulator latency 20-80 ms${before ? `; "before" from bench/results/pacing-before.json (${before.commit ?? '?'}, ${before.at.slice(0, 10)})` : ''}`,
+    '(start s: spawn to the first request; pacing x B: first request to the last answer, over B; exit s: last answer to exit)',
+    `${pad('contender', 24)}${pad('scenario', 44)}${pad('wall s', 9)}${pad('x B', 7)}${pad('start s', 9)}${pad('pacing x B', 12)}${pad('exit s', 8)}${pad('req', 6)}${pad('throttled', 13)}${pad('failed', 8)}${pad('dupes', 7)}${pad('before: x B (pacing), throttled', 34)}target`,
     ...rows.map(
       (r) =>
-        `${pad(r.contender, 24)}${pad(r.scenario, 44)}${pad((r.wallMs / 1000).toFixed(2), 9)}${pad(r.ratio ?? '-', 7)}${pad(r.requests, 6)}${pad(`${r.throttled} (${r.throttledPct}%)`, 13)}${pad(r.failed, 8)}${pad(r.duplicates, 7)}${pad(fmt(today(r.id)), 22)}${r.target}`,
+        `${pad(r.contender, 24)}${pad(r.scenario, 44)}${pad((r.wallMs / 1000).toFixed(2), 9)}${pad(r.ratio ?? '-', 7)}${pad(secs(r.firstSendMs), 9)}${pad(r.pacingRatio ?? '-', 12)}${pad(r.lastDoneMs === null ? '-' : ((r.wallMs - r.lastDoneMs) / 1000).toFixed(2), 8)}${pad(r.requests, 6)}${pad(`${r.throttled} (${r.throttledPct}%)`, 13)}${pad(r.failed, 8)}${pad(r.duplicates, 7)}${pad(fmt(today(r.id)), 34)}${r.target}`,
     ),
-    `${pad('cgw-batch --rate 4', 24)}${pad(interrupt.scenario, 44)}SIGINT to exit ${interrupt.sigintToExitMs} ms, ${interrupt.sentAfterSigint} requests sent after SIGINT, exit ${interrupt.exitCode}` +
-      `${before?.interrupt ? ` (today: ${before.interrupt.sigintToExitMs} ms, ${before.interrupt.sentAfterSigint} sent after)` : ''}; target ${interrupt.target}`,
+    ...(interrupt
+      ? [
+          `${pad('cgw-batch --rate 4', 24)}${pad(interrupt.scenario, 44)}SIGINT to exit ${interrupt.sigintToExitMs} ms, ${interrupt.sentAfterSigint} requests sent after SIGINT, exit ${interrupt.exitCode}` +
+            `${before?.interrupt ? ` (before: ${before.interrupt.sigintToExitMs} ms, ${before.interrupt.sentAfterSigint} sent after)` : ''}; target ${interrupt.target}`,
+        ]
+      : []),
   ];
-  const file: PacingFile = { at: new Date().toISOString(), node: process.version, rows, interrupt };
+  const file: PacingFile = { at: new Date().toISOString(), node: process.version, rows, ...(interrupt ? { interrupt } : {}) };
   const head = gitHead();
   if (head) file.commit = head;
   const short = ['l2-adaptive-3x20', 'l25-adaptive-4x20', 'l25-adaptive-4x80', 'l25-adaptive-4x80-faults', 'l2-told-4x100'];
@@ -408,6 +427,10 @@ async function main(): Promise<void> {
   const out = join(repoRoot, 'bench', 'results');
   mkdirSync(out, { recursive: true });
   const pacing = await runPacing(log);
+  if (process.env.BENCH_PACING_IDS) {
+    process.stdout.write(pacing.lines.join('\n') + '\n');
+    return;
+  }
   writeFileSync(join(out, 'pacing.json'), JSON.stringify(pacing.file, null, 2) + '\n');
   writeFileSync(join(out, 'short-batches.svg'), pacing.chart);
   if (pacingOnly) {

@@ -23,14 +23,22 @@ export interface SchedulerOptions {
   aim?: number;
 }
 
-/** What became of a granted send. `error` is any other answer or a transport failure: it says nothing about the rate. */
+/**
+ * What became of a granted send. `error` is any other answer or a transport failure: it says nothing about the rate,
+ * unless `passed`: the API answered about the request itself (a conflict, an invalid or existing resource), so it got
+ * past the rate check and took a token, as a clean answer does.
+ */
 export type SendOutcome =
   | { kind: 'ok'; latencyMs?: number }
   | { kind: 'throttled'; retryAfterMs?: number; latencyMs?: number }
-  | { kind: 'error'; latencyMs?: number };
+  | { kind: 'error'; latencyMs?: number; passed?: boolean };
 
 /** A granted send slot. `release` must be called exactly once, when the request's answer (or failure) is known. */
 export interface Ticket {
+  /** Adaptive: sent beyond the shadow's budget to test for a higher limit (what progress and tests may tell apart). */
+  readonly probe: boolean;
+  /** The limit (requests/s) the lane believed in when it granted this send: told, or learned. */
+  readonly limit: number;
   release(outcome: SendOutcome): void;
 }
 
@@ -107,6 +115,16 @@ export class LaneScheduler {
   private pausedUntil = -Infinity;
   private closed = false;
 
+  /**
+   * The opening burst: the server's bucket starts full (one second's worth), so the lane's first sends may go at
+   * once, as many as the shadow holds beyond the margin, up to `cap` of them within the bucket's one second. It ends
+   * for good at the first send the shadow (or a pause) holds back, at the first throttle, or when spent; every send
+   * after it keeps the 1/rate spacing, so no second after the burst sees more than the rate.
+   */
+  private bursting = true;
+  private burstSent = 0;
+  private burstUntil = Infinity;
+
   /** Probing (adaptive): a round is active from start until its first throttle, then again every `probeEvery`. */
   private probing: boolean;
   private window = 1;
@@ -164,6 +182,8 @@ export class LaneScheduler {
 
   /** Requests allowed on the wire: rate x recent latency x 1.5, plus one, plus the probe window; capped by maxConcurrency. */
   get concurrencyLimit(): number {
+    // The opening burst is bounded by the shadow bucket, not by the wire: all of it may be out at once.
+    if (this.bursting) return this.maxConcurrency;
     // Requests still out count with their age, so a few slow ones cannot stall the lane.
     const now = this.clock.now();
     let lat = this.latencyHi;
@@ -175,6 +195,7 @@ export class LaneScheduler {
   /** When the age of the oldest request on the wire will let one more go (Infinity: only a release will). */
   private limitRisesAt(): number {
     if (this.out.size >= this.maxConcurrency || this.paceRate <= 0) return Infinity;
+    if (this.bursting) return this.clock.now();
     let oldest = Infinity;
     for (const s of this.out) oldest = Math.min(oldest, s.at);
     const extra = this.probing ? this.window : 0;
@@ -215,9 +236,16 @@ export class LaneScheduler {
       if (!head) return this.cancelTimer();
       const now = this.clock.now();
       if (!this.probing && now >= this.nextRoundAt) this.startRound();
+      if (this.bursting && (now >= this.burstUntil || this.burstSent >= this.cap())) this.bursting = false;
       // Full: a release will pump, or the oldest request's age will raise the limit.
       if (this.out.size >= this.concurrencyLimit) return this.setTimer(Math.max(now + 1, this.limitRisesAt()));
-      const at = this.earliestSafe(now);
+      let at = this.earliestSafe(now);
+      if (at > now && this.bursting && (at > this.lastGrant + 1000 / this.paceRate || now < this.pausedUntil)) {
+        // The shadow holds this send back longer than the spacing would (or a pause does): the bucket is spent, the
+        // opening burst is over, and the spacing applies from now on.
+        this.bursting = false;
+        at = this.earliestSafe(now);
+      }
       let probe = false;
       if (at > now) {
         if (this.mayProbe(now)) probe = true;
@@ -230,9 +258,11 @@ export class LaneScheduler {
 
   /** The earliest time (ms) the spacing, the shadow bucket and any pause allow a send that is not a probe. */
   private earliestSafe(now: number): number {
-    // Never two sends closer than 1/rate. Below 1 ms timers cannot pace, so the lane may catch up 1 ms.
+    // Never two sends closer than 1/rate (except in the opening burst). Below 1 ms timers cannot pace, so the lane
+    // may catch up 1 ms.
     const interval = 1000 / this.paceRate;
-    let at = Math.max(now, this.pausedUntil, this.lastGrant + interval - (interval < 1 ? 1 : 0));
+    const spaced = this.bursting ? -Infinity : this.lastGrant + interval - (interval < 1 ? 1 : 0);
+    let at = Math.max(now, this.pausedUntil, spaced);
     // The shadow of the server's bucket at the believed limit. Each of our sends is an anchor where the bucket
     // held at most `cap` tokens (or none, for a throttled one); from there it refilled at rho and lost a token
     // per send since (unanswered ones included). Wait until every anchor leaves `need` tokens.
@@ -271,6 +301,10 @@ export class LaneScheduler {
 
   private grant(now: number, probe: boolean): Ticket {
     const send: Send = { at: now, state: 'pending', probe, seq: this.seq++ };
+    if (this.bursting) {
+      if (this.burstSent === 0) this.burstUntil = now + this.burstS * 1000;
+      this.burstSent++;
+    }
     this.history.push(send);
     this.prune(now);
     const interval = 1000 / this.paceRate;
@@ -284,6 +318,8 @@ export class LaneScheduler {
     const epoch = this.epoch;
     let released = false;
     return {
+      probe,
+      limit: this.believed,
       release: (outcome: SendOutcome) => {
         if (released) throw new Error('Ticket.release called twice');
         released = true;
@@ -302,9 +338,11 @@ export class LaneScheduler {
       if (this.latencies.length > LATENCY_SAMPLES) this.latencies.shift();
       this.updateLatencyStats();
     }
-    send.state = outcome.kind === 'ok' ? 'ok' : outcome.kind === 'throttled' ? 'throttled' : 'error';
+    // An answer past the rate check is the same evidence about the bucket whatever it says about the row.
+    const accepted = outcome.kind === 'ok' || (outcome.kind === 'error' && outcome.passed === true);
+    send.state = accepted ? 'ok' : outcome.kind === 'throttled' ? 'throttled' : 'error';
 
-    if (outcome.kind === 'ok') {
+    if (accepted) {
       if (t.probe) {
         // A probe answered after its round ended (by another request's throttle) is still evidence.
         const { bound, estimate } = this.evidence(send);
@@ -324,6 +362,7 @@ export class LaneScheduler {
         this.setBelieved(Math.min(this.recoverTo, this.believed + step));
       }
     } else if (outcome.kind === 'throttled') {
+      this.bursting = false;
       if (this.probing) {
         this.endRound(now);
       } else if (!t.probe && !t.inRound && t.epoch === this.epoch) {

@@ -128,7 +128,7 @@ export async function send<T extends { requestId?: string }>(ctx: ExecContext, r
     // A failed read fails the call that asked for it, which counts the row's failure.
     if (outcome !== 'retry' && outcome !== 'again' && outcome.kind === 'failed' && !c.read) ctx.run.countFailure();
     if (err.errorClass === 'throttled') ticket.release({ kind: 'throttled', retryAfterMs: err.retryAfterMs, latencyMs });
-    else ticket.release({ kind: 'error', latencyMs });
+    else ticket.release({ kind: 'error', latencyMs, passed: pastRateCheck(err) });
     // The gate opens once the leader's attempt is over, unless the credentials were refused (the run then stops). A
     // transport failure says nothing about the credentials, but holding every row behind the leader's retries against
     // a dead endpoint would serialise the whole run.
@@ -207,6 +207,16 @@ async function decide<T>(ctx: ExecContext, rr: RowRun, tally: Tally, c: Call<T>,
     default:
       return { kind: 'failed', err };
   }
+}
+
+/**
+ * Did the request get past the API's rate check (and so take a token of the lane's bucket)? An error body from the
+ * API itself (it carries a request id) that is about the request, not about its signature, clock or rate: a conflict,
+ * an invalid or existing resource, a server error behind the gateway. Transport failures and pages that are not the
+ * API's answer say nothing.
+ */
+export function pastRateCheck(err: CloudError): boolean {
+  return err.requestId !== undefined && err.errorClass !== 'throttled' && err.errorClass !== 'auth' && err.errorClass !== 'clock';
 }
 
 /** A create the lane's full quota stopped: it carries the quota's error code. */

@@ -1,8 +1,9 @@
 import '../helpers/env.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CloudError } from '../../src/cloud/errors.js';
+import { CloudError, toCloudError } from '../../src/cloud/errors.js';
 import { backoffMs, DEFAULT_RETRY, RetryBudget } from '../../src/execute/retry.js';
+import { pastRateCheck } from '../../src/execute/send.js';
 import { seededRandom } from '../../src/clock.js';
 
 test('full-jitter backoff stays within [0, min(cap, base*2^(n-1))]', () => {
@@ -30,4 +31,19 @@ test('retry budget: transient retries drain it, successes refill it, throttles a
   assert.equal(b.trySpend(throttled), false);
   b.refund();
   assert.equal(b.trySpend(throttled), true);
+});
+
+test('only an answer from the API about the request itself tells the scheduler a token was taken', () => {
+  const api = (code: string, status: number) =>
+    toCloudError(Object.assign(new Error(code), { data: { Code: code, Message: 'm', RequestId: 'R-1' }, entry: { response: { statusCode: status, headers: {} } } }));
+  for (const [code, status] of [['OperationConflict', 409], ['ServiceUnavailable', 503], ['InvalidIpAddress.AlreadyExist', 400], ['QuotaExceeded.CustomerGateway', 400]] as const) {
+    assert.equal(pastRateCheck(api(code, status)), true, code);
+  }
+  // Refused before the request is looked at, or never the API's answer at all.
+  for (const [code, status] of [['Throttling.User', 400], ['InvalidAccessKeyId.NotFound', 404], ['SignatureDoesNotMatch', 400]] as const) {
+    assert.equal(pastRateCheck(api(code, status)), false, code);
+  }
+  for (const e of [Object.assign(new Error('reset'), { code: 'ECONNRESET' }), { name: 'SyntaxError' }, { name: 'RequestTimeoutError' }]) {
+    assert.equal(pastRateCheck(toCloudError(e)), false, JSON.stringify(e));
+  }
 });
