@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { shouldColor } from './color.js';
 import { LineRanges } from './line-ranges.js';
-import type { QuotaGiven } from './plan/quota.js';
+import type { QuotaGiven } from './types.js';
 
 export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'configs', 'export', 'init', 'state', 'emulator'] as const;
 export type Command = (typeof COMMANDS)[number];

@@ -14,7 +14,6 @@ import { requireJournal, requireSelected, selector } from '../run/select.js';
 import { listRegions, openSession } from '../run/session.js';
 import { stateLabel } from '../run/state-backend.js';
 import { fingerprint } from '../secrets.js';
-import type { JournalFile } from '../state/journal.js';
 import { printable as p, safeJson } from '../text.js';
 import { OWNED, type FieldChange, type PriorRow, type SiteSpec, type Tag } from '../types.js';
 
@@ -37,7 +36,7 @@ interface ConnectionDriftRow extends ConnectionDrift {
 }
 
 /** The manifest rows' sites by key (an offline plan of the manifest), when the manifest is at hand. */
-async function manifestSites(ctx: Context<ManifestOptions>, journal: JournalFile): Promise<Map<string, SiteSpec>> {
+async function manifestSites(ctx: Context<ManifestOptions>, journal: NonNullable<JournalRun['read']>): Promise<Map<string, SiteSpec>> {
   if (!existsSync(ctx.options.manifest)) return new Map();
   const { plan } = await planOfJournal(ctx, journal);
   return new Map(plan.rows.flatMap((r) => (r.row?.site ? [[r.ref.key, r.row.site] as const] : [])));

@@ -11,6 +11,7 @@ import {
   type PlanFlags,
   type PlannedRow,
   type PriorRow,
+  type QuotaGiven,
   type RowRef,
   type Severity,
   type Tag,
@@ -21,7 +22,7 @@ import { asnValue } from './rules.js';
 import { DEFAULT_VPN_CONNECTION_QUOTA, asImportSite, createsNewPart, decideSecondGateways, planSites, resourceSummary, type VpnInventory } from './site.js';
 import { isSiteRow, siteRuleOptions } from './site-rules.js';
 import { isUnknown, settleSecrets } from './secret-refs.js';
-import { DEFAULT_QUOTA, quotaText, regionQuota, type Learned, type QuotaGiven } from './quota.js';
+import { DEFAULT_QUOTA, quotaText, regionQuota, type Learned } from './quota.js';
 import { quotaUse, summarize } from './summary.js';
 import { hasError, refOf, validateRow, type ValidateOptions } from './validate.js';
 
