@@ -149,9 +149,10 @@ function check(ok: boolean, message: () => string): void {
 
 /**
  * The told promise on every window of the send times. (1) The whole run fits the server's one-second bucket at the
- * told rate: w seconds hold at most max(1, rate) + rate x w sends (the bucket holds at least one token). (2) The opening burst (at most floor(rate) sends, within
- * the first send's second) is the only excess: every sliding second that starts at or after a send with index
- * >= floor(rate), or one second or more after the first send, holds at most floor(rate) sends.
+ * told rate: w seconds hold at most max(1, rate) + rate x w sends (the bucket holds at least one token). (2) The
+ * opening burst (at most floor(rate) sends, within the first send's second) is the only excess: every sliding second
+ * that starts at a send with index >= floor(rate), or one second or more after the first send, holds at most the rate.
+ * (3) No send was granted under a limit above the told rate.
  */
 function checkTold(c: Case, sends: Sent[]): void {
   const rate = c.told!;
