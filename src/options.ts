@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 import { shouldColor } from './color.js';
-import type { QuotaGiven } from './plan/quota.js';
+import type { QuotaGiven } from './types.js';
 
 export const COMMANDS = ['plan', 'apply', 'import', 'destroy', 'refresh', 'status', 'report', 'export', 'init', 'emulator'] as const;
 export type Command = (typeof COMMANDS)[number];

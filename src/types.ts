@@ -273,6 +273,12 @@ export interface PlannedResource {
 
 export type PlanSummary = Record<PlanAction, number> & { rows: number; notInRun: number };
 
+/** `--quota`: one number for every region, and/or region=N pairs (those win). */
+export interface QuotaGiven {
+  all?: number;
+  regions: Readonly<Record<string, number>>;
+}
+
 /** Per-region quota use (online: existing gateways are counted; offline: only the plan's creates). */
 export interface QuotaUse {
   region: string;

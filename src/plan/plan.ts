@@ -11,6 +11,7 @@ import {
   type PlanFlags,
   type PlannedRow,
   type PriorRow,
+  type QuotaGiven,
   type RowRef,
   type Severity,
   type Tag,
@@ -19,7 +20,7 @@ import { asnOf, currentOf, describeChanges, driftOf, fieldChange, opt } from './
 import { identityDiff, sameIdentity, specHash } from './identity.js';
 import { asnValue } from './rules.js';
 import { isUnknown, settleSecrets } from './secret-refs.js';
-import { DEFAULT_QUOTA, quotaText, regionQuota, type Learned, type QuotaGiven } from './quota.js';
+import { DEFAULT_QUOTA, quotaText, regionQuota, type Learned } from './quota.js';
 import { quotaUse, summarize } from './summary.js';
 import { hasError, refOf, validateRow, type ValidateOptions } from './validate.js';
 

@@ -2,16 +2,10 @@
 // VPC API has no quota call; Quota Center is another product's endpoint), so it is given (--quota), learned (a
 // Resource.QuotaFull recorded the region's count in the journal: its real ceiling), or assumed (the documented
 // default), and every number says which. Pure.
-import type { PriorRow, QuotaUse } from '../types.js';
+import type { PriorRow, QuotaGiven, QuotaUse } from '../types.js';
 
 /** The documented default: 100 customer gateways per region. */
 export const DEFAULT_QUOTA = 100;
-
-/** `--quota`: one number for every region, and/or region=N pairs (those win). */
-export interface QuotaGiven {
-  all?: number;
-  regions: Readonly<Record<string, number>>;
-}
 
 export interface Learned {
   limit: number;

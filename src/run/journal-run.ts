@@ -2,6 +2,7 @@
 // it, and the journal opened for appending from that read. Nothing else in a run reads the journal file.
 import { randomUUID } from 'node:crypto';
 import type { JournalOptions, ManifestOptions } from '../options.js';
+import { EXIT } from '../errors.js';
 import { scrubber } from '../secrets.js';
 import { Journal, lockJournal, readJournal, toPriorRows, type JournalFile, type JournalLock, type JournalRow } from '../state/journal.js';
 import { MAYBE_CREATED, OWNED, type PriorRow } from '../types.js';
@@ -23,6 +24,8 @@ export interface JournalRun {
 
 export interface LockedRun extends JournalRun {
   lock: JournalLock;
+  /** True while the executor runs: its own handler owns Ctrl-C then (stop first, abandon on the second). */
+  executing?: boolean;
   /** Set once the run opened the journal for appending (its header is then written, bound to the account). */
   opened?: boolean;
 }
@@ -58,9 +61,20 @@ export async function withLockedJournal<T>(ctx: Context<ManifestOptions>, fn: (r
   const o = ctx.options;
   const runId = randomUUID();
   const lock = await lockJournal(o.statePath, { forceUnlock: o.forceUnlock, runId, onWarning: (m) => warn(ctx, m) });
+  let run: LockedRun | undefined;
+  // Ctrl-C outside the executor (the STS call, planning, listing, the question, the reports): nothing is on the wire
+  // for a row, so the process leaves at once, and the lock goes with it rather than staying behind.
+  const unregister = ctx.io.onSignal(() => {
+    if (run?.executing) return;
+    lock.lock.releaseSync();
+    ctx.err.write('\ninterrupted: nothing more is sent; the journal is as the last write left it\n');
+    ctx.io.exitNow(EXIT.interrupted);
+  });
   try {
-    return await fn({ runId, path: o.statePath, read: await readOnce(ctx, o.statePath), lock });
+    run = { runId, path: o.statePath, read: await readOnce(ctx, o.statePath), lock };
+    return await fn(run);
   } finally {
+    unregister();
     await lock.release();
   }
 }
