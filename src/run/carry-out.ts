@@ -39,13 +39,17 @@ export async function carryOut(
 ): Promise<Execution> {
   const journal = await openForAppend(ctx, run, session, manifestHash);
   let exec: Omit<Execution, 'journalRows' | 'journalId'>;
-  // From here the executor's handler owns Ctrl-C (finish what is on the wire; a second one abandons the journal).
-  run.executing = true;
   try {
-    exec = await execute(ctx, session, journal, plan, run.runId);
+    // While the executor runs, its handler owns Ctrl-C (finish what is on the wire; a second one abandons the
+    // journal); before and after it, the locked run's handler leaves at once (run/journal-run.ts).
+    run.executing = true;
+    try {
+      exec = await execute(ctx, session, journal, plan, run.runId);
+    } finally {
+      run.executing = false;
+    }
     if (exec.stopReason !== 'interrupt') await recordQuotaCeilings(ctx, session, journal, exec.results);
   } finally {
-    run.executing = false;
     await journal.close();
   }
   return { ...exec, journalRows: journal.rows(), journalId: journal.header.runId };

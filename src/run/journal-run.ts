@@ -28,6 +28,8 @@ export interface LockedRun extends JournalRun {
   executing?: boolean;
   /** Set once the run opened the journal for appending (its header is then written, bound to the account). */
   opened?: boolean;
+  /** The journal opened for appending, abandoned (never torn) if the process must leave on a signal. */
+  journal?: Journal;
 }
 
 type WithJournal = Context<ManifestOptions | JournalOptions>;
@@ -66,6 +68,8 @@ export async function withLockedJournal<T>(ctx: Context<ManifestOptions>, fn: (r
   // for a row, so the process leaves at once, and the lock goes with it rather than staying behind.
   const unregister = ctx.io.onSignal(() => {
     if (run?.executing) return;
+    // A journal still open (quota ceilings being recorded after the run) keeps what it wrote whole; the lock goes.
+    run?.journal?.abandon();
     lock.lock.releaseSync();
     ctx.err.write('\ninterrupted: nothing more is sent; the journal is as the last write left it\n');
     ctx.io.exitNow(EXIT.interrupted);
@@ -80,9 +84,9 @@ export async function withLockedJournal<T>(ctx: Context<ManifestOptions>, fn: (r
 }
 
 /** Opens the journal for appending from the run's read (no second read), for the session's account and endpoint. */
-export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, session: Session, manifestHash: string, keepManifest = false): Promise<Journal> {
+export async function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, session: Session, manifestHash: string, keepManifest = false): Promise<Journal> {
   run.opened = true;
-  return Journal.fromRead(run.path, run.read, {
+  run.journal = await Journal.fromRead(run.path, run.read, {
     lock: run.lock,
     manifest: { path: ctx.options.manifest, hash: manifestHash },
     keepManifest: keepManifest || run.derivedFrom !== undefined,
@@ -92,6 +96,7 @@ export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, ses
     redact: scrubber(ctx.redactor),
     onWarning: (m) => warn(ctx, m),
   });
+  return run.journal;
 }
 
 /**

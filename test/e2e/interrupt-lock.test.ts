@@ -68,23 +68,22 @@ async function nextRunProceeds(manifest: string, ip: string, endpoint: string): 
   assert.equal(gatewaysWith(ip).length, 1, 'created exactly once');
 }
 
-/** Forwards to the emulator, except the first request for `hold`, which it keeps unanswered and reports. */
-async function holdingProxy(hold: string): Promise<{ url: string; arrived: Promise<void>; close: () => Promise<void> }> {
+/** Forwards to `target`, except the `nth` request for `hold`, which it keeps unanswered and reports. */
+async function holdingProxy(hold: string, nth = 1, target: Emulator = emu): Promise<{ url: string; arrived: Promise<void>; close: () => Promise<void> }> {
   let arrived!: () => void;
   const seen = new Promise<void>((r) => (arrived = r));
   const sockets = new Set<Socket>();
-  let held = false;
+  let seenCount = 0;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (!held && new RegExp(`[?&]Action=${hold}(&|$)`).test(`?${(req.url ?? '').split('?')[1] ?? ''}&${body.toString('latin1')}`)) {
-        held = true;
+      if (new RegExp(`[?&]Action=${hold}(&|$)`).test(`?${(req.url ?? '').split('?')[1] ?? ''}&${body.toString('latin1')}`) && ++seenCount === nth) {
         arrived();
         return; // never answered: the CLI waits here until the signal
       }
-      const up = request(`${emu.url}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (r) => {
+      const up = request(`${target.url}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
       });
@@ -162,6 +161,47 @@ test('SIGTERM twice while a create is on the wire: the journal keeps it in fligh
     assert.equal([...later!.rows.values()][0]!.status, 'created');
   } finally {
     await proxy.close();
+    t.cleanup();
+  }
+});
+
+test('SIGINT while a Resource.QuotaFull region is listed after the run (its ceiling being learned): the journal whole, the lock released', async () => {
+  // A region quota of 1: the first row is created, the second refused for the quota; the run then lists the region
+  // (the second DescribeCustomerGateways: the first is the plan's) to record its ceiling, and that listing is held.
+  const full = await startEmulator({ accounts: [DEFAULT_ACCOUNT], rates: { CreateCustomerGateway: 200, DescribeCustomerGateways: 200 }, seed: 44, quota: 1 });
+  const t = tempDir({ 'm.csv': 'region,ip,name,asn\ncn-hangzhou,198.19.142.1,f-1,65001\ncn-hangzhou,198.19.142.2,f-2,65002\n' });
+  const proxy = await holdingProxy('DescribeCustomerGateways', 2, full);
+  try {
+    const child = spawn(process.execPath, [cliBin, 'apply', t.path('m.csv'), '--endpoint', proxy.url, '--yes', '--concurrency', '1', '--timeout', '120000'], {
+      env: { PATH: process.env.PATH ?? '', HOME: t.dir, ...hermeticEnv, CI: '1', ...creds },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+    await proxy.arrived;
+    assert.ok(existsSync(t.path('m.csv.state.jsonl.lock')), 'the lock is held while it lists');
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, out);
+    assert.ok(!existsSync(t.path('m.csv.state.jsonl.lock')), `the lock is released\n${out}`);
+    const read = await readJournal(t.path('m.csv.state.jsonl'));
+    assert.ok(read);
+    assert.deepEqual(read.warnings, [], 'no torn line');
+    assert.deepEqual(
+      [...read.rows.values()].map((r) => [r.status, r.errorCode ?? null]).sort(),
+      [
+        ['created', null],
+        ['failed', 'Resource.QuotaFull'],
+      ],
+    );
+    // The next run takes the lock (the refused row waits for --retry-failed: exit 1, nothing sent).
+    const again = await runCli(['apply', t.path('m.csv'), '--endpoint', proxy.url, '--yes'], { env: creds });
+    assert.equal(again.code, 1, again.stderr + again.stdout);
+    assert.doesNotMatch(again.stderr, /locked by/);
+  } finally {
+    await proxy.close();
+    await full.close();
     t.cleanup();
   }
 });
