@@ -362,7 +362,7 @@ export function parseOnly(v: string): Only {
 
 /** `--quota 55`, `--quota cn-hangzhou=55,cn-shanghai=100`, or both (`80,cn-hangzhou=55`: 80 for the other regions). */
 export function parseQuota(v: string): QuotaGiven {
-  const usage = `--quota takes N (every region) or REGION=N pairs (cn-hangzhou=55,cn-shanghai=100), N a whole number 1-1000000; got '${v}'`;
+  const usage = `--quota needs ${rangeText('quota')} for every region, or REGION=N pairs (cn-hangzhou=55,cn-shanghai=100), got '${v}'`;
   const count = (n: string): number => {
     if (!/^\d{1,7}$/.test(n) || Number(n) < 1 || Number(n) > 1_000_000) throw new UsageError(usage);
     return Number(n);

@@ -33,7 +33,7 @@ test('numeric flags outside their range are refused, naming the flag and the ran
   refused(['apply', 'm.csv', '--only', '5-2'], /--only: bad line range '5-2'/);
   const ok = resolveOptions(['apply', 'm.csv', '--timeout', '600000', '--quota', '1000000', '--rate', '.5', '--concurrency', '1000', '--max-failures', '100000000'], TERM);
   assert.ok(ok.kind === 'run');
-  assert.deepEqual([ok.options.timeoutMs, ok.options.quota, ok.options.rate, ok.options.concurrency, ok.options.maxFailures], [600_000, 1_000_000, 0.5, 1000, { count: 100_000_000 }]);
+  assert.deepEqual([ok.options.timeoutMs, ok.options.quota, ok.options.rate, ok.options.concurrency, ok.options.maxFailures], [600_000, { all: 1_000_000, regions: {} }, 0.5, 1000, { count: 100_000_000 }]);
 });
 
 test('--only: twenty ranges of a million lines are twenty entries; membership is a search, not a set of lines', () => {

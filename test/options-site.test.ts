@@ -22,8 +22,8 @@ test('--profiles is a path made absolute; --quota-vpn-connections a positive who
   assert.equal(d.vpnQuotaGiven, false);
   assert.equal(d.profiles, undefined);
   for (const c of ['import', 'status', 'report']) assert.equal(opts([c, 'sites.csv', '--profiles', 'x.yaml']).profiles, '/work/site/x.yaml');
-  assert.throws(() => resolveOptions(['plan', 's.csv', '--quota-vpn-connections', '0'], TERM), (e: unknown) => e instanceof UsageError && /--quota-vpn-connections needs a positive integer, got '0'/.test(e.message));
-  assert.throws(() => resolveOptions(['destroy', 's.csv', '--profiles', 'x'], TERM), (e: unknown) => e instanceof UsageError && /does not take --profiles \(plan, apply, import, status, report take it\)/.test(e.message));
+  assert.throws(() => resolveOptions(['plan', 's.csv', '--quota-vpn-connections', '0'], TERM), (e: unknown) => e instanceof UsageError && /--quota-vpn-connections needs a whole number from 1 to 1000 \(IPsec connections per VPN gateway\), got '0'/.test(e.message));
+  assert.throws(() => resolveOptions(['destroy', 's.csv', '--profiles', 'x'], TERM), (e: unknown) => e instanceof UsageError && /does not take --profiles \(plan, apply, import, status, report, configs take it\)/.test(e.message));
   assert.throws(() => resolveOptions(['import', 's.csv', '--quota-vpn-connections', '3'], TERM), (e: unknown) => e instanceof UsageError && /\(plan, apply take it\)/.test(e.message));
   assert.match(commandHelp('plan'), /--quota-vpn-connections N\s+IPsec connections allowed per VPN gateway \(default 10\)/);
   assert.match(commandHelp('apply'), /--profiles FILE\s+IPsec profiles the ike_profile column names/);

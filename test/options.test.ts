@@ -156,7 +156,7 @@ test('cgw-batch state: show, unlock and migrate with their own flags; did-you-me
   refused(['state', 'unlok', 'b.csv'], /unknown action 'state unlok' \(did you mean 'unlock'\?\)/);
   refused(['state'], /needs an action: show, unlock, migrate/);
   refused(['state', 'show'], /state show needs the manifest or --state/);
-  refused(['stat', 'b.csv'], /unknown command 'stat' \(did you mean 'state'\?\)/);
+  refused(['stat', 'b.csv'], /unknown command 'stat'; did you mean 'state'\?/);
   refused(['state', 'migrate', '--from', 'a', '--to', 'oss://b/p?x', '--prune'], /state does not take --prune/);
   const help = resolveOptions(['state', '--help'], TERM);
   assert.equal(help.kind, 'help');

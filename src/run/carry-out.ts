@@ -44,7 +44,14 @@ export async function carryOut(
   const journal = await openForAppend(ctx, run, session, manifestHash);
   let exec: Omit<Execution, 'journalRows' | 'journalId'>;
   try {
-    exec = await execute(ctx, session, journal, plan, run.runId);
+    // While the executor runs, its handler owns Ctrl-C (finish what is on the wire; a second one abandons the
+    // journal); before and after it, the locked run's handler leaves at once (run/journal-run.ts).
+    run.executing = true;
+    try {
+      exec = await execute(ctx, session, journal, plan, run.runId);
+    } finally {
+      run.executing = false;
+    }
     if (exec.stopReason !== 'interrupt') await recordQuotaCeilings(ctx, session, journal, exec.results);
   } finally {
     await journal.close();

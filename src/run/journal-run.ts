@@ -2,6 +2,7 @@
 // journal under it, and the journal opened for appending from that read. Nothing else in a run reads the journal.
 import { randomUUID } from 'node:crypto';
 import type { JournalOptions, ManifestOptions } from '../options.js';
+import { EXIT } from '../errors.js';
 import { scrubber } from '../secrets.js';
 import type { Lease, StateBackend } from '../state/backend/types.js';
 import { Journal, journalOfLease, leaseJournal, readState, toPriorRows, type JournalFile, type JournalRow } from '../state/journal.js';
@@ -27,8 +28,12 @@ export interface JournalRun {
 export interface LockedRun extends JournalRun {
   backend: StateBackend;
   lease: Lease;
+  /** True while the executor runs: its own handler owns Ctrl-C then (stop first, abandon on the second). */
+  executing?: boolean;
   /** Set once the run opened the journal for appending (its header is then written, bound to the account). */
   opened?: boolean;
+  /** The journal opened for appending, abandoned (never torn) if the process must leave on a signal. */
+  journal?: Journal;
 }
 
 type WithJournal = Context<ManifestOptions | JournalOptions>;
@@ -61,10 +66,23 @@ export async function withLockedJournal<T>(ctx: Context<ManifestOptions>, fn: (r
   const backend = await openState(ctx, stateSpec(ctx));
   try {
     const lease = await leaseJournal(backend, { forceUnlock: o.forceUnlock, runId, waitMs: o.lockTimeoutMs, onWarning: (m) => warn(ctx, m) });
+    let run: LockedRun | undefined;
+    // Ctrl-C outside the executor (the STS call, planning, listing, the question, the reports): nothing is on the wire
+    // for a row, so the process leaves at once, and the lease goes with it rather than staying behind.
+    const unregister = ctx.io.onSignal(() => {
+      if (run?.executing) return;
+      // A journal still open (quota ceilings being recorded after the run) keeps what it wrote whole; the lease goes.
+      if (run?.journal) run.journal.abandon();
+      else lease.abandon();
+      ctx.err.write('\ninterrupted: nothing more is sent; the journal is as the last write left it\n');
+      ctx.io.exitNow(EXIT.interrupted);
+    });
     try {
       const read = await journalOfLease(backend, lease, { redact: scrubber(ctx.redactor) });
-      return await fn({ runId, path: backend.location, read, backend, lease });
+      run = { runId, path: backend.location, read, backend, lease };
+      return await fn(run);
     } finally {
+      unregister();
       await lease.release();
     }
   } finally {
@@ -73,9 +91,9 @@ export async function withLockedJournal<T>(ctx: Context<ManifestOptions>, fn: (r
 }
 
 /** Opens the journal for appending from the run's read (no second read), for the session's account and endpoint. */
-export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, session: Session, manifestHash: string, keepManifest = false): Promise<Journal> {
+export async function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, session: Session, manifestHash: string, keepManifest = false): Promise<Journal> {
   run.opened = true;
-  return Journal.fromRead(run.backend, run.read, {
+  run.journal = await Journal.fromRead(run.backend, run.read, {
     lease: run.lease,
     manifest: { path: ctx.options.manifest, hash: manifestHash },
     keepManifest: keepManifest || run.derivedFrom !== undefined,
@@ -85,6 +103,7 @@ export function openForAppend(ctx: Context<ManifestOptions>, run: LockedRun, ses
     redact: scrubber(ctx.redactor),
     onWarning: (m) => warn(ctx, m),
   });
+  return run.journal;
 }
 
 /**

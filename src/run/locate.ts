@@ -10,6 +10,7 @@ import { rowKey } from '../keys.js';
 import { manifestRef } from '../state/journal.js';
 import type { Manifest } from '../types.js';
 import { type Context, withOptions } from './context.js';
+import { isSharedState } from './state-backend.js';
 import type { JournalRun } from './journal-run.js';
 
 /** A path as messages print it: relative to the working directory when under it. */
@@ -104,7 +105,8 @@ export function mayNameAnotherJournal(o: JournalOptions): boolean {
 export function manifestMembership(ctx: Context<ManifestOptions | JournalOptions>, manifest: Manifest, run: Pick<JournalRun, 'path' | 'read'>): string | undefined {
   const read = run.read;
   if (!read || ctx.options.manifest === undefined) return undefined;
-  const own = manifestRef(run.path, ctx.options.manifest);
+  // A shared journal (postgres://, oss://) names its manifest by file name; a journal file, relative to itself.
+  const own = isSharedState(run.path) ? basename(ctx.options.manifest) : manifestRef(run.path, ctx.options.manifest);
   const h = read.header;
   if (h.manifest.path === own) return undefined;
   const state = shown(ctx, run.path);

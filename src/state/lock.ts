@@ -163,6 +163,8 @@ export class Lock {
   private timer: unknown;
   private timers: Timers = realTimers;
   private released = false;
+  /** Set once the lock file is gone (or was never ours to remove): release() may still be on its way there. */
+  private removed = false;
   private lostReported = false;
   private beating: Promise<void> | undefined;
 
@@ -345,13 +347,18 @@ export class Lock {
     heldHere.delete(this.info.nonce);
     // Never delete a lock that another process legitimately holds now.
     const raw = await readLockFile(this.path).catch(() => undefined);
-    if (raw !== undefined && parseInfo(raw)?.nonce === this.info.nonce) await unlink(this.path).catch(() => undefined);
+    if (!this.removed && raw !== undefined && parseInfo(raw)?.nonce === this.info.nonce) await unlink(this.path).catch(() => undefined);
+    this.removed = true;
     await this.fh.close().catch(() => undefined);
   }
 
-  /** For the hard-abort path, where there is no time for promises. */
+  /**
+   * For the hard-abort path, where there is no time for promises. Also finishes a release() still on its way: the
+   * process may leave before that one's promises run.
+   */
   releaseSync(): void {
-    if (this.released) return;
+    if (this.removed) return;
+    this.removed = true;
     this.released = true;
     if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     heldHere.delete(this.info.nonce);

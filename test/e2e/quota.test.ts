@@ -47,7 +47,7 @@ test('assumed, then learned from Resource.QuotaFull and kept in the journal; --q
     assert.deepEqual(all.quota.map((q: any) => [q.quota, q.basis]), [[55, 'given'], [55, 'given']]);
     const bad = await run('plan', csv, '--quota', 'cn-hangzhou=');
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--quota takes N \(every region\) or REGION=N pairs/);
+    assert.match(bad.stderr, /--quota needs a whole number from 1 to 1000000 \(customer gateways per region\) for every region, or REGION=N pairs/);
   } finally {
     t.cleanup();
   }

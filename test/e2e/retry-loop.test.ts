@@ -109,6 +109,12 @@ test('results.xlsx filtered (rows hidden or deleted) and saved under a new name 
     // The report beside the journal is the whole batch: the retried rows and the ones the file left out.
     const after = await createdRows(readFileSync(t.path('m.csv.results/results.xlsx')));
     assert.equal(after.length, 6);
+    // `report` too rewrites the tool's own files without the index.
+    rmSync(t.path(`m.csv.results/${INDEX}`));
+    const report = await runCli(['report', csv]);
+    assert.equal(report.code, 0, report.stdout + report.stderr);
+    assert.equal((await createdRows(readFileSync(t.path('m.csv.results/results.xlsx')))).length, 6);
+    assert.ok(existsSync(t.path(`m.csv.results/${INDEX}`)), 'the index is written again');
 
     // --state pointing at the original journal works for the same file too.
     const explicit = await run(['plan', subset, '--state', t.path('m.csv.state.jsonl'), '--format', 'json']);

@@ -340,3 +340,19 @@ test('pid namespaces (root only): a lock left by a SIGKILLed pid 1 in one contai
   assert.equal(out.pid, 1);
   assert.ok(out.warnings.some((w) => /took over a stale lock .*heartbeat did not change/.test(w)), out.warnings.join('\n'));
 });
+
+test('releaseSync on the way out finishes a release() still under way: the lock file is gone before the process could leave', async (t) => {
+  const s = stateDir();
+  t.after(() => s.cleanup());
+  const lock = await Lock.acquire(lockOpts(s.state, { timers: manualTimers() }));
+  assert.ok(existsSync(lock.path));
+  const releasing = lock.release(); // marked released, its unlink still to come
+  lock.releaseSync();
+  assert.ok(!existsSync(lock.path), 'removed synchronously');
+  await releasing;
+  // A lock someone else took meanwhile is never removed by the late one.
+  const other = await Lock.acquire(lockOpts(s.state, { timers: manualTimers() }));
+  lock.releaseSync();
+  assert.ok(existsSync(other.path));
+  await other.release();
+});
