@@ -1,11 +1,11 @@
 // The whole loop for real, with the CLI only: `emulator --ipsec` runs the Alibaba side; `apply` creates two sites;
-// `configs` renders their strongSwan configs; a branch strongSwan in its own namespace, attached to the emulator's
-// bridge, loads them (site 2 with a mistyped PSK, as a person copying keys by hand might); `status --live` says
-// "negotiated" for site 1 only once its SAs are really up, and never for site 2. Then the PSK of site 1 is rotated
-// by `apply`: the responder drops the SA the old key made and the branch with the old config stays out; `configs`
-// again, the branch reloads, and site 1 is negotiated again. Traffic from a branch-subnet address reaches a VPC address
-// (the emulator's first host of each LocalSubnet) through site 1's SAs, and not through site 2. The PSKs end up in
-// the two config files and nowhere else the commands wrote.
+// `configs --device strongswan` renders their configs; a branch strongSwan in its own namespace, attached to the
+// emulator's bridge, loads them (site 2 with a mistyped PSK, as a person copying keys by hand might); `status --live`
+// says "negotiated" for site 1 only once its SAs are really up, and never for site 2. Traffic from a branch-subnet
+// address reaches a VPC address (the emulator's first host of each LocalSubnet) through site 1's SAs, and not through
+// site 2. Then the PSK of site 1 is rotated by `apply`: the responder drops the SA the old key made and the branch
+// with the old config stays out; `configs` again, the branch reloads, and site 1 is negotiated again. The PSKs end up
+// in the two config files and nowhere else the commands wrote.
 import '../helpers/env.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -143,7 +143,8 @@ test('status --live says negotiated only once the SAs are up, and never with a w
   assert.deepEqual([before.get(2), before.get(3)], ['ike_sa_not_established', 'ike_sa_not_established'], 'provisioned, but no branch yet');
 
   t = Date.now();
-  const configs = await cli(['configs', 'sites.csv']);
+  // The type by --device here, by the manifest's device column when site 1 is rendered again below.
+  const configs = await cli(['configs', 'sites.csv', '--device', 'strongswan']);
   assert.equal(configs.code, 0, configs.stderr);
   assert.deepEqual(configs.stdout.trim().split('\n').filter((l) => l.endsWith('swanctl.conf')).length, 2);
   timings['configs'] = Date.now() - t;
@@ -205,7 +206,7 @@ test('a PSK rotated by apply: the old SA goes and the old config stays out; conf
   await branch!.vici.request('initiate', { child: name, timeout: '-1' });
   assert.ok(await eventually(() => refused(name, mark), BOUND_MS), 'the old key was refused');
   assert.notEqual((await live()).get(2), 'ipsec_sa_established');
-  // The new key: configs renders it, the branch reloads and starts again.
+  // The new key: configs renders it (the device column says strongswan), the branch reloads and starts again.
   const again = await cli(['configs', 'sites.csv', '--only', '2'], PSK1_ROTATED);
   assert.equal(again.code, 0, again.stderr);
   assert.ok(readFileSync(rendered(0, 'swanctl.conf'), 'utf8').includes(`secret = "${PSK1_ROTATED}"`));
