@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import { DEFAULT_ACCOUNT, startEmulator, type Emulator } from '../../src/emulator/index.js';
 import { startOssEmulator, type OssEmulator } from '../../src/emulator/oss/server.js';
 import { openBackend, parseStateLocation } from '../../src/state/backend/index.js';
-import { LeaseLostError, type StateBackend } from '../../src/state/backend/types.js';
+import { LeaseLostError } from '../../src/state/backend/types.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { pgBinDir, startPgServer, type PgServer } from '../state/backend/pg-server.js';
