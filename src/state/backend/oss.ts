@@ -231,7 +231,9 @@ class OssBackend implements StateBackend {
 
   async read(): Promise<LogRead | undefined> {
     const g = await this.live();
-    if (!g) return undefined;
+    // An estate that was leased but never written (a first apply that refused its plan) holds only lease records:
+    // it reads as absent, as on PostgreSQL; else every later plan or status would call it a journal without a header.
+    if (!g || (g.records.length === 0 && g.warnings.length === 0)) return undefined;
     return { records: g.records, warnings: g.warnings };
   }
 

@@ -146,6 +146,20 @@ export function conformance(h: BackendHarness): void {
     });
   });
 
+  test(name('an estate leased but never written reads as absent, while held and after release (a refused first apply leaves no journal)'), async () => {
+    await withEstate(h, async (_fx, open) => {
+      const a = await open();
+      const lease = await a.acquire({ holder: holder() });
+      const reader = await open();
+      assert.equal(await reader.read(), undefined, 'while held');
+      await lease.release();
+      assert.equal(await reader.read(), undefined, 'after release');
+      const next = await a.acquire({ holder: holder() });
+      assert.deepEqual(next.log.records, [], 'the next lease starts an empty log');
+      await next.release();
+    });
+  });
+
   test(name('records that are not one JSON object on one line are refused before anything is written'), async () => {
     await withEstate(h, async (_fx, open) => {
       const lease = await (await open()).acquire({ holder: holder() });
