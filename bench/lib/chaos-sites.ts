@@ -25,6 +25,8 @@ export interface SitesChaosOptions {
 export interface SitesChaosSummary {
   sites: number;
   kills: number;
+  /** Kills that left a connection write in flight (its intent journaled, its outcome unknown): the worst moment. */
+  killsMidConnection: number;
   runs: number;
   faults: number;
   customerGateways: number;
@@ -85,6 +87,7 @@ export async function runSitesChaos(o: SitesChaosOptions): Promise<SitesChaosSum
   const state = join(dir, 'sites.csv.state.jsonl');
   const args = ['apply', csv, '--endpoint', emu.url, '--yes', '--quiet', '--timeout', '800', '--report-dir', join(dir, 'reports')];
   let kills = 0;
+  let killsMidConnection = 0;
   let runs = 0;
   const maxRuns = o.maxRuns ?? o.minKills * 4 + 20;
   try {
@@ -96,7 +99,9 @@ export async function runSitesChaos(o: SitesChaosOptions): Promise<SitesChaosSum
       const r = await runCli(args, EMULATOR_CLI_ENV, { killAfterMs });
       if (r.signal === 'SIGKILL') {
         kills++;
-        log(`sites run ${runs}: killed after ${killAfterMs} ms`);
+        const inFlight = [...((await readJournal(state).catch(() => undefined))?.rows.values() ?? [])].filter((x) => x.connection?.status === 'in-flight').length;
+        if (inFlight > 0) killsMidConnection++;
+        log(`sites run ${runs}: killed after ${killAfterMs} ms${inFlight > 0 ? ` with ${inFlight} connection write(s) in flight` : ''}`);
         continue;
       }
       if (r.code === 0) {
@@ -159,10 +164,10 @@ export async function runSitesChaos(o: SitesChaosOptions): Promise<SitesChaosSum
     let faults = 0;
     for (const per of Object.values<any>((emu.stats() as any).actions ?? {})) for (const [k, n] of Object.entries<any>(per)) if (k.startsWith('fault:')) faults += n;
     const line =
-      `chaos (sites): sites=${o.sites} (${sites.filter((s) => s.ip2).length} dual with ip_2) on ${GATEWAYS.length} VPN gateways, kills=${kills} runs=${runs} ` +
+      `chaos (sites): sites=${o.sites} (${sites.filter((s) => s.ip2).length} dual with ip_2) on ${GATEWAYS.length} VPN gateways, kills=${kills} (${killsMidConnection} with a connection write in flight) runs=${runs} ` +
       `commit faults=${faults} | customer gateways=${cgws.length} connections=${vcos.length} duplicate gateways=${duplicateGateways} ` +
       `duplicate connections=${duplicateConnections} lost=${lost} unknown to the journal=${unknownToJournal} journal mismatches=${journalMismatches} not active=${notActive}`;
-    return { sites: o.sites, kills, runs, faults, customerGateways: cgws.length, connections: vcos.length, duplicateGateways, duplicateConnections, lost, unknownToJournal, journalMismatches, notActive, line };
+    return { sites: o.sites, kills, killsMidConnection, runs, faults, customerGateways: cgws.length, connections: vcos.length, duplicateGateways, duplicateConnections, lost, unknownToJournal, journalMismatches, notActive, line };
   } finally {
     await emu.close();
     rmSync(dir, { recursive: true, force: true });
