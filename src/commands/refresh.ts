@@ -13,7 +13,6 @@ import { planOfJournal } from '../run/plan-from.js';
 import { requireJournal, selector } from '../run/select.js';
 import { listRegions, openSession } from '../run/session.js';
 import { fingerprint } from '../secrets.js';
-import type { JournalFile } from '../state/journal.js';
 import { OWNED, type FieldChange, type PriorRow, type SiteSpec } from '../types.js';
 
 interface DriftRow {
@@ -33,7 +32,7 @@ interface ConnectionDriftRow extends ConnectionDrift {
 }
 
 /** The manifest rows' sites by key (an offline plan of the manifest), when the manifest is at hand. */
-async function manifestSites(ctx: Context<ManifestOptions>, journal: JournalFile): Promise<Map<string, SiteSpec>> {
+async function manifestSites(ctx: Context<ManifestOptions>, journal: NonNullable<JournalRun['read']>): Promise<Map<string, SiteSpec>> {
   if (!existsSync(ctx.options.manifest)) return new Map();
   const { plan } = await planOfJournal(ctx, journal);
   return new Map(plan.rows.flatMap((r) => (r.row?.site ? [[r.ref.key, r.row.site] as const] : [])));

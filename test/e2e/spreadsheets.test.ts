@@ -28,7 +28,8 @@ test('init writes templates that plan cleanly, and never overwrites a file', asy
       assert.equal(w.code, 0, w.stderr);
       const p = await runCli(['plan', t.path(name), '--offline']);
       assert.equal(p.code, 0, `${name}: ${p.stdout}${p.stderr}`);
-      assert.match(p.stdout, /No errors\. 2 create\./);
+      // Two customer gateways and a site (its customer gateway and connection) since the templates show a site row.
+      assert.match(p.stdout, /No errors\. 3 create\. Connections: 1 create\./);
     }
     const again = await runCli(['init', t.path('t.csv')]);
     assert.equal(again.code, 2);
