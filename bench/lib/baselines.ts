@@ -53,7 +53,7 @@ export async function sequentialLoop(endpoint: string, ak: string, secret: strin
 }
 
 /** At most `n` of the functions run at once, the rest wait in order (what Terraform's -parallelism=10 does). */
-function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let active = 0;
   const waiting: Array<() => void> = [];
   return async (fn) => {

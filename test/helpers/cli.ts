@@ -12,7 +12,15 @@ export interface CliResult {
 
 export function runCli(
   args: string[],
-  opts: { env?: Record<string, string>; cwd?: string; input?: string; onStdout?: (chunk: string, child: import('node:child_process').ChildProcess) => void; timeoutMs?: number } = {},
+  opts: {
+    env?: Record<string, string>;
+    cwd?: string;
+    input?: string;
+    onStdout?: (chunk: string, child: import('node:child_process').ChildProcess) => void;
+    timeoutMs?: number;
+    /** Polled every 10 ms while the process runs: true kills it with SIGKILL (a crash at a chosen moment). */
+    killWhen?: () => boolean;
+  } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliBin, ...args], {
@@ -33,9 +41,15 @@ export function runCli(
       child.kill('SIGKILL');
       reject(new Error(`cgw-batch ${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, opts.timeoutMs ?? 60_000);
+    const poll = opts.killWhen
+      ? setInterval(() => {
+          if (opts.killWhen?.()) child.kill('SIGKILL');
+        }, 10)
+      : undefined;
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (poll) clearInterval(poll);
       resolve({ code, signal, stdout, stderr });
     });
     if (opts.input !== undefined) child.stdin.end(opts.input);
