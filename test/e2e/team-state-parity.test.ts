@@ -54,9 +54,10 @@ function cloudIps(): string[] {
 
 /** What may differ between two runs of the same manifest: ids, tokens, times, durations, where the journal is. */
 function normalize(text: string, journal: string, dir: string): string {
-  return text
-    .split(journal)
-    .join('<journal>')
+  // A journal file under the working directory is also named relative to it (status, the run's last lines).
+  const relative = journal.startsWith('/') ? journal.slice(journal.lastIndexOf('/') + 1) : undefined;
+  const masked = text.split(journal).join('<journal>');
+  return (relative ? masked.split(relative).join('<journal>') : masked)
     .split(dir)
     .join('<dir>')
     .replace(/cgw-[0-9a-z]{6,}/g, '<cgw>')
