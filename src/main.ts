@@ -6,7 +6,7 @@ import type { CloudError } from './cloud/errors.js';
 import { EXIT, ExitError, isUserError } from './errors.js';
 import type { Io } from './io.js';
 import { resolveOptions } from './options.js';
-import { Redactor } from './secrets.js';
+import type { Redactor } from './secrets.js';
 import { printableLines } from './text.js';
 import type { Context } from './run/context.js';
 
@@ -54,10 +54,12 @@ function hint(e: CloudError): string {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  const redactor = new Redactor();
+  // Made once a command runs (with node:crypto behind it); until then no secret is known, so nothing is masked.
+  let redactor: Redactor | undefined;
+  const redact = (s: string): string => redactor?.redact(s) ?? s;
   // Redacted first, then shown printable: a file name or a server's code in a message cannot drive the terminal.
   const fail = (message: string, code: number): number => {
-    io.stderr.write(printableLines(redactor.redact(`cgw-batch: ${message}`)) + '\n');
+    io.stderr.write(printableLines(redact(`cgw-batch: ${message}`)) + '\n');
     return code;
   };
   try {
@@ -78,7 +80,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
     if (parsed.kind === 'emulator') return await (await import('./commands/emulator.js')).runEmulator(parsed.argv, io);
-    const { makeContext } = await import('./run/context.js');
+    const [{ makeContext }, { Redactor }] = await Promise.all([import('./run/context.js'), import('./secrets.js')]);
+    redactor = new Redactor();
     return await dispatch(makeContext(io, parsed.options, redactor));
   } catch (e) {
     if (e instanceof ExitError) return e.exitCode;
@@ -89,7 +92,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const rid = e.requestId ? ` (request id ${e.requestId})` : '';
       return fail(`the API call failed: ${e.code}: ${e.message}${rid}${hint(e)}`, EXIT.usage);
     }
-    if (io.env.CGW_BATCH_DEBUG) io.stderr.write(redactor.redact(`${(e as Error)?.stack ?? String(e)}\n`));
+    if (io.env.CGW_BATCH_DEBUG) io.stderr.write(redact(`${(e as Error)?.stack ?? String(e)}\n`));
     return fail('internal error (this is a bug; rerun with CGW_BATCH_DEBUG=1 and report it)', EXIT.usage);
   }
 }
