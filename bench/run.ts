@@ -14,6 +14,7 @@ import { BENCH_REGIONS, benchCsv, benchIp, benchYaml } from './lib/manifest.js';
 import { repoRoot } from './lib/paths.js';
 import { EMULATOR_CLI_ENV, runCli } from './lib/spawn.js';
 import { lineChart, ratioChart, type RatioSeries, type Series } from './lib/svg.js';
+import { startFigures, startLines } from './start.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1000);
 const REGIONS = BENCH_REGIONS.slice(0, 4);
@@ -456,6 +457,8 @@ async function main(): Promise<void> {
   const planFig = await planFigures();
   log('online plan figures ...');
   const online = await onlinePlanFigures();
+  log('start-up figures ...');
+  const start = await startFigures();
 
   const header = `${pad('contender', 50)}${pad('scenario', 28)}${pad('wall s', 9)}${pad('x B', 7)}${pad('req', 6)}${pad('throttled', 11)}${pad('created', 9)}${pad('failed', 8)}${pad('dupes', 7)}${pad('orphans', 9)}rows/s`;
   const lines = [
@@ -470,6 +473,7 @@ async function main(): Promise<void> {
     `plan: ${planFig.yamlRows}-gateway YAML load+plan ${planFig.yamlLoadAndPlanMs} ms`,
     `startup: cgw-batch --help ${planFig.helpStartupMsMedian} ms median (bare node ${planFig.nodeBareStartupMsMedian} ms)`,
     `online plan: ${online.regions} regions x ${online.existingPerRegion} existing: CLI plan wall ${online.cliOnlinePlanWallMs} ms; listing regions one after another ${online.sequentialListingMs} ms, slowest single region ${online.slowestRegionListingMs} ms`,
+    ...startLines(start),
     '',
     ...pacing.lines,
   ];
@@ -478,7 +482,7 @@ async function main(): Promise<void> {
   const stamp = new Date().toISOString();
   writeFileSync(
     join(out, 'latest.json'),
-    JSON.stringify({ at: stamp, node: process.version, rows: ROWS, regions: REGIONS.length, rate: RATE, boundMs: BOUND_MS, contenders: results, pacing: pacing.file, plan: planFig, onlinePlan: online }, null, 2) + '\n',
+    JSON.stringify({ at: stamp, node: process.version, rows: ROWS, regions: REGIONS.length, rate: RATE, boundMs: BOUND_MS, contenders: results, pacing: pacing.file, plan: planFig, onlinePlan: online, start }, null, 2) + '\n',
   );
   const series: Series[] = results
     .filter((r) => r.scenario === 'limit 25/s, 20-80 ms' || (r.scenario === '+10% faults'))

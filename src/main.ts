@@ -1,12 +1,14 @@
 // Dispatch: argv -> options -> command -> exit code. Every error becomes a one-line message and a code, never a stack.
+// `--help` and `--version` load nothing but the option parser: every command, and the context it runs in, is
+// imported when it runs.
 import { readFileSync } from 'node:fs';
-import { CloudError } from './cloud/errors.js';
+import type { CloudError } from './cloud/errors.js';
 import { EXIT, ExitError, isUserError } from './errors.js';
 import type { Io } from './io.js';
 import { resolveOptions } from './options.js';
-import { Redactor } from './secrets.js';
+import type { Redactor } from './secrets.js';
 import { printableLines } from './text.js';
-import { makeContext, withOptions, type Context } from './run/context.js';
+import type { Context } from './run/context.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,6 +17,7 @@ function version(): string {
 
 /** Commands are loaded on demand: `plan` does not pay for the emulator, `status` not for the SDK. */
 async function dispatch(ctx: Context): Promise<number> {
+  const { withOptions } = await import('./run/context.js');
   const o = ctx.options;
   switch (o.command) {
     case 'plan':
@@ -51,10 +54,12 @@ function hint(e: CloudError): string {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  const redactor = new Redactor();
+  // Made once a command runs (with node:crypto behind it); until then no secret is known, so nothing is masked.
+  let redactor: Redactor | undefined;
+  const redact = (s: string): string => redactor?.redact(s) ?? s;
   // Redacted first, then shown printable: a file name or a server's code in a message cannot drive the terminal.
   const fail = (message: string, code: number): number => {
-    io.stderr.write(printableLines(redactor.redact(`cgw-batch: ${message}`)) + '\n');
+    io.stderr.write(printableLines(redact(`cgw-batch: ${message}`)) + '\n');
     return code;
   };
   try {
@@ -75,15 +80,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT.ok;
     }
     if (parsed.kind === 'emulator') return await (await import('./commands/emulator.js')).runEmulator(parsed.argv, io);
+    const [{ makeContext }, { Redactor }] = await Promise.all([import('./run/context.js'), import('./secrets.js')]);
+    redactor = new Redactor();
     return await dispatch(makeContext(io, parsed.options, redactor));
   } catch (e) {
     if (e instanceof ExitError) return e.exitCode;
     if (isUserError(e)) return fail(e.message, EXIT.usage);
+    // Only a command that ran can have failed with an API error; its module is loaded by then.
+    const { CloudError } = await import('./cloud/errors.js');
     if (e instanceof CloudError) {
       const rid = e.requestId ? ` (request id ${e.requestId})` : '';
       return fail(`the API call failed: ${e.code}: ${e.message}${rid}${hint(e)}`, EXIT.usage);
     }
-    if (io.env.CGW_BATCH_DEBUG) io.stderr.write(redactor.redact(`${(e as Error)?.stack ?? String(e)}\n`));
+    if (io.env.CGW_BATCH_DEBUG) io.stderr.write(redact(`${(e as Error)?.stack ?? String(e)}\n`));
     return fail('internal error (this is a bug; rerun with CGW_BATCH_DEBUG=1 and report it)', EXIT.usage);
   }
 }

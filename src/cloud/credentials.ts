@@ -2,10 +2,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import RPCClient from '@alicloud/pop-core';
 import { AuthError } from '../errors.js';
 import { CloudError } from './errors.js';
 import { callRpc, type Credentials } from './pop-client.js';
+import { rpcClientClass } from './pop-core.js';
 import { NO_PROXY_SETTINGS, proxyFor, type ProxySettings } from './proxy.js';
 import { boundedAgent, Exchange, withinExchange } from './transport.js';
 
@@ -132,7 +132,7 @@ async function stsCall(
   secrets: Array<string | undefined>,
 ): Promise<Record<string, unknown>> {
   const agent = boundedAgent(endpoint, proxyFor(endpoint, net.proxy ?? NO_PROXY_SETTINGS));
-  const Ctor = RPCClient as unknown as new (config: object, verbose?: boolean) => Rpc;
+  const Ctor = rpcClientClass<Rpc>();
   const rpc = new Ctor(
     {
       endpoint,

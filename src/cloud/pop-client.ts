@@ -1,6 +1,6 @@
 // VpcClient on @alicloud/pop-core: POST, bounded transport, clean params, typed errors, checked plain-data responses.
 import type { Agent } from 'node:http';
-import RPCClient from '@alicloud/pop-core';
+import { rpcClientClass } from './pop-core.js';
 import { MIN_SECRET_LENGTH, quotesSecret, Redactor } from '../secrets.js';
 import type { Tag } from '../types.js';
 import { CloudError, isKnownCode, toCloudError, unlessRefusal } from './errors.js';
@@ -359,7 +359,7 @@ export class PopVpcClient implements VpcClient {
     this.agent = boundedAgent(this.endpoint, opts.proxy);
     // verbose=true makes request() resolve to [body, entry], so we can see the HTTP status:
     // pop-core resolves a 5xx whose body has no Code as if it had succeeded.
-    const Ctor = RPCClient as unknown as new (config: object, verbose?: boolean) => any;
+    const Ctor = rpcClientClass<any>();
     this.rpc = new Ctor(
       {
         endpoint: this.endpoint,

@@ -1,6 +1,6 @@
 // STS GetCallerIdentity over pop-core and the bounded transport: which account the credentials belong to.
-import RPCClient from '@alicloud/pop-core';
 import { systemClock, type Clock } from '../clock.js';
+import { rpcClientClass } from './pop-core.js';
 import { CloudError } from './errors.js';
 import { callRpc, plain, supplierOf, withCredentials, type CredentialSupplier, type Credentials } from './pop-client.js';
 import { boundedAgent } from './transport.js';
@@ -91,7 +91,7 @@ function namedCall(e: CloudError, endpoint: string, attempts: number): CloudErro
  */
 async function callerIdentityOnce(opts: CallerIdentityOptions, endpoint: string): Promise<CallerIdentity> {
   const agent = boundedAgent(endpoint, opts.proxy);
-  const Ctor = RPCClient as unknown as new (config: object, verbose?: boolean) => any;
+  const Ctor = rpcClientClass<any>();
   try {
     const r = plain<Record<string, unknown>>(
       await withCredentials(supplierOf(opts.credentials), (c) => {

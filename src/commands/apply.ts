@@ -6,7 +6,7 @@ import { askToProceed, describeWork, refusal } from '../run/confirm.js';
 import { warn, type Context } from '../run/context.js';
 import { checkReports, finishRun, runEnd } from '../run/finish.js';
 import { bindAccount, journalRef, withLockedJournal, type LockedRun } from '../run/journal-run.js';
-import { planExitCode, planFrom, printPlan, readManifest, showPlan } from '../run/plan-from.js';
+import { planExitCode, planFrom, planReads, printPlan, readManifest, showPlan } from '../run/plan-from.js';
 import { journalForManifest } from '../run/locate.js';
 import { openSession, type Session } from '../run/session.js';
 import type { Manifest } from '../types.js';
@@ -20,7 +20,7 @@ export async function runApply(given: Context<ManifestOptions>): Promise<number>
   await checkReports(ctx, 'apply');
   // The plan is made from the locked journal, so what apply carries out is exactly what it printed.
   return withLockedJournal(ctx, async (run) => {
-    const session = await openSession(ctx, journalRef(run));
+    const session = await openSession(ctx, journalRef(run), planReads(ctx, manifest, run));
     try {
       const code = await carry(ctx, manifest, session, run);
       await bindAccount(ctx, run, session);

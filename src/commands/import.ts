@@ -6,7 +6,7 @@ import { carryOut, executable, type Execution } from '../run/carry-out.js';
 import type { Context } from '../run/context.js';
 import { checkReports, finishRun, runEnd } from '../run/finish.js';
 import { bindAccount, journalRef, withLockedJournal } from '../run/journal-run.js';
-import { planExitCode, planFrom, printPlan, readManifest, showPlan } from '../run/plan-from.js';
+import { planExitCode, planFrom, planReads, printPlan, readManifest, showPlan } from '../run/plan-from.js';
 import { journalForManifest } from '../run/locate.js';
 import { openSession } from '../run/session.js';
 
@@ -18,7 +18,7 @@ export async function runImport(given: Context<ManifestOptions>): Promise<number
   const o = ctx.options;
   await checkReports(ctx, 'import');
   return withLockedJournal(ctx, async (run) => {
-    const session = await openSession(ctx, journalRef(run));
+    const session = await openSession(ctx, journalRef(run), planReads(ctx, manifest, run));
     try {
       const plan = await planFrom(ctx, manifest, session, run, 'import');
       printPlan(ctx, plan);

@@ -2,7 +2,7 @@
 import { RenderContext, type Vendor } from './kit.js';
 import { parseCidr } from './net.js';
 import { buildSite, type SiteInput } from './site.js';
-import type { DeviceIssue, DeviceType, RenderOptions, RenderResult, Site } from './types.js';
+import { DEVICE_TYPE_IDS, type DeviceIssue, type DeviceType, type RenderOptions, type RenderResult, type Site } from './types.js';
 import { strongswan } from './vendors/strongswan.js';
 import { ciscoIos } from './vendors/cisco-ios.js';
 import { huaweiVrp } from './vendors/huawei-vrp.js';
@@ -20,7 +20,7 @@ const VENDORS = {
 } satisfies Record<DeviceType, Vendor>;
 
 /** Every device type with its name and files, in the order `--device` lists them. */
-export const DEVICE_TYPES: ReadonlyArray<{ type: DeviceType; name: string; files: string }> = Object.values(VENDORS).map((v) => ({
+export const DEVICE_TYPES: ReadonlyArray<{ type: DeviceType; name: string; files: string }> = DEVICE_TYPE_IDS.map((t) => VENDORS[t]).map((v) => ({
   type: v.type,
   name: v.name,
   files: v.files,

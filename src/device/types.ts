@@ -106,7 +106,10 @@ export interface DeviceIssue {
   message: string;
 }
 
-export type DeviceType = 'strongswan' | 'cisco-ios' | 'huawei-vrp' | 'h3c-comware' | 'juniper-srx' | 'fortigate';
+/** Every device type, in the order `--device` lists them (render.ts's renderer map is typed by it: one for each). */
+export const DEVICE_TYPE_IDS = ['strongswan', 'cisco-ios', 'huawei-vrp', 'h3c-comware', 'juniper-srx', 'fortigate'] as const;
+
+export type DeviceType = (typeof DEVICE_TYPE_IDS)[number];
 
 export interface RenderOptions {
   /** Write a placeholder instead of each PSK and BGP key. */

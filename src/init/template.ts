@@ -1,5 +1,7 @@
 // `cgw-batch init`: a commented example manifest in CSV, YAML or xlsx that plans cleanly as written, and the manifest
 // workbook writer it shares with `export` (Text columns, header notes, a region list, frozen header).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ExcelJS from 'exceljs';
 import { KNOWN_REGIONS } from '../plan/regions.js';
@@ -12,8 +14,14 @@ export interface TemplateOptions {
   schemaRef?: string;
 }
 
-/** manifests/schema.json of the installed package (dist/src/init/ -> package root), as a path editors can open. */
+/** manifests/schema.json of the installed package, as a path editors can open. */
 export function defaultSchemaRef(): string {
+  // The package root is the nearest folder above with the schema: dist/src/init/ compiled, dist/cli/ bundled.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let up = 0; up < 4; up++, dir = dirname(dir)) {
+    const schema = join(dir, 'manifests', 'schema.json');
+    if (existsSync(schema)) return schema;
+  }
   return fileURLToPath(new URL('../../../manifests/schema.json', import.meta.url));
 }
 

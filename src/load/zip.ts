@@ -1,4 +1,4 @@
-// Minimal ZIP reader and STORE writer for .xlsx packages. Every entry is inflated with a hard output cap, so a zip bomb
+// Minimal ZIP reader and writers (STORE, DEFLATE) for .xlsx packages. Every entry is inflated with a hard output cap, so a zip bomb
 // (or a central directory that lies about sizes) stops at the cap instead of filling memory.
 import * as zlib from 'node:zlib';
 
@@ -128,18 +128,12 @@ export function storeZip(parts: ReadonlyArray<{ name: string; data: Buffer }>): 
   return Buffer.concat([...chunks, cdBuf, end]);
 }
 
-/**
- * The package with some parts replaced or added (deflated), every other part copied byte for byte (its compressed
- * data, headers and directory record as they were). Replacements take the place of the part they replace; new parts
- * go last. For writers (results.xlsx's custom properties), never for reading untrusted input.
- */
-export function amendZip(buf: Buffer, changes: ReadonlyMap<string, Buffer>): Buffer {
-  const entries = listZip(buf, 0xfffe);
+/** A ZIP of the given parts, each deflated (a writer's package: results.xlsx). */
+export function deflateZip(parts: ReadonlyArray<{ name: string; data: Buffer }>): Buffer {
   const chunks: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
-  const pending = new Map(changes);
-  const add = (name: string, data: Buffer): void => {
+  for (const { name, data } of parts) {
     const nameBuf = Buffer.from(name, 'utf8');
     const packed = zlib.deflateRawSync(data);
     const crc = crc32(data);
@@ -166,35 +160,12 @@ export function amendZip(buf: Buffer, changes: ReadonlyMap<string, Buffer>): Buf
     chunks.push(local, nameBuf, packed);
     central.push(cd, nameBuf);
     offset += 30 + nameBuf.length + packed.length;
-  };
-  let p = buf.readUInt32LE(findEocd(buf) + 16);
-  for (const e of entries) {
-    const recordLen = 46 + buf.readUInt16LE(p + 28) + buf.readUInt16LE(p + 30) + buf.readUInt16LE(p + 32);
-    const record = Buffer.from(buf.subarray(p, p + recordLen));
-    p += recordLen;
-    const replacement = pending.get(e.name);
-    if (replacement !== undefined) {
-      pending.delete(e.name);
-      add(e.name, replacement);
-      continue;
-    }
-    const h = e.headerOffset;
-    let end = h + 30 + buf.readUInt16LE(h + 26) + buf.readUInt16LE(h + 28) + e.compressedSize;
-    // A data descriptor (flag bit 3) follows the data: 12 bytes, or 16 with its optional signature.
-    if ((buf.readUInt16LE(h + 6) & 8) !== 0) end += end + 4 <= buf.length && buf.readUInt32LE(end) === 0x08074b50 ? 16 : 12;
-    if (end > buf.length) throw new ZipError(`the part ${e.name} is cut off (truncated file?)`);
-    record.writeUInt32LE(offset, 42);
-    chunks.push(buf.subarray(h, end));
-    central.push(record);
-    offset += end - h;
   }
-  for (const [name, data] of pending) add(name, data);
   const cdBuf = Buffer.concat(central);
-  const count = entries.length + pending.size;
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(EOCD, 0);
-  eocd.writeUInt16LE(count, 8);
-  eocd.writeUInt16LE(count, 10);
+  eocd.writeUInt16LE(parts.length, 8);
+  eocd.writeUInt16LE(parts.length, 10);
   eocd.writeUInt32LE(cdBuf.length, 12);
   eocd.writeUInt32LE(offset, 16);
   return Buffer.concat([...chunks, cdBuf, eocd]);

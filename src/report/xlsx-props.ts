@@ -1,7 +1,7 @@
 // results.xlsx's custom document properties: the mark that the workbook is cgw-batch's own (reports are only ever
 // written over our own files) and the journal it was written from (the sheet, saved under another name, finds it).
 import { GENERATOR_VALUE, RESULTS_PROPERTIES, parseCustomProperties, resultsProperties, type ResultsProperties } from '../load/results-props.js';
-import { amendZip, listZip, readEntry } from '../load/zip.js';
+import { listZip, readEntry } from '../load/zip.js';
 
 const CUSTOM_PART = 'docProps/custom.xml';
 const CUSTOM_TYPE = 'application/vnd.openxmlformats-officedocument.custom-properties+xml';
@@ -9,32 +9,20 @@ const CUSTOM_REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relati
 // The format id every custom property carries (ECMA-376 Part 1, 22.3.2.1: user-defined properties).
 const FMTID = '{D5CDD505-2E9C-101B-9397-08002B2CF9AE}';
 
-/** exceljs writes no custom properties: the part, its content type and its relationship are added to the package. */
-export function withProperties(pkg: Buffer, props: ResultsProperties): Buffer {
+/** The custom-properties part: its name, content type, relationship type and XML (the mark and the journal). */
+export const CUSTOM_PROPERTIES = { part: CUSTOM_PART, contentType: CUSTOM_TYPE, relationship: CUSTOM_REL };
+
+export function customPropertiesXml(props: ResultsProperties): string {
   const values: Array<[string, string]> = [[RESULTS_PROPERTIES.generator, GENERATOR_VALUE]];
   for (const k of ['journal', 'journalPath', 'journalId'] as const) {
     const v = props[k];
     if (v !== undefined) values.push([RESULTS_PROPERTIES[k], v]);
   }
-  const custom =
+  return (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' +
     '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">' +
     values.map(([name, v], i) => `<property fmtid="${FMTID}" pid="${i + 2}" name="${xmlText(name)}"><vt:lpwstr>${xmlText(v)}</vt:lpwstr></property>`).join('') +
-    '</Properties>';
-  const read = (name: string): string => {
-    const e = listZip(pkg, 0xfffe).find((x) => x.name === name);
-    if (!e) throw new Error(`exceljs wrote no ${name}`);
-    return readEntry(pkg, e, 16 * 1024 * 1024).toString('utf8');
-  };
-  const types = read('[Content_Types].xml').replace('</Types>', `<Override PartName="/${CUSTOM_PART}" ContentType="${CUSTOM_TYPE}"/></Types>`);
-  const rels = read('_rels/.rels').replace('</Relationships>', `<Relationship Id="rIdCgwBatch" Type="${CUSTOM_REL}" Target="${CUSTOM_PART}"/></Relationships>`);
-  return amendZip(
-    pkg,
-    new Map([
-      ['[Content_Types].xml', Buffer.from(types, 'utf8')],
-      ['_rels/.rels', Buffer.from(rels, 'utf8')],
-      [CUSTOM_PART, Buffer.from(custom, 'utf8')],
-    ]),
+    '</Properties>'
   );
 }
 

@@ -2,7 +2,8 @@
 // and import; and the plan-shaped view of a journal that status and report tell the truth about.
 import { existsSync } from 'node:fs';
 import type { CustomerGateway } from '../cloud/types.js';
-import { DEVICE_TYPES } from '../device/render.js';
+// The names only: the renderers themselves are loaded by `configs`, not by every plan.
+import { DEVICE_TYPE_IDS } from '../device/types.js';
 import { EXIT } from '../errors.js';
 import { splitKey } from '../keys.js';
 import { loadManifest, shownPath } from '../load/index.js';
@@ -21,7 +22,7 @@ import { warn, type Context } from './context.js';
 import { journalRef, readJournalRun, type JournalRun } from './journal-run.js';
 import { journalForManifest, manifestMembership } from './locate.js';
 import { planFlags, requireSelected, selector } from './select.js';
-import { listRegions, listVpn, offeredRegions, tryOpenSession, type Session } from './session.js';
+import { listRegions, listVpn, readCloud, tryOpenSession, type Session, type SessionReads } from './session.js';
 
 /** Reads the manifest: first of all, so a manifest that cannot be read costs no request at all. */
 export async function readManifest(ctx: Context, file: string): Promise<Manifest> {
@@ -31,7 +32,7 @@ export async function readManifest(ctx: Context, file: string): Promise<Manifest
 }
 
 /** What the `device` column may name: the types `cgw-batch configs` renders. */
-const DEVICES: ReadonlySet<string> = new Set(DEVICE_TYPES.map((d) => d.type));
+const DEVICES: ReadonlySet<string> = new Set(DEVICE_TYPE_IDS);
 
 /** Regions whose VPN gateways and connections a plan lists: the site rows' and the journal's connections'. */
 function vpnRegions(manifest: Manifest | undefined, prior: ReadonlyMap<string, PriorRow>): string[] {
@@ -42,17 +43,31 @@ function vpnRegions(manifest: Manifest | undefined, prior: ReadonlyMap<string, P
   return [...out];
 }
 
+const VPN_UNLISTED = 'VPN gateways and IPsec connections are not listed (this client cannot list them yet): site rows are planned as offline, without checking the VPN gateways';
+
 /** The VPN listing of the site regions, or undefined (and a note) when the client cannot list it yet. */
 async function vpnListing(ctx: Context, session: Session, regions: string[]): Promise<Map<string, VpnInventory> | undefined> {
   if (regions.length === 0) return undefined;
   const vpn = await listVpn(session, regions);
-  if (vpn === undefined) warn(ctx, 'VPN gateways and IPsec connections are not listed (this client cannot list them yet): site rows are planned as offline, without checking the VPN gateways');
+  if (vpn === undefined) warn(ctx, VPN_UNLISTED);
   return vpn;
 }
 
 /** The regions of gateways the journal owns or may have made: listed too, so orphans there are seen. */
 function journalRegions(prior: ReadonlyMap<string, PriorRow>): string[] {
   return [...prior.values()].filter((p) => OWNED.has(p.status) || MAYBE_CREATED.has(p.status)).map((p) => splitKey(p.key).region);
+}
+
+/**
+ * The reads an online plan of `manifest` makes, for the session to start beside STS GetCallerIdentity. Refuses a
+ * journal of another manifest first, so such a refusal still costs no request.
+ */
+export function planReads(ctx: Context<ManifestOptions>, manifest: Manifest, run: JournalRun): SessionReads {
+  manifestMembership(ctx, manifest, run);
+  const prior = run.read ? toPriorRows(run.read.rows) : new Map<string, PriorRow>();
+  const wanted = [...new Set(manifest.rows.map((r) => (r.fields.region ?? '').trim()).filter(Boolean)), ...journalRegions(prior)];
+  const vpnWanted = vpnRegions(manifest, prior);
+  return (s) => readCloud(ctx, s, wanted, vpnWanted);
 }
 
 export async function planFrom(
@@ -73,11 +88,11 @@ export async function planFrom(
   let regions: Set<string> | undefined;
   let vpn: Map<string, VpnInventory> | undefined;
   if (session && online) {
-    const wanted = [...new Set(manifest.rows.map((r) => (r.fields.region ?? '').trim()).filter(Boolean)), ...journalRegions(prior)];
-    const offered = await offeredRegions(session, wanted[0] ?? 'cn-hangzhou');
-    regions = offered;
-    inventory = await listRegions(ctx, session, wanted.filter((r) => offered.has(r)));
-    vpn = await vpnListing(ctx, session, vpnRegions(manifest, prior).filter((r) => offered.has(r)));
+    const view = await (session.view ?? planReads(ctx, manifest, run)(session));
+    regions = view.regions;
+    inventory = view.inventory;
+    vpn = view.vpn;
+    if (view.vpnUnlisted) warn(ctx, VPN_UNLISTED);
   }
   const plan = planManifest(manifest, {
     command,
@@ -182,7 +197,7 @@ export async function showPlan(given: Context<ManifestOptions>, as: 'plan' | 'ap
   const run = await readJournalRun(ctx);
   let session: Session | undefined;
   if (!ctx.options.offline) {
-    const s = await tryOpenSession(ctx, journalRef(run));
+    const s = await tryOpenSession(ctx, journalRef(run), planReads(ctx, manifest, run));
     if ('conn' in s) session = s;
     else warn(ctx, `planning offline: ${s.offline.replace(/^no Alibaba Cloud credentials found: /, 'no credentials found (')}${s.offline.startsWith('no Alibaba') ? ')' : ''}; existing gateways, drift, quota and regions are not checked (pass --offline to plan offline on purpose)`);
   }

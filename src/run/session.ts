@@ -24,7 +24,24 @@ export interface Session {
   /** What the plan header and the journal call the endpoint. */
   endpoint: string;
   close(): Promise<void>;
+  /** The reads asked for beside GetCallerIdentity (`SessionReads`), once the account check passed. */
+  view?: Promise<CloudView>;
 }
+
+/** What an online plan reads of the cloud: the offered regions, the regions' gateways and their VPN listing. */
+export interface CloudView {
+  regions: Set<string>;
+  inventory: Map<string, CustomerGateway[]>;
+  /** Undefined when no site region was asked for, or when the client cannot list VPN gateways (`vpnUnlisted`). */
+  vpn: Map<string, { gateways: VpnGateway[]; connections: VpnConnection[] }> | undefined;
+  vpnUnlisted: boolean;
+}
+
+/**
+ * Reads that need nothing but the connection, started beside STS GetCallerIdentity instead of after it: only reads
+ * (the account check still comes before anything is written), and their answer is used only once that check passed.
+ */
+export type SessionReads = (s: Pick<Session, 'conn'>) => Promise<CloudView>;
 
 /** Why there is no session (plan runs offline and says so). */
 export interface NoSession {
@@ -74,18 +91,18 @@ async function startSandbox(ctx: Context): Promise<Sandbox> {
 }
 
 /** Opens the connection and asks STS who the caller is; without credentials the command fails (exit 2). */
-export async function openSession(ctx: Context, journal: JournalRef | undefined): Promise<Session> {
-  const s = await connectSession(ctx, journal, true);
+export async function openSession(ctx: Context, journal: JournalRef | undefined, reads?: SessionReads): Promise<Session> {
+  const s = await connectSession(ctx, journal, true, reads);
   if ('offline' in s) throw new AuthError(s.offline);
   return s;
 }
 
 /** The same for plan: without credentials it gets a NoSession saying why (it then plans offline and says so). */
-export function tryOpenSession(ctx: Context, journal: JournalRef | undefined): Promise<Session | NoSession> {
-  return connectSession(ctx, journal, false);
+export function tryOpenSession(ctx: Context, journal: JournalRef | undefined, reads?: SessionReads): Promise<Session | NoSession> {
+  return connectSession(ctx, journal, false, reads);
 }
 
-async function connectSession(ctx: Context, journal: JournalRef | undefined, required: boolean): Promise<Session | NoSession> {
+async function connectSession(ctx: Context, journal: JournalRef | undefined, required: boolean, reads?: SessionReads): Promise<Session | NoSession> {
   const o: Readonly<Options> = ctx.options;
   const env = ctx.io.env;
   let provider: CredentialProvider;
@@ -140,6 +157,10 @@ async function connectSession(ctx: Context, journal: JournalRef | undefined, req
   try {
     // A journal of another endpoint is refused before any request; its account is checked on the STS answer.
     if (journal) checkEndpoint(journal.path, journal.header, conn.endpoint);
+    // The reads go out with the STS call; a failure of theirs is the caller's to see once the account is checked
+    // (an STS error or another account's journal wins, and then their answer is dropped unseen).
+    const view = reads?.({ conn });
+    view?.catch(() => undefined);
     const who = await getCallerIdentity({
       credentials: provider,
       endpoint: endpoints.sts,
@@ -150,7 +171,7 @@ async function connectSession(ctx: Context, journal: JournalRef | undefined, req
     const caller = { accountId: who.accountId, accessKeyId: credentials.accessKeyId, arn: who.arn };
     if (journal && isUnbound(journal.header)) await proveOwnership(conn, journal, caller);
     else if (journal) checkAccount(journal.path, journal.header, conn.endpoint, caller);
-    return { conn, caller, endpoint: conn.endpoint, close };
+    return { conn, caller, endpoint: conn.endpoint, close, ...(view ? { view } : {}) };
   } catch (e) {
     await close();
     throw e;
@@ -189,7 +210,7 @@ async function proveOwnership(conn: Connection, journal: JournalRef, caller: Cal
 const LONG_LISTING = 1000;
 
 /** Every gateway of the regions (listing progress on stderr for long listings). */
-export async function listRegions(ctx: Context, session: Session, regions: Iterable<string>): Promise<Map<string, CustomerGateway[]>> {
+export async function listRegions(ctx: Context, session: Pick<Session, 'conn'>, regions: Iterable<string>): Promise<Map<string, CustomerGateway[]>> {
   const shown = new Map<string, number>();
   return fetchInventory([...new Set(regions)], (r) => session.conn.clientFor(r), {
     onProgress: (region, listed, total) => {
@@ -206,13 +227,27 @@ export async function listRegions(ctx: Context, session: Session, regions: Itera
  * Every VPN gateway and IPsec connection of the regions (site rows). Undefined when the client cannot list them yet
  * (the VPN calls of the cloud client, VpnApi): the caller plans those sites offline and says so.
  */
-export async function listVpn(session: Session, regions: Iterable<string>): Promise<Map<string, { gateways: VpnGateway[]; connections: VpnConnection[] }> | undefined> {
+export async function listVpn(session: Pick<Session, 'conn'>, regions: Iterable<string>): Promise<Map<string, { gateways: VpnGateway[]; connections: VpnConnection[] }> | undefined> {
   const list = [...new Set(regions)];
   if (list.length === 0) return new Map();
   return fetchVpnInventory(list, (r) => session.conn.clientFor(r));
 }
 
 /** The regions the account is offered (DescribeRegions, asked of `via`'s endpoint). */
-export async function offeredRegions(session: Session, via: string): Promise<Set<string>> {
+export async function offeredRegions(session: Pick<Session, 'conn'>, via: string): Promise<Set<string>> {
   return new Set((await fetchRegions(session.conn.clientFor(via))).map((r) => r.regionId));
+}
+
+/**
+ * An online plan's reads: the offered regions (DescribeRegions), then the gateways of the wanted regions it offers and
+ * the VPN gateways and connections of the site regions, all listings at once.
+ */
+export async function readCloud(ctx: Context, session: Pick<Session, 'conn'>, wanted: readonly string[], vpnWanted: readonly string[]): Promise<CloudView> {
+  const offered = await offeredRegions(session, wanted[0] ?? 'cn-hangzhou');
+  const vpnRegions = vpnWanted.filter((r) => offered.has(r));
+  const [inventory, vpn] = await Promise.all([
+    listRegions(ctx, session, wanted.filter((r) => offered.has(r))),
+    vpnRegions.length > 0 ? listVpn(session, vpnRegions) : Promise.resolve(undefined),
+  ]);
+  return { regions: offered, inventory, vpn, vpnUnlisted: vpnRegions.length > 0 && vpn === undefined };
 }

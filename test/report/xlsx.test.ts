@@ -47,6 +47,15 @@ test('every cell is a text cell holding the exact string; header frozen, filter 
   const fill = (r: number) => ((ws.getRow(r).getCell(statusCol).fill as ExcelJS.FillPattern | undefined)?.fgColor?.argb ?? 'none');
   assert.deepEqual([2, 3, 4, 5, 6].map(fill), ['FFC6EFCE', 'FFFFC7CE', 'FFFFEB9C', 'FFFFC7CE', 'none']);
   assert.match(String(ws.getRow(1).getCell(1 + INPUT.length + 1).note ?? ''), /ignored when this sheet is loaded as a manifest/);
+  // The header: bold, input columns blue, result columns grey; a coloured status is bold in its colour; widths set.
+  const head = ws.getRow(1);
+  const headFill = (c: number) => (head.getCell(c).fill as ExcelJS.FillPattern | undefined)?.fgColor?.argb;
+  assert.ok(HEADER.every((_, c) => head.getCell(c + 1).font?.bold === true), 'header bold');
+  assert.deepEqual([headFill(1), headFill(1 + INPUT.length), headFill(1 + INPUT.length + 1), headFill(HEADER.length)], ['FFDDEBF7', 'FFDDEBF7', 'FFEDEDED', 'FFEDEDED']);
+  assert.deepEqual([2, 3].map((r) => [ws.getRow(r).getCell(statusCol).font?.bold, ws.getRow(r).getCell(statusCol).font?.color?.argb]), [[true, 'FF006100'], [true, 'FF9C0006']]);
+  assert.equal(ws.getRow(2).getCell(1).font?.bold, undefined, 'body cells are not bold');
+  assert.ok(HEADER.every((_, c) => (ws.getColumn(c + 1).width ?? 0) >= 8), 'every column has a width');
+  assert.equal(ws.getColumn(HEADER.length).numFmt, '@', 'rows typed below the table are text too');
 });
 
 test('values Excel cannot hold: control characters become U+FFFD, text over 32,767 characters is cut', async () => {
