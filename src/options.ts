@@ -118,7 +118,7 @@ const SYNOPSIS: Record<Exclude<Command, 'emulator'>, { usage: string; what: stri
 
 const EXIT_TEXT = 'Exit codes: 0 ok; 1 rows invalid, blocked or failed (refresh: drift found); 2 usage, configuration, credentials or state problem; 130 interrupted.';
 
-export const HELP = `cgw-batch: provision Alibaba Cloud VPN customer gateways in bulk from CSV, XLSX or YAML manifests
+export const HELP = `cgw-batch: provision Alibaba Cloud VPN customer gateways and whole branch sites (IPsec connections, device configs) in bulk from CSV, XLSX or YAML manifests
 
 Usage:
 ${Object.values(SYNOPSIS)

@@ -68,8 +68,10 @@ const under = (own: string[], ...folders: string[]) => own.filter((m) => folders
 test('--help (and a command\'s --help) loads no package and no command, only the option parser', async () => {
   const t = tempDir({});
   try {
+    let helpText = '';
     for (const args of [['--help'], ['apply', '--help']]) {
       const r = await loaded(t, 'modules', args);
+      if (args.length === 1) helpText = r.out;
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /plan/);
       assert.ok(r.own.includes('options.js'), `the tracer saw the option parser load: ${r.own.join(', ')}`);
@@ -80,6 +82,10 @@ test('--help (and a command\'s --help) loads no package and no command, only the
     const bundled = await loaded(t, 'bin', ['--help']);
     assert.equal(bundled.code, 0, bundled.out);
     assert.deepEqual([...bundled.packages], [], 'the bundle\'s --help loads no package');
+    // bin/ prints the bundle's help.txt without loading the CLI: it must be the CLI's own text.
+    assert.equal(bundled.out, helpText, 'bin/ --help prints what the CLI prints');
+    const bare = await run(ENTRY.bin, [], t.dir, creds);
+    assert.deepEqual([bare.code, bare.out], [0, helpText], 'no argument: the same help, exit 0');
   } finally {
     t.cleanup();
   }
