@@ -39,7 +39,7 @@ export interface ExecContext {
   makeToken: (journalId: string, region: string, ip: string, generation: number, resource?: string) => string;
   fingerprint: (authKey: string) => string;
   counters: { requests: number; throttled: number };
-  /** `psk: generate`: a new key from a CSPRNG over the API's characters. */
+  /** `psk: generate`: a new key from a CSPRNG over letters and digits (every device type takes it). */
   newPsk: () => string;
   /** The longest a VPN gateway may stay busy (`updating`) after a write, or before one, before the part fails. */
   vpnWaitMs: number;

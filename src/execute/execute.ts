@@ -31,7 +31,7 @@ export interface ExecuteOptions {
   account: string;
   makeToken: (journalId: string, region: string, ip: string, generation: number, resource?: string) => string;
   fingerprint: (authKey: string) => string;
-  /** `psk: generate` (tests pass their own; default: a CSPRNG over the API's characters). */
+  /** `psk: generate` (tests pass their own; default: a CSPRNG over letters and digits). */
   newPsk?: () => string;
   /** The longest wait for a VPN gateway to be active again (default 5 minutes). */
   vpnWaitMs?: number;

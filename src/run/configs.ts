@@ -27,9 +27,9 @@ interface Target {
 
 const TYPES = DEVICE_TYPES.map((d) => d.type);
 
-/** How a row is named in messages: its line and key. */
+/** How a row is named in messages: file:line (the file relative to the working directory when under it) and key. */
 function label(row: PlannedRow): string {
-  return `line ${row.ref.line} (${row.ref.key})`;
+  return `${row.ref.file}:${row.ref.line} (${row.ref.key})`;
 }
 
 /** The site's folder under --out: the row key with its `/` (and anything unsafe) made a `_`. */

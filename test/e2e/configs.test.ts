@@ -85,9 +85,9 @@ test('configs: each site from its connection, by its device column; rows that ca
   assert.match(swanctl, /remote_addrs = 47\.96\.10\.1/);
   assert.match(swanctl, /local_ts = 10\.21\.0\.0\/24/);
   // The others, each named with its line and key; a parameter the device cannot express names the parameter.
-  assert.match(r.stderr, /line 3 \(cn-hangzhou\/203\.0\.113\.22\) \[huawei-vrp\]: Device\.Unsupported IkeConfig\.Psk: /);
-  assert.match(r.stderr, /line 4 \(cn-hangzhou\/203\.0\.113\.23\): no device type: add a device column to the manifest or pass --device TYPE/);
-  assert.match(r.stderr, /line 6 \(cn-hangzhou\/203\.0\.113\.25\): no IPsec connection has been created for this site yet; run apply first/);
+  assert.match(r.stderr, /:3 \(cn-hangzhou\/203\.0\.113\.22\) \[huawei-vrp\]: Device\.Unsupported IkeConfig\.Psk: /);
+  assert.match(r.stderr, /:4 \(cn-hangzhou\/203\.0\.113\.23\): no device type: add a device column to the manifest or pass --device TYPE/);
+  assert.match(r.stderr, /:6 \(cn-hangzhou\/203\.0\.113\.25\): no IPsec connection has been created for this site yet; run apply first/);
   assert.doesNotMatch(r.stderr, /203\.0\.113\.24/, 'a row without a site is not a site');
   assert.match(r.stderr, /configs: 1 site\(s\) written, 3 not/);
   const stats = emu.stats().actions;

@@ -360,15 +360,14 @@ test('replace (the VPN gateway changed): delete on the old gateway, create on th
   assert.deepEqual([j.generation, j.vpnGatewayId, j.operation, j.token], [2, GW_B, 'replace', token('J1', REGION, '203.0.113.80', 2, 'vco')]);
 });
 
-test('generate: a CSPRNG over exactly the characters the API accepts', () => {
+test('generate: a CSPRNG over letters and digits, a key every device type takes', () => {
   const seen = new Set<string>();
   for (let i = 0; i < 200; i++) {
     const k = generatePsk();
     assert.equal(k.length, 32);
     for (const ch of k) seen.add(ch);
-    assert.match(k, /^[0-9A-Za-z~!`@#$%^&*()_\-+={}[\]|;:',.<>/?]{32}$/);
+    assert.match(k, /^[0-9A-Za-z]{32}$/);
   }
-  assert.ok(seen.size > 80, `draws cover the alphabet (${seen.size} of ${PSK_ALPHABET.length})`);
-  assert.ok(!PSK_ALPHABET.includes(' ') && !PSK_ALPHABET.includes('"') && !PSK_ALPHABET.includes('\\'));
-  assert.equal(new Set(PSK_ALPHABET).size, 62 + 30);
+  assert.ok(seen.size > 55, `draws cover the alphabet (${seen.size} of ${PSK_ALPHABET.length})`);
+  assert.equal(new Set(PSK_ALPHABET).size, 62);
 });
