@@ -14,10 +14,10 @@ export async function runReport(given: Context<UnlocatedJournalOptions>): Promis
   const manifest = mayNameAnotherJournal(ctx.options) ? await readManifest(ctx, ctx.options.manifest!) : undefined;
   if (manifest) ctx = journalForManifest(ctx, manifest);
   const journal = requireJournal(ctx, (await readJournalRun(ctx)).read);
-  const { plan, columns } = await planOfJournal(ctx, journal, manifest);
+  const { plan, columns, profiles } = await planOfJournal(ctx, journal, manifest);
   await checkReports(ctx, 'apply');
   const rows = truthRows(plan, journal.rows);
-  const files = await writeReports(ctx, 'apply', { columns: columns ?? columnsOf(rows), results: rows, journalId: journal.header.runId, manifest: plan.manifest.file, command: 'report' });
+  const files = await writeReports(ctx, 'apply', { columns: columns ?? columnsOf(rows), results: rows, journalId: journal.header.runId, manifest: plan.manifest.file, command: 'report', ...(profiles ? { profiles } : {}) });
   ctx.out.write(`reports: ${files.map((f) => shown(ctx, f)).join(', ')}\n`);
   return files.length > 0 ? EXIT.ok : EXIT.usage;
 }

@@ -190,6 +190,10 @@ export function planSites(rows: PlannedRow[], ctx: SitePlanContext, invalid: (r:
       orphanConnection(r, ctx);
       continue;
     }
+    if (r.outside) {
+      outsideConnection(r, ctx);
+      continue;
+    }
     const site = r.row?.site;
     if (r.action === 'invalid') {
       if (isSite(r) && !r.connection) r.connection = { key: r.ref.key, action: 'invalid', reason: 'the row is invalid' };
@@ -546,6 +550,16 @@ function orphanConnection(r: PlannedRow, ctx: SitePlanContext): void {
     part.needs = '--prune';
   }
   r.connection = part;
+}
+
+/**
+ * A journal row a subset manifest (a saved results file) leaves out: its connection is kept as the journal has it,
+ * like its customer gateway. Leaving a row out of a retry file is not removing it from the batch.
+ */
+function outsideConnection(r: PlannedRow, ctx: SitePlanContext): void {
+  const pc = ctx.prior?.get(r.ref.key)?.connection;
+  if (!pc) return;
+  r.connection = { key: r.ref.key, action: 'skip', reason: 'not in this manifest: kept as it is', ...(pc.connectionId ? { existingId: pc.connectionId } : {}) };
 }
 
 /** A row that no longer names a VPN gateway: its connection is deleted with --prune, else the row is blocked. */

@@ -1,6 +1,7 @@
 // What every report renderer is given: every row's truth, the input columns, and this run's block.
 import type { Outcome } from './outcome.js';
 import type { ReportRow } from './truth.js';
+import type { WrittenProfile } from '../types.js';
 
 /** What this run did, beside the rows' truth: results.json's `run` block and the per-run file. */
 export interface RunBlock {
@@ -31,4 +32,6 @@ export interface ReportInput {
   /** 'apply' | 'destroy' | 'import' | 'report' ... */
   command?: string;
   run?: RunBlock;
+  /** The manifest's IPsec profiles (results.xlsx writes them as its Profiles sheet). */
+  profiles?: readonly WrittenProfile[];
 }

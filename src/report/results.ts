@@ -1,5 +1,6 @@
 // Per-row reports (results.csv, results.json, junit.xml) as pure renderers over every row's current truth.
-import type { RowResult } from '../types.js';
+import type { RowResult, WrittenProfile } from '../types.js';
+import { PROFILE_PARAMS } from '../load/profiles.js';
 import type { ReportInput } from './input.js';
 import { csvDocument, type Cell } from '../csv-cells.js';
 import { rowError } from './outcome.js';
@@ -112,7 +113,17 @@ export function xlsxTable(input: ReportInput, redact: (s: string) => string, pro
   const sites = hasSites(input.results);
   const header = csvHeader(input.columns, sites);
   const rows = input.results.map((r) => [...input.columns.map((c) => r.echo[c] ?? ''), String(r.ref.line), ...resultCells(r, sites)].map(redact));
-  return { sheetName: 'Results', header, rows, statusColumn: input.columns.length + 1, inputColumns: input.columns.length, ...(properties ? { properties } : {}) };
+  const sheets = input.profiles?.length ? [profilesSheet(input.profiles, redact)] : undefined;
+  return { sheetName: 'Results', header, rows, statusColumn: input.columns.length + 1, inputColumns: input.columns.length, ...(properties ? { properties } : {}), ...(sheets ? { sheets } : {}) };
+}
+
+/**
+ * The manifest's IPsec profiles as a Profiles sheet (a name column, then each parameter any profile sets): the
+ * results workbook filtered to its failed rows and saved is a whole site manifest again, profiles included.
+ */
+function profilesSheet(profiles: readonly WrittenProfile[], redact: (s: string) => string): { name: string; header: string[]; rows: string[][] } {
+  const params = PROFILE_PARAMS.filter((k) => profiles.some((p) => p.params[k] !== undefined));
+  return { name: 'Profiles', header: ['name', ...params], rows: profiles.map((p) => [p.name, ...params.map((k) => p.params[k] ?? '')].map(redact)) };
 }
 
 /** One row as results.json (and `status --format json`) write it: the CSV's fields, input columns under `input`. */

@@ -21,6 +21,11 @@ export interface ResultsTable {
    * folder (`journal`), absolute (`journalPath`) and its id. A copy of the sheet saved under another name finds it.
    */
   properties?: ResultsProperties;
+  /**
+   * Sheets after the results, each a header and text rows (the manifest's IPsec profiles: a Profiles sheet, so the
+   * workbook filtered and saved is a whole manifest again).
+   */
+  sheets?: Array<{ name: string; header: string[]; rows: string[][] }>;
 }
 
 /** Points of height per line of text at Excel's default 11 pt font; Excel's largest row is 409 pt. */
@@ -199,12 +204,14 @@ function renderWorkbook(table: ResultsTable): Buffer {
     (note !== undefined ? '<legacyDrawing r:id="rId2"/>' : '') +
     '</worksheet>';
 
+  const extra = (table.sheets ?? []).map((x, i) => ({ name: sheetName(x.name), part: `sheet${i + 2}.xml`, xml: plainSheet(styles, strings, x.header, x.rows) }));
   const name = sheetName(table.sheetName ?? 'Results');
   const types = [
     '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>',
     '<Default Extension="xml" ContentType="application/xml"/>',
     '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>',
     '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>',
+    ...extra.map((x) => `<Override PartName="/xl/worksheets/${x.part}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`),
     '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>',
     '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>',
     '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>',
@@ -240,7 +247,7 @@ function renderWorkbook(table: ResultsTable): Buffer {
     [
       'xl/workbook.xml',
       `${XML_HEAD}<workbook xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><bookViews><workbookView/></bookViews>` +
-        `<sheets><sheet name="${escapeXml(name)}" sheetId="1" r:id="rId3"/></sheets></workbook>`,
+        `<sheets><sheet name="${escapeXml(name)}" sheetId="1" r:id="rId3"/>${extra.map((x, i) => `<sheet name="${escapeXml(x.name)}" sheetId="${i + 2}" r:id="rId${i + 4}"/>`).join('')}</sheets></workbook>`,
     ],
     [
       'xl/_rels/workbook.xml.rels',
@@ -248,14 +255,40 @@ function renderWorkbook(table: ResultsTable): Buffer {
         `<Relationship Id="rId1" Type="${REL_NS}/styles" Target="styles.xml"/>` +
         `<Relationship Id="rId2" Type="${REL_NS}/sharedStrings" Target="sharedStrings.xml"/>` +
         `<Relationship Id="rId3" Type="${REL_NS}/worksheet" Target="worksheets/sheet1.xml"/>` +
+        extra.map((x, i) => `<Relationship Id="rId${i + 4}" Type="${REL_NS}/worksheet" Target="worksheets/${x.part}"/>`).join('') +
         '</Relationships>',
     ],
     ['xl/worksheets/sheet1.xml', sheet],
+    ...extra.map((x): [string, string] => [`xl/worksheets/${x.part}`, x.xml]),
     ['xl/styles.xml', styles.xml()],
     ['xl/sharedStrings.xml', strings.xml()],
   ];
   if (note !== undefined) parts.push(...noteParts(note));
   return deflateZip(parts.map(([name, xml]) => ({ name, data: Buffer.from(xml, 'utf8') })));
+}
+
+/** A plain sheet: a bold header, then text rows; every column Text-formatted and as wide as its longest line. */
+function plainSheet(styles: Styles, strings: SharedStrings, header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const width = Math.max(header.length, ...rows.map((r) => r.length));
+  const widths = new Array<number>(width).fill(8);
+  const row = (r: number, values: readonly string[], font: '' | 'b'): string => {
+    const cells: string[] = [];
+    for (let c = 0; c < width; c++) {
+      const text = cellText(values[c] ?? '');
+      widths[c] = Math.max(widths[c]!, Math.min(60, longestLine(text) + 2));
+      cells.push(`<c r="${columnName(c)}${r}" s="${styles.xf(font, '', '')}" t="s"><v>${strings.id(text)}</v></c>`);
+    }
+    return `<row r="${r}">${cells.join('')}</row>`;
+  };
+  const body = [row(1, header, 'b'), ...rows.map((values, i) => row(i + 2, values, ''))];
+  const last = `${columnName(Math.max(0, width - 1))}${Math.max(1, rows.length + 1)}`;
+  const cols = width > 0 ? `<cols>${widths.map((w, c) => `<col min="${c + 1}" max="${c + 1}" width="${w}" style="1" customWidth="1"/>`).join('')}</cols>` : '';
+  return (
+    `${XML_HEAD}<worksheet xmlns="${MAIN_NS}" xmlns:r="${REL_NS}"><dimension ref="A1:${last}"/>` +
+    '<sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetFormatPr defaultRowHeight="15"/>' +
+    `${cols}<sheetData>${body.join('')}</sheetData>` +
+    '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
+  );
 }
 
 /** The header note on the first result column: the comment and the legacy drawing Excel shows it with. */

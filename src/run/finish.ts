@@ -13,7 +13,7 @@ import { truthRows } from '../report/truth.js';
 import { checkReportTargets, reportNames, stamp, writeReportFiles } from '../report/write.js';
 import type { JournalRow } from '../state/journal.js';
 import { printable, safeJson } from '../text.js';
-import type { Plan, RowResult, StopReason } from '../types.js';
+import type { Plan, RowResult, StopReason, WrittenProfile } from '../types.js';
 import { warn, type Context } from './context.js';
 import type { Execution } from './carry-out.js';
 import { isSharedState, stateShown } from './state-backend.js';
@@ -74,6 +74,8 @@ export interface RunEnd {
   finishedAt: Date;
   requests?: number;
   throttled?: number;
+  /** The manifest's IPsec profiles, written into results.xlsx so the saved workbook is a whole manifest again. */
+  profiles?: readonly WrittenProfile[];
 }
 
 /** What finishRun needs about a run (nothing carried out: `exec` undefined, the journal as read). */
@@ -99,6 +101,11 @@ export function runEnd(
     finishedAt: exec?.finishedAt ?? new Date(),
     ...(exec ? { requests: exec.requests, throttled: exec.throttled } : {}),
   };
+}
+
+/** The manifest's profiles for finishRun and `report` (nothing when it defines none). */
+export function withProfiles(manifest: { profiles?: readonly WrittenProfile[] | undefined }): { profiles?: readonly WrittenProfile[] } {
+  return manifest.profiles?.length ? { profiles: manifest.profiles } : {};
 }
 
 /** Truth rows, reports, summary and the exit code of a run. */
@@ -127,6 +134,7 @@ export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Pro
     manifest: end.plan.manifest.file,
     command: end.command,
     run,
+    ...(end.profiles ? { profiles: end.profiles } : {}),
   });
   if (o.format === 'json') {
     ctx.out.write(safeJson({ type: 'summary', ...run }) + '\n');

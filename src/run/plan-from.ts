@@ -17,7 +17,7 @@ import { planToJson, renderPlanText } from '../report/plan-output.js';
 import { fingerprint } from '../secrets.js';
 import { safeJson } from '../text.js';
 import { toPriorRows, type JournalFile, type JournalRow } from '../state/journal.js';
-import { MAYBE_CREATED, OWNED, type Manifest, type Plan, type PlannedRow, type PriorRow } from '../types.js';
+import { MAYBE_CREATED, OWNED, type Manifest, type Plan, type PlannedRow, type PriorRow, type WrittenProfile } from '../types.js';
 import { warn, type Context } from './context.js';
 import { journalRef, readJournalRun, type JournalRun } from './journal-run.js';
 import { journalForManifest, manifestMembership } from './locate.js';
@@ -167,7 +167,7 @@ function journalOnly(file: string, rows: ReadonlyMap<string, JournalRow>): Plan 
 }
 
 /** The rows status and report tell the truth about: the manifest's (offline plan against the journal), else the journal's. */
-export async function planOfJournal(ctx: Context<JournalOptions | ManifestOptions>, journal: JournalFile, loaded?: Manifest): Promise<{ plan: Plan; columns?: string[] }> {
+export async function planOfJournal(ctx: Context<JournalOptions | ManifestOptions>, journal: JournalFile, loaded?: Manifest): Promise<{ plan: Plan; columns?: string[]; profiles?: readonly WrittenProfile[] }> {
   const file = ctx.options.manifest;
   if (loaded || (file && existsSync(file))) {
     // Every manifest row (never started included), plus the journal's gateways whose rows left the manifest.
@@ -185,7 +185,7 @@ export async function planOfJournal(ctx: Context<JournalOptions | ManifestOption
       vpnQuota: ctx.options.vpnQuota,
       deviceTypes: DEVICES,
     });
-    return { plan, columns: manifest.columns };
+    return { plan, columns: manifest.columns, ...(manifest.profiles?.length ? { profiles: manifest.profiles } : {}) };
   }
   return { plan: journalOnly(file ?? journal.header.manifest.path, journal.rows) };
 }

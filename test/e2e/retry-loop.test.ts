@@ -16,9 +16,17 @@ import { readBack, withPart } from '../load/workbook.js';
 
 const creds = { ALIBABA_CLOUD_ACCESS_KEY_ID: DEFAULT_ACCOUNT.accessKeyId, ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEFAULT_ACCOUNT.accessKeySecret };
 let emu: Emulator;
+const VPN_GW = 'vpn-retryloop00000001';
 before(async () => {
   // A region quota of 4: the first apply of 6 rows ends with 4 created, 1 failed (Resource.QuotaFull) and 1 not started.
-  emu = await startEmulator({ accounts: [DEFAULT_ACCOUNT], rates: { CreateCustomerGateway: 200, DescribeCustomerGateways: 200 }, seed: 37, quota: 4 });
+  emu = await startEmulator({
+    accounts: [DEFAULT_ACCOUNT],
+    rates: { CreateCustomerGateway: 200, DescribeCustomerGateways: 200 },
+    seed: 37,
+    quota: 4,
+    vpnTaskMs: 20,
+    vpnGateways: [{ RegionId: 'cn-beijing', VpnGatewayId: VPN_GW, InternetIp: '47.96.30.1' }],
+  });
 });
 after(async () => {
   await emu.close();
@@ -161,6 +169,64 @@ test('results.csv saved as the next manifest: found beside its journal, refused 
     const other = await run(['plan', t.path('other.csv'), '--state', t.path('m.csv.state.jsonl')]);
     assert.equal(other.code, 2);
     assert.match(other.stderr, /belongs to manifest m\.csv, not other\.csv .*neither a saved results file of that journal nor a manifest whose rows are all in it/);
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a site manifest\'s results.xlsx carries its profiles (a Profiles sheet): filtered and saved, it retries with them', async () => {
+  const yaml = [
+    'profiles:',
+    '  branch-ikev2:',
+    '    ike_version: ikev2',
+    '    ike_enc_alg: aes256',
+    '    ipsec_pfs: group14',
+    'defaults:',
+    '  region: cn-beijing',
+    `  vpn_gateway_id: ${VPN_GW}`,
+    '  local_subnet: 10.30.0.0/16',
+    '  psk: generate',
+    '  ike_profile: branch-ikev2',
+    'gateways:',
+    '  - { ip: 198.19.124.1, name: s-1, remote_subnet: 192.168.1.0/24 }',
+    '  - { ip: 198.19.124.2, name: s-2, remote_subnet: 192.168.2.0/24 }',
+  ].join('\n');
+  const t = tempDir({ 'sites.yaml': `${yaml}\n` });
+  try {
+    const run = (args: string[]): Promise<CliResult> => runCli([...args, '--endpoint', emu.url], { env: creds });
+    // A region quota of 1: the first site is made whole, the second fails on its customer gateway.
+    emu.configure({ quota: 1 });
+    const first = await run(['apply', t.path('sites.yaml'), '--yes', '--quiet', '--concurrency', '1']);
+    assert.equal(first.code, 1, first.stdout + first.stderr);
+    emu.configure({ quota: 100 });
+
+    const results = readFileSync(t.path('sites.yaml.results/results.xlsx'));
+    const wb = await readBack(results);
+    assert.deepEqual(wb.worksheets.map((w) => w.name), ['Results', 'Profiles'], 'the rows first: the sheet a manifest is read from');
+    const profiles = wb.getWorksheet('Profiles')!;
+    assert.deepEqual((profiles.getRow(1).values as unknown[]).slice(1), ['name', 'ike_version', 'ike_enc_alg', 'ipsec_pfs']);
+    assert.deepEqual((profiles.getRow(2).values as unknown[]).slice(1), ['branch-ikev2', 'ikev2', 'aes256', 'group14']);
+
+    // The created site deleted, the workbook saved under a new name: the profile comes with it.
+    writeFileSync(t.path('sites.yaml.results/retry.xlsx'), editRows(results, await createdRows(results), 'delete'));
+    // (--quota: the first run learned cn-beijing's quota of 1 from Resource.QuotaFull; it has been raised since.)
+    const plan = await run(['plan', t.path('sites.yaml.results/retry.xlsx'), '--retry-failed', '--quota', 'cn-beijing=100', '--format', 'json']);
+    assert.equal(plan.code, 0, plan.stdout + plan.stderr);
+    assert.ok(!plan.stdout.includes('UnknownProfile'), plan.stdout);
+    const planned = JSON.parse(plan.stdout).rows;
+    assert.deepEqual(planned.map((r: any) => [r.ip, r.action, r.connection?.action]), [['198.19.124.2', 'retry', 'create'], ['198.19.124.1', 'skip', 'skip']]);
+    assert.ok(!/--prune/.test(plan.stdout), `the site the file left out is kept, never offered for deletion\n${plan.stdout}`);
+    const retried = await run(['apply', t.path('sites.yaml.results/retry.xlsx'), '--retry-failed', '--quota', 'cn-beijing=100', '--yes', '--quiet']);
+    assert.equal(retried.code, 0, retried.stdout + retried.stderr);
+    assert.deepEqual(journals(t.dir), ['sites.yaml.state.jsonl'], 'no second journal');
+    const region = (emu.state() as any).accounts[DEFAULT_ACCOUNT.accountId].regions['cn-beijing'];
+    const conns = region.vpnConnections.filter((c: any) => c.VpnGatewayId === VPN_GW);
+    assert.equal(conns.length, 2, 'one connection per site, exactly once');
+    for (const c of conns) {
+      assert.equal(c.Ike.IkeVersion, 'ikev2', 'the retried site negotiates with its profile, not the defaults');
+      assert.equal(c.Ike.IkeEncAlg, 'aes256');
+      assert.equal(c.Ipsec.IpsecPfs, 'group14');
+    }
   } finally {
     t.cleanup();
   }
