@@ -139,8 +139,8 @@ export function readYaml(bytes: Buffer, file: string, opts: LoadOptions): YamlRe
 }
 
 /**
- * A `--profiles FILE`: a YAML map with one key, `profiles:`, naming IPsec profiles for any manifest format. The
- * same reader as the manifest's own `profiles:`.
+ * A `--profiles FILE`: a YAML map whose `profiles:` names IPsec profiles for any manifest format (a YAML manifest
+ * serves: its `defaults:` and `gateways:` are passed over). The same reader as the manifest's own `profiles:`.
  */
 export function readProfilesYaml(bytes: Buffer, file: string, opts: LoadOptions): WrittenProfile[] {
   const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
@@ -158,7 +158,9 @@ export function readProfilesYaml(bytes: Buffer, file: string, opts: LoadOptions)
   if (root.k !== 'map') throw new ManifestError(file, lines.lineAt(root.pos), 'a profiles file is a map with one key, profiles:, naming each profile');
   let out: WrittenProfile[] | undefined;
   for (const e of root.entries) {
-    if (e.key !== 'profiles') throw new ManifestError(file, lines.lineAt(e.keyPos), `unknown top-level key '${shortKey(e.key)}'${didYouMean(e.key, ['profiles'])}; a profiles file holds only profiles:`);
+    // A YAML manifest is a profiles file too (its rows aside): the manifest a results.csv came from, say.
+    if (e.key === 'defaults' || e.key === 'gateways') continue;
+    if (e.key !== 'profiles') throw new ManifestError(file, lines.lineAt(e.keyPos), `unknown top-level key '${shortKey(e.key)}'${didYouMean(e.key, TOP_KEYS)}; a profiles file holds profiles: (a YAML manifest's defaults: and gateways: are passed over)`);
     out = readProfiles(e.value, e.keyPos, file, lines);
   }
   if (out === undefined) throw new ManifestError(file, lines.lineAt(root.pos), 'no profiles: map');

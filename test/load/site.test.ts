@@ -137,7 +137,9 @@ test('--profiles FILE: joined to any manifest\'s profiles; a name defined twice 
     'sites.csv': 'region,ip,vpn_gateway_id,ike_profile\ncn-hangzhou,203.0.113.1,vpn-a1,hq\n',
     'sites.yaml': 'gateways:\n  - {region: cn-hangzhou, ip: 203.0.113.1}\nprofiles:\n  hq: {ike_version: ikev1}\n',
     'profiles.yaml': '# shared profiles\nprofiles:\n  hq:\n    ike_version: ikev2\n  branch: {}\n',
-    'bad.yaml': 'profiles:\n  hq: {}\ngateways: []\n',
+    'bad.yaml': 'profiles:\n  hq: {}\nprofile: []\n',
+    // A whole YAML manifest serves as a profiles file: only its profiles are read.
+    'other-manifest.yaml': 'defaults: {region: cn-shanghai}\ngateways:\n  - {ip: 203.0.113.9}\nprofiles:\n  branch: {ike_version: ikev2}\n',
   });
   try {
     const m = await loadManifest(t.path('sites.csv'), { env: {}, profilesFile: t.path('profiles.yaml'), cwd: t.dir });
@@ -146,7 +148,10 @@ test('--profiles FILE: joined to any manifest\'s profiles; a name defined twice 
       ['branch', 'profiles.yaml', 5, {}],
     ]);
     await assert.rejects(loadManifest(t.path('sites.yaml'), { env: {}, profilesFile: t.path('profiles.yaml'), cwd: t.dir }), /sites\.yaml: profile "hq" is defined twice \(sites\.yaml:4 and profiles\.yaml:3\); keep one definition/);
-    await assert.rejects(loadManifest(t.path('sites.csv'), { env: {}, profilesFile: t.path('bad.yaml'), cwd: t.dir }), /bad\.yaml:3: unknown top-level key 'gateways'; a profiles file holds only profiles:/);
+    await assert.rejects(loadManifest(t.path('sites.csv'), { env: {}, profilesFile: t.path('bad.yaml'), cwd: t.dir }), /bad\.yaml:3: unknown top-level key 'profile' \(did you mean 'profiles'\?\); a profiles file holds profiles:/);
+    const fromManifest = await loadManifest(t.path('sites.csv'), { env: {}, profilesFile: t.path('other-manifest.yaml'), cwd: t.dir });
+    assert.deepEqual(fromManifest.profiles?.map((p) => [p.name, p.file, p.line, p.params]), [['branch', 'other-manifest.yaml', 5, { ike_version: 'ikev2' }]]);
+    assert.equal(fromManifest.rows.length, 1, 'the rows are the manifest\'s own, never the profiles file\'s');
     await assert.rejects(loadManifest(t.path('sites.csv'), { env: {}, profilesFile: t.path('nope.yaml'), cwd: t.dir }), /nope\.yaml: cannot read the profiles file \(no such file\)/);
     // A FIFO where the file belongs is refused without blocking.
     execFileSync('mkfifo', [t.path('fifo.yaml')]);
