@@ -30,7 +30,7 @@ const FLAGS = {
   offline: { type: 'boolean', help: 'plan without the API (no inventory, region or quota checks)' },
   quota: { type: 'string', arg: 'N|REGION=N,...', help: 'customer gateways allowed per region: one number for all, or per region (default: learned from Resource.QuotaFull, else 100 assumed)' },
   'quota-vpn-connections': { type: 'string', arg: 'N', help: 'IPsec connections allowed per VPN gateway (default 10)' },
-  profiles: { type: 'string', arg: 'FILE', help: "IPsec profiles the ike_profile column names: a YAML file with a profiles: map (any manifest format)" },
+  profiles: { type: 'string', arg: 'FILE', help: "IPsec profiles the ike_profile column names: a YAML file with a profiles: map, or a YAML manifest (any manifest format)" },
   format: { type: 'string', arg: 'text|json', help: 'output format' },
   state: { type: 'string', arg: 'PATH|URL', help: 'the journal: a file (default <manifest>.state.jsonl), postgres://USER@HOST/DB or oss://BUCKET/PREFIX (also CGW_BATCH_STATE)' },
   'state-endpoint': { type: 'string', arg: 'URL', help: 'OSS endpoint for --state oss://... (also CGW_BATCH_STATE_ENDPOINT), e.g. https://oss-cn-hangzhou.aliyuncs.com' },
