@@ -128,6 +128,9 @@ export function storeZip(parts: ReadonlyArray<{ name: string; data: Buffer }>): 
   return Buffer.concat([...chunks, cdBuf, end]);
 }
 
+/** DOS date fields: day 1, month 1, year 1980 (+0). */
+const DOS_DATE_1980 = (1 << 5) | 1;
+
 /** A ZIP of the given parts, each deflated (a writer's package: results.xlsx). */
 export function deflateZip(parts: ReadonlyArray<{ name: string; data: Buffer }>): Buffer {
   const chunks: Buffer[] = [];
@@ -142,6 +145,9 @@ export function deflateZip(parts: ReadonlyArray<{ name: string; data: Buffer }>)
     local.writeUInt16LE(20, 4);
     local.writeUInt16LE(0x0800, 6);
     local.writeUInt16LE(8, 8); // DEFLATE
+    // 1980-01-01 00:00, the first valid DOS date: a zero date (month 0, day 0) is shown as 1980-00-00 by unzip, and
+    // tools that turn it into a file time reject it.
+    local.writeUInt16LE(DOS_DATE_1980, 12);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(packed.length, 18);
     local.writeUInt32LE(data.length, 22);
@@ -152,6 +158,7 @@ export function deflateZip(parts: ReadonlyArray<{ name: string; data: Buffer }>)
     cd.writeUInt16LE(20, 6);
     cd.writeUInt16LE(0x0800, 8);
     cd.writeUInt16LE(8, 10);
+    cd.writeUInt16LE(DOS_DATE_1980, 14);
     cd.writeUInt32LE(crc, 16);
     cd.writeUInt32LE(packed.length, 20);
     cd.writeUInt32LE(data.length, 24);

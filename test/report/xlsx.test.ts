@@ -117,3 +117,25 @@ test('results.xlsx carries the journal it was written from in its custom documen
   const m = await parseXlsx(bytes, 'retry.xlsx', { env: {} });
   assert.deepEqual(m.origin, { resultsFile: true, journal: '../m.csv.state.jsonl', journalPath: '/x/m.csv.state.jsonl', journalId: 'j-123' });
 });
+
+test('extra sheets (the Profiles sheet) follow the results: text cells, bold header; every part carries a valid DOS date', async () => {
+  const sheets = [{ name: 'Profiles', header: ['name', 'ike_version', 'ike_pfs'], rows: [['hq', 'ikev2', 'group14'], ['branch', '', '=1+1']] }];
+  const bytes = await resultsXlsx({ header: HEADER, rows: rows(), statusColumn: HEADER.indexOf('status'), inputColumns: 1 + INPUT.length, sheets });
+  const wb = await readBack(bytes);
+  assert.deepEqual(wb.worksheets.map((w) => w.name), ['Results', 'Profiles']);
+  const ws = wb.getWorksheet('Profiles')!;
+  assert.deepEqual([1, 2, 3].map((r) => [1, 2, 3].map((c) => ws.getRow(r).getCell(c).value ?? '')), [sheets[0]!.header, ...sheets[0]!.rows]);
+  assert.equal(ws.getRow(3).getCell(3).type, ExcelJS.ValueType.String, 'a value like a formula stays text');
+  assert.equal(ws.getRow(1).getCell(1).font?.bold, true);
+  // Central directory: each entry's DOS date (offset 14) has a month 1-12 and a day 1-31 (unzip shows 1980-01-01).
+  let at = bytes.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+  let entries = 0;
+  while (at >= 0) {
+    const date = bytes.readUInt16LE(at + 14);
+    const [day, month] = [date & 31, (date >> 5) & 15];
+    assert.ok(day >= 1 && month >= 1 && month <= 12, `entry ${entries}: DOS date ${date.toString(16)}`);
+    entries++;
+    at = bytes.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), at + 46);
+  }
+  assert.ok(entries >= 9, `${entries} entries`);
+});
