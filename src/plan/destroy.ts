@@ -58,9 +58,9 @@ export function planDestroy(ctx: DestroyContext): Plan {
     }
     // A site's connection goes first (a customer gateway in use cannot be deleted); a second gateway says whose it is.
     destroyConnection(r, p, ctx.vpn, ctx.journalId);
-    if (p.siteKey) r.reason = `second customer gateway of ${p.siteKey}: ${r.reason}`;
     rows.push(r);
   }
+  foldSecondGateways(rows, ctx.prior);
   const { summary, byRegion } = summarize(rows);
   const resources = resourceSummary(rows);
   return {
@@ -77,4 +77,31 @@ export function planDestroy(ctx: DestroyContext): Plan {
     flags: ctx.flags,
     ...(resources ? { resources } : {}),
   };
+}
+
+/**
+ * A site's second customer gateway (`ip_2`) is a journal row of its own, but a part of its site's row here, as in
+ * apply's plan: destroy counts and reports sites, and the executor deletes both gateways once the connection is gone.
+ * One whose site row is not in the journal stays a row, saying whose it was.
+ */
+function foldSecondGateways(rows: PlannedRow[], prior: ReadonlyMap<string, PriorRow>): void {
+  const byKey = new Map(rows.map((r) => [r.ref.key, r]));
+  const kept: PlannedRow[] = [];
+  for (const r of rows) {
+    const siteKey = prior.get(r.ref.key)?.siteKey;
+    const site = siteKey !== undefined ? byKey.get(siteKey) : undefined;
+    if (siteKey === undefined || !site || site === r || site.gateway2) {
+      if (siteKey !== undefined) r.reason = `second customer gateway of ${siteKey}: ${r.reason}`;
+      kept.push(r);
+      continue;
+    }
+    site.gateway2 = {
+      key: r.ref.key,
+      action: r.action,
+      reason: r.reason,
+      ...(r.existingId !== undefined ? { existingId: r.existingId } : {}),
+      ...(r.adopted !== undefined ? { adopted: r.adopted } : {}),
+    };
+  }
+  rows.splice(0, rows.length, ...kept);
 }

@@ -242,7 +242,7 @@ export function renderPlanText(plan: Plan, opts: { color: boolean; file?: string
   const paint: Paint = opts.color ? (code, s) => `\x1b[${code}m${s}\x1b[0m` : (_c, s) => s;
   const mode = plan.online ? 'online' : 'offline: existing gateways, quota use and region availability not checked';
   const manifestRows = plan.rows.filter((r) => !r.orphan && !r.outside).length;
-  const what = plan.command === 'destroy' ? `${plan.rows.length} journal row(s)` : `${plan.manifest.format}, ${manifestRows} row(s), ${mode}`;
+  const what = plan.command === 'destroy' ? `${plan.rows.length} manifest row(s) in the journal` : `${plan.manifest.format}, ${manifestRows} row(s), ${mode}`;
   const out: string[] = [paint(ANSI.bold, `cgw-batch ${plan.command}: ${p(opts.file ?? plan.manifest.file)} (${what})`)];
   if (plan.target) out.push(`account ${p(plan.target.accountId ?? '(unknown)')} at ${p(plan.target.endpoint)}`);
   const f = plan.flags;

@@ -470,9 +470,21 @@ describe('destroy: connections first', () => {
     });
     const byKey = new Map(p.rows.map((r) => [r.ref.key, r]));
     assert.deepEqual(byKey.get(K)!.connection, { key: K, action: 'delete', existingId: 'vco-1', adopted: false, reason: `vco-1, created by cgw-batch, on ${VGW}: deleted before every customer gateway` });
-    assert.match(byKey.get('cn-hangzhou/203.0.113.11')!.reason, /^second customer gateway of cn-hangzhou\/203\.0\.113\.10: cgw-2, created by cgw-batch$/);
+    // The second customer gateway is a part of its site's row (as in apply's plan), not a row of its own.
+    assert.equal(byKey.has('cn-hangzhou/203.0.113.11'), false);
+    assert.deepEqual(byKey.get(K)!.gateway2, { key: 'cn-hangzhou/203.0.113.11', action: 'delete', reason: 'cgw-2, created by cgw-batch', existingId: 'cgw-2', adopted: false });
+    assert.equal(p.rows.length, 2);
     assert.deepEqual([byKey.get('cn-hangzhou/203.0.113.20')!.connection?.action, byKey.get('cn-hangzhou/203.0.113.20')!.connection?.existingId], ['delete', 'vco-lost']);
-    assert.deepEqual([p.resources?.vco.delete, p.resources?.cgw.delete], [2, 3]);
+    assert.deepEqual([p.resources?.vco.delete, p.resources?.cgw.delete, p.resources?.cgw2.delete], [2, 2, 1]);
+    // One whose site row is gone from the journal stays a row, saying whose it was.
+    const orphaned = planDestroy({
+      file: 'sites.csv',
+      manifestHash: 'h',
+      prior: new Map([['cn-hangzhou/203.0.113.11', rows.get('cn-hangzhou/203.0.113.11')!]]),
+      inventory: new Map([['cn-hangzhou', [gw({ id: 'cgw-2', ip: '203.0.113.11' })]]]),
+      flags: NO_FLAGS,
+    });
+    assert.match(orphaned.rows[0]!.reason, /^second customer gateway of cn-hangzhou\/203\.0\.113\.10: cgw-2, created by cgw-batch$/);
   });
 
   it('a journal without connections plans destroy exactly as before (no parts, no per-resource counts)', () => {
