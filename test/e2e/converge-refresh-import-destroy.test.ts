@@ -269,7 +269,7 @@ test('destroy deletes exactly the journal gateways; a dependency fails its row; 
 
     const dry = await runCli(['destroy', csv, '--endpoint', emu.url, '--dry-run'], { env });
     assert.equal(dry.code, 0, dry.stderr);
-    assert.match(dry.stdout, /20 journal row\(s\)/);
+    assert.match(dry.stdout, /20 manifest row\(s\) in the journal/);
     assert.match(dry.stdout, /No errors\. 20 delete\./);
     assert.match(dry.stdout, new RegExp(`account ${DEFAULT_ACCOUNT.accountId} at ${emu.url}`));
     assert.match(dry.stdout, /dry run: nothing deleted/);
