@@ -70,6 +70,8 @@ export function secondGatewayRow(row: PlannedRow, g2: PlannedResource): PlannedR
     ...(g2.generation !== undefined ? { generation: g2.generation } : {}),
     ...(g2.needs ? { needs: g2.needs } : {}),
     ...(g2.adopted !== undefined ? { adopted: g2.adopted } : {}),
+    // ip_2 changed: the old gateway is deleted under the journal row it lives in, not the new IP's.
+    ...(g2.replacesKey !== undefined ? { replacesKey: g2.replacesKey } : {}),
   };
 }
 
