@@ -86,9 +86,17 @@ export function planDestroy(ctx: DestroyContext): Plan {
  */
 function foldSecondGateways(rows: PlannedRow[], prior: ReadonlyMap<string, PriorRow>): void {
   const byKey = new Map(rows.map((r) => [r.ref.key, r]));
+  // The site a second gateway belongs to now: the row whose connection uses it (after the site's own IP changed, its
+  // recorded siteKey still names the old key), else the site it was created for.
+  const usedBy = new Map<string, string>();
+  for (const p of prior.values()) {
+    if (p.connection && p.connection.status !== 'deleted') for (const id of p.connection.customerGatewayIds ?? []) usedBy.set(id, p.key);
+  }
   const kept: PlannedRow[] = [];
   for (const r of rows) {
-    const siteKey = prior.get(r.ref.key)?.siteKey;
+    const p = prior.get(r.ref.key);
+    const user = p?.gatewayId !== undefined ? usedBy.get(p.gatewayId) : undefined;
+    const siteKey = p?.siteKey === undefined ? undefined : user !== undefined && user !== r.ref.key ? user : p.siteKey;
     const site = siteKey !== undefined ? byKey.get(siteKey) : undefined;
     if (siteKey === undefined || !site || site === r || site.gateway2) {
       if (siteKey !== undefined) r.reason = `second customer gateway of ${siteKey}: ${r.reason}`;

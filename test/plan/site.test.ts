@@ -487,6 +487,22 @@ describe('destroy: connections first', () => {
     assert.match(orphaned.rows[0]!.reason, /^second customer gateway of cn-hangzhou\/203\.0\.113\.10: cgw-2, created by cgw-batch$/);
   });
 
+  it('a second gateway goes with the site whose connection uses it (after the site\'s IP changed, its siteKey names the old key)', () => {
+    const OLD = 'cn-hangzhou/203.0.113.10';
+    const NEW = 'cn-hangzhou/203.0.113.70';
+    const SECOND = 'cn-hangzhou/203.0.113.11';
+    const rows = new Map<string, PriorRow>([
+      [OLD, prior(OLD, { ...HQ, status: 'deleted', gatewayId: 'cgw-old', line: 2, connection: conn({ status: 'deleted', customerGatewayIds: ['cgw-old', 'cgw-2'] }) })],
+      [SECOND, prior(SECOND, { ...HQ, gatewayId: 'cgw-2', line: 2, siteKey: OLD })],
+      [NEW, prior(NEW, { ...HQ, gatewayId: 'cgw-new', line: 2, connection: conn({ connectionId: 'vco-new', customerGatewayIds: ['cgw-new', 'cgw-2'] }) })],
+    ]);
+    const p = planDestroy({ file: 'sites.csv', manifestHash: 'h', prior: rows, inventory: new Map([['cn-hangzhou', [gw({ id: 'cgw-new', ip: '203.0.113.70' }), gw({ id: 'cgw-2', ip: '203.0.113.11' })]]]), flags: NO_FLAGS });
+    const byKey = new Map(p.rows.map((r) => [r.ref.key, r]));
+    assert.deepEqual([...byKey.keys()].sort(), [OLD, NEW].sort());
+    assert.equal(byKey.get(NEW)!.gateway2?.existingId, 'cgw-2');
+    assert.equal(byKey.get(OLD)!.gateway2, undefined);
+  });
+
   it('a journal without connections plans destroy exactly as before (no parts, no per-resource counts)', () => {
     const p = planDestroy({ file: 'x.csv', manifestHash: 'h', prior: priors(prior(K)), inventory: new Map([['cn-hangzhou', []]]), flags: NO_FLAGS });
     assert.equal(p.resources, undefined);
