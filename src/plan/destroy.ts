@@ -84,7 +84,7 @@ export function planDestroy(ctx: DestroyContext): Plan {
  * apply's plan: destroy counts and reports sites, and the executor deletes both gateways once the connection is gone.
  * One whose site row is not in the journal stays a row, saying whose it was.
  */
-function foldSecondGateways(rows: PlannedRow[], prior: ReadonlyMap<string, PriorRow>): void {
+export function foldSecondGateways(rows: PlannedRow[], prior: ReadonlyMap<string, PriorRow>, eligible: (gateway: PlannedRow, site: PlannedRow) => boolean = () => true): void {
   const byKey = new Map(rows.map((r) => [r.ref.key, r]));
   // The site a second gateway belongs to now: the row whose connection uses it (after the site's own IP changed, its
   // recorded siteKey still names the old key), else the site it was created for.
@@ -98,8 +98,8 @@ function foldSecondGateways(rows: PlannedRow[], prior: ReadonlyMap<string, Prior
     const user = p?.gatewayId !== undefined ? usedBy.get(p.gatewayId) : undefined;
     const siteKey = p?.siteKey === undefined ? undefined : user !== undefined && user !== r.ref.key ? user : p.siteKey;
     const site = siteKey !== undefined ? byKey.get(siteKey) : undefined;
-    if (siteKey === undefined || !site || site === r || site.gateway2) {
-      if (siteKey !== undefined) r.reason = `second customer gateway of ${siteKey}: ${r.reason}`;
+    if (siteKey === undefined || !site || site === r || site.gateway2 || !eligible(r, site)) {
+      if (siteKey !== undefined && p?.siteKey !== undefined && r.orphan !== true) r.reason = `second customer gateway of ${siteKey}: ${r.reason}`;
       kept.push(r);
       continue;
     }
@@ -107,6 +107,7 @@ function foldSecondGateways(rows: PlannedRow[], prior: ReadonlyMap<string, Prior
       key: r.ref.key,
       action: r.action,
       reason: r.reason,
+      ...(r.needs !== undefined ? { needs: r.needs } : {}),
       ...(r.existingId !== undefined ? { existingId: r.existingId } : {}),
       ...(r.adopted !== undefined ? { adopted: r.adopted } : {}),
     };

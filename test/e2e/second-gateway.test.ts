@@ -82,6 +82,37 @@ test('ip_2 changed, replaced with --allow-replace: the old gateway is deleted an
   }
 });
 
+test('a removed site with ip_2 is one orphan row (the second gateway a part of it): --prune deletes it all and counts one site', async () => {
+  const head = 'region,ip,name,vpn_gateway_id,local_subnet,remote_subnet,psk,ip_2';
+  const dual = `cn-qingdao,203.0.113.51,dual-p,${DUAL},172.16.51.0/24,10.51.0.0/24,generate,203.0.113.151`;
+  const single = `cn-qingdao,203.0.113.52,single-p,${SINGLE},172.16.52.0/24,10.52.0.0/24,generate,`;
+  const t = tempDir({ 'sites.csv': `${head}\n${dual}\n${single}\n` });
+  try {
+    const run = (args: string[]) => runCli([...args, '--endpoint', emu.url], { env, cwd: t.dir });
+    assert.equal((await run(['apply', 'sites.csv', '--yes', '--quiet'])).code, 0);
+    const at = (ip: string) => region().gateways.filter((g: any) => g.IpAddress === ip);
+    assert.deepEqual([at('203.0.113.51').length, at('203.0.113.151').length], [1, 1]);
+
+    writeFileSync(t.path('sites.csv'), `${head}\n${single}\n`);
+    const plan = await run(['plan', 'sites.csv', '--format', 'json']);
+    assert.equal(plan.code, 1, 'the removed site needs --prune');
+    const orphans = JSON.parse(plan.stdout).rows.filter((r: any) => r.orphan);
+    assert.deepEqual(orphans.map((r: any) => [r.ip, r.action, r.gateway2?.action, r.gateway2?.needs, r.connection?.action]), [['203.0.113.51', 'blocked', 'blocked', '--prune', 'blocked']]);
+
+    const pruned = await run(['apply', 'sites.csv', '--prune', '--yes', '--format', 'json']);
+    assert.equal(pruned.code, 0, pruned.stdout + pruned.stderr);
+    const summary = pruned.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.type === 'summary');
+    assert.deepEqual(summary.counts, { deleted: 1, unchanged: 1 }, 'one site deleted, one unchanged');
+    assert.deepEqual([at('203.0.113.51').length, at('203.0.113.151').length, at('203.0.113.52').length], [0, 0, 1]);
+    const status = JSON.parse((await run(['status', 'sites.csv', '--format', 'json'])).stdout);
+    assert.deepEqual(status.rows.map((r: any) => [r.ip, r.status]), [['203.0.113.52', 'created']]);
+    assert.equal((await run(['refresh', 'sites.csv'])).code, 0, 'no drift');
+    assert.equal((await run(['destroy', 'sites.csv', '--yes', '--quiet'])).code, 0);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('destroy of sites with ip_2: one row per site (the second gateway a part of it), everything deleted, every count agrees', async () => {
   const t = tempDir({ 'sites.csv': MANIFEST });
   try {
