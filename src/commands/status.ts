@@ -88,8 +88,11 @@ export async function runStatus(given: Context<UnlocatedJournalOptions>): Promis
     ctx.out.write(`journal ${p(stateShown(ctx))}\naccount ${p(header.accountId ?? `(key ${header.accessKeyId ?? '?'})`)} at ${p(header.endpoint)}; updated ${p(header.updatedAt)}\n\n`);
     const site = (r: ReportRow): string[] =>
       sites ? [p(r.connection?.id ?? '-'), r.connection ? p(`${r.connection.status}${r.connection.state ? `, ${connectionState(r.connection.state)}` : ''}`) : '-', r.connection ? negotiationWord(r.connection.negotiation) : '-'] : [];
-    const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', p(r.ref.region), p(r.ref.ip), r.outcome, p(r.gatewayId ?? '-'), ...site(r), p(rowErrorCode(r))]);
-    const head = ['line', 'region', 'ip', 'outcome', 'gateway', ...(sites ? ['connection', 'connection status', o.live ? 'negotiation (live)' : 'negotiation (last read)'] : []), 'last error'];
+    // A second customer gateway (ip_2) gets its own column when any site has one.
+    const second = rows.some((r) => r.gateway2 !== undefined);
+    const gateway2 = (r: ReportRow): string[] => (second ? [p(r.gateway2?.id ?? '-')] : []);
+    const table = rows.map((r) => [r.ref.line > 0 ? String(r.ref.line) : '-', p(r.ref.region), p(r.ref.ip), r.outcome, p(r.gatewayId ?? '-'), ...gateway2(r), ...site(r), p(rowErrorCode(r))]);
+    const head = ['line', 'region', 'ip', 'outcome', 'gateway', ...(second ? ['gateway 2 (ip_2)'] : []), ...(sites ? ['connection', 'connection status', o.live ? 'negotiation (live)' : 'negotiation (last read)'] : []), 'last error'];
     const widths = head.map((h, i) => Math.min(60, Math.max(h.length, ...table.map((t) => (t[i] ?? '').length))));
     const fmt = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
     ctx.out.write(fmt(head) + '\n');

@@ -71,6 +71,10 @@ test('ip_2 changed, replaced with --allow-replace: the old gateway is deleted an
 
     const status = JSON.parse((await run(['status', 'site.csv', '--format', 'json'])).stdout);
     assert.deepEqual(status.rows.map((r: any) => [r.ip, r.status]), [['203.0.113.41', 'created']], 'one site, no phantom row for the old ip_2');
+    // The status table has a column for the second gateway: the new one, never the deleted one.
+    const table = (await run(['status', 'site.csv'])).stdout;
+    assert.match(table, /outcome\s+gateway\s+gateway 2 \(ip_2\)\s+connection/);
+    assert.ok(table.includes(fresh.CustomerGatewayId) && !table.includes(old.CustomerGatewayId), table);
     const plan = await run(['plan', 'site.csv', '--format', 'json']);
     assert.equal(plan.code, 0, plan.stdout + plan.stderr);
     assert.deepEqual(JSON.parse(plan.stdout).rows.map((r: any) => [r.action, r.gateway2?.action, r.connection?.action]), [['skip', 'skip', 'skip']]);
