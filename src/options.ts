@@ -105,10 +105,10 @@ type StateAction = keyof typeof STATE_ACTIONS;
 const SYNOPSIS: Record<Exclude<Command, 'emulator'>, { usage: string; what: string }> = {
   plan: { usage: 'plan <manifest>', what: 'validate every row and show what apply would do, with the reason for each row; changes nothing' },
   apply: { usage: 'apply <manifest>', what: 'lock the journal, plan, confirm, then carry out exactly that plan (exactly-once creates; resumable)' },
-  import: { usage: 'import <manifest>', what: 'adopt gateways that already exist with a row\'s region + IP (and its name and ASN); creates nothing' },
-  destroy: { usage: 'destroy <manifest>', what: 'delete the gateways this journal created or adopted (asks; --dry-run lists them)' },
+  import: { usage: 'import <manifest>', what: 'adopt gateways (and their IPsec connections) that already exist with a row\'s region + IP; creates nothing' },
+  destroy: { usage: 'destroy <manifest>', what: 'delete the IPsec connections, then the gateways, this journal created or adopted (asks; --dry-run lists them)' },
   refresh: { usage: 'refresh <manifest>', what: 'compare the journal with the cloud (drift; exit 1 when found)' },
-  status: { usage: 'status [<manifest>]', what: 'every row of the manifest with its journal status and gateway id' },
+  status: { usage: 'status [<manifest>]', what: 'every row of the manifest with its journal status, gateway and connection ids' },
   report: { usage: 'report [<manifest>]', what: 'write the reports again from the journal' },
   configs: { usage: 'configs <manifest>', what: "write each site's branch device config from its connection as the API describes it (PSK in the file only)" },
   export: { usage: 'export --region R[,R...]', what: 'write the gateways that already exist as a manifest (AuthKeys as env:NAME references)' },
