@@ -306,7 +306,29 @@ const TAG_REFUSALS = [
 ];
 const SUB_USER = ['Forbidden.SubUser', 'Forbbiden.SubUser', 'Forbidden'];
 
-/** vpc-api.md §3-§8: the error tables of each action we send (both SubUser spellings: older docs used the other). */
+/**
+ * site-to-site.md §1.3 and §1.5: what the connection writes document for a busy or locked gateway and for values
+ * refused before anything is made. Left out on purpose (an unknown outcome, settled by listing): `InternalError`
+ * (documented as a 400) and every code that an earlier attempt of ours could have caused by committing (the
+ * `AlreadyExists` and route-entry conflicts, `SameVpnAndCgw*`).
+ */
+const VPN_GATEWAY_REFUSALS = ['VpnGateway.Configuring', 'VpnTask.CONFLICT', 'VpnGateway.FinancialLocked', ...SUB_USER];
+const CONNECTION_VALUE_REFUSALS = [
+  'IllegalParam.LocalSubnet',
+  'IllegalParam.RemoteSubnet',
+  'IllegalParam.LocalAsn',
+  'IllegalParam.BgpConfig',
+  'IllegalParam.TunnelCidr',
+  'IllegalParam.LocalBgpIp',
+  'IllegalParam.EnableBgp',
+  'NotSupportVpnConnectionParameter.IpsecPfs',
+  'NotSupportVpnConnectionParameter.IpsecAuthAlg',
+  'OperationUnsupported.SetDPD',
+  'OperationUnsupported.SetNatTraversal',
+  'OperationUnsupported.EnableBgp',
+];
+
+/** vpc-api.md §3-§8 and site-to-site.md §1.3-§1.5: the error tables of each write we send (both SubUser spellings). */
 const ACTION_REFUSALS: Readonly<Record<string, ReadonlySet<string>>> = {
   CreateCustomerGateway: new Set([
     'InvalidAuthkey.Malformed',
@@ -340,6 +362,22 @@ const ACTION_REFUSALS: Readonly<Record<string, ReadonlySet<string>>> = {
     ...SUB_USER,
   ]),
   DeleteCustomerGateway: new Set(['DependencyViolation.VpnConnection', 'VpnGateway.task.conflict', 'InvalidCustomerGatewayInstanceId.NotFound', ...SUB_USER]),
+  CreateVpnConnection: new Set([
+    ...VPN_GATEWAY_REFUSALS,
+    ...CONNECTION_VALUE_REFUSALS,
+    'VpnGateway.IpsecVpnDisabled',
+    'VpnGateway.IPsecServerAndVpnConnectionConflict',
+    'Resource.QuotaFull',
+    'CreateVpnConnectionsQuotaFull.QuotaFull',
+    'QuotaExceeded.PolicyBasedRoute',
+    'CreatePbrRoutesQuotaFull.QuotaFull',
+    'CreateDbrRoutesQuotaFull.QuotaFull',
+    'CustomerGateway.ConflictVpnIp',
+    'MissingParam.CustomerGatewayAsn',
+    'OperationFailed.CenLevelNotSupport',
+  ]),
+  ModifyVpnConnectionAttribute: new Set([...VPN_GATEWAY_REFUSALS, ...CONNECTION_VALUE_REFUSALS, 'IllegalParam.TunnelId', 'IllegalParam.Role', 'ModifyIkeV1WithMultiRoutes.Invalid']),
+  DeleteVpnConnection: new Set(VPN_GATEWAY_REFUSALS),
   TagResources: new Set([...TAG_REFUSALS, 'MissingParameter.TagValue', 'MissingParameter.TagKey', 'MissingParam.Tags']),
   UnTagResources: new Set(TAG_REFUSALS),
   ListTagResources: new Set([...TAG_REFUSALS, 'MissingParameter.TagValue', 'MissingParameter.TagKey', 'MissingParam.Tags', 'BothEmpty.TagsAndResources', 'MissingParam.ResourceType']),
@@ -348,7 +386,7 @@ const ACTION_REFUSALS: Readonly<Record<string, ReadonlySet<string>>> = {
 /**
  * Whether an answer is a documented refusal of `action`: HTTP 4xx with a code vpc-api.md documents for that action or
  * for every action. Only such an answer proves the request did nothing; 2xx, 3xx and 5xx never do. Actions without a
- * table of their own here (the VPN calls) are judged by the common codes alone: an unknown outcome is the safe side.
+ * table of their own here are judged by the common codes alone: an unknown outcome is the safe side.
  */
 export function isDocumentedRefusal(action: string, status: number | undefined, code: string): boolean {
   if (status === undefined || status < 400 || status > 499) return false;

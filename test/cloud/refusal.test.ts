@@ -21,6 +21,14 @@ test('isDocumentedRefusal: 4xx with a code documented for the action or for ever
     ['DeleteCustomerGateway', 400, 'DependencyViolation.VpnConnection'],
     ['DescribeCustomerGateway', 404, 'InvalidCustomerGatewayInstanceId.NotFound'],
     ['TagResources', 400, 'QuotaExceeded.TagNum'],
+    // The connection writes (site-to-site.md §1.3-§1.5): a busy or locked gateway, a quota, a value refused.
+    ['CreateVpnConnection', 400, 'CreateVpnConnectionsQuotaFull.QuotaFull'],
+    ['CreateVpnConnection', 400, 'VpnGateway.Configuring'],
+    ['CreateVpnConnection', 400, 'VpnTask.CONFLICT'],
+    ['CreateVpnConnection', 400, 'IllegalParam.TunnelCidr'],
+    ['CreateVpnConnection', 400, 'MissingParam.CustomerGatewayAsn'],
+    ['ModifyVpnConnectionAttribute', 400, 'ModifyIkeV1WithMultiRoutes.Invalid'],
+    ['DeleteVpnConnection', 400, 'VpnGateway.FinancialLocked'],
   ];
   for (const [action, status, code] of yes) assert.equal(isDocumentedRefusal(action, status, code), true, `${action} ${status} ${code}`);
   const no: Array<[string, number | undefined, string]> = [
@@ -38,6 +46,13 @@ test('isDocumentedRefusal: 4xx with a code documented for the action or for ever
     ['CreateCustomerGateway', 400, '404'],
     ['CreateCustomerGateway', 400, 'DependencyViolation.VpnConnection'],
     ['CreateCustomerGateway', 429, 'Throttling.Http429'],
+    // Documented, yet an earlier attempt of ours that committed could have caused them: settled by listing.
+    ['CreateVpnConnection', 400, 'InternalError'],
+    ['CreateVpnConnection', 400, 'VpnConnectionParamInvalid.SameVpnAndCgwTrafficSelectorOverlap'],
+    ['CreateVpnConnection', 400, 'VpnRouteEntry.AlreadyExists'],
+    ['CreateVpnConnection', 400, 'CustomerGateway.ConflictRouteEntry'],
+    ['CreateVpnConnection', 500, 'CreateVpnConnectionsQuotaFull.QuotaFull'],
+    ['DeleteVpnConnection', 400, 'CreateVpnConnectionsQuotaFull.QuotaFull'],
   ];
   for (const [action, status, code] of no) assert.equal(isDocumentedRefusal(action, status, code), false, `${action} ${status} ${code}`);
 });
