@@ -73,7 +73,7 @@ export function simpleProgress(out: { write(s: string): void }, opts: SimpleOpti
           const regionLanes = e.lanes.filter((l) => l.kind !== 'connection');
           const rows = regionLanes.reduce((n, l) => n + l.total, 0);
           const vpn = e.lanes.length - regionLanes.length;
-          print(`run ${e.runId}: ${rows} rows in ${regionLanes.length} lane${regionLanes.length === 1 ? '' : 's'}${vpn > 0 ? ` and ${vpn} VPN gateway lane${vpn === 1 ? '' : 's'}` : ''}`);
+          print(`run ${e.runId}: ${rows} row${rows === 1 ? '' : 's'} in ${regionLanes.length} lane${regionLanes.length === 1 ? '' : 's'}${vpn > 0 ? ` and ${vpn} VPN gateway lane${vpn === 1 ? '' : 's'}` : ''}`);
           break;
         }
         case 'row:done': {
