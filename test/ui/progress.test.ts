@@ -348,3 +348,11 @@ test('tty: a normal run with run:done closes promptly with ticks', async () => {
   const last = frames(out.text()).at(-1)!;
   assert.deepEqual(last, ['✔ overall  finished  1/1 created  0 failed', '✔ x  finished  1/1 created']);
 });
+
+test('simple: the first line counts one row and one lane in the singular', async () => {
+  const out = sink();
+  const ui = createProgress('simple', out, { color: false });
+  ui.onEvent(start([[HZ, 1]]));
+  await ui.close();
+  assert.equal(out.text().split('\n')[0], 'run run-1: 1 row in 1 lane');
+});
