@@ -4,7 +4,7 @@ import type { ManifestOptions } from '../options.js';
 import { carryOut, executable, type Execution } from '../run/carry-out.js';
 import { askToProceed, describeWork, refusal } from '../run/confirm.js';
 import { warn, type Context } from '../run/context.js';
-import { checkReports, finishRun, runEnd, withProfiles } from '../run/finish.js';
+import { checkReports, finishRun, runEnd } from '../run/finish.js';
 import { bindAccount, journalRef, withLockedJournal, type LockedRun } from '../run/journal-run.js';
 import { planExitCode, planFrom, planReads, printPlan, readManifest, showPlan } from '../run/plan-from.js';
 import { journalForManifest } from '../run/locate.js';
@@ -54,5 +54,5 @@ async function carry(ctx: Context<ManifestOptions>, manifest: Manifest, session:
   } else if (o.format !== 'json') {
     ctx.out.write('nothing to do: no row of this run needs a change.\n');
   }
-  return finishRun(ctx, { ...runEnd('apply', plan, manifest.columns, run, exec, startedAt), ...withProfiles(manifest) });
+  return finishRun(ctx, { ...runEnd('apply', plan, manifest.columns, run, exec, startedAt), profiles: manifest.profiles });
 }

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import type { ManifestOptions } from '../options.js';
 import { carryOut, executable, type Execution } from '../run/carry-out.js';
 import type { Context } from '../run/context.js';
-import { checkReports, finishRun, runEnd, withProfiles } from '../run/finish.js';
+import { checkReports, finishRun, runEnd } from '../run/finish.js';
 import { bindAccount, journalRef, withLockedJournal } from '../run/journal-run.js';
 import { planExitCode, planFrom, planReads, printPlan, readManifest, showPlan } from '../run/plan-from.js';
 import { journalForManifest } from '../run/locate.js';
@@ -32,7 +32,7 @@ export async function runImport(given: Context<ManifestOptions>): Promise<number
       let exec: Execution | undefined;
       if (rows.length > 0) exec = await carryOut(ctx, session, run, manifest.hash, plan);
       else if (o.format !== 'json') ctx.out.write('import: no gateway in the cloud matches a row this journal does not already manage; nothing recorded\n');
-      const code = await finishRun(ctx, { ...runEnd('import', plan, manifest.columns, run, exec, startedAt), ...withProfiles(manifest) });
+      const code = await finishRun(ctx, { ...runEnd('import', plan, manifest.columns, run, exec, startedAt), profiles: manifest.profiles });
       await bindAccount(ctx, run, session);
       // Rows with no match are information (apply creates them); conflicts and invalid rows fail the import.
       return Math.max(code, planExitCode(plan));

@@ -17,7 +17,7 @@ export async function runReport(given: Context<UnlocatedJournalOptions>): Promis
   const { plan, columns, profiles } = await planOfJournal(ctx, journal, manifest);
   await checkReports(ctx, 'apply');
   const rows = truthRows(plan, journal.rows);
-  const files = await writeReports(ctx, 'apply', { columns: columns ?? columnsOf(rows), results: rows, journalId: journal.header.runId, manifest: plan.manifest.file, command: 'report', ...(profiles ? { profiles } : {}) });
+  const files = await writeReports(ctx, 'apply', { columns: columns ?? columnsOf(rows), results: rows, journalId: journal.header.runId, manifest: plan.manifest.file, command: 'report', profiles });
   ctx.out.write(`reports: ${files.map((f) => shown(ctx, f)).join(', ')}\n`);
   return files.length > 0 ? EXIT.ok : EXIT.usage;
 }

@@ -3,7 +3,7 @@ import type { CustomerGateway } from '../cloud/types.js';
 import { splitKey } from '../keys.js';
 import { MAYBE_CREATED, OWNED, type Plan, type PlanFlags, type PlannedRow, type PriorRow, type RowRef } from '../types.js';
 import { sameIdentity } from './identity.js';
-import { destroyConnection, resourceSummary, type VpnInventory } from './site.js';
+import { destroyConnection, foldSecondGateways, resourceSummary, type VpnInventory } from './site.js';
 import { summarize } from './summary.js';
 
 export interface DestroyContext {
@@ -61,6 +61,11 @@ export function planDestroy(ctx: DestroyContext): Plan {
     rows.push(r);
   }
   foldSecondGateways(rows, ctx.prior);
+  // A second gateway that stays a row of its own (its site's row is not in the journal) says whose it was.
+  for (const r of rows) {
+    const siteKey = ctx.prior.get(r.ref.key)?.siteKey;
+    if (siteKey) r.reason = `second customer gateway of ${siteKey}: ${r.reason}`;
+  }
   const { summary, byRegion } = summarize(rows);
   const resources = resourceSummary(rows);
   return {
@@ -79,38 +84,3 @@ export function planDestroy(ctx: DestroyContext): Plan {
   };
 }
 
-/**
- * A site's second customer gateway (`ip_2`) is a journal row of its own, but a part of its site's row here, as in
- * apply's plan: destroy counts and reports sites, and the executor deletes both gateways once the connection is gone.
- * One whose site row is not in the journal stays a row, saying whose it was.
- */
-export function foldSecondGateways(rows: PlannedRow[], prior: ReadonlyMap<string, PriorRow>, eligible: (gateway: PlannedRow, site: PlannedRow) => boolean = () => true): void {
-  const byKey = new Map(rows.map((r) => [r.ref.key, r]));
-  // The site a second gateway belongs to now: the row whose connection uses it (after the site's own IP changed, its
-  // recorded siteKey still names the old key), else the site it was created for.
-  const usedBy = new Map<string, string>();
-  for (const p of prior.values()) {
-    if (p.connection && p.connection.status !== 'deleted') for (const id of p.connection.customerGatewayIds ?? []) usedBy.set(id, p.key);
-  }
-  const kept: PlannedRow[] = [];
-  for (const r of rows) {
-    const p = prior.get(r.ref.key);
-    const user = p?.gatewayId !== undefined ? usedBy.get(p.gatewayId) : undefined;
-    const siteKey = p?.siteKey === undefined ? undefined : user !== undefined && user !== r.ref.key ? user : p.siteKey;
-    const site = siteKey !== undefined ? byKey.get(siteKey) : undefined;
-    if (siteKey === undefined || !site || site === r || site.gateway2 || !eligible(r, site)) {
-      if (siteKey !== undefined && p?.siteKey !== undefined && r.orphan !== true) r.reason = `second customer gateway of ${siteKey}: ${r.reason}`;
-      kept.push(r);
-      continue;
-    }
-    site.gateway2 = {
-      key: r.ref.key,
-      action: r.action,
-      reason: r.reason,
-      ...(r.needs !== undefined ? { needs: r.needs } : {}),
-      ...(r.existingId !== undefined ? { existingId: r.existingId } : {}),
-      ...(r.adopted !== undefined ? { adopted: r.adopted } : {}),
-    };
-  }
-  rows.splice(0, rows.length, ...kept);
-}

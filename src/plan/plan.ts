@@ -18,9 +18,8 @@ import {
 } from '../types.js';
 import { asnOf, currentOf, describeChanges, driftOf, fieldChange, opt } from './drift.js';
 import { identityDiff, sameIdentity, specHash } from './identity.js';
-import { foldSecondGateways } from './destroy.js';
 import { asnValue } from './rules.js';
-import { DEFAULT_VPN_CONNECTION_QUOTA, asImportSite, createsNewPart, decideSecondGateways, planSites, resourceSummary, type VpnInventory } from './site.js';
+import { DEFAULT_VPN_CONNECTION_QUOTA, asImportSite, createsNewPart, decideSecondGateways, foldSecondGateways, planSites, resourceSummary, type VpnInventory } from './site.js';
 import { isSiteRow, siteRuleOptions } from './site-rules.js';
 import { isUnknown, settleSecrets } from './secret-refs.js';
 import { DEFAULT_QUOTA, quotaText, regionQuota, type Learned } from './quota.js';
@@ -229,7 +228,7 @@ export function planManifest(manifest: Manifest, context: PlanContext): Plan {
   else if (ctx.command !== 'import') rows.push(...orphans(manifest.file, ctx, manifestKeys, matched, byIp, ids, select, issue));
   for (const r of rows) gate(r, ctx.flags);
   // A removed site's second customer gateway is a part of its orphan row, as in destroy: prune counts sites.
-  if (ctx.prior && hasSecondGateways(ctx.prior)) foldSecondGateways(rows, ctx.prior, (g, site) => g.orphan === true && site.orphan === true);
+  if (ctx.prior) foldSecondGateways(rows, ctx.prior, (g, site) => g.orphan === true && site.orphan === true);
   if (siteRows.size > 0 || [...(ctx.prior?.values() ?? [])].some((p) => p.connection)) planSites(rows, sctx, invalid, (r) => siteRows.has(r));
   // Unreadable secrets block only the rows that send them (import sends nothing: settled after it records).
   if (ctx.command !== 'import') settleAll(rows);
@@ -490,12 +489,6 @@ function orphans(
     out.push(o);
   }
   return out.sort((a, b) => (a.ref.key < b.ref.key ? -1 : a.ref.key > b.ref.key ? 1 : 0));
-}
-
-/** Whether the journal records any site's second customer gateway (nothing to fold otherwise). */
-function hasSecondGateways(prior: ReadonlyMap<string, PriorRow>): boolean {
-  for (const p of prior.values()) if (p.siteKey !== undefined) return true;
-  return false;
 }
 
 /**

@@ -593,6 +593,42 @@ function goingConnection(r: PlannedRow, pc: ConnectionFields | undefined, ctx: S
 }
 
 /**
+ * A site's second customer gateway (`ip_2`) is a journal row of its own, but a part of its site's row in a plan of
+ * journal rows (destroy, and apply's orphans), as in apply's plan of manifest rows: every command counts and reports
+ * sites, and the executor deletes both gateways once the connection is gone. The site is the row whose connection
+ * uses the gateway (after the site's own IP changed, its recorded siteKey still names the old row), else the one it
+ * was created for; a gateway whose site row is not among `rows` (or not `eligible`) stays a row of its own.
+ */
+export function foldSecondGateways(rows: PlannedRow[], prior: ReadonlyMap<string, PriorRow>, eligible: (gateway: PlannedRow, site: PlannedRow) => boolean = () => true): void {
+  if (![...prior.values()].some((p) => p.siteKey !== undefined)) return;
+  const byKey = new Map(rows.map((r) => [r.ref.key, r]));
+  const usedBy = new Map<string, string>();
+  for (const p of prior.values()) {
+    if (p.connection && p.connection.status !== 'deleted') for (const id of p.connection.customerGatewayIds ?? []) usedBy.set(id, p.key);
+  }
+  const kept: PlannedRow[] = [];
+  for (const r of rows) {
+    const p = prior.get(r.ref.key);
+    const user = p?.gatewayId !== undefined ? usedBy.get(p.gatewayId) : undefined;
+    const siteKey = p?.siteKey === undefined ? undefined : user !== undefined && user !== r.ref.key ? user : p.siteKey;
+    const site = siteKey !== undefined ? byKey.get(siteKey) : undefined;
+    if (!site || site === r || site.gateway2 || !eligible(r, site)) {
+      kept.push(r);
+      continue;
+    }
+    site.gateway2 = {
+      key: r.ref.key,
+      action: r.action,
+      reason: r.reason,
+      ...(r.needs !== undefined ? { needs: r.needs } : {}),
+      ...(r.existingId !== undefined ? { existingId: r.existingId } : {}),
+      ...(r.adopted !== undefined ? { adopted: r.adopted } : {}),
+    };
+  }
+  rows.splice(0, rows.length, ...kept);
+}
+
+/**
  * destroy: a journal row's connection, deleted before any customer gateway (NotFound counts as done); a create whose
  * outcome is unknown is looked up by the tool's tag and by (VPN gateway, customer gateway).
  */

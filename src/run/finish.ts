@@ -103,11 +103,6 @@ export function runEnd(
   };
 }
 
-/** The manifest's profiles for finishRun and `report` (nothing when it defines none). */
-export function withProfiles(manifest: { profiles?: readonly WrittenProfile[] | undefined }): { profiles?: readonly WrittenProfile[] } {
-  return manifest.profiles?.length ? { profiles: manifest.profiles } : {};
-}
-
 /** Truth rows, reports, summary and the exit code of a run. */
 export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Promise<number> {
   const o = ctx.options;
@@ -134,7 +129,7 @@ export async function finishRun(ctx: Context<ManifestOptions>, end: RunEnd): Pro
     manifest: end.plan.manifest.file,
     command: end.command,
     run,
-    ...(end.profiles ? { profiles: end.profiles } : {}),
+    profiles: end.profiles,
   });
   if (o.format === 'json') {
     ctx.out.write(safeJson({ type: 'summary', ...run }) + '\n');

@@ -185,7 +185,7 @@ export async function planOfJournal(ctx: Context<JournalOptions | ManifestOption
       vpnQuota: ctx.options.vpnQuota,
       deviceTypes: DEVICES,
     });
-    return { plan, columns: manifest.columns, ...(manifest.profiles?.length ? { profiles: manifest.profiles } : {}) };
+    return { plan, columns: manifest.columns, profiles: manifest.profiles };
   }
   return { plan: journalOnly(file ?? journal.header.manifest.path, journal.rows) };
 }
