@@ -52,6 +52,7 @@ test('isDocumentedRefusal: 4xx with a code documented for the action or for ever
     ['CreateVpnConnection', 400, 'VpnRouteEntry.AlreadyExists'],
     ['CreateVpnConnection', 400, 'CustomerGateway.ConflictRouteEntry'],
     ['CreateVpnConnection', 500, 'CreateVpnConnectionsQuotaFull.QuotaFull'],
+    ['CreateVpnConnection', 200, 'CreateVpnConnectionsQuotaFull.QuotaFull'],
     ['DeleteVpnConnection', 400, 'CreateVpnConnectionsQuotaFull.QuotaFull'],
   ];
   for (const [action, status, code] of no) assert.equal(isDocumentedRefusal(action, status, code), false, `${action} ${status} ${code}`);
